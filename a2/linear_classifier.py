@@ -284,10 +284,9 @@ def softmax_loss_naive(W: torch.Tensor, X: torch.Tensor, y: torch.Tensor, reg: f
     for i in range(num_train):
         scores = W.t().mv(X[i])  # (C,)
         scores = scores - scores.max()
-        exp_scores = scores.exp()
-        probs = exp_scores / exp_scores.sum()  # (C,)
-        loss = loss - probs[y[i]].log()
-        dscores = probs.clone()
+        log_probs = scores - scores.exp().sum().log()  # (C,), log-softmax: never log(0)
+        loss = loss - log_probs[y[i]]
+        dscores = log_probs.exp()
         dscores[y[i]] -= 1
         dW += X[i].unsqueeze(1) * dscores.unsqueeze(0)  # (D, 1) * (1, C)
     loss = loss / num_train + reg * torch.sum(W * W)

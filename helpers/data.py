@@ -64,10 +64,10 @@ def cifar10(num_train: Optional[int] = None, num_test: Optional[int] = None,
     """
     root = Path(root) if root is not None else default_data_dir()
     folder = root / CIFAR10_FOLDER
-    loader = _cifar10_class(verify)
+    if not folder.is_dir() and not download:
+        raise DatasetUnavailable(_missing_message(root, "download=False was given"))
+    loader = _cifar10_class(verify)  # imports torchvision: only once the data can be had
     if not folder.is_dir():
-        if not download:
-            raise DatasetUnavailable(_missing_message(root, "download=False was given"))
         root.mkdir(parents=True, exist_ok=True)
         try:
             loader(root=str(root), train=True, download=True)

@@ -1,0 +1,20 @@
+"""``grader.check(...)`` for notebooks: the same cases and messages as ``python -m grader check``."""
+from typing import Iterable, Optional, Union
+
+from .runner import grade
+from .sandbox import Limits
+
+
+def check(functions: Optional[Union[str, Iterable[str]]] = None, submission=None, device: str = "cpu",
+          hidden: bool = False, timeout: Optional[float] = None, memory: Optional[float] = None, data_dir=None):
+    """Grade ``functions`` (a name, several names, or None for all) and return the report;
+    in a notebook it shows as a table."""
+    if isinstance(functions, str):
+        functions = [functions]
+    limits = Limits()
+    if timeout is not None:
+        limits.timeout = timeout
+    if memory is not None:
+        limits.memory_gib = memory
+    return grade(submission, functions=list(functions) if functions else None, hidden=hidden, device=device,
+                 limits=limits, data_dir=data_dir)

@@ -1,0 +1,124 @@
+"""Finding a submission's files: the kit layout (a folder holding ``a2/``), the course layout
+(the two files at the top of a folder), or a zip of either (``make_a2_submission``'s, or an LMS
+download), extracted with limits. The code is copied to a private folder for grading, so the
+student process never touches the originals."""
+import shutil
+import stat
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import List, Optional
+
+ROOT = Path(__file__).resolve().parents[1]
+CODE_FILES = ("linear_classifier.py", "two_layer_net.py")
+
+MAX_MEMBERS = 2000
+MAX_TOTAL_BYTES = 1 << 30  # uncompressed, all members together
+MAX_RATIO = 200  # uncompressed / compressed, per member larger than 1 MiB
+
+
+class SubmissionError(ValueError):
+    """The submission cannot be graded as given; the message says why and what to do."""
+
+
+@dataclass
+class Prepared:
+    """A submission ready to grade."""
+
+    origin: str
+    layout: str  # "kit" or "course"
+    code_dir: Path  # a private copy of the two files
+    checkpoint_dirs: List[Path]
+    _temps: List[Path] = field(default_factory=list)
+
+    def cleanup(self) -> None:
+        for temp in self._temps:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def safe_extract(archive: Path, target: Path) -> None:
+    """Extract ``archive`` into ``target``, refusing anything unsafe before writing a byte."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SubmissionError(f"{archive.name} is not a readable zip file ({exc})") from exc
+    with zf:
+        members = zf.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise SubmissionError(f"{archive.name} holds {len(members)} entries (at most {MAX_MEMBERS})")
+        total = 0
+        for info in members:
+            name = PurePosixPath(info.filename.replace("\\", "/"))
+            if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
+                raise SubmissionError(f"{archive.name}: refusing the path {info.filename!r} (absolute or with '..')")
+            mode = info.external_attr >> 16
+            if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise SubmissionError(f"{archive.name}: refusing {info.filename!r}, a link or special file")
+            total += info.file_size
+            if total > MAX_TOTAL_BYTES:
+                raise SubmissionError(f"{archive.name} unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB")
+            if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise SubmissionError(f"{archive.name}: {info.filename!r} is compressed more than {MAX_RATIO}:1 "
+                                      "(a zip bomb?)")
+        for info in members:
+            name = PurePosixPath(info.filename.replace("\\", "/"))
+            if info.is_dir() or not name.parts or name.parts[0] == "__MACOSX":
+                continue
+            dest = target.joinpath(*name.parts)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            written = 0
+            with zf.open(info) as src, open(dest, "wb") as out:
+                while chunk := src.read(1 << 20):
+                    written += len(chunk)
+                    if written > info.file_size:  # the header lied about the size
+                        raise SubmissionError(f"{archive.name}: {info.filename!r} is larger than it declares")
+                    out.write(chunk)
+
+
+def _find_code(folder: Path) -> Optional[tuple]:
+    """(code folder, layout) inside ``folder``: ./a2/, ./, or one level down (a zip's top folder)."""
+    candidates = [(folder / "a2", "kit"), (folder, "course")]
+    subfolders = [d for d in folder.iterdir() if d.is_dir() and not d.name.startswith((".", "__MACOSX"))] if folder.is_dir() else []
+    if len(subfolders) == 1:
+        candidates += [(subfolders[0] / "a2", "kit"), (subfolders[0], "course")]
+    for path, layout in candidates:
+        if all((path / name).is_file() for name in CODE_FILES):
+            return path, layout
+    return None
+
+
+def prepare(submission=None) -> Prepared:
+    """Resolve ``submission`` (None: this repository's own a2/) and copy its code privately."""
+    temps: List[Path] = []
+    source = Path(submission) if submission is not None else ROOT
+    if not source.exists():
+        raise SubmissionError(f"{source} does not exist: give a folder holding a2/, a folder holding "
+                              f"{' and '.join(CODE_FILES)}, or a submission zip")
+    folder = source
+    if source.is_file():
+        if source.suffix.lower() != ".zip":
+            raise SubmissionError(f"{source} is a file but not a .zip: give a folder or a submission zip")
+        folder = Path(tempfile.mkdtemp(prefix="a2-unzip-"))
+        temps.append(folder)
+        try:
+            safe_extract(source, folder)
+        except SubmissionError:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+    found = _find_code(folder)
+    if found is None:
+        for temp in temps:
+            shutil.rmtree(temp, ignore_errors=True)
+        raise SubmissionError(f"no {' and '.join(CODE_FILES)} in {source} (looked in ./a2/ and ./): "
+                              "give the folder that holds a2/, or the folder or zip with the two files")
+    code, layout = found
+    private = Path(tempfile.mkdtemp(prefix="a2-code-"))
+    private.chmod(0o755)
+    temps.append(private)
+    for name in CODE_FILES:
+        shutil.copyfile(code / name, private / name)
+        (private / name).chmod(0o644)
+    base = code.parent if layout == "kit" else code
+    checkpoint_dirs = [base, code, base / "notebooks"]
+    return Prepared(str(source), layout, private, checkpoint_dirs, temps)

@@ -1,0 +1,167 @@
+"""The warm process that forks student workers: ``python -m grader.zygote FD``.
+
+It imports torch and the probe code once, then waits on its control socket (FD) for spawn
+requests. It holds no expected values and no solution, so a forked worker inherits neither.
+Each worker gets its own session and process group, becomes a subreaper (orphans it leaves
+stay its descendants, so they can be found and killed), sets its resource limits and, when
+the grader runs as root, drops to an unprivileged user before loading student code.
+"""
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _set_subreaper() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except Exception:  # noqa: BLE001 - not Linux: teardown falls back to the process group
+        pass
+
+
+def _vm_size() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _become_worker(spec, fds) -> None:
+    """In the forked child: isolate, limit, then serve requests. Never returns."""
+    req_fd, rep_fd, out_fd = fds
+    try:
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        _set_subreaper()
+        os.chdir(spec["scratch"])
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if spec.get("file_bytes"):
+            resource.setrlimit(resource.RLIMIT_FSIZE, (spec["file_bytes"], spec["file_bytes"]))
+        if spec.get("memory_bytes") and spec.get("device", "cpu") == "cpu":
+            # Address space on top of what the warm interpreter already maps.
+            limit = _vm_size() + spec["memory_bytes"]
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if spec.get("uid") is not None:
+            os.setgroups([])
+            os.setgid(spec["gid"])
+            os.setuid(spec["uid"])
+            os.environ["HOME"] = spec["scratch"]
+        from grader.worker import serve
+
+        serve(spec["folder"], spec.get("device", "cpu"), req_fd, rep_fd)
+        code = 0
+    except BaseException:  # noqa: BLE001
+        code = 70
+    finally:
+        sys.stdout.flush() if sys.stdout else None
+    os._exit(code)
+
+
+def main(argv) -> int:
+    control = socket.socket(fileno=int(argv[0]))
+    import torch  # noqa: F401 - the point of this process: import once, fork many times
+    import grader.probes  # noqa: F401
+    import grader.worker  # noqa: F401
+    for name in ("statistics", "itertools", "random", "abc", "typing", "math", "collections"):
+        __import__(name)  # what the course files import, once for every worker
+
+    _set_subreaper()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    workers = {}
+    control.sendall(b'{"ready": true}\n')
+    buffer = b""
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 65536, 8)
+        except OSError:
+            break
+        if not message:
+            break
+        buffer += message
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            request = json.loads(line)
+            reply = _handle(request, fds, workers)
+            fds = []
+            control.sendall(json.dumps(reply).encode() + b"\n")
+    return 0
+
+
+def _reap(workers) -> None:
+    """Collect exit statuses; kill orphans that were reparented to this process."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid in workers:
+            workers[pid] = status
+        # anything else was a worker's orphan: reaped, and gone
+
+
+def _kill_orphans(workers) -> None:
+    """Processes reparented here that are not workers are leftovers of a dead worker."""
+    me = str(os.getpid())
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit() or int(entry) in workers:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = f.read().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue
+        if ppid == me:
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def _handle(request, fds, workers):
+    _kill_orphans(workers)
+    _reap(workers)
+    op = request.get("op")
+    if op == "spawn":
+        pid = os.fork()
+        if pid == 0:
+            _become_worker(request, fds)
+        for fd in fds:
+            os.close(fd)
+        workers[pid] = None
+        return {"pid": pid}
+    if op == "status":
+        pid = request["pid"]
+        status = workers.get(pid)
+        if status is None:
+            try:
+                done, status = os.waitpid(pid, 0 if request.get("wait") else os.WNOHANG)
+                status = status if done else None
+            except ChildProcessError:
+                status = None
+        if status is not None:
+            workers.pop(pid, None)
+        return {"pid": pid, "status": status}
+    if op == "ping":
+        return {"pong": True}
+    return {"error": f"unknown op {op!r}"}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
