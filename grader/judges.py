@@ -105,16 +105,23 @@ def diagnose(check: str, desc, expected, args, problems, *, dtype, device_type, 
     if not wrong or check not in CATALOGUE:
         return " ".join(notes)
     got = _desc_leaves(desc, "result", names)
-    explained: Dict[str, List[str]] = {}
+    # Each candidate mistake: which of the student's outputs it reproduces (right ones too), so
+    # that for every wrong output the mistake explaining the most of the result is named.
+    candidates = []
     for label, explanation, variant in CATALOGUE[check]:
         try:
             mistaken = _leaves(variant(expected, upcast(args)), "result", names)
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
             continue
-        for path in wrong:
-            if path in got and path in mistaken and not any(path in v for v in explained.values()):
-                if matches(got[path], mistaken[path], dtype=dtype, device_type=device_type):
-                    explained.setdefault(f"{label}: {explanation}", []).append(path)
+        fits = {path for path in got if path in mistaken
+                and matches(got[path], mistaken[path], dtype=dtype, device_type=device_type)}
+        if fits & set(wrong):
+            candidates.append((len(fits), f"{label}: {explanation}", fits))
+    explained: Dict[str, List[str]] = {}
+    for path in wrong:
+        best = max((c for c in candidates if path in c[2]), key=lambda c: c[0], default=None)
+        if best:
+            explained.setdefault(best[1], []).append(path)
     for text, paths in explained.items():
         notes.append(f"Likely cause ({', '.join(paths)}): {text}.")
     return " ".join(notes)

@@ -30,3 +30,23 @@ def random_problem(N, D, C, scale=1.0, dtype=torch.float64, seed=0):
 
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+
+
+@pytest.fixture(scope="session")
+def zygote():
+    """One warm student-process parent for the whole test session."""
+    from grader.sandbox import Zygote
+
+    z = Zygote()
+    yield z
+    z.close()
+
+
+@pytest.fixture()
+def grade_with(zygote):
+    """grade(...) sharing the session's zygote."""
+    from grader.runner import grade
+
+    def run(submission, functions=None, hidden=True, **kwargs):
+        return grade(submission, functions=functions, hidden=hidden, zygote=zygote, **kwargs)
+    return run

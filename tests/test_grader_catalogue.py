@@ -1,0 +1,177 @@
+"""The grader on the solution, the stubs, seeded bugs and legitimate alternatives: does it give
+full marks where they are due, take points from the right function, and name the mistake?"""
+import pytest
+
+from submissions import LC, TLN, make_submission
+
+
+def _fn(report, name):
+    results = [r for r in report.results if r.check == name]
+    assert results, f"no cases for {name}"
+    return results
+
+
+def _lost(report, name):
+    return [r for r in _fn(report, name) if r.status == "failed"]
+
+
+def test_solution_gets_every_graded_point(grade_with):
+    report = grade_with(None, hidden=True)
+    assert not [r for r in report.results if r.status in ("failed", "grader error")], report.summary()
+    assert report.score == report.max_score == 85
+    assert sum(r.max_points for r in report.results) == 100  # 15 more once CIFAR-10 is on the machine
+    assert {r.status for r in _fn(report, "best_models")} == {"not graded"}
+
+
+def test_stubs_score_zero_saying_not_implemented(tmp_path, grade_with):
+    report = grade_with(make_submission(tmp_path / "stub", stub=True), hidden=True)
+    graded = [r for r in report.results if r.status != "not graded"]
+    assert report.score == 0
+    assert not [r for r in report.results if r.status == "grader error"]
+    assert all(r.status == "failed" for r in graded)
+    unexplained = [r for r in graded if "not implemented yet" not in r.message]
+    assert not unexplained, [(r.check, r.name, r.message[:200]) for r in unexplained]
+
+
+# (id, edits, function that must lose points, words the message must contain)
+BUGS = [
+    ("svm naive dW not averaged", [(LC, "    dW /= num_train\n", "")], "svm_loss_naive", "not averaged"),
+    ("svm vectorized half reg", [(LC, "loss = margins.sum() / N + reg * torch.sum(W * W)",
+                                  "loss = margins.sum() / N + 0.5 * reg * torch.sum(W * W)")],
+     "svm_loss_vectorized", "1/2"),
+    ("svm vectorized counts correct class", [(LC, "    margins[rows, y] = 0  # the correct class is excluded\n", "")],
+     "svm_loss_vectorized", "correct class counted"),
+    ("svm vectorized loops over samples", [(LC, "    margins[rows, y] = 0  # the correct class is excluded\n",
+                                            "    for i in range(N):\n        margins[i, y[i]] = 0\n")],
+     "svm_loss_vectorized", "no explicit loops"),
+    ("softmax vectorized without max shift", [(LC, "    scores = scores - scores.max(dim=1, keepdim=True).values\n"
+                                                   "    log_probs = scores - scores.exp().sum(dim=1, keepdim=True).log()  # (N, C)",
+                                               "    log_probs = (scores.exp() / scores.exp().sum(dim=1, keepdim=True)).log()")],
+     "softmax_loss_vectorized", "largest score before exp"),
+    ("softmax naive reg gradient without factor 2", [(LC, "    dW = dW / num_train + 2 * reg * W", "    dW = dW / num_train + reg * W")],
+     "softmax_loss_naive", "factor 2"),
+    ("softmax vectorized loss not averaged", [(LC, "    loss = -log_probs[rows, y].sum() / N + reg", "    loss = -log_probs[rows, y].sum() + reg")],
+     "softmax_loss_vectorized", "not averaged"),
+    ("softmax naive float32 accumulator", [(LC, "    loss = torch.zeros((), device=W.device, dtype=W.dtype)",
+                                           "    loss = torch.zeros((), device=W.device)")],
+     "softmax_loss_naive", "follow the inputs' dtype"),
+    ("svm vectorized moves to cpu", [(LC, "    scores = X.mm(W)  # (N, C)\n    correct", "    scores = X.cpu().mm(W)  # (N, C)\n    correct")],
+     "svm_loss_vectorized", "no device moves"),
+    ("svm vectorized modifies X", [(LC, "    scores = X.mm(W)  # (N, C)\n    correct", "    X.mul_(1.0001)\n    scores = X.mm(W)\n    correct")],
+     "svm_loss_vectorized", "modified in place"),
+    ("predict argmax over dim 0", [(LC, "y_pred = X.mm(W).argmax(dim=1)", "y_pred = X.mm(W).argmax(dim=0)")],
+     "predict_linear_classifier", "wrong axis"),
+    ("sample_batch from the first rows only", [(LC, "idx = torch.randint(num_train, (batch_size,), device=X.device)",
+                                                "idx = torch.randint(10, (batch_size,), device=X.device)")],
+     "sample_batch", "distinct rows"),
+    ("sgd step with the wrong sign", [(LC, "        W -= learning_rate * grad\n", "        W += learning_rate * grad\n")],
+     "train_linear_classifier", "plain SGD"),
+    ("accuracy as a percentage", [(LC, "val_acc = (y_val_pred == data_dict[\"y_val\"]).double().mean().item()",
+                                   "val_acc = 100 * (y_val_pred == data_dict[\"y_val\"]).double().mean().item()")],
+     "test_one_param_set", "percentage"),
+    ("forward pass calls torch.relu", [(TLN, "hidden = (X.mm(W1) + b1).clamp(min=0)", "hidden = torch.relu(X.mm(W1) + b1)")],
+     "nn_forward_pass", "torch.relu"),
+    ("forward pass without ReLU", [(TLN, "hidden = (X.mm(W1) + b1).clamp(min=0)", "hidden = X.mm(W1) + b1")],
+     "nn_forward_pass", "ReLU missing"),
+    ("backward without ReLU mask", [(TLN, "dhidden = dscores.mm(W2.t()) * (h1 > 0)", "dhidden = dscores.mm(W2.t())")],
+     "nn_forward_backward", "ReLU mask"),
+    ("backward regularizes biases", [(TLN, "grads[\"b1\"] = dhidden.sum(dim=0)", "grads[\"b1\"] = dhidden.sum(dim=0) + 2 * reg * b1")],
+     "nn_forward_backward", "biases"),
+    ("bias gradient averaged", [(TLN, "grads[\"b2\"] = dscores.sum(dim=0)", "grads[\"b2\"] = dscores.mean(dim=0)")],
+     "nn_forward_backward", "averaged instead of summed"),
+    ("net reg gradient without factor 2", [(TLN, "grads[\"W2\"] = h1.t().mm(dscores) + 2 * reg * W2",
+                                            "grads[\"W2\"] = h1.t().mm(dscores) + reg * W2")],
+     "nn_forward_backward", "factor 2"),
+    ("lr decays every iteration", [(TLN, "            learning_rate *= learning_rate_decay\n", ""),
+                                   (TLN, "        if verbose and it % 100 == 0:\n",
+                                    "        learning_rate *= learning_rate_decay\n        if verbose and it % 100 == 0:\n")],
+     "nn_train", "it = 0 included"),
+    ("nn_predict argmax over dim 0", [(TLN, "y_pred = loss_func(params, X).argmax(dim=1)", "y_pred = loss_func(params, X).argmax(dim=0)")],
+     "nn_predict", "wrong axis"),
+    ("find_best_net keeps the last net", [(TLN, "if best_net is None or val_acc > best_val_acc:", "if True:")],
+     "find_best_net", "highest validation accuracy"),
+]
+
+
+@pytest.mark.parametrize("edits,function,words", [b[1:] for b in BUGS], ids=[b[0] for b in BUGS])
+def test_seeded_bug_loses_points_on_its_function_with_a_named_cause(tmp_path, grade_with, edits, function, words):
+    report = grade_with(make_submission(tmp_path / "bug", edits), functions=[function], hidden=True)
+    lost = _lost(report, function)
+    assert lost, report.summary()
+    text = "\n".join(r.details() for r in lost)
+    assert words in text, text
+    assert not [r for r in report.results if r.status == "grader error"]
+
+
+def test_a_bug_costs_only_its_own_function(tmp_path, grade_with):
+    report = grade_with(make_submission(tmp_path / "bug", BUGS[-4][1]), hidden=True)  # ReLU mask
+    failing = {r.check for r in report.results if r.status == "failed"}
+    assert failing == {"nn_forward_backward", "TwoLayerNet"}  # the class's loss uses nn_forward_backward
+
+
+ALTERNATIVES = [
+    ("relu by where", [(TLN, "hidden = (X.mm(W1) + b1).clamp(min=0)",
+                        "pre = X.mm(W1) + b1\n    hidden = torch.where(pre > 0, pre, torch.zeros_like(pre))")], "nn_forward_pass"),
+    ("relu by mask product", [(TLN, "hidden = (X.mm(W1) + b1).clamp(min=0)",
+                               "pre = X.mm(W1) + b1\n    hidden = pre * (pre > 0)")], "nn_forward_pass"),
+    ("relu by maximum", [(TLN, "hidden = (X.mm(W1) + b1).clamp(min=0)",
+                          "pre = X @ W1 + b1\n    hidden = torch.maximum(pre, torch.zeros_like(pre))")], "nn_forward_pass"),
+    ("softmax by logsumexp and gather", [(LC, "    log_probs = scores - scores.exp().sum(dim=1, keepdim=True).log()  # (N, C)\n"
+                                              "    loss = -log_probs[rows, y].sum() / N + reg * torch.sum(W * W)",
+                                          "    log_probs = scores - torch.logsumexp(scores, dim=1, keepdim=True)\n"
+                                          "    loss = -log_probs.gather(1, y[:, None]).mean() + reg * (W ** 2).sum()")],
+     "softmax_loss_vectorized"),
+    ("softmax with index-based one-hot", [(LC, "    dscores = log_probs.exp()  # (N, C) probabilities\n    dscores[rows, y] -= 1\n",
+                                           "    onehot = torch.zeros_like(log_probs)\n    onehot[rows, y] = 1\n"
+                                           "    dscores = log_probs.exp() - onehot\n")], "softmax_loss_vectorized"),
+    ("svm by einsum", [(LC, "    scores = X.mm(W)  # (N, C)\n    correct", "    scores = torch.einsum('nd,dc->nc', X, W)\n    correct"),
+                       (LC, "    dW = X.t().mm(coeff) / N + 2 * reg * W  # (D, C)", "    dW = torch.einsum('nd,nc->dc', X, coeff) / N + 2 * reg * W")],
+     "svm_loss_vectorized"),
+    ("net loss by logsumexp", [(TLN, "    log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()  # (N, C)",
+                                "    log_probs = scores - torch.logsumexp(scores, dim=1, keepdim=True)")], "nn_forward_backward"),
+    ("sgd by rebinding the dict entries", [(TLN, "            params[name] -= learning_rate * grads[name]",
+                                            "            params[name] = params[name] - learning_rate * grads[name]")], "nn_train"),
+    ("sample_batch with randint(0, n)", [(LC, "idx = torch.randint(num_train, (batch_size,), device=X.device)",
+                                          "idx = torch.randint(0, num_train, size=(batch_size,), device=X.device)")], "sample_batch"),
+]
+
+
+@pytest.mark.parametrize("edits,function", [a[1:] for a in ALTERNATIVES], ids=[a[0] for a in ALTERNATIVES])
+def test_legitimate_alternative_keeps_full_marks(tmp_path, grade_with, edits, function):
+    report = grade_with(make_submission(tmp_path / "alt", edits), functions=[function], hidden=True)
+    assert report.score == report.max_score > 0, report.summary()
+
+
+def test_kit_course_and_zip_layouts_grade_identically(tmp_path, grade_with):
+    import zipfile
+
+    edits = BUGS[0][1] + BUGS[-6][1]  # two bugs, so the comparison covers failures too
+    kit = grade_with(make_submission(tmp_path / "kit", edits), hidden=True)
+    course = grade_with(make_submission(tmp_path / "course", edits, layout="course"), hidden=True)
+    archive = tmp_path / "jane_123_A2.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in ("linear_classifier.py", "two_layer_net.py"):
+            zf.write(tmp_path / "course" / name, arcname=name)
+    zipped = grade_with(archive, hidden=True)
+
+    def key(report):
+        return [(r.check, r.name, r.status, r.points, r.message) for r in report.results]
+
+    assert key(kit) == key(course) == key(zipped)
+    assert kit.score < kit.max_score
+
+
+def test_hard_coded_public_outputs_gain_nothing(tmp_path, grade_with):
+    """A predict that returns the published labels passes the public case alone, and loses it."""
+    import torch
+
+    from grader.fixtures import load
+
+    labels = load()["predict_linear_classifier"]["float32, N=25 D=7 C=5"]["expected"].tolist()
+    edits = [(LC, "y_pred = X.mm(W).argmax(dim=1)", f"y_pred = torch.tensor({labels}, device=X.device)")]
+    report = grade_with(make_submission(tmp_path / "hard", edits), functions=["predict_linear_classifier"], hidden=True)
+    assert report.score == 0
+    assert any("hard-coded" in r.message for r in report.results)
+    public = grade_with(make_submission(tmp_path / "hard2", edits), functions=["predict_linear_classifier"], hidden=False)
+    assert public.score == public.max_score  # without hidden cases it cannot be told apart
+    del torch
