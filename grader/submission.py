@@ -52,8 +52,8 @@ def safe_extract(archive: Path, target: Path) -> None:
             name = PurePosixPath(info.filename.replace("\\", "/"))
             if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
                 raise SubmissionError(f"{archive.name}: refusing the path {info.filename!r} (absolute or with '..')")
-            mode = info.external_attr >> 16
-            if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the tool stored no file type
+            if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
                 raise SubmissionError(f"{archive.name}: refusing {info.filename!r}, a link or special file")
             total += info.file_size
             if total > MAX_TOTAL_BYTES:

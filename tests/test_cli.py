@@ -1,0 +1,88 @@
+"""python -m grader: exit codes, the printed table, Gradescope JSON, fixtures and the notebook API."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from submissions import LC, make_submission
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args, cwd=REPO):
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_check_on_the_solution_exits_0_and_writes_gradescope_json(tmp_path):
+    out = tmp_path / "results.json"
+    done = run("check", "--only", "svm_loss_naive", "nn_predict", "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Score: 7.00 / 7.00" in done.stdout
+    data = json.loads(out.read_text())
+    assert data["score"] == 7 and isinstance(data["execution_time"], float)
+    test = data["tests"][0]
+    assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility", "tags"}
+    assert test["tags"] == ["svm_loss_naive"] and test["status"] == "passed" and test["visibility"] == "visible"
+
+
+def test_check_exits_1_when_a_case_fails(tmp_path):
+    sub = make_submission(tmp_path / "s", [(LC, "    dW /= num_train\n", "")])
+    done = run("check", str(sub), "--only", "svm_loss_naive")
+    assert done.returncode == 1
+    assert "FAIL svm_loss_naive" in done.stdout and "Likely cause" in done.stdout
+
+
+@pytest.mark.parametrize("args,words", [
+    (["check", "/no/such/folder"], "does not exist"),
+    (["check", "--only", "nn_magic"], "unknown function(s) nn_magic"),
+    (["check", "--bogus"], "unrecognized arguments"),
+])
+def test_usage_errors_exit_2_without_a_traceback(args, words):
+    done = run(*args)
+    assert done.returncode == 2
+    assert words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cuda_request_without_a_gpu_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    done = run("check", "--device", "cuda", "--only", "nn_predict")
+    assert done.returncode == 2 and "sees no CUDA device" in done.stderr
+
+
+def test_fixtures_rebuild_bit_for_bit():
+    from grader import fixtures
+
+    assert fixtures.verify() == []
+
+
+def test_points_add_up_to_100():
+    from grader.cases import all_cases
+
+    assert sum(c.points for c in all_cases()) == 100
+
+
+def test_notebook_api_renders_html_and_text():
+    import grader
+
+    report = grader.check("nn_forward_pass")
+    assert report.score == report.max_score == 3
+    html = report._repr_html_()
+    assert "<table>" in html and "nn_forward_pass" in html
+    assert "nn_forward_pass" in str(report) and "Score: 3.00 / 3.00" in str(report)
+
+
+@pytest.mark.cuda
+def test_cuda_grading_on_a_gpu():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
+    import grader
+
+    report = grader.check(["nn_forward_backward", "softmax_loss_vectorized"], device="cuda", hidden=True)
+    assert report.score == report.max_score, report.summary()

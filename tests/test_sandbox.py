@@ -1,0 +1,134 @@
+"""grader/sandbox.py with hostile submissions: exits, hangs, memory blow-ups, crashes, floods,
+patched torch, leftover processes. Each costs only its own cases and the grader survives."""
+import os
+import time
+
+import pytest
+
+from grader.sandbox import Limits
+from submissions import LC, TLN, make_submission
+
+FAST = Limits(timeout=3.0, memory_gib=1.0)
+
+
+def _status(report, name):
+    return {r.status for r in report.results if r.check == name}
+
+
+def _messages(report, name):
+    return "\n".join(r.message for r in report.results if r.check == name)
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_sys_exit_at_import_fails_that_file_only_clearly(tmp_path, grade_with):
+    sub = make_submission(tmp_path / "s", [(TLN, "def hello_two_layer_net():", "import sys\nsys.exit(3)\n\n\ndef hello_two_layer_net():")])
+    report = grade_with(sub, limits=FAST, hidden=False)
+    assert _status(report, "nn_forward_pass") == {"failed"}
+    assert "sys.exit(3)" in _messages(report, "nn_forward_pass")
+    assert _status(report, "svm_loss_naive") == {"passed"}
+
+
+def test_syntax_error_is_reported_with_its_line(tmp_path, grade_with):
+    sub = make_submission(tmp_path / "s", [(LC, "def hello_linear_classifier():", "def broken(:\n    pass\n\n\ndef hello_linear_classifier():")])
+    report = grade_with(sub, functions=["svm_loss_naive", "nn_forward_pass"], limits=FAST, hidden=False)
+    assert "SyntaxError" in _messages(report, "svm_loss_naive")
+    assert "SyntaxError" in _messages(report, "nn_forward_pass")  # two_layer_net imports linear_classifier
+
+
+def test_endless_loop_times_out_and_later_cases_still_run(tmp_path, grade_with):
+    sub = make_submission(tmp_path / "s", [(LC, "    dW = torch.zeros_like(W)  # (D, C)\n    num_classes",
+                                            "    while True:\n        pass\n    dW = torch.zeros_like(W)  # (D, C)\n    num_classes")])
+    start = time.monotonic()
+    report = grade_with(sub, functions=["svm_loss_naive", "svm_loss_vectorized"], limits=FAST, hidden=False)
+    assert "timed out after 3 s" in _messages(report, "svm_loss_naive")
+    assert _status(report, "svm_loss_vectorized") == {"passed"}
+    assert time.monotonic() - start < 3 * 4 + 10  # each hanging case costs its limit, no more
+
+
+@pytest.mark.parametrize("blowup", [
+    "torch.ones(2 ** 33)",  # 32 GiB in one tensor
+    "[bytearray(10 ** 8) for _ in range(400)]",  # 40 GB in Python objects
+])
+def test_memory_blowup_fails_its_case_only(tmp_path, grade_with, blowup):
+    sub = make_submission(tmp_path / "s", [(LC, "    N = X.shape[0]\n    rows = torch.arange(N, device=X.device)\n    scores = X.mm(W)  # (N, C)\n    correct",
+                                            f"    _ = {blowup}\n    N = X.shape[0]\n    rows = torch.arange(N, device=X.device)\n    scores = X.mm(W)\n    correct")])
+    report = grade_with(sub, functions=["svm_loss_vectorized", "softmax_loss_vectorized"], limits=FAST, hidden=False)
+    text = _messages(report, "svm_loss_vectorized")
+    assert _status(report, "svm_loss_vectorized") == {"failed"}
+    assert "MemoryError" in text or "can't allocate memory" in text or "died" in text, text
+    assert _status(report, "softmax_loss_vectorized") == {"passed"}
+
+
+def test_os_exit_and_segfault_cost_only_their_case(tmp_path, grade_with):
+    sub = make_submission(tmp_path / "s", [
+        (TLN, "    y_pred = loss_func(params, X).argmax(dim=1)", "    import os\n    os._exit(7)"),
+        (LC, "    y_pred = X.mm(W).argmax(dim=1)", "    import ctypes\n    ctypes.string_at(0)\n    y_pred = None"),
+    ])
+    report = grade_with(sub, functions=["nn_predict", "predict_linear_classifier", "nn_train"], limits=FAST, hidden=False)
+    assert "exited with status 7" in _messages(report, "nn_predict")
+    assert "SIGSEGV" in _messages(report, "predict_linear_classifier")
+    assert _status(report, "nn_train") == {"passed"}
+
+
+def test_patching_torch_in_the_student_process_gains_nothing(tmp_path, grade_with):
+    patch = ("import torch\ntorch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n"
+             "torch.testing.assert_close = lambda *a, **k: None\nimport grader.wire\n"
+             "grader.wire.MAX_DEPTH = -1\n\n\ndef hello_linear_classifier():")
+    sub = make_submission(tmp_path / "s", [(LC, "def hello_linear_classifier():", patch),
+                                           (LC, "    dW /= num_train\n", "")])
+    report = grade_with(sub, functions=["svm_loss_naive"], limits=FAST, hidden=True)
+    assert report.score < report.max_score
+
+
+def test_flooding_output_does_not_block(tmp_path, grade_with):
+    sub = make_submission(tmp_path / "s", [(LC, "    y_pred = X.mm(W).argmax(dim=1)",
+                                            "    import sys\n    for _ in range(2000):\n        sys.stdout.write('x' * 50000)\n"
+                                            "    y_pred = X.mm(W).argmax(dim=1)")])
+    report = grade_with(sub, functions=["predict_linear_classifier"], limits=Limits(timeout=20), hidden=False)
+    assert report.score == report.max_score
+
+
+def test_leftover_processes_and_threads_are_gone_after_grading(tmp_path, grade_with):
+    pidfile = tmp_path / "pids"
+    code = (f"    import subprocess, threading, os\n"
+            f"    p = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+            f"    q = subprocess.Popen(['sh', '-c', 'sleep 300 & echo $!'], stdout=subprocess.PIPE)\n"
+            f"    grandchild = q.stdout.readline().decode().strip()\n"
+            f"    threading.Thread(target=lambda: [None for _ in iter(int, 1)], daemon=True).start()\n"
+            f"    open({str(pidfile)!r}, 'w').write(f'{{p.pid}} {{grandchild}} {{os.getpid()}}')\n"
+            f"    y_pred = X.mm(W).argmax(dim=1)")
+    os.chmod(tmp_path, 0o777)
+    sub = make_submission(tmp_path / "s", [(LC, "    y_pred = X.mm(W).argmax(dim=1)", code)])
+    report = grade_with(sub, functions=["predict_linear_classifier"], limits=FAST, hidden=False)
+    assert report.score == report.max_score, report.summary()
+    pids = [int(p) for p in pidfile.read_text().split()]
+    time.sleep(0.2)
+    assert not [p for p in pids if _alive(p)]
+
+
+def test_killing_the_zygote_is_survived(tmp_path):
+    from grader.runner import grade
+
+    sub = make_submission(tmp_path / "s", [(LC, "    y_pred = X.mm(W).argmax(dim=1)",
+                                            "    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+                                            "    y_pred = X.mm(W).argmax(dim=1)")])
+    report = grade(sub, functions=["predict_linear_classifier", "nn_predict"], limits=FAST)
+    assert _status(report, "nn_predict") == {"passed"}
+
+
+def test_a_returned_object_with_a_malicious_reduce_is_only_described(tmp_path, grade_with):
+    marker = tmp_path / "pwned"
+    code = (f"    class Evil:\n        def __reduce__(self):\n"
+            f"            return (open, ({str(marker)!r}, 'w'))\n    return Evil()")
+    sub = make_submission(tmp_path / "s", [(LC, "    y_pred = X.mm(W).argmax(dim=1)\n    # END SOLUTION\n    return y_pred",
+                                            "    y_pred = X.mm(W).argmax(dim=1)\n    # END SOLUTION\n" + code)])
+    report = grade_with(sub, functions=["predict_linear_classifier"], limits=FAST, hidden=False)
+    assert "Evil" in _messages(report, "predict_linear_classifier")
+    assert not marker.exists()

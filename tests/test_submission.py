@@ -1,0 +1,84 @@
+"""grader/submission.py: layouts, zips, and refusing unsafe archives before writing anything."""
+import stat
+import zipfile
+
+import pytest
+
+from grader.submission import SubmissionError, prepare, safe_extract
+from submissions import make_submission
+
+
+def test_kit_and_course_layouts_are_found_and_copied_privately(tmp_path):
+    kit = prepare(make_submission(tmp_path / "kit"))
+    course = prepare(make_submission(tmp_path / "course", layout="course"))
+    try:
+        assert kit.layout == "kit" and course.layout == "course"
+        assert (kit.code_dir / "two_layer_net.py").read_text() != (course.code_dir / "two_layer_net.py").read_text()
+        assert tmp_path not in kit.code_dir.parents  # a private copy
+    finally:
+        kit.cleanup()
+        course.cleanup()
+    assert not kit.code_dir.exists()
+
+
+def test_zip_with_a_top_folder_is_found(tmp_path):
+    make_submission(tmp_path / "jane", layout="course")
+    archive = tmp_path / "jane.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in (tmp_path / "jane").iterdir():
+            zf.write(p, arcname=f"jane_A2/{p.name}")
+    prepared = prepare(archive)
+    assert prepared.layout == "course"
+    prepared.cleanup()
+
+
+@pytest.mark.parametrize("given,message", [
+    ("missing", "does not exist"),
+    ("notes.txt", "not a .zip"),
+    ("empty", "no linear_classifier.py and two_layer_net.py"),
+    ("broken.zip", "not a readable zip"),
+])
+def test_bad_submissions_get_clear_errors(tmp_path, given, message):
+    (tmp_path / "notes.txt").write_text("hi")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(SubmissionError, match=message):
+        prepare(tmp_path / given)
+
+
+def _zip_with(path, name, data=b"x", mode=None):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        info = zipfile.ZipInfo(name)
+        if mode is not None:
+            info.external_attr = mode << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, data)
+
+
+@pytest.mark.parametrize("name,data,mode,message", [
+    ("../escape.py", b"x", None, "absolute or with '..'"),
+    ("/etc/evil.py", b"x", None, "absolute or with '..'"),
+    ("link.py", b"/etc/passwd", stat.S_IFLNK | 0o777, "a link or special file"),
+    ("bomb.py", b"0" * (50 << 20), None, "compressed more than"),
+])
+def test_unsafe_archives_are_refused_before_writing(tmp_path, name, data, mode, message):
+    archive = tmp_path / "a.zip"
+    _zip_with(archive, name, data, mode)
+    target = tmp_path / "out"
+    target.mkdir()
+    with pytest.raises(SubmissionError, match=message):
+        safe_extract(archive, target)
+    assert not any(target.iterdir())
+    assert not (tmp_path / "escape.py").exists()
+
+
+def test_too_many_members_are_refused(tmp_path, monkeypatch):
+    import grader.submission as sub
+
+    monkeypatch.setattr(sub, "MAX_MEMBERS", 3)
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i in range(4):
+            zf.writestr(f"f{i}.py", "x")
+    with pytest.raises(SubmissionError, match="holds 4 entries"):
+        safe_extract(archive, tmp_path)
