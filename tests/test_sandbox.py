@@ -57,8 +57,8 @@ def test_endless_loop_times_out_and_later_cases_still_run(tmp_path, grade_with):
     "[bytearray(10 ** 8) for _ in range(400)]",  # 40 GB in Python objects
 ])
 def test_memory_blowup_fails_its_case_only(tmp_path, grade_with, blowup):
-    sub = make_submission(tmp_path / "s", [(LC, "    N = X.shape[0]\n    rows = torch.arange(N, device=X.device)\n    scores = X.mm(W)  # (N, C)\n    correct",
-                                            f"    _ = {blowup}\n    N = X.shape[0]\n    rows = torch.arange(N, device=X.device)\n    scores = X.mm(W)\n    correct")])
+    sub = make_submission(tmp_path / "s", [(LC, "    N = X.shape[0]\n    rows = torch.arange(N, device=X.device)\n    # (N, C) scores",
+                                            f"    _ = {blowup}\n    N = X.shape[0]\n    rows = torch.arange(N, device=X.device)\n    # (N, C) scores")])
     report = grade_with(sub, functions=["svm_loss_vectorized", "softmax_loss_vectorized"], limits=FAST, hidden=False)
     text = _messages(report, "svm_loss_vectorized")
     assert _status(report, "svm_loss_vectorized") == {"failed"}
