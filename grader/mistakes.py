@@ -101,10 +101,12 @@ def _net(**flags):
     return variant
 
 
+# Order matters on ties (when the inputs cannot tell two mistakes apart, the first is named):
+# simpler mistakes come first.
 NET_BACKWARD = [
     ("not averaged over N", "the loss or the gradients are summed over the batch instead of averaged", _net(average=False)),
-    ("regularization with 1/2", "the loss uses 0.5 * reg * (sum(W1*W1) + sum(W2*W2)); the kit uses no 1/2", _net(reg_scale=0.5, reg_grad=1.0)),
     ("missing factor 2 in the regularization gradient", "the gradient of reg * sum(W*W) is 2 * reg * W, not reg * W", _net(reg_grad=1.0)),
+    ("regularization with 1/2", "the loss uses 0.5 * reg * (sum(W1*W1) + sum(W2*W2)); the kit uses no 1/2", _net(reg_scale=0.5, reg_grad=1.0)),
     ("regularization on the biases", "only W1 and W2 are regularized, never b1 or b2", _net(reg_bias=True)),
     ("missing ReLU mask in the backward pass", "the gradient flows back through the ReLU only where its input was positive "
      "(multiply dhidden by hidden > 0)", _net(relu_mask=False)),
