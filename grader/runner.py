@@ -12,7 +12,7 @@ from .cases import HIDDEN, PUBLIC, Case, Verdict, all_cases, select
 from .fixtures import load as load_fixtures
 from .reference import load_reference
 from .results import CaseResult, Report
-from .sandbox import Limits, Sandbox, Zygote
+from .sandbox import Limits, Sandbox
 from .submission import Prepared, prepare
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,15 @@ def flag_hardcoding(results: List[CaseResult]) -> List[CaseResult]:
     return out
 
 
+def precompute_inputs(cases, hidden: bool) -> dict:
+    """(payload, expected) of every case, once: a batch shares them between submissions."""
+    fixtures = load_fixtures()
+    return {case.key: _inputs(case, fixtures, load_reference) for case in cases if case.probe is not None}
+
+
 def grade(submission=None, functions=None, hidden: bool = False, device: str = "cpu",
-          limits: Optional[Limits] = None, data_dir=None, zygote: Optional[Zygote] = None,
-          prepared: Optional[Prepared] = None) -> Report:
+          limits: Optional[Limits] = None, data_dir=None, zygote=None,
+          prepared: Optional[Prepared] = None, protect=(), inputs=None) -> Report:
     """Grade one submission and return its :class:`Report`."""
     start = time.monotonic()
     device = check_device(device)
@@ -79,7 +85,7 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
         load_reference()  # fail early, with the reason, in a handout
     own = prepared is None
     prepared = prepared or prepare(submission)
-    sandbox = Sandbox(prepared.code_dir, device, limits or Limits(), zygote)
+    sandbox = Sandbox(prepared.code_dir, device, limits or Limits(), zygote, tuple(protect))
     fixtures = load_fixtures()
     from helpers.data import default_data_dir
 
@@ -89,7 +95,8 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
         for case in cases:
             t0 = time.monotonic()
             try:
-                payload, expected = _inputs(case, fixtures, load_reference)
+                payload, expected = inputs[case.key] if inputs and case.key in inputs else \
+                    _inputs(case, fixtures, load_reference)
                 if case.probe is None:
                     payload = {"checkpoint_dirs": prepared.checkpoint_dirs, "data_dir": str(data_dir)}
                     reply = None

@@ -103,6 +103,39 @@ def kill_tree(pid: int, grace: float = 0.2) -> None:
             return
 
 
+def host_pid(ns_pid: int, under: int) -> Optional[int]:
+    """The host pid of the process that is ``ns_pid`` in a child PID namespace, searched among
+    the descendants of ``under``."""
+    for pid in descendants(under):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("NSpid:"):
+                        fields = line.split()[1:]
+                        if len(fields) >= 2 and int(fields[-1]) == ns_pid:
+                            return pid
+                        break
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+_WORK_ROOT: Optional[Path] = None
+
+
+def work_root() -> Path:
+    """One folder per grading process for private code copies and scratch folders; workers
+    see it read-only (but for their own scratch folder) where mount namespaces are available."""
+    global _WORK_ROOT
+    if _WORK_ROOT is None or not _WORK_ROOT.exists():
+        import atexit
+
+        _WORK_ROOT = Path(tempfile.mkdtemp(prefix="a2-grading-"))
+        _WORK_ROOT.chmod(0o755)
+        atexit.register(shutil.rmtree, _WORK_ROOT, True)
+    return _WORK_ROOT
+
+
 def describe_status(status: Optional[int]) -> str:
     if status is None:
         return "it stopped answering"
@@ -134,6 +167,8 @@ class Zygote:
         self._buffer = b""
         self._lock = threading.Lock()
         self._ready = False
+        self.namespaced = False
+        self.live_workers: set = set()
 
     def _read_line(self, timeout: float) -> dict:
         end = time.monotonic() + timeout
@@ -151,8 +186,29 @@ class Zygote:
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         if not self._ready:
-            self._read_line(timeout)
+            self.namespaced = bool(self._read_line(timeout).get("namespaced"))
             self._ready = True
+
+    def sweep(self, keep=()) -> None:
+        """Kill whatever runs under the zygote but outside the live workers' trees: orphans
+        left by workers that have ended (inside a PID namespace they are reparented to it)."""
+        keep = set(keep)
+        for pid in descendants(self.process.pid):
+            if pid in keep or any(pid in descendants(k) for k in keep):
+                continue
+            if self._is_zygote(pid):
+                continue
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def _is_zygote(self, pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return b"grader.zygote" in f.read()
+        except OSError:
+            return False
 
     def request(self, message: dict, fds=(), timeout: float = 30.0) -> dict:
         with self._lock:
@@ -176,6 +232,34 @@ class Zygote:
                 pass
 
 
+class ZygoteHolder:
+    """A zygote shared by grading threads, replaced when it has died."""
+
+    def __init__(self, zygote: Optional[Zygote] = None):
+        self._zygote, self._lock = zygote, threading.Lock()
+
+    def get(self) -> Zygote:
+        with self._lock:
+            if self._zygote is None or not self._zygote.alive:
+                if self._zygote is not None:
+                    self._zygote.close()
+                self._zygote = Zygote()
+            return self._zygote
+
+    def replace(self, dead: Zygote) -> Zygote:
+        with self._lock:
+            if self._zygote is dead:
+                dead.close()
+                self._zygote = Zygote()
+            return self._zygote
+
+    def close(self) -> None:
+        with self._lock:
+            if self._zygote is not None:
+                self._zygote.close()
+                self._zygote = None
+
+
 class _OutputDrain(threading.Thread):
     """Reads a worker's stdout/stderr so it never blocks; keeps the first OUTPUT_KEEP bytes."""
 
@@ -195,6 +279,16 @@ class _OutputDrain(threading.Thread):
             if len(self.kept) < OUTPUT_KEEP:
                 self.kept += chunk[:OUTPUT_KEEP - len(self.kept)]
         os.close(self.fd)
+
+
+def protected_paths(extra=()) -> list:
+    """Folders a worker must not write: this repository (the grader and the solution), the
+    installed packages, the other submissions' private copies, and ``extra`` (a batch's
+    submissions and output folders)."""
+    import sysconfig
+
+    paths = [ROOT, Path(sysconfig.get_paths()["purelib"]), work_root()] + [Path(p) for p in extra]
+    return [p.resolve() for p in paths if Path(p).is_dir()]
 
 
 def _world_readable(path: Path) -> bool:
@@ -233,27 +327,32 @@ def _unprivileged():
 class Worker:
     """One forked student process and its pipes."""
 
-    def __init__(self, zygote: Zygote, folder: Path, device: str, limits: Limits):
+    def __init__(self, zygote: Zygote, folder: Path, device: str, limits: Limits, protect=()):
         self.zygote = zygote
-        self.scratch = Path(tempfile.mkdtemp(prefix="a2-work-"))
+        self.scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=work_root()))
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
         spec = {"op": "spawn", "folder": str(folder), "device": device, "scratch": str(self.scratch),
                 "memory_bytes": int(limits.memory_gib * 2**30) if limits.memory_gib else 0,
-                "file_bytes": FILE_LIMIT}
+                "file_bytes": FILE_LIMIT, "protect": [str(p) for p in protected_paths(protect)]}
         ids = _unprivileged() if limits.drop_privileges else None
         if ids:
             spec["uid"], spec["gid"] = ids
             os.chown(self.scratch, *ids)
         try:
-            self.pid = zygote.request(spec, fds=[req_r, rep_w, out_w])["pid"]
+            self.ns_pid = zygote.request(spec, fds=[req_r, rep_w, out_w])["pid"]
         finally:
             for fd in (req_r, rep_w, out_w):
                 os.close(fd)
+        # In a PID namespace the zygote speaks the namespace's pids; signals need the host's.
+        self.pid = host_pid(self.ns_pid, zygote.process.pid) if zygote.namespaced else self.ns_pid
+        if self.pid is None:
+            self.pid = self.ns_pid if not zygote.namespaced else -1
         self.drain = _OutputDrain(out_r)
         self.drain.start()
         self.dead = False
+        zygote.live_workers.add(self.pid)
 
     def send(self, name: str, payload: Any) -> None:
         send_frame(self.req_w, encode_request((name, payload)))
@@ -266,7 +365,7 @@ class Worker:
         status = None
         for _ in range(20):
             try:
-                status = self.zygote.request({"op": "status", "pid": self.pid}).get("status")
+                status = self.zygote.request({"op": "status", "pid": self.ns_pid}).get("status")
             except Exception:  # noqa: BLE001 - the zygote itself is gone
                 break
             if status is not None:
@@ -278,11 +377,15 @@ class Worker:
     def stop(self) -> None:
         if not self.dead:
             self.dead = True
-            kill_tree(self.pid)
+            if self.pid > 0:
+                kill_tree(self.pid)
             try:
-                self.zygote.request({"op": "status", "pid": self.pid, "wait": True}, timeout=5)
+                self.zygote.request({"op": "status", "pid": self.ns_pid, "wait": True}, timeout=5)
+                if self.zygote.namespaced:
+                    self.zygote.sweep(keep=self.zygote.live_workers - {self.pid})
             except Exception:  # noqa: BLE001
                 pass
+            self.zygote.live_workers.discard(self.pid)
         for fd in (self.req_w, self.rep_r):
             try:
                 os.close(fd)
@@ -300,27 +403,26 @@ class Sandbox:
     folder: Path
     device: str = "cpu"
     limits: Limits = field(default_factory=Limits)
-    zygote: Optional[Zygote] = None
+    zygote: Any = None  # a Zygote, a ZygoteHolder shared between threads, or None for a private one
+    protect: tuple = ()  # more folders the worker must not write
 
     def __post_init__(self):
         self.folder = Path(self.folder).resolve()
         self._own_zygote = self.zygote is None
-        self.zygote = self.zygote or Zygote()
+        if not isinstance(self.zygote, ZygoteHolder):
+            self.zygote = ZygoteHolder(self.zygote)
         self.worker: Optional[Worker] = None
         self.load_errors: Dict[str, dict] = {}
-        self.load_failure: Optional[str] = None
 
     def _start(self) -> Optional[str]:
         """Start a worker and read its hello; returns a failure message or None."""
-        if not self.zygote.alive:
-            self.zygote = Zygote()
+        zygote = self.zygote.get()
         try:
-            self.worker = Worker(self.zygote, self.folder, self.device, self.limits)
+            self.worker = Worker(zygote, self.folder, self.device, self.limits, self.protect)
         except Exception as exc:  # noqa: BLE001 - the zygote died (e.g. killed by a submission)
             log.warning("restarting the zygote: %s", exc)
-            self.zygote.close()
-            self.zygote = Zygote()
-            self.worker = Worker(self.zygote, self.folder, self.device, self.limits)
+            zygote = self.zygote.replace(zygote)
+            self.worker = Worker(zygote, self.folder, self.device, self.limits, self.protect)
         try:
             hello = self.worker.receive(time.monotonic() + LOAD_TIMEOUT + self.limits.timeout)
         except ChannelTimeout:
@@ -376,5 +478,5 @@ class Sandbox:
 
     def close(self) -> None:
         self._lose_worker()
-        if self._own_zygote and self.zygote is not None:
+        if self._own_zygote:
             self.zygote.close()

@@ -99,7 +99,9 @@ def prepare(submission=None) -> Prepared:
     if source.is_file():
         if source.suffix.lower() != ".zip":
             raise SubmissionError(f"{source} is a file but not a .zip: give a folder or a submission zip")
-        folder = Path(tempfile.mkdtemp(prefix="a2-unzip-"))
+        from .sandbox import work_root
+
+        folder = Path(tempfile.mkdtemp(prefix="unzip-", dir=work_root()))
         temps.append(folder)
         try:
             safe_extract(source, folder)
@@ -113,7 +115,9 @@ def prepare(submission=None) -> Prepared:
         raise SubmissionError(f"no {' and '.join(CODE_FILES)} in {source} (looked in ./a2/ and ./): "
                               "give the folder that holds a2/, or the folder or zip with the two files")
     code, layout = found
-    private = Path(tempfile.mkdtemp(prefix="a2-code-"))
+    from .sandbox import work_root
+
+    private = Path(tempfile.mkdtemp(prefix="code-", dir=work_root()))
     private.chmod(0o755)
     temps.append(private)
     for name in CODE_FILES:

@@ -14,6 +14,54 @@ import socket
 import sys
 
 PR_SET_CHILD_SUBREAPER = 36
+CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+
+
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _enter_pid_namespace() -> bool:
+    """Become PID 1 of a new PID namespace (needs root): this process forks, the child goes on
+    as the zygote, and this one waits and passes on its exit status. Inside the namespace,
+    workers cannot signal the grader at all, and the kernel ignores SIGKILL from a worker to
+    its PID 1. Returns whether it worked (in the child), or never returns (in the relay)."""
+    try:
+        if os.geteuid() != 0 or _libc().unshare(CLONE_NEWPID) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    child = os.fork()
+    if child == 0:
+        return True
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _confine_files(protect, writable) -> list:
+    """In a new mount namespace, make each path of ``protect`` read-only, then ``writable``
+    (the worker's own scratch folder) writable again. Best effort: returns what was done."""
+    libc, done = _libc(), []
+    if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return done
+    for path in protect:
+        target = os.fsencode(path)
+        if (os.path.isdir(path) and libc.mount(target, target, None, MS_BIND | MS_REC, None) == 0
+                and libc.mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None) == 0):
+            done.append(path)
+    if done and writable:  # a bind inside a read-only bind starts read-only: remount it writable
+        target = os.fsencode(writable)
+        if libc.mount(target, target, None, MS_BIND, None) == 0:
+            libc.mount(None, target, None, MS_REMOUNT | MS_BIND, None)
+    return done
 
 
 def _set_subreaper() -> None:
@@ -48,6 +96,8 @@ def _become_worker(spec, fds) -> None:
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
         _set_subreaper()
+        if spec.get("protect") and os.geteuid() == 0:
+            _confine_files(spec["protect"], spec["scratch"])
         os.chdir(spec["scratch"])
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if spec.get("file_bytes"):
@@ -73,6 +123,8 @@ def _become_worker(spec, fds) -> None:
 
 
 def main(argv) -> int:
+    namespaced = _enter_pid_namespace()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as PID 1, a handled signal would still arrive
     control = socket.socket(fileno=int(argv[0]))
     import torch  # noqa: F401 - the point of this process: import once, fork many times
     import grader.probes  # noqa: F401
@@ -83,7 +135,7 @@ def main(argv) -> int:
     _set_subreaper()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     workers = {}
-    control.sendall(b'{"ready": true}\n')
+    control.sendall(json.dumps({"ready": True, "namespaced": namespaced}).encode() + b"\n")
     buffer = b""
     while True:
         try:
@@ -96,7 +148,7 @@ def main(argv) -> int:
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             request = json.loads(line)
-            reply = _handle(request, fds, workers)
+            reply = _handle(request, fds, workers, namespaced)
             fds = []
             control.sendall(json.dumps(reply).encode() + b"\n")
     return 0
@@ -134,8 +186,9 @@ def _kill_orphans(workers) -> None:
                 pass
 
 
-def _handle(request, fds, workers):
-    _kill_orphans(workers)
+def _handle(request, fds, workers, namespaced=False):
+    if not namespaced:  # inside a PID namespace /proc speaks host pids: the grader sweeps instead
+        _kill_orphans(workers)
     _reap(workers)
     op = request.get("op")
     if op == "spawn":

@@ -95,22 +95,30 @@ def test_flooding_output_does_not_block(tmp_path, grade_with):
     assert report.score == report.max_score
 
 
+def _processes_with(marker: str):
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return [p for p in found if _alive(p)]
+
+
 def test_leftover_processes_and_threads_are_gone_after_grading(tmp_path, grade_with):
-    pidfile = tmp_path / "pids"
-    code = (f"    import subprocess, threading, os\n"
-            f"    p = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
-            f"    q = subprocess.Popen(['sh', '-c', 'sleep 300 & echo $!'], stdout=subprocess.PIPE)\n"
-            f"    grandchild = q.stdout.readline().decode().strip()\n"
+    marker = f"{300 + os.getpid() % 1000}.{int(time.time()) % 100000}"  # a unique sleep length
+    code = (f"    import subprocess, threading\n"
+            f"    subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+            f"    subprocess.Popen(['sh', '-c', 'sleep {marker} & exit 0'])\n"
             f"    threading.Thread(target=lambda: [None for _ in iter(int, 1)], daemon=True).start()\n"
-            f"    open({str(pidfile)!r}, 'w').write(f'{{p.pid}} {{grandchild}} {{os.getpid()}}')\n"
             f"    y_pred = X.mm(W).argmax(dim=1)")
-    os.chmod(tmp_path, 0o777)
     sub = make_submission(tmp_path / "s", [(LC, "    y_pred = X.mm(W).argmax(dim=1)", code)])
     report = grade_with(sub, functions=["predict_linear_classifier"], limits=FAST, hidden=False)
     assert report.score == report.max_score, report.summary()
-    pids = [int(p) for p in pidfile.read_text().split()]
-    time.sleep(0.2)
-    assert not [p for p in pids if _alive(p)]
+    time.sleep(0.3)
+    assert _processes_with(f"sleep\x00{marker}") == []
 
 
 def test_killing_the_zygote_is_survived(tmp_path):
@@ -132,3 +140,43 @@ def test_a_returned_object_with_a_malicious_reduce_is_only_described(tmp_path, g
     report = grade_with(sub, functions=["predict_linear_classifier"], limits=FAST, hidden=False)
     assert "Evil" in _messages(report, "predict_linear_classifier")
     assert not marker.exists()
+
+
+def _confined(zygote):
+    zygote.wait_ready()
+    return os.geteuid() == 0 and zygote.namespaced
+
+
+def test_writing_into_the_repository_is_refused(tmp_path, grade_with, zygote):
+    if not _confined(zygote):
+        pytest.skip("mount and PID namespaces need root")
+    from submissions import REPO
+
+    target = REPO / "grader" / f"written_by_student_{os.getpid()}.py"
+    code = (f"    try:\n        open({str(target)!r}, 'w').write('x')\n    except OSError:\n        pass\n"
+            f"    y_pred = X.mm(W).argmax(dim=1)")
+    sub = make_submission(tmp_path / "s", [(LC, "    y_pred = X.mm(W).argmax(dim=1)", code)])
+    try:
+        report = grade_with(sub, functions=["predict_linear_classifier"], limits=FAST, hidden=False)
+        assert not target.exists()
+        assert report.score == report.max_score
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def test_a_submission_cannot_signal_the_grader_even_knowing_its_pid(tmp_path, grade_with, zygote):
+    if not _confined(zygote):
+        pytest.skip("PID namespaces need root")
+    import signal
+
+    code = (f"    import os\n    try:\n        os.kill({os.getpid()}, {int(signal.SIGTERM)})\n    except OSError:\n        pass\n"
+            f"    y_pred = X.mm(W).argmax(dim=1)")
+    sub = make_submission(tmp_path / "s", [(LC, "    y_pred = X.mm(W).argmax(dim=1)", code)])
+    received = []
+    previous = signal.signal(signal.SIGTERM, lambda *a: received.append(True))
+    try:
+        report = grade_with(sub, functions=["predict_linear_classifier"], limits=FAST, hidden=False)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not received
+    assert report.score == report.max_score
