@@ -130,21 +130,29 @@ class Report:
                 "score": self.score, "max_score": self.max_score, "seconds": self.seconds,
                 "results": [r.to_dict() for r in self.results], "notes": list(self.notes)}
 
-    def to_gradescope(self, hidden_output: bool = True) -> dict:
+    def to_gradescope(self, hidden_level: str = "full") -> dict:
         """Gradescope's results.json: score, execution_time, tests[name, score, max_score,
-        status, output, visibility, tags]."""
+        status, output, visibility, tags]. ``hidden_level`` says what hidden cases show:
+        "none" (invisible to students), "status" (passed or failed) or "full" (the messages,
+        expected values removed); the last two appear once grades are published."""
+        from .feedback import redact
+
         tests = []
         for number, r in enumerate(self.results, start=1):
-            output = r.details()
-            if r.visibility == "hidden" and not hidden_output:
-                output = "hidden case: " + ("passed" if r.status == "passed" else "failed")
+            output, visibility = r.details(), "visible"
+            if r.visibility == "hidden":
+                visibility = "hidden" if hidden_level == "none" else "after_published"
+                if hidden_level == "full":
+                    output = redact(output)
+                else:
+                    output = f"hidden case: {r.status}"
             if r.status == "not graded":
                 output = f"not graded: {output}"
             tests.append({
                 "name": f"{r.check}: {r.name}", "number": str(number),
                 "score": r.points, "max_score": r.max_points if r.graded else 0.0,
                 "status": "passed" if r.status == "passed" else "failed",
-                "output": output, "visibility": "visible" if r.visibility == "public" else "after_published",
+                "output": output, "visibility": visibility,
                 "tags": [r.check],
             })
         return {"score": self.score, "execution_time": round(self.seconds, 3), "tests": tests,

@@ -39,6 +39,7 @@ class Limits:
     timeout: float = DEFAULT_TIMEOUT
     memory_gib: float = DEFAULT_MEMORY_GIB
     drop_privileges: bool = True  # only has an effect when the grader runs as root
+    threads: int = 0  # torch threads per worker; 0: all cores (a batch gives each job its share)
 
 
 @dataclass
@@ -335,7 +336,8 @@ class Worker:
         out_r, out_w = os.pipe()
         spec = {"op": "spawn", "folder": str(folder), "device": device, "scratch": str(self.scratch),
                 "memory_bytes": int(limits.memory_gib * 2**30) if limits.memory_gib else 0,
-                "file_bytes": FILE_LIMIT, "protect": [str(p) for p in protected_paths(protect)]}
+                "file_bytes": FILE_LIMIT, "protect": [str(p) for p in protected_paths(protect)],
+                "threads": limits.threads}
         ids = _unprivileged() if limits.drop_privileges else None
         if ids:
             spec["uid"], spec["gid"] = ids

@@ -111,6 +111,10 @@ def _become_worker(spec, fds) -> None:
             os.setgid(spec["gid"])
             os.setuid(spec["uid"])
             os.environ["HOME"] = spec["scratch"]
+        if spec.get("threads"):
+            import torch
+
+            torch.set_num_threads(spec["threads"])  # jobs sharing the cores must not oversubscribe them
         from grader.worker import serve
 
         serve(spec["folder"], spec.get("device", "cpu"), req_fd, rep_fd)

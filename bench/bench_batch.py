@@ -1,0 +1,143 @@
+"""Batch grading throughput: 200 submissions (a mix of correct and buggy variants) with
+``--jobs 2``, next to a baseline that starts one fresh interpreter per submission
+(``python -m grader check SUB --hidden``, two at a time), in the same run.
+
+Also measured: the in-process grading time of a submission (every probe and judge called
+directly, no sandbox), so that the batch's per-submission overhead can be stated, and the
+memory of the zygote and of each worker (unique and proportional set sizes, as forked
+workers share most pages with the zygote).
+
+Usage: python bench/bench_batch.py [N] [BASELINE_SAMPLE]
+"""
+import concurrent.futures
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from grader.batch import run_batch  # noqa: E402
+from grader.sandbox import descendants  # noqa: E402
+from submissions import LC, TLN, make_submission  # noqa: E402
+
+BUGS = [
+    [],
+    [(LC, "    dW /= num_train\n", "")],
+    [(TLN, "dhidden = dscores.mm(W2.t()) * (h1 > 0)", "dhidden = dscores.mm(W2.t())")],
+    [(LC, "y_pred = X.mm(W).argmax(dim=1)", "y_pred = X.mm(W).argmax(dim=0)")],
+    [(TLN, "grads[\"b2\"] = dscores.sum(dim=0)", "grads[\"b2\"] = dscores.mean(dim=0)")],
+]
+
+
+def make_corpus(root: Path, n: int):
+    for i in range(n):
+        edits = BUGS[0] if i % 2 == 0 else BUGS[1 + (i // 2) % (len(BUGS) - 1)]
+        make_submission(root / f"student{i:03d}", edits, layout="kit" if i % 3 else "course")
+
+
+def in_process_seconds(submission: Path) -> float:
+    """Grade every case with the probes called in this process: the work itself."""
+    from grader.cases import all_cases, select
+    from grader.probes import Context
+    from grader.runner import precompute_inputs
+    from grader.sandbox import Reply
+    from grader.submission import prepare
+    from grader.worker import load_student
+    import importlib
+    import sys as _sys
+
+    cases = [c for c in select(all_cases(), None, True) if c.probe]
+    inputs = precompute_inputs(cases, True)
+    prepared = prepare(submission)
+    start = time.perf_counter()
+    for name in ("a2", "a2.linear_classifier", "a2.two_layer_net", "linear_classifier"):
+        _sys.modules.pop(name, None)
+    modules, errors, files = load_student(prepared.code_dir)
+    ctx = Context(modules, errors, files, "cpu")
+    from grader.probes import PROBES
+
+    for case in cases:
+        payload, expected = inputs[case.key]
+        data = PROBES[case.probe](ctx, payload)
+        case.judge(case, payload, Reply(data=data), expected, "cpu")
+    seconds = time.perf_counter() - start
+    _sys.path.remove(str(prepared.code_dir))
+    prepared.cleanup()
+    importlib.invalidate_caches()
+    return seconds
+
+
+class MemorySampler(threading.Thread):
+    """Largest unique (USS) and proportional (PSS) memory seen per process under the zygotes."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak, self.stop = {}, threading.Event()
+
+    def run(self):
+        me = os.getpid()
+        while not self.stop.is_set():
+            for pid in descendants(me):
+                try:
+                    with open(f"/proc/{pid}/smaps_rollup") as f:
+                        fields = {l.split(":")[0]: int(l.split()[1]) for l in f if l.endswith("kB\n")}
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        zygote = b"grader.zygote" in f.read()
+                except (OSError, ValueError, IndexError):
+                    continue
+                uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+                old = self.peak.get(pid, (zygote, 0, 0))
+                self.peak[pid] = (zygote, max(old[1], uss), max(old[2], fields.get("Pss", 0)))
+            time.sleep(0.05)
+
+
+def main(n: int = 200, sample: int = 12):
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        make_corpus(tmp / "subs", n)
+
+        sampler = MemorySampler()
+        sampler.start()
+        start = time.perf_counter()
+        summary = run_batch(tmp / "subs", tmp / "out", jobs=2, hidden=True, progress_stream=open(os.devnull, "w"))
+        batch_wall = time.perf_counter() - start
+        sampler.stop.set()
+        assert summary["total"] == n and summary["errors"] == 0, summary
+
+        picked = sorted((tmp / "subs").iterdir())[:sample]
+        start = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            codes = list(pool.map(lambda p: subprocess.run(
+                [sys.executable, "-m", "grader", "check", str(p), "--hidden"], cwd=ROOT,
+                capture_output=True).returncode, picked))
+        baseline_wall = time.perf_counter() - start
+        assert all(c in (0, 1) for c in codes), codes
+
+        in_process = [in_process_seconds(p) for p in picked]
+
+    batch_rate, baseline_rate = n / batch_wall, sample / baseline_wall
+    per_submission = batch_wall * 2 / n  # two workers: each submission's share of one worker
+    work = statistics.median(in_process)
+    workers = [v for v in sampler.peak.values() if not v[0]]
+    zygotes = [v for v in sampler.peak.values() if v[0]]
+    print(f"Batch grading, {n} submissions (half correct, half with one of {len(BUGS) - 1} bugs), hidden cases, 2 cores")
+    print(f"  batch --jobs 2:                 {batch_wall:7.1f} s  {batch_rate:6.2f} submissions/s")
+    print(f"  baseline, fresh interpreter each (sample of {sample}, 2 at a time): "
+          f"{baseline_wall:6.1f} s  {baseline_rate:6.2f} submissions/s")
+    print(f"  throughput ratio batch / baseline: {batch_rate / baseline_rate:.1f}x")
+    print(f"  per submission, one worker's time: {per_submission * 1e3:.0f} ms; in-process grading "
+          f"(median of {sample}): {work * 1e3:.0f} ms; overhead {(per_submission - work) * 1e3:.0f} ms")
+    if workers:
+        print(f"  memory: zygote USS {max(z[1] for z in zygotes) / 1024:.0f} MiB; per worker USS "
+              f"median {statistics.median(w[1] for w in workers) / 1024:.0f} MiB, max {max(w[1] for w in workers) / 1024:.0f} MiB; "
+              f"PSS max {max(w[2] for w in workers) / 1024:.0f} MiB ({len(workers)} workers seen)")
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:]))
