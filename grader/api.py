@@ -1,8 +1,20 @@
 """``grader.check(...)`` for notebooks: the same cases and messages as ``python -m grader check``."""
 from typing import Iterable, Optional, Union
 
+import atexit
+
 from .runner import grade
-from .sandbox import Limits
+from .sandbox import Limits, ZygoteHolder
+
+_ZYGOTES = None  # one warm student-process parent per notebook session, made on first use
+
+
+def _zygotes() -> ZygoteHolder:
+    global _ZYGOTES
+    if _ZYGOTES is None:
+        _ZYGOTES = ZygoteHolder()
+        atexit.register(_ZYGOTES.close)
+    return _ZYGOTES
 
 
 def check(functions: Optional[Union[str, Iterable[str]]] = None, submission=None, device: str = "cpu",
@@ -17,4 +29,4 @@ def check(functions: Optional[Union[str, Iterable[str]]] = None, submission=None
     if memory is not None:
         limits.memory_gib = memory
     return grade(submission, functions=list(functions) if functions else None, hidden=hidden, device=device,
-                 limits=limits, data_dir=data_dir)
+                 limits=limits, data_dir=data_dir, zygote=_zygotes())

@@ -49,9 +49,11 @@ def loss_cases(function: str, kind: str, loops_allowed: bool, points) -> List[Ca
         ("float64, N=12 D=9 C=4", PUBLIC, 1, 12, 9, 4, F64, 0.1, 1.0, "small"),
         ("float32, N=40 D=33 C=10", PUBLIC, 2, 40, 33, 10, F32, 0.1, 1.0, "f32"),
         ("float64, scores near 1e4 (stability)", PUBLIC, 3, 10, 20, 5, F64, 1.0, 1e3, "large"),
+        # BEGIN HIDDEN
         ("hidden float64, fresh shapes", HIDDEN, 101, 31, 17, 7, F64, 0.1, 1.0, "h64"),
         ("hidden float32, fresh shapes", HIDDEN, 102, 64, 50, 10, F32, 0.05, 2.0, "h32"),
         ("hidden float64, scores near 1e4 (stability)", HIDDEN, 103, 23, 12, 6, F64, 2.0, 5e2, "hlarge"),
+        # END HIDDEN
     ]
     cases = []
     for name, vis, seed, N, D, C, dtype, ws, xs, key in spec:
@@ -343,8 +345,10 @@ CASES: List[Case] = (
              "train_linear", build_train_init, judge_train_steps),
         Case("predict_linear_classifier", "float32, N=25 D=7 C=5", 1.5, PUBLIC, "call",
              build_predict(41, 25, 7, 5, F32), judge_values(), expect_predict, F32, meta={"seed": 41}),
+        # BEGIN HIDDEN
         Case("predict_linear_classifier", "hidden float64, fresh shapes", 1.5, HIDDEN, "call",
              build_predict(141, 33, 11, 9, F64), judge_values(), expect_predict, F64, meta={"seed": 141}),
+        # END HIDDEN
         Case("svm_get_search_params", "at least 2 values each, fewer than 25 combinations", 1, PUBLIC, "call",
              _search_call("svm_get_search_params"),
              judge_search(2, 25, ("learning_rates", "regularization_strengths"))),

@@ -72,16 +72,20 @@ def _p(seed, N, D, H, C, dtype=F64, scale=0.1, x_scale=1.0):
 FORWARD_SPEC = [
     ("toy data (float64)", PUBLIC, lambda: toy_problem(F64), F64, 2),
     ("float32, N=9 D=6 H=8 C=4", PUBLIC, _p(51, 9, 6, 8, 4, F32), F32, 1),
+    # BEGIN HIDDEN
     ("hidden float64, fresh shapes", HIDDEN, _p(151, 17, 11, 13, 6), F64, 1.5),
     ("hidden float32, fresh shapes", HIDDEN, _p(152, 20, 9, 7, 10, F32, 0.3, 2.0), F32, 1.5),
+    # END HIDDEN
 ]
 BACKWARD_SPEC = [
     ("toy data, reg=0.05: loss about log(3) and gradients", PUBLIC, lambda: toy_problem(F64), F64, 0.05, 2),
     ("float64, N=10 D=5 H=7 C=3, reg=0.2", PUBLIC, _p(61, 10, 5, 7, 3), F64, 0.2, 1.5),
     ("float32, N=12 D=8 H=6 C=5, reg=0.1", PUBLIC, _p(62, 12, 8, 6, 5, F32), F32, 0.1, 1),
     ("float64, scores near 1e4 (stability)", PUBLIC, _p(63, 8, 6, 5, 4, F64, 1.0, 1e3), F64, 0.01, 1),
+    # BEGIN HIDDEN
     ("hidden float64, fresh shapes", HIDDEN, _p(161, 21, 13, 9, 7, F64, 0.2), F64, 0.15, 2.5),
     ("hidden float64, scores near 1e4 (stability)", HIDDEN, _p(162, 15, 7, 11, 5, F64, 1.0, 2e3), F64, 0.05, 2.5),
+    # END HIDDEN
 ]
 
 

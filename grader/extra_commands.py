@@ -69,6 +69,18 @@ def cmd_gradescope_run(args) -> int:
     return EXIT_OK
 
 
+def cmd_release(args) -> int:
+    from .release import ReleaseError, release
+
+    try:
+        path = release(args.out, force=args.force)
+    except ReleaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"Wrote the student handout to {path}")
+    return EXIT_OK
+
+
 def register(sub) -> None:
     from .cli import add_grading_options
     from .feedback import HIDDEN_LEVELS
@@ -97,6 +109,11 @@ def register(sub) -> None:
     bundle.add_argument("output", help="the zip to write, e.g. autograder.zip")
     bundle.add_argument("--feedback-hidden", choices=HIDDEN_LEVELS, default="status")
     bundle.set_defaults(func=cmd_gradescope_bundle)
+
+    handout = sub.add_parser("release", help="write the student handout (stubs, public fixtures, notebooks)")
+    handout.add_argument("out", help="an empty or new folder outside this repository")
+    handout.add_argument("--force", action="store_true", help="replace OUT if it is not empty")
+    handout.set_defaults(func=cmd_release)
 
     run = sub.add_parser("gradescope-run", help="grade one submission folder into results.json (used by run_autograder)")
     run.add_argument("submission")

@@ -25,12 +25,13 @@ class SubmissionError(ValueError):
     """A file for the submission is missing or broken; the message names it."""
 
 
-def _find(root: Path, name: str) -> Path:
-    for folder in SEARCH_DIRS:
-        path = root / folder / name
+def _find(root: Path, name: str, extra=()) -> Path:
+    folders = [root / d for d in SEARCH_DIRS] + [Path(e) for e in extra]
+    for folder in folders:
+        path = folder / name
         if path.is_file():
             return path
-    places = ", ".join(str(root / d) for d in SEARCH_DIRS)
+    places = ", ".join(str(f) for f in folders)
     hint = " Save it from your notebook first." if name.endswith(".pt") else ""
     raise SubmissionError(f"{name} is missing: looked in {places}.{hint}")
 
@@ -76,10 +77,12 @@ def _ask(value: Optional[str], prompt: str) -> str:
 
 
 def make_a2_submission(assignment_path, uniquename: Optional[str] = None,
-                       umid: Optional[str] = None) -> Path:
-    """Check and zip the submission into ``{uniquename}_{umid}_A2.zip`` in ``assignment_path``.
+                       umid: Optional[str] = None, *, checkpoint_dir=None, out_dir=None) -> Path:
+    """Check and zip the submission into ``{uniquename}_{umid}_A2.zip`` in ``assignment_path``
+    (or ``out_dir``).
 
-    Every file must be present (in ``assignment_path``, its ``a2/`` or its ``notebooks/``);
+    Every file must be present (in ``assignment_path``, its ``a2/`` or its ``notebooks/``, or
+    in ``checkpoint_dir``);
     sources must parse, notebooks must be readable and checkpoints must load with the
     expected tensors. The zip is written to a temporary name and renamed, so a failure
     never leaves a half-written zip. Returns the zip's path.
@@ -97,12 +100,14 @@ def make_a2_submission(assignment_path, uniquename: Optional[str] = None,
     for name in NOTEBOOKS:
         members[name] = _find(root, name)
         _check_notebook(members[name])
+    extra = [checkpoint_dir] if checkpoint_dir else []
     for name, keys in CHECKPOINTS.items():
-        members[name] = _find(root, name)
+        members[name] = _find(root, name, extra)
         _check_checkpoint(members[name], keys)
 
-    target = root / f"{uniquename}_{umid}_A2.zip"
-    fd, tmp = tempfile.mkstemp(suffix=".zip.part", dir=root)
+    folder = Path(out_dir) if out_dir else root
+    target = folder / f"{uniquename}_{umid}_A2.zip"
+    fd, tmp = tempfile.mkstemp(suffix=".zip.part", dir=folder)
     os.close(fd)
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:

@@ -1,0 +1,57 @@
+"""notebooks/: built from their sources, valid, and executed top to bottom headless (offline
+data switch) against the solution with every inline check passing."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ["linear_classifier.ipynb", "two_layer_net.ipynb"]
+
+
+def test_notebooks_are_built_from_their_sources_and_valid():
+    done = subprocess.run([sys.executable, str(REPO / "notebooks" / "build.py"), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+    for name in NOTEBOOKS:
+        nb = nbformat.read(str(REPO / "notebooks" / name), as_version=4)
+        nbformat.validate(nb)
+        assert any("grader.check(" in c.source for c in nb.cells if c.cell_type == "code")
+        assert any("$" in c.source for c in nb.cells if c.cell_type == "markdown")  # LaTeX maths
+
+
+def _reports(nb):
+    """(score, max) of every grader report a cell displayed."""
+    found = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/plain", "")
+            match = re.match(r"<Report .*: ([\d.]+)/([\d.]+)>", text)
+            if match:
+                found.append((float(match[1]), float(match[2])))
+    return found
+
+
+@pytest.mark.slow
+def test_both_notebooks_run_offline_in_order_with_every_check_passing(tmp_path, monkeypatch):
+    """As a student would: part 1, then part 2, which ends by building the submission zip."""
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("A2_OFFLINE", "1")
+    monkeypatch.setenv("A2_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend shows the figures
+    for name in NOTEBOOKS:
+        nb = nbformat.read(str(REPO / "notebooks" / name), as_version=4)
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
+        errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert not errors, name
+        reports = _reports(nb)
+        assert len(reports) >= 5 and all(score == top for score, top in reports), (name, reports)
+        images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert len(images) >= 3, name  # loss and accuracy curves, weights, search plots
+    for checkpoint in ("svm_best_model.pt", "softmax_best_model.pt", "nn_best_model.pt"):
+        assert (tmp_path / checkpoint).exists()
+    assert (tmp_path / "yourname_00000000_A2.zip").exists()

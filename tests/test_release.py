@@ -1,0 +1,139 @@
+"""grader/release.py: the student handout holds no solution and no hidden case, installs in a
+fresh environment, grades stubs as 'not implemented yet', and full marks once solved."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.release import ReleaseError, release, strip_hidden
+from grader.stubs import solution_lines
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def handout(tmp_path_factory):
+    return release(tmp_path_factory.mktemp("rel") / "handout")
+
+
+def _tree_text(root: Path):
+    for path in root.rglob("*"):
+        if path.is_file() and path.suffix in (".py", ".md", ".ipynb", ".toml", ".json"):
+            yield path, path.read_text()
+
+
+def test_handout_has_the_expected_layout(handout):
+    for rel in ("a2/linear_classifier.py", "a2/two_layer_net.py", "helpers/data.py", "grader/cli.py",
+                "grader/fixtures/manifest.json", "notebooks/linear_classifier.ipynb", "README.md", "pyproject.toml"):
+        assert (handout / rel).is_file(), rel
+    assert not (handout / "tests").exists() and not (handout / "bench").exists()
+
+
+def test_handout_contains_no_solution_line_and_no_hidden_case(handout):
+    non_solution = "\n".join(p.read_text() for p in REPO.rglob("*.py")
+                             if "a2" not in p.relative_to(REPO).parts[:1] and ".venv" not in p.parts)
+    secrets = set()
+    for name in ("linear_classifier.py", "two_layer_net.py"):
+        secrets |= {line for line in solution_lines((REPO / "a2" / name).read_text())
+                    if line not in non_solution}  # lines the kit's own code happens to share are not secrets
+    hidden_lines = set()
+    for name in ("catalogue_linear.py", "catalogue_net.py"):
+        text = (REPO / "grader" / name).read_text()
+        for block in text.split("# BEGIN HIDDEN")[1:]:
+            hidden_lines |= {l.strip() for l in block.split("# END HIDDEN")[0].splitlines() if l.strip()}
+    assert len(secrets) > 30 and len(hidden_lines) >= 8
+    for path, text in _tree_text(handout):
+        lines = {l.strip() for l in text.splitlines()}
+        assert not (lines & secrets), (path, sorted(lines & secrets)[:3])
+        assert not (lines & hidden_lines), (path, sorted(lines & hidden_lines)[:3])
+        markers = [l for l in text.splitlines() if re.match(r"\s*# (BEGIN|END) (SOLUTION|HIDDEN)", l)]
+        assert not markers and "hidden float" not in text, path
+    for notebook in (handout / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(str(notebook), as_version=4)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_strip_hidden_refuses_broken_markers():
+    with pytest.raises(ReleaseError, match="never closed"):
+        strip_hidden("x = [\n    # BEGIN HIDDEN\n    1,\n]\n")
+    assert strip_hidden("x = [\n    # BEGIN HIDDEN\n    1,\n    # END HIDDEN\n    2,\n]\n") == "x = [\n    2,\n]\n"
+
+
+def test_release_refuses_a_non_empty_folder_and_the_repository(tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "f").write_text("keep me")
+    with pytest.raises(ReleaseError, match="not empty"):
+        release(tmp_path / "x")
+    assert (tmp_path / "x" / "f").read_text() == "keep me"
+    with pytest.raises(ReleaseError, match="inside this repository"):
+        release(REPO / "handout")
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory, handout):
+    """A fresh virtual environment for the handout: the installed dependencies are reachable
+    (a .pth to this environment's site-packages, whose own .pth files, the kit's editable
+    install among them, are not processed), the repository is not."""
+    root = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    python = root / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    probe = subprocess.run([str(python), "-c", "import grader"], cwd=root, capture_output=True, text=True)
+    assert probe.returncode != 0, "the repository's grader must not be importable from the fresh environment"
+    return python
+
+
+def _check(python, handout):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([str(python), "-m", "grader", "check"], cwd=handout, capture_output=True, text=True,
+                          timeout=600, env=env)
+
+
+def test_handout_check_says_not_implemented_then_full_marks(handout, venv, tmp_path):
+    done = _check(venv, handout)
+    assert done.returncode == 1, done.stderr
+    assert "Score: 0.00 / 64.00" in done.stdout
+    assert "grader error" not in done.stdout.lower() and "Traceback" not in done.stderr
+    for function in ("svm_loss_naive", "softmax_loss_vectorized", "nn_forward_pass", "find_best_net"):
+        assert f"{function}" in done.stdout
+    assert done.stdout.count("not implemented yet") >= 18
+    hidden = subprocess.run([str(venv), "-m", "grader", "check", "--hidden"], cwd=handout, capture_output=True, text=True)
+    assert hidden.returncode == 2 and "student handout" in hidden.stderr
+
+    solved = tmp_path / "solved"
+    shutil.copytree(handout, solved)
+    for name in ("linear_classifier.py", "two_layer_net.py"):
+        shutil.copyfile(REPO / "a2" / name, solved / "a2" / name)
+    done = _check(venv, solved)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "Score: 64.00 / 64.00" in done.stdout
+
+
+def test_handout_notebooks_open_and_their_first_cells_run(handout, venv, tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+
+    kernels = tmp_path / "jupyter" / "kernels" / "handout"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(
+        '{"argv": ["%s", "-m", "ipykernel_launcher", "-f", "{connection_file}"], '
+        '"display_name": "handout", "language": "python"}' % venv)
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("A2_OFFLINE", "1")
+    monkeypatch.setenv("A2_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    for name in ("linear_classifier.ipynb", "two_layer_net.ipynb"):
+        nb = nbformat.read(str(handout / "notebooks" / name), as_version=4)
+        nb.cells = nb.cells[:4]  # title, setup, data switch text, data switch
+        NotebookClient(nb, timeout=300, kernel_name="handout",
+                       resources={"metadata": {"path": str(handout / "notebooks")}}).execute()
+        outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+        assert not [o for o in outputs if o.get("output_type") == "error"]
+        assert any("Hello from" in o.get("text", "") for o in outputs)
