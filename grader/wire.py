@@ -2,12 +2,12 @@
 
 Student values are turned into plain *descriptions* before they leave the student process
 (tensors as plain CPU tensors plus their original device and dtype; anything else as its type
-name and a short repr), and the grader reads them back with ``torch.load(weights_only=True)``,
-so nothing the student process sends can run code in the grader.
+name and a short repr), and cross as JSON plus raw tensor bytes: nothing is unpickled on the
+grader's side, so nothing the student process sends can run code there.
 
 Frames are length-prefixed bytes on a pipe.
 """
-import io
+import json
 import os
 import pickle
 import select
@@ -86,16 +86,77 @@ def type_name(desc: Any) -> str:
 
 # ------------------------------------------------------------------ encoding
 
+_DTYPES = {str(d).replace("torch.", ""): d for d in (
+    torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16,
+    torch.int8, torch.uint8, torch.bool, torch.complex64, torch.complex128)}
+_LEN = struct.Struct("!Q")
+
+
 def encode_reply(obj: Any) -> bytes:
-    """Student process -> grader: torch.save of plain containers and tensors."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    return buffer.getvalue()
+    """Student process -> grader: the structure as JSON, tensors as raw bytes after it.
+
+    Only plain containers, numbers, strings, None and CPU tensors of the usual dtypes can be
+    encoded; nothing is pickled, so decoding cannot run code."""
+    tensors: list = []
+
+    def strip(value):
+        if isinstance(value, torch.Tensor):
+            tensors.append(value.detach().to("cpu").contiguous())
+            return {"$tensor": len(tensors) - 1}
+        if isinstance(value, dict):
+            return {str(k): strip(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [strip(v) for v in value]
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        raise TypeError(f"cannot send a {type(value).__name__}")
+
+    skeleton = json.dumps(strip(obj)).encode()
+    parts = [_LEN.pack(len(skeleton)), skeleton]
+    for tensor in tensors:
+        header = json.dumps({"dtype": str(tensor.dtype).replace("torch.", ""), "shape": list(tensor.shape)}).encode()
+        raw = tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
+        parts += [_LEN.pack(len(header)), header, _LEN.pack(len(raw)), raw]
+    return b"".join(parts)
 
 
 def decode_reply(data: bytes) -> Any:
-    """Grader side: only tensors and plain containers load (weights_only)."""
-    return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+    """Grader side: rebuild the structure and the tensors; anything malformed raises ValueError."""
+    view, position, tensors = memoryview(data), 0, []
+
+    def take(size):
+        nonlocal position
+        if position + size > len(view):
+            raise ValueError("truncated reply")
+        chunk = view[position:position + size]
+        position += size
+        return chunk
+
+    def take_block():
+        return take(_LEN.unpack(take(_LEN.size))[0])
+
+    skeleton = json.loads(bytes(take_block()))
+    while position < len(view):
+        header = json.loads(bytes(take_block()))
+        raw = take_block()
+        dtype = _DTYPES.get(header.get("dtype"))
+        shape = [int(n) for n in header.get("shape", [])]
+        if dtype is None or any(n < 0 for n in shape):
+            raise ValueError(f"unexpected tensor header {header!r}")
+        flat = torch.frombuffer(bytearray(raw), dtype=torch.uint8) if len(raw) else torch.empty(0, dtype=torch.uint8)
+        tensor = flat.view(dtype) if len(raw) else torch.empty(0, dtype=dtype)
+        tensors.append(tensor.reshape(shape))
+
+    def build(value):
+        if isinstance(value, dict):
+            if set(value) == {"$tensor"}:
+                return tensors[value["$tensor"]]
+            return {k: build(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [build(v) for v in value]
+        return value
+
+    return build(skeleton)
 
 
 def encode_request(obj: Any) -> bytes:
