@@ -112,9 +112,6 @@ def _backward_cases() -> List[Case]:
         return {"module": MODULE, "function": "nn_forward_backward", "args": [params, X, y, 0.1],
                 "coords_by_key": coords, "h": 1e-6}
 
-    def judge_numeric(case, payload, reply, expected, device_type):
-        return judge_numeric_grad(case, payload, reply, expected, device_type)
-
     for key in PARAM_NAMES:
         def build_key(key=key):
             p = build_numeric()
@@ -122,7 +119,7 @@ def _backward_cases() -> List[Case]:
             p["coords"] = [ix for k, ix in p.pop("coords_by_key") if k == key]
             return p
         cases.append(Case("nn_forward_backward", f"grads['{key}'] matches numeric differences of your loss", 0.25,
-                          PUBLIC, "numeric_grad", build_key, judge_numeric))
+                          PUBLIC, "numeric_grad", build_key, judge_numeric_grad))
     return cases
 
 

@@ -347,10 +347,9 @@ class Worker:
         finally:
             for fd in (req_r, rep_w, out_w):
                 os.close(fd)
-        # In a PID namespace the zygote speaks the namespace's pids; signals need the host's.
-        self.pid = host_pid(self.ns_pid, zygote.process.pid) if zygote.namespaced else self.ns_pid
-        if self.pid is None:
-            self.pid = self.ns_pid if not zygote.namespaced else -1
+        # In a PID namespace the zygote speaks the namespace's pids; signals need the host's
+        # (-1 if the worker is already gone: there is nothing left to signal).
+        self.pid = (host_pid(self.ns_pid, zygote.process.pid) or -1) if zygote.namespaced else self.ns_pid
         self.drain = _OutputDrain(out_r)
         self.drain.start()
         self.dead = False
