@@ -120,9 +120,19 @@ def main(n: int = 200, sample: int = 12):
         baseline_wall = time.perf_counter() - start
         assert all(c in (0, 1) for c in codes), codes
 
+        # Per-submission overhead without a second worker competing: the same sample graded with
+        # one job, each result's grade() wall time (fork, load, every case) next to in-process.
+        import json
+        import shutil
+
+        for p in picked:
+            shutil.copytree(p, tmp / "sample" / p.name)
+        run_batch(tmp / "sample", tmp / "out1", jobs=1, hidden=True, progress_stream=open(os.devnull, "w"))
+        single = [json.loads((tmp / "out1" / "results" / f"{p.name}.json").read_text())["execution_time"] for p in picked]
+
         import torch
 
-        torch.set_num_threads(1)  # as each of the batch's two workers has
+        torch.set_num_threads(1)  # as each of the batch's workers has
         in_process = [in_process_seconds(p) for p in picked]
 
     batch_rate, baseline_rate = n / batch_wall, sample / baseline_wall
@@ -137,6 +147,9 @@ def main(n: int = 200, sample: int = 12):
     print(f"  throughput ratio batch / baseline: {batch_rate / baseline_rate:.1f}x")
     print(f"  per submission, one worker's time: {per_submission * 1e3:.0f} ms; in-process grading "
           f"(median of {sample}, one thread): {work * 1e3:.0f} ms; overhead {(per_submission - work) * 1e3:.0f} ms")
+    gaps = [g - w for g, w in zip(single, in_process)]
+    print(f"  one job, same {sample} submissions: grade() {statistics.median(single) * 1e3:.0f} ms vs in-process "
+          f"{work * 1e3:.0f} ms (medians); overhead per submission median {statistics.median(gaps) * 1e3:.0f} ms")
     if workers:
         print(f"  memory: zygote USS {max(z[1] for z in zygotes) / 1024:.0f} MiB; per worker USS "
               f"median {statistics.median(w[1] for w in workers) / 1024:.0f} MiB, max {max(w[1] for w in workers) / 1024:.0f} MiB; "
