@@ -204,7 +204,7 @@ def run_batch(submissions, out, *, jobs: int = 2, hidden: bool = False, device: 
     limits = dataclasses.replace(limits or Limits())
     if not limits.threads:
         limits.threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
-    inputs = precompute_inputs(select(all_cases(), None, hidden), hidden)
+    inputs = precompute_inputs(select(all_cases(), None, hidden))
     zygotes = ZygoteHolder()
     progress = Progress(len(todo), progress_stream)
     protect = (submissions, out)

@@ -22,7 +22,7 @@ def _cifar(root, bias_trick):
     return data["X_test"], data["y_test"]
 
 
-def _predict(kind, state, X):
+def predict_with(kind, state, X):
     if kind == "nn":
         hidden = (X.mm(state["W1"]) + state["b1"]).clamp(min=0)
         return (hidden.mm(state["W2"]) + state["b2"]).argmax(1)
@@ -51,7 +51,7 @@ def judge_best(kind):
             return failed(f"{name} must hold exactly the tensors {sorted(KEYS[kind])}", "values")
         state = {k: v.detach().to(torch.float32) for k, v in state.items()}
         try:
-            acc = (_predict(kind, state, X) == y).double().mean().item()
+            acc = (predict_with(kind, state, X) == y).double().mean().item()
         except RuntimeError as exc:
             return failed(f"{name} does not fit CIFAR-10's shapes: {exc}", "values")
         if acc > TARGETS[kind]:

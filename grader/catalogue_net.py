@@ -8,6 +8,7 @@ from helpers.toy import get_toy_data
 
 from .cases import HIDDEN, PUBLIC, Case, Verdict, failed, passed
 from .catalogue_linear import _gen, _randn, judge_search
+from .catalogue_models import predict_with
 from .compare import compare
 from .judges import error_verdict, judge_numeric_grad, judge_values, outcome_failure, upcast
 
@@ -249,8 +250,7 @@ def judge_find_best_net(case, payload, reply, expected, device_type) -> Verdict:
         return failed("the first returned value must be a TwoLayerNet (with params W1, b1, W2, b2)", "values")
     p = {k: params["items"][k]["value"].to(F64) for k in PARAM_NAMES}
     data = payload["data"]
-    hidden = (data["X_val"].to(F64).mm(p["W1"]) + p["b1"]).clamp(min=0)
-    acc = ((hidden.mm(p["W2"]) + p["b2"]).argmax(1) == data["y_val"]).double().mean().item()
+    acc = (predict_with("nn", p, data["X_val"].to(F64)) == data["y_val"]).double().mean().item()
     got = value["items"][2].get("value")
     if not isinstance(got, (int, float)) or abs(got - acc) > 1e-6:
         return failed(f"best_val_acc is {got!r}, but the returned net's validation accuracy is {acc:.4f}", "values")

@@ -11,17 +11,6 @@ from .sandbox import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT, Limits
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def _write_json(path: Path, data: dict) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1)
-    os.replace(tmp, path)
-
-
 def add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where student code runs (default cpu)")
     parser.add_argument("--hidden", action="store_true", help="also run the hidden cases (needs the solution)")
@@ -48,7 +37,9 @@ def cmd_check(args) -> int:
         return EXIT_USAGE
     print(report.summary())
     if args.json:
-        _write_json(Path(args.json), report.to_gradescope())
+        from .batch import write_atomic
+
+        write_atomic(Path(args.json), json.dumps(report.to_gradescope(), indent=1))
         print(f"Wrote {args.json}")
     return EXIT_OK if report.all_passed else EXIT_FAILED
 

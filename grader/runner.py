@@ -68,7 +68,7 @@ def flag_hardcoding(results: List[CaseResult]) -> List[CaseResult]:
     return out
 
 
-def precompute_inputs(cases, hidden: bool) -> dict:
+def precompute_inputs(cases) -> dict:
     """(payload, expected) of every case, once: a batch shares them between submissions."""
     fixtures = load_fixtures()
     return {case.key: _inputs(case, fixtures, load_reference) for case in cases if case.probe is not None}

@@ -473,10 +473,6 @@ class Sandbox:
             self.worker.stop()
         self.worker = None
 
-    @property
-    def output(self) -> bytes:
-        return bytes(self.worker.drain.kept) if self.worker else b""
-
     def close(self) -> None:
         self._lose_worker()
         if self._own_zygote:

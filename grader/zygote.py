@@ -174,18 +174,12 @@ def _reap(workers) -> None:
 
 def _kill_orphans(workers) -> None:
     """Processes reparented here that are not workers are leftovers of a dead worker."""
-    me = str(os.getpid())
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if not entry.isdigit() or int(entry) in workers:
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = f.read().rsplit(")", 1)[1].split()[1]
-        except (OSError, IndexError):
-            continue
-        if ppid == me:
+    from grader.sandbox import _children_map
+
+    for pid in _children_map().get(os.getpid(), []):
+        if pid not in workers:
             try:
-                os.kill(int(entry), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
 
