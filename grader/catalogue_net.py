@@ -218,9 +218,41 @@ def judge_nn_predict(case, payload, reply, expected, device_type) -> Verdict:
 
 # ------------------------------------------------------------------ find_best_net and the class
 
+SEARCH_STEPS = 100  # full-batch steps of the grader's own training for the search case
+
+
+def grader_training(data, lr, hidden, std=1e-4):
+    """Where training a net with learning rate ``lr`` gets on ``data``: full-batch gradient
+    descent on the softmax loss with torch autograd (the grader's own code, independent of the
+    solution and of the student). Returns (params, loss history)."""
+    g = _gen(0)
+    D, C = data["X_train"].shape[1], int(data["y_train"].max()) + 1
+    params = {"W1": _randn(g, D, hidden, scale=std, dtype=F32), "b1": torch.zeros(hidden),
+              "W2": _randn(g, hidden, C, scale=std, dtype=F32), "b2": torch.zeros(C)}
+    params = {k: v.requires_grad_() for k, v in params.items()}
+    losses = []
+    for _ in range(SEARCH_STEPS):
+        scores = predict_scores(params, data["X_train"])
+        loss = torch.nn.functional.cross_entropy(scores, data["y_train"])
+        grads = torch.autograd.grad(loss, list(params.values()))
+        with torch.no_grad():
+            for value, grad in zip(params.values(), grads):
+                value -= lr * grad
+        losses.append(loss.item())
+    return {k: v.detach() for k, v in params.items()}, losses
+
+
+def predict_scores(params, X):
+    return (X.mm(params["W1"]) + params["b1"]).clamp(min=0).mm(params["W2"]) + params["b2"]
+
+
 def build_find_best_net():
     """A small, easy 10-class problem with 64 inputs: a good learning rate learns it well and
-    lr = 0 cannot learn at all, so the best net is known. (Sizes must come from data_dict.)"""
+    lr = 0 cannot learn at all, so the best net is known. (Sizes must come from data_dict.)
+
+    While the student's find_best_net runs, TwoLayerNet is replaced by a stand-in whose train()
+    installs what the grader's own training reached for that learning rate (``trained``): the
+    search is graded on its own, and costs milliseconds instead of three real trainings."""
     g = _gen(91)
     means = _randn(g, 10, 64, scale=0.5, dtype=F32)
 
@@ -232,11 +264,61 @@ def build_find_best_net():
     X_val, y_val = split(100)
     data = {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
     # The best learning rate sits in the middle, so keeping the first or the last net fails.
-    return {"data": data, "grid": ([0.0, 1.0, 1e-7], [16], [0.0], [1.0])}
+    grid = ([0.0, 1.0, 1e-7], [16], [0.0], [1.0])
+    trained = [[lr, *grader_training(data, lr, grid[1][0])] for lr in grid[0]]
+    return {"data": data, "grid": grid, "trained": trained}
+
+
+def _search_calls(payload, nets, device_type, complete):
+    """What is wrong with how find_best_net built and trained its nets, as (message, likely
+    cause), or None. Counts and arguments are only judged when the search ran to its end."""
+    lrs, hiddens, regs, decays = payload["grid"]
+    combos = len(lrs) * len(hiddens) * len(regs) * len(decays)
+    trains = [t for net in nets for t in net["trains"]]
+    D, C = payload["data"]["X_train"].shape[1], int(payload["data"]["y_train"].max()) + 1
+    for net in nets:
+        size_in, hidden, size_out = net["sizes"]
+        if size_in != D:
+            return (f"a TwoLayerNet was built with input size {size_in!r}; this case's data has {D} inputs",
+                    "the input size is hard-coded (3 * 32 * 32?); take it from data_dict['X_train'].shape[1]")
+        if size_out != C:
+            return (f"a TwoLayerNet was built with {size_out!r} classes; this case's labels have {C}",
+                    "take the number of classes from the labels (the largest label + 1)")
+        if hidden not in hiddens:
+            return (f"a TwoLayerNet was built with hidden size {hidden!r}, which is not in the grid {hiddens}",
+                    "take the hidden sizes from get_param_set_fn()")
+        if net["dtype"] != str(payload["data"]["X_train"].dtype):
+            return (f"a TwoLayerNet was built with dtype {net['dtype']}; the data is "
+                    f"{payload['data']['X_train'].dtype}", "pass dtype=data_dict['X_train'].dtype")
+        if net["device"].split(":")[0] != device_type:
+            return (f"a TwoLayerNet was built on {net['device']} while the data is on {device_type}",
+                    "pass device=data_dict['X_train'].device")
+    if not complete:
+        return None
+    if len(nets) != combos or len(trains) not in (0, combos):
+        return (f"find_best_net built {len(nets)} net(s) and trained {len(trains)} time(s) with train() for "
+                f"the {combos} combinations of the grid", "train one new TwoLayerNet per combination of "
+                "get_param_set_fn()")
+    if not trains:
+        return None  # trained without net.train (nn_train on net.params, say): judged on the results
+    for name, grid in (("learning_rate", lrs), ("reg", regs), ("learning_rate_decay", decays)):
+        used = sorted(str(t[name]) for t in trains)
+        wanted = sorted(str(v) for v in grid for _ in range(combos // len(grid)))
+        if used != wanted:
+            return (f"train() was called with {name} values {used}; the grid asks for {wanted}",
+                    f"pass {name}= from the combination being tried (keyword arguments avoid mix-ups)")
+    val = [list(payload["data"][k].shape) for k in ("X_val", "y_val")]
+    if any(t["data"][2:] != val for t in trains):
+        return ("train() was not given the validation data", "pass data_dict['X_val'], data_dict['y_val']")
+    return None
 
 
 def judge_find_best_net(case, payload, reply, expected, device_type) -> Verdict:
     verdict = outcome_failure(reply)
+    nets = (reply.data or {}).get("nets") or []
+    wrong = _search_calls(payload, nets, device_type, complete=verdict is None) if nets else None
+    if wrong:
+        return failed(wrong[0], "values", f"Likely cause: {wrong[1]}.")
     if verdict:
         if "cannot be multiplied" in verdict.message or "size mismatch" in verdict.message:
             return failed(verdict.message, verdict.reason, "Likely cause: the input size or the number of "

@@ -304,25 +304,98 @@ def probe_test_one_param_set(ctx: Context, p):
     return {"outcome": outcome_dict(outcome), "train_calls": model.train_calls, "returned_model": same}
 
 
+def _stand_in_net(trained, records):
+    """A class that takes ``TwoLayerNet``'s place while find_best_net runs, so that the search is
+    graded on its own (a broken ``train`` costs its points elsewhere) and in milliseconds.
+
+    It records how each net is built and trained. Its ``train`` does not train: for a learning
+    rate of the case's grid, on a net of the expected sizes, it installs the parameters that
+    the grader's own training reached with that learning rate (``trained``: [lr, params,
+    loss_history] triples, sent with the case); for anything else the net stays as built.
+    """
+
+    def plain(value):
+        return value if isinstance(value, (bool, int, float, str)) else f"<{type(value).__name__}>"
+
+    class TwoLayerNet:
+        def __init__(self, input_size, hidden_size, output_size, dtype=torch.float32, device="cpu", std=1e-4):
+            self.record = {"sizes": [plain(input_size), plain(hidden_size), plain(output_size)],
+                           "dtype": str(dtype), "device": str(device), "trains": []}
+            records.append(self.record)
+            torch.manual_seed(0)
+            self.params = {"W1": std * torch.randn(input_size, hidden_size, dtype=dtype, device=device),
+                           "b1": torch.zeros(hidden_size, dtype=dtype, device=device),
+                           "W2": std * torch.randn(hidden_size, output_size, dtype=dtype, device=device),
+                           "b2": torch.zeros(output_size, dtype=dtype, device=device)}
+
+        def train(self, X, y, X_val, y_val, learning_rate=1e-3, learning_rate_decay=0.95, reg=5e-6,
+                  num_iters=100, batch_size=200, verbose=False):
+            self.record["trains"].append({
+                "learning_rate": plain(learning_rate), "reg": plain(reg),
+                "learning_rate_decay": plain(learning_rate_decay), "num_iters": plain(num_iters),
+                "data": [plain(v) if not torch.is_tensor(v) else list(v.shape) for v in (X, y, X_val, y_val)]})
+            history = []
+            for lr, params, losses in trained:
+                shapes_match = all(params[k].shape == self.params[k].shape for k in params)
+                if isinstance(learning_rate, (int, float)) and float(learning_rate) == lr and shapes_match:
+                    self.params = {k: v.to(dtype=self.params[k].dtype, device=self.params[k].device)
+                                   for k, v in params.items()}
+                    history = list(losses)
+                    break
+            return {"loss_history": history,
+                    "train_acc_history": [(self.predict(X) == y).double().mean().item()],
+                    "val_acc_history": [(self.predict(X_val) == y_val).double().mean().item()]}
+
+        def loss(self, X, y=None, reg=0.0):
+            params = {k: v.detach().requires_grad_() for k, v in self.params.items()}
+            scores = (X.mm(params["W1"]) + params["b1"]).clamp(min=0).mm(params["W2"]) + params["b2"]
+            if y is None:
+                return scores.detach()
+            loss = torch.nn.functional.cross_entropy(scores, y) + reg * (
+                (params["W1"] ** 2).sum() + (params["W2"] ** 2).sum())
+            grads = torch.autograd.grad(loss, list(params.values()))
+            return loss.detach(), dict(zip(params, grads))
+
+        def predict(self, X):
+            return self.loss(X).argmax(dim=1)
+
+        def save(self, path):
+            torch.save(self.params, path)
+
+        def load(self, path):
+            self.params = torch.load(path, map_location="cpu", weights_only=True)
+
+    return TwoLayerNet
+
+
 @probe("find_best_net")
 def probe_find_best_net(ctx: Context, p):
     fn, error = ctx.function("two_layer_net", "find_best_net")
     if error:
         return _missing(error)
     grid = tuple(list(v) for v in p["grid"])
-    asked = []
+    asked, records = [], []
 
     def get_param_set_fn():
         asked.append(True)
         return grid
 
-    outcome = ctx.call(fn, to_device(p["data"], ctx.device), get_param_set_fn, trace=False)
+    module = ctx.modules["two_layer_net"]
+    real = module.__dict__.get("TwoLayerNet")
+    module.TwoLayerNet = _stand_in_net(p["trained"], records)
+    try:
+        outcome = ctx.call(fn, to_device(p["data"], ctx.device), get_param_set_fn, trace=False)
+    finally:
+        if real is None:
+            module.__dict__.pop("TwoLayerNet", None)
+        else:
+            module.TwoLayerNet = real
     params = None
     if outcome.ok and isinstance(outcome.value, tuple) and len(outcome.value) == 3:
         net = outcome.value[0]
         params = describe(getattr(net, "params", None))
         outcome.value = (None,) + tuple(outcome.value[1:])
-    return {"outcome": outcome_dict(outcome), "params": params, "asked": len(asked)}
+    return {"outcome": outcome_dict(outcome), "params": params, "asked": len(asked), "nets": records}
 
 
 # ------------------------------------------------------------------ classes and checkpoints

@@ -95,7 +95,28 @@ BUGS = [
      "nn_predict", "wrong axis"),
     ("find_best_net keeps the last net", [(TLN, "if best_net is None or val_acc > best_val_acc:", "if True:")],
      "find_best_net", "highest validation accuracy"),
+    ("find_best_net hard-codes the input size", [(TLN, "    input_size = X_train.shape[1]\n", "    input_size = 3 * 32 * 32\n")],
+     "find_best_net", "hard-coded"),
+    ("find_best_net hard-codes ten classes", [(TLN, "    num_classes = int(max(y_train.max().item(), y_val.max().item())) + 1\n",
+                                               "    num_classes = 7\n")],
+     "find_best_net", "number of classes"),
+    ("find_best_net ignores the decays", [(TLN, "learning_rate=lr,\n                         learning_rate_decay=decay, reg=reg",
+                                           "learning_rate=lr,\n                         reg=reg")],
+     "find_best_net", "learning_rate_decay values"),
+    ("find_best_net swaps lr and reg", [(TLN, "learning_rate=lr,\n                         learning_rate_decay=decay, reg=reg",
+                                         "learning_rate=reg,\n                         learning_rate_decay=decay, reg=lr")],
+     "find_best_net", "learning_rate values"),
+    ("find_best_net validates on the training data", [(TLN, "stat = net.train(X_train, y_train, X_val, y_val,",
+                                                       "stat = net.train(X_train, y_train, X_train, y_train,")],
+     "find_best_net", "validation data"),
+    ("find_best_net tries only the first combination", [(TLN, "    for lr, hidden, reg, decay in itertools.product(*get_param_set_fn()):",
+                                                         "    for lr, hidden, reg, decay in list(itertools.product(*get_param_set_fn()))[:1]:")],
+     "find_best_net", "per combination"),
 ]
+
+
+def _bug(name):
+    return next(edits for label, edits, _, _ in BUGS if label == name)
 
 
 @pytest.mark.parametrize("edits,function,words", [b[1:] for b in BUGS], ids=[b[0] for b in BUGS])
@@ -109,9 +130,10 @@ def test_seeded_bug_loses_points_on_its_function_with_a_named_cause(tmp_path, gr
 
 
 def test_a_bug_costs_only_its_own_function(tmp_path, grade_with):
-    report = grade_with(make_submission(tmp_path / "bug", BUGS[-4][1]), hidden=True)  # ReLU mask
+    report = grade_with(make_submission(tmp_path / "bug", _bug("backward without ReLU mask")), hidden=True)
     failing = {r.check for r in report.results if r.status == "failed"}
-    assert failing == {"nn_forward_backward", "TwoLayerNet"}  # the class's loss uses nn_forward_backward
+    # The class's loss uses nn_forward_backward; find_best_net is graded with a stand-in net.
+    assert failing == {"nn_forward_backward", "TwoLayerNet"}
 
 
 ALTERNATIVES = [
@@ -136,6 +158,11 @@ ALTERNATIVES = [
                                 "    log_probs = scores - torch.logsumexp(scores, dim=1, keepdim=True)")], "nn_forward_backward"),
     ("sgd by rebinding the dict entries", [(TLN, "            params[name] -= learning_rate * grads[name]",
                                             "            params[name] = params[name] - learning_rate * grads[name]")], "nn_train"),
+    ("find_best_net trains with nn_train directly", [
+        (TLN, "        stat = net.train(X_train, y_train, X_val, y_val, learning_rate=lr,\n"
+              "                         learning_rate_decay=decay, reg=reg, num_iters=1000, batch_size=500)",
+              "        stat = nn_train(net.params, nn_forward_backward, nn_predict, X_train, y_train, X_val, y_val,\n"
+              "                        lr, decay, reg, 1000, 500)")], "find_best_net"),
     ("sample_batch with randint(0, n)", [(LC, "idx = torch.randint(num_train, (batch_size,), device=X.device)",
                                           "idx = torch.randint(0, num_train, size=(batch_size,), device=X.device)")], "sample_batch"),
 ]
@@ -150,7 +177,7 @@ def test_legitimate_alternative_keeps_full_marks(tmp_path, grade_with, edits, fu
 def test_kit_course_and_zip_layouts_grade_identically(tmp_path, grade_with):
     import zipfile
 
-    edits = BUGS[0][1] + BUGS[-6][1]  # two bugs, so the comparison covers failures too
+    edits = BUGS[0][1] + _bug("bias gradient averaged")  # two bugs, so the comparison covers failures too
     kit = grade_with(make_submission(tmp_path / "kit", edits), hidden=True)
     course = grade_with(make_submission(tmp_path / "course", edits, layout="course"), hidden=True)
     archive = tmp_path / "jane_123_A2.zip"
@@ -180,3 +207,36 @@ def test_hard_coded_public_outputs_gain_nothing(tmp_path, grade_with):
     public = grade_with(make_submission(tmp_path / "hard2", edits), functions=["predict_linear_classifier"], hidden=False)
     assert public.score == public.max_score  # without hidden cases it cannot be told apart
     del torch
+
+
+def test_search_case_learning_rates_are_told_apart_by_the_graders_own_training():
+    """The stand-in's table: lr = 1 learns the search problem, lr = 0 and 1e-7 stay at chance."""
+    import torch
+
+    from grader.catalogue_net import build_find_best_net, predict_scores
+
+    payload = build_find_best_net()
+    data = payload["data"]
+    accuracy = {lr: (predict_scores(params, data["X_val"]).argmax(1) == data["y_val"]).double().mean().item()
+                for lr, params, _ in payload["trained"]}
+    assert accuracy[1.0] >= 0.9 and accuracy[0.0] <= 0.2 and accuracy[1e-7] <= 0.2, accuracy
+    losses = dict((lr, history) for lr, _, history in payload["trained"])
+    assert losses[1.0][-1] < 0.1 * losses[1.0][0]
+    assert abs(losses[0.0][0] - torch.log(torch.tensor(10.0)).item()) < 1e-3  # tiny weights: log C
+
+
+def test_find_best_net_probe_puts_the_students_class_back():
+    """In the student process, the stand-in replaces TwoLayerNet only during the call."""
+    import importlib
+
+    from grader.catalogue_net import build_find_best_net
+    from grader.probes import PROBES, Context
+
+    tln = importlib.import_module("a2.two_layer_net")
+    real = tln.TwoLayerNet
+    reply = PROBES["find_best_net"](Context({"two_layer_net": tln}, {}, [], "cpu"), build_find_best_net())
+    assert tln.TwoLayerNet is real
+    assert reply["outcome"]["error"] is None and reply["asked"] == 1
+    assert [n["sizes"] for n in reply["nets"]] == [[64, 16, 10]] * 3
+    assert sorted(t["learning_rate"] for n in reply["nets"] for t in n["trains"]) == [0.0, 1e-7, 1.0]
+    assert reply["outcome"]["value"]["items"][2]["value"] == 1.0  # the lr = 1 net is the best
