@@ -91,22 +91,33 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
 
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     results = []
+    prepared_cases = []  # (case, payload, expected, verdict when the inputs could not be had)
+    for case in cases:
+        try:
+            payload, expected = inputs[case.key] if inputs and case.key in inputs else \
+                _inputs(case, fixtures, load_reference)
+            prepared_cases.append((case, payload, expected, None))
+        except GradingError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug of ours must not hide the other cases
+            prepared_cases.append((case, None, None, _grader_error(case, exc)))
+    requests = [(case.key, case.probe, payload, case.timeout)
+                for case, payload, _, verdict in prepared_cases if case.probe is not None and verdict is None]
     try:
-        for case in cases:
+        replies = sandbox.replies(requests)
+        for case, payload, expected, verdict in prepared_cases:
             t0 = time.monotonic()
-            try:
-                payload, expected = inputs[case.key] if inputs and case.key in inputs else \
-                    _inputs(case, fixtures, load_reference)
-                if case.probe is None:
-                    payload = {"checkpoint_dirs": prepared.checkpoint_dirs, "data_dir": str(data_dir)}
-                    reply = None
-                else:
-                    reply = sandbox.run(case.probe, payload, case.timeout)
-                verdict = case.judge(case, payload, reply, expected, device)
-            except GradingError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a bug of ours must not hide the other cases
-                verdict = _grader_error(case, exc)
+            if verdict is None:
+                try:
+                    if case.probe is None:
+                        payload = {"checkpoint_dirs": prepared.checkpoint_dirs, "data_dir": str(data_dir)}
+                        reply = None
+                    else:
+                        reply = next(replies)
+                        t0 = time.monotonic() - reply.seconds  # the case's own time, from when its turn came
+                    verdict = case.judge(case, payload, reply, expected, device)
+                except Exception as exc:  # noqa: BLE001
+                    verdict = _grader_error(case, exc)
             points = case.points if verdict.passed else 0.0
             results.append(CaseResult(case.check, case.name, case.visibility, case.points, points, verdict.status,
                                       verdict.message, verdict.diagnosis, verdict.warnings, verdict.reason,

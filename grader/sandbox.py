@@ -9,6 +9,7 @@ fresh worker for the remaining cases. Nothing here ever raises because of studen
 import json
 import logging
 import os
+import pickle
 import pwd
 import shutil
 import signal
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from .wire import ChannelClosed, ChannelTimeout, decode_reply, encode_request, recv_frame, send_frame
+from .wire import CASE, ChannelClosed, ChannelTimeout, decode_reply, encode_request, recv_frame, send_frame
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ DEFAULT_TIMEOUT = 30.0  # seconds per case
 DEFAULT_MEMORY_GIB = 4.0  # per submission, on top of the warm interpreter
 OUTPUT_KEEP = 64 * 1024  # bytes of student output kept for messages
 FILE_LIMIT = 256 * 1024 * 1024  # largest file a worker may write
-LOAD_TIMEOUT = 60.0  # importing the student's files
+LOAD_TIMEOUT = 60.0  # seconds for importing the student's files
+AHEAD = 64  # case requests sent to a worker before their turn (a few KB: never fills the pipe)
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Limits:
     memory_gib: float = DEFAULT_MEMORY_GIB
     drop_privileges: bool = True  # only has an effect when the grader runs as root
     threads: int = 0  # torch threads per worker; 0: all cores (a batch gives each job its share)
+    load_timeout: float = LOAD_TIMEOUT
 
 
 @dataclass
@@ -67,8 +70,8 @@ def _children_map() -> Dict[int, list]:
     return children
 
 
-def descendants(pid: int) -> list:
-    children, found, todo = _children_map(), [], [pid]
+def descendants(pid: int, children: Optional[Dict[int, list]] = None) -> list:
+    children, found, todo = children if children is not None else _children_map(), [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):
             found.append(child)
@@ -97,28 +100,12 @@ def kill_tree(pid: int, grace: float = 0.2) -> None:
             os.killpg(pid, sig)
         except OSError:
             pass
-        end = time.monotonic() + wait
+        end, pause = time.monotonic() + wait, 0.0005
         while time.monotonic() < end and any(_alive(t) for t in targets):
-            time.sleep(0.01)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
         if not any(_alive(t) for t in targets):
             return
-
-
-def host_pid(ns_pid: int, under: int) -> Optional[int]:
-    """The host pid of the process that is ``ns_pid`` in a child PID namespace, searched among
-    the descendants of ``under``."""
-    for pid in descendants(under):
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("NSpid:"):
-                        fields = line.split()[1:]
-                        if len(fields) >= 2 and int(fields[-1]) == ns_pid:
-                            return pid
-                        break
-        except (OSError, ValueError):
-            continue
-    return None
 
 
 _WORK_ROOT: Optional[Path] = None
@@ -170,6 +157,7 @@ class Zygote:
         self._ready = False
         self.namespaced = False
         self.live_workers: set = set()
+        self.registry = threading.Lock()  # held while a worker is born and registered, and by sweeps
 
     def _read_line(self, timeout: float) -> dict:
         end = time.monotonic() + timeout
@@ -193,9 +181,16 @@ class Zygote:
     def sweep(self, keep=()) -> None:
         """Kill whatever runs under the zygote but outside the live workers' trees: orphans
         left by workers that have ended (inside a PID namespace they are reparented to it)."""
-        keep = set(keep)
-        for pid in descendants(self.process.pid):
-            if pid in keep or any(pid in descendants(k) for k in keep):
+        with self.registry:
+            self._sweep(keep)
+
+    def _sweep(self, keep) -> None:
+        children = _children_map()
+        spared = set(keep)
+        for pid in keep:
+            spared.update(descendants(pid, children))
+        for pid in descendants(self.process.pid, children):
+            if pid in spared:
                 continue
             if self._is_zygote(pid):
                 continue
@@ -217,6 +212,19 @@ class Zygote:
             socket.send_fds(self.control, [json.dumps(message).encode() + b"\n"], list(fds))
             return self._read_line(timeout)
 
+    def preload(self, table: Dict[str, tuple]) -> None:
+        """Give the zygote case inputs ({key: (probe, payload)}) once; the workers it forks
+        inherit them, so a request only names its case."""
+        blob = pickle.dumps({key: encode_request(item) for key, item in table.items()},
+                            protocol=pickle.HIGHEST_PROTOCOL)
+        with tempfile.TemporaryFile() as f:
+            f.write(blob)
+            f.flush()
+            f.seek(0)
+            reply = self.request({"op": "preload"}, fds=[f.fileno()], timeout=120.0)
+        if reply.get("preloaded") != len(table):
+            raise ChannelClosed(f"the zygote did not take the case inputs: {reply}")
+
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -234,31 +242,56 @@ class Zygote:
 
 
 class ZygoteHolder:
-    """A zygote shared by grading threads, replaced when it has died."""
+    """A zygote shared by grading threads, replaced when it has died, holding the case inputs
+    it was given (a replacement is given them again)."""
 
     def __init__(self, zygote: Optional[Zygote] = None):
         self._zygote, self._lock = zygote, threading.Lock()
+        self._inputs: Dict[str, tuple] = {}  # key -> (probe, payload), for every zygote
+        self._loaded: Dict[str, Any] = {}  # key -> the payload object the current zygote holds
+
+    def _fresh(self) -> Zygote:
+        if self._zygote is not None:
+            self._zygote.close()
+        self._zygote, self._loaded = Zygote(), {}
+        self._load(self._inputs)
+        return self._zygote
+
+    def _load(self, table: Dict[str, tuple]) -> None:
+        missing = {k: v for k, v in table.items() if self._loaded.get(k) is not v[1]}
+        if missing:
+            self._zygote.preload(missing)
+            self._loaded.update({k: v[1] for k, v in missing.items()})
 
     def get(self) -> Zygote:
         with self._lock:
             if self._zygote is None or not self._zygote.alive:
-                if self._zygote is not None:
-                    self._zygote.close()
-                self._zygote = Zygote()
+                return self._fresh()
             return self._zygote
 
     def replace(self, dead: Zygote) -> Zygote:
         with self._lock:
-            if self._zygote is dead:
-                dead.close()
-                self._zygote = Zygote()
-            return self._zygote
+            return self._fresh() if self._zygote is dead else self._zygote
+
+    def preload(self, table: Dict[str, tuple]) -> None:
+        """Make sure the zygote holds these case inputs ({key: (probe, payload)})."""
+        with self._lock:
+            self._inputs.update(table)
+            if self._zygote is None or not self._zygote.alive:
+                self._fresh()
+            else:
+                try:
+                    self._load(table)
+                except Exception as exc:  # noqa: BLE001 - it died meanwhile (killed by a submission)
+                    log.warning("restarting the zygote: %s", exc)
+                    self._fresh()
 
     def close(self) -> None:
         with self._lock:
             if self._zygote is not None:
                 self._zygote.close()
                 self._zygote = None
+                self._loaded = {}
 
 
 class _OutputDrain(threading.Thread):
@@ -342,24 +375,39 @@ class Worker:
         if ids:
             spec["uid"], spec["gid"] = ids
             os.chown(self.scratch, *ids)
-        try:
-            self.ns_pid = zygote.request(spec, fds=[req_r, rep_w, out_w])["pid"]
-        finally:
-            for fd in (req_r, rep_w, out_w):
-                os.close(fd)
-        # In a PID namespace the zygote speaks the namespace's pids; signals need the host's
-        # (-1 if the worker is already gone: there is nothing left to signal).
-        self.pid = (host_pid(self.ns_pid, zygote.process.pid) or -1) if zygote.namespaced else self.ns_pid
-        self.drain = _OutputDrain(out_r)
-        self.drain.start()
-        self.dead = False
-        zygote.live_workers.add(self.pid)
+        self.dead, self.pending = False, 0  # pending: frames owed (its pid, the hello, one per case sent)
+        self.drain = None
+        # Registered under the zygote's lock, so that another job's sweep never takes a worker
+        # being born for an orphan.
+        with zygote.registry:
+            try:
+                self.ns_pid = zygote.request(spec, fds=[req_r, rep_w, out_w])["pid"]
+            finally:
+                for fd in (req_r, rep_w, out_w):
+                    os.close(fd)
+            self.drain = _OutputDrain(out_r)
+            self.drain.start()
+            self.pending = 2
+            # In a PID namespace the zygote speaks the namespace's pids; signals need the host's,
+            # which the worker sends first, before any student code runs (-1: it is already gone).
+            self.pid = -1 if zygote.namespaced else self.ns_pid
+            try:
+                first = self.receive(time.monotonic() + 30.0)
+                if zygote.namespaced and isinstance(first.get("pid"), int):
+                    self.pid = first["pid"]
+            except Exception:  # noqa: BLE001 - it died while setting up: the hello will say so
+                pass
+            if self.pid > 0:
+                zygote.live_workers.add(self.pid)
 
-    def send(self, name: str, payload: Any) -> None:
-        send_frame(self.req_w, encode_request((name, payload)))
+    def send_case(self, key: str) -> None:
+        send_frame(self.req_w, encode_request((CASE, key)))
+        self.pending += 1
 
     def receive(self, deadline: float) -> Dict[str, Any]:
-        return decode_reply(recv_frame(self.rep_r, deadline))
+        frame = recv_frame(self.rep_r, deadline)
+        self.pending -= 1
+        return decode_reply(frame)
 
     def why_dead(self) -> str:
         """After EOF: ask the zygote how the worker ended (briefly), then make sure it has."""
@@ -376,12 +424,24 @@ class Worker:
         return describe_status(status)
 
     def stop(self) -> None:
+        """End the worker and everything it started. A worker that answered every case it was
+        sent and has nothing running under it is simply SIGKILLed (nothing of it is left to
+        lose, and nothing waits for its exit); otherwise its whole tree gets SIGTERM, then
+        SIGKILL. Either way, orphans that reached the zygote are killed too."""
+        lone = False
         if not self.dead:
             self.dead = True
-            if self.pid > 0:
+            lone = self.pid > 0 and self.pending == 0 and not descendants(self.pid)
+            if lone:
+                for kill, target in ((os.killpg, self.pid), (os.kill, self.pid)):
+                    try:
+                        kill(target, signal.SIGKILL)
+                    except OSError:
+                        pass
+            elif self.pid > 0:
                 kill_tree(self.pid)
             try:
-                self.zygote.request({"op": "status", "pid": self.ns_pid, "wait": True}, timeout=5)
+                self.zygote.request({"op": "status", "pid": self.ns_pid, "wait": not lone, "forget": lone}, timeout=5)
                 if self.zygote.namespaced:
                     self.zygote.sweep(keep=self.zygote.live_workers - {self.pid})
             except Exception:  # noqa: BLE001
@@ -393,7 +453,8 @@ class Worker:
             except OSError:
                 pass
         self.req_w = self.rep_r = -1
-        self.drain.join(timeout=1)
+        if self.drain is not None and not lone:
+            self.drain.join(timeout=1)  # a lone worker's drain ends by itself once its exit closes the pipe
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -425,11 +486,12 @@ class Sandbox:
             zygote = self.zygote.replace(zygote)
             self.worker = Worker(zygote, self.folder, self.device, self.limits, self.protect)
         try:
-            hello = self.worker.receive(time.monotonic() + LOAD_TIMEOUT + self.limits.timeout)
+            hello = self.worker.receive(time.monotonic() + self.limits.load_timeout)
         except ChannelTimeout:
             self.worker.stop()
             self.worker = None
-            return f"loading the submission took longer than {LOAD_TIMEOUT + self.limits.timeout:.0f} s (an endless loop at import time?)"
+            return (f"loading the submission took longer than {self.limits.load_timeout:g} s "
+                    "(an endless loop at import time?)")
         except (ChannelClosed, Exception) as exc:  # noqa: BLE001
             why = self.worker.why_dead()
             self.worker = None
@@ -437,21 +499,44 @@ class Sandbox:
         self.load_errors = hello.get("errors", {})
         return None
 
-    def run(self, name: str, payload: Any, timeout: Optional[float] = None) -> Reply:
-        timeout = timeout or self.limits.timeout
-        if self.worker is None or self.worker.dead:
-            failure = self._start()
-            if failure:
-                return Reply(failure=failure)
-        start = time.monotonic()
+    def replies(self, requests):
+        """Yield one :class:`Reply` per request ``(key, probe, payload, timeout)``, in order.
+
+        The zygote is given the inputs once; the worker is sent case keys ahead (up to
+        ``AHEAD``), so it goes from case to case while the grader judges. Each case still has
+        its own time limit, counted from when the worker was free to start it. When a worker
+        is lost, a fresh one takes the remaining cases; when the files cannot even be loaded,
+        every remaining case gets that reason."""
+        self.zygote.preload({key: (probe, payload) for key, probe, payload, _ in requests})
+        index = sent = 0
+        free_since = time.monotonic()
+        while index < len(requests):
+            if self.worker is None or self.worker.dead:
+                failure = self._start()
+                if failure:
+                    for _ in requests[index:]:
+                        yield Reply(failure=failure)
+                    return
+                sent, free_since = index, time.monotonic()
+            while sent < len(requests) and sent - index < AHEAD:
+                try:
+                    self.worker.send_case(requests[sent][0])
+                except OSError:  # the worker is gone: the reply below says how
+                    break
+                sent += 1
+            reply = self._receive(free_since, requests[index][3] or self.limits.timeout)
+            free_since = time.monotonic()
+            yield reply
+            index += 1
+
+    def _receive(self, start: float, timeout: float) -> Reply:
         try:
-            self.worker.send(name, payload)
             data = self.worker.receive(start + timeout)
         except ChannelTimeout:
             self._lose_worker()
             return Reply(failure=f"timed out after {timeout:g} s (an endless loop, or far too slow)",
                          seconds=time.monotonic() - start)
-        except (ChannelClosed, BrokenPipeError, OSError) as exc:
+        except (ChannelClosed, OSError) as exc:
             why = self.worker.why_dead()
             self.worker = None
             hint = " (most often the memory limit)" if "SIGKILL" in why else ""

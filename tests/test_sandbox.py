@@ -52,6 +52,28 @@ def test_endless_loop_times_out_and_later_cases_still_run(tmp_path, grade_with):
     assert time.monotonic() - start < 3 * 4 + 10  # each hanging case costs its limit, no more
 
 
+def test_endless_loop_at_import_costs_one_load_limit_for_the_whole_file(tmp_path, grade_with):
+    """Loading is the same for every case: a hanging import is waited for once, not per case."""
+    sub = make_submission(tmp_path / "s", [(TLN, "def hello_two_layer_net():", "while True:\n    pass\n\n\ndef hello_two_layer_net():")])
+    start = time.monotonic()
+    limits = Limits(timeout=3.0, memory_gib=1.0, load_timeout=2.0)
+    report = grade_with(sub, functions=["nn_forward_pass", "nn_predict", "svm_loss_naive"], limits=limits, hidden=False)
+    cases = [r for r in report.results]
+    assert len(cases) > 5 and report.score == 0
+    assert all("loading the submission took longer than 2 s" in r.message for r in cases), report.summary()
+    assert time.monotonic() - start < 2 + 8
+
+
+def test_workers_use_several_threads_without_hanging(tmp_path, grade_with):
+    """The zygote never starts an OpenMP pool (it would not survive fork), so a worker's
+    multi-threaded torch calls run."""
+    big = ("    A = torch.randn(700, 700, dtype=X.dtype, device=X.device)\n    _ = (A @ A).sum() + A.exp().sum()\n"
+           "    y_pred = X.mm(W).argmax(dim=1)")
+    sub = make_submission(tmp_path / "s", [(LC, "    y_pred = X.mm(W).argmax(dim=1)", big)])
+    report = grade_with(sub, functions=["predict_linear_classifier"], limits=Limits(timeout=5.0, threads=2), hidden=True)
+    assert report.score == report.max_score, report.summary()
+
+
 @pytest.mark.parametrize("blowup", [
     "torch.ones(2 ** 33)",  # 32 GiB in one tensor
     "[bytearray(10 ** 8) for _ in range(400)]",  # 40 GB in Python objects
