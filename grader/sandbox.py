@@ -15,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -142,16 +141,9 @@ class Zygote:
     """A warm interpreter (torch imported) that forks workers on request."""
 
     def __init__(self):
-        parent, child = socket.socketpair()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.zygote", str(child.fileno())],
-            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True, env=env, cwd=str(ROOT),
-        )
-        child.close()
-        self.control = parent
+        from .launch import take
+
+        self.process, self.control = take()
         self._buffer = b""
         self._lock = threading.Lock()
         self._ready = False

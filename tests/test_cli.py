@@ -34,6 +34,45 @@ def test_check_exits_1_when_a_case_fails(tmp_path):
     assert "FAIL svm_loss_naive" in done.stdout and "Likely cause" in done.stdout
 
 
+def _processes_with_env(marker: str):
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(entry))
+            with open(f"/proc/{entry}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    found.pop()
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def test_a_zygote_started_early_ends_with_a_failed_command(tmp_path):
+    """check starts the zygote before its own torch import; when the command stops at its
+    arguments, that zygote goes away by itself."""
+    import os
+    import time
+
+    marker = f"A2_TEST_MARKER=early-{os.getpid()}-{time.time_ns()}"
+    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+    command = subprocess.Popen([sys.executable, "-m", "grader", "check", str(tmp_path / "missing")], cwd=REPO,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = 0
+    while command.poll() is None:
+        seen = max(seen, len(_processes_with_env(marker)))  # the command, and the zygote beside it
+        time.sleep(0.05)
+    assert command.returncode == 2 and "does not exist" in command.stdout.read()
+    assert seen >= 2
+    end = time.monotonic() + 30
+    while _processes_with_env(marker) and time.monotonic() < end:
+        time.sleep(0.2)
+    assert _processes_with_env(marker) == []
+
+
 @pytest.mark.parametrize("args,words", [
     (["check", "/no/such/folder"], "does not exist"),
     (["check", "--only", "nn_magic"], "unknown function(s) nn_magic"),

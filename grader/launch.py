@@ -1,0 +1,49 @@
+"""Starting the zygote's interpreter, without importing torch here.
+
+``python -m grader check`` (and ``batch``, ``gradescope-run``) start it first thing, so that
+the command's own interpreter and the zygote import torch at the same time instead of one
+after the other; the first :class:`grader.sandbox.Zygote` then adopts it. A zygote started
+early and never adopted (the command failed on its arguments, say) exits on its own when the
+command's end closes its control socket.
+"""
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_early = None
+
+
+def start():
+    """Start ``python -m grader.zygote``; returns (process, control socket)."""
+    parent, child = socket.socketpair()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "grader.zygote", str(child.fileno())],
+            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True, env=env, cwd=str(ROOT),
+        )
+    finally:
+        child.close()
+    return process, parent
+
+
+def start_early() -> None:
+    global _early
+    if _early is None:
+        _early = start()
+
+
+def take():
+    """The zygote started early and not yet adopted, or a fresh one."""
+    global _early
+    early, _early = _early, None
+    if early is not None and early[0].poll() is None:
+        return early
+    if early is not None:
+        early[1].close()
+    return start()
