@@ -2,12 +2,15 @@
 ``--jobs 2``, next to a baseline that starts one fresh interpreter per submission
 (``python -m grader check SUB --hidden``, two at a time), in the same run.
 
-Also measured: the in-process grading time of a submission (every probe and judge called
-directly, no sandbox), so that the batch's per-submission overhead can be stated, and the
-memory of the zygote and of each worker (unique and proportional set sizes, as forked
-workers share most pages with the zygote).
+Also measured: a leaner baseline (a fresh interpreter per submission that grades it
+in-process, with no sandbox at all: one torch import per submission instead of check's two);
+the in-process grading time of a submission (every probe and judge called directly, no
+sandbox), so that the batch's per-submission overhead can be stated; and the memory of the
+zygote and of each worker (unique and proportional set sizes, as forked workers share most
+pages with the zygote).
 
 Usage: python bench/bench_batch.py [N] [BASELINE_SAMPLE]
+       python bench/bench_batch.py --in-process SUBMISSION   (one leaner-baseline run)
 """
 import concurrent.futures
 import os
@@ -167,6 +170,16 @@ def main(n: int = 200, sample: int = 12):
         baseline_wall = time.perf_counter() - start
         assert all(c in (0, 1) for c in codes), codes
 
+        # A leaner baseline: a fresh interpreter that imports torch and grades in-process, with
+        # no sandbox at all (what a one-off script would do; unsafe with student code).
+        start = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            codes = list(pool.map(lambda p: subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--in-process", str(p)], cwd=ROOT, env=env,
+                capture_output=True).returncode, picked))
+        bare_wall = time.perf_counter() - start
+        assert codes == [0] * len(picked), codes
+
         # Per-submission overhead on equal terms: one job with one thread, as in-process grading.
         with EntryTimer() as walls_one:
             run_batch(tmp / "sample", tmp / "out1", jobs=1, hidden=True, limits=Limits(threads=1),
@@ -191,6 +204,9 @@ def main(n: int = 200, sample: int = 12):
     print(f"  baseline, fresh interpreter each (sample of {sample}, 2 at a time): "
           f"{baseline_wall:6.1f} s  {baseline_rate:6.2f} submissions/s")
     print(f"  throughput ratio batch / baseline: {batch_rate / baseline_rate:.1f}x")
+    bare_rate = sample / bare_wall
+    print(f"  leaner baseline, fresh interpreter grading in-process without a sandbox: {bare_wall:6.1f} s  "
+          f"{bare_rate:6.2f} submissions/s; ratio {batch_rate / bare_rate:.1f}x")
     print(f"  per submission (medians over the {sample}): in-process grading {work * 1e3:.0f} ms (one thread); "
           f"in a batch with one job {one * 1e3:.0f} ms, overhead {gap_one * 1e3:.0f} ms; "
           f"with two jobs sharing the cores {two * 1e3:.0f} ms, overhead {gap_two * 1e3:.0f} ms")
@@ -201,4 +217,10 @@ def main(n: int = 200, sample: int = 12):
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:]))
+    if sys.argv[1:2] == ["--in-process"]:
+        import torch
+
+        torch.set_num_threads(1)
+        in_process_seconds(Path(sys.argv[2]))
+    else:
+        main(*(int(a) for a in sys.argv[1:]))
