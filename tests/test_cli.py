@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from processes import processes_with
 from submissions import LC, make_submission
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,23 +35,6 @@ def test_check_exits_1_when_a_case_fails(tmp_path):
     assert "FAIL svm_loss_naive" in done.stdout and "Likely cause" in done.stdout
 
 
-def _processes_with_env(marker: str):
-    import os
-
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                if marker.encode() in f.read():
-                    found.append(int(entry))
-            with open(f"/proc/{entry}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    found.pop()
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
 def test_a_zygote_started_early_ends_with_a_failed_command(tmp_path):
     """check starts the zygote before its own torch import; when the command stops at its
     arguments, that zygote goes away by itself."""
@@ -63,14 +47,14 @@ def test_a_zygote_started_early_ends_with_a_failed_command(tmp_path):
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = 0
     while command.poll() is None:
-        seen = max(seen, len(_processes_with_env(marker)))  # the command, and the zygote beside it
+        seen = max(seen, len(processes_with(marker, "environ")))  # the command, and the zygote beside it
         time.sleep(0.05)
     assert command.returncode == 2 and "does not exist" in command.stdout.read()
     assert seen >= 2
     end = time.monotonic() + 30
-    while _processes_with_env(marker) and time.monotonic() < end:
+    while processes_with(marker, "environ") and time.monotonic() < end:
         time.sleep(0.2)
-    assert _processes_with_env(marker) == []
+    assert processes_with(marker, "environ") == []
 
 
 @pytest.mark.parametrize("args,words", [

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from grader.sandbox import Limits
+from processes import processes_with
 from submissions import LC, TLN, make_submission
 
 FAST = Limits(timeout=3.0, memory_gib=1.0)
@@ -17,14 +18,6 @@ def _status(report, name):
 
 def _messages(report, name):
     return "\n".join(r.message for r in report.results if r.check == name)
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_sys_exit_at_import_fails_that_file_only_clearly(tmp_path, grade_with):
@@ -117,18 +110,6 @@ def test_flooding_output_does_not_block(tmp_path, grade_with):
     assert report.score == report.max_score
 
 
-def _processes_with(marker: str):
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                if marker.encode() in f.read():
-                    found.append(int(entry))
-        except (OSError, ValueError):
-            continue
-    return [p for p in found if _alive(p)]
-
-
 def test_leftover_processes_and_threads_are_gone_after_grading(tmp_path, grade_with):
     marker = f"{300 + os.getpid() % 1000}.{int(time.time()) % 100000}"  # a unique sleep length
     code = (f"    import subprocess, threading\n"
@@ -140,7 +121,7 @@ def test_leftover_processes_and_threads_are_gone_after_grading(tmp_path, grade_w
     report = grade_with(sub, functions=["predict_linear_classifier"], limits=FAST, hidden=False)
     assert report.score == report.max_score, report.summary()
     time.sleep(0.3)
-    assert _processes_with(f"sleep\x00{marker}") == []
+    assert processes_with(f"sleep\x00{marker}") == []
 
 
 def test_killing_the_zygote_is_survived(tmp_path):
