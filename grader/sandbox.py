@@ -374,6 +374,11 @@ class Worker:
         with zygote.registry:
             try:
                 self.ns_pid = zygote.request(spec, fds=[req_r, rep_w, out_w])["pid"]
+            except BaseException:
+                for fd in (self.req_w, self.rep_r, out_r):
+                    os.close(fd)
+                shutil.rmtree(self.scratch, ignore_errors=True)
+                raise
             finally:
                 for fd in (req_r, rep_w, out_w):
                     os.close(fd)
