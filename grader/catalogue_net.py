@@ -8,7 +8,7 @@ from helpers.toy import get_toy_data
 
 from .cases import HIDDEN, PUBLIC, Case, Verdict, failed, passed
 from .catalogue_linear import _gen, _randn, judge_search
-from .catalogue_models import predict_with
+from .catalogue_models import nn_scores, predict_with
 from .compare import compare
 from .judges import error_verdict, judge_numeric_grad, judge_values, outcome_failure, upcast
 
@@ -232,18 +232,13 @@ def grader_training(data, lr, hidden, std=1e-4):
     params = {k: v.requires_grad_() for k, v in params.items()}
     losses = []
     for _ in range(SEARCH_STEPS):
-        scores = predict_scores(params, data["X_train"])
-        loss = torch.nn.functional.cross_entropy(scores, data["y_train"])
+        loss = torch.nn.functional.cross_entropy(nn_scores(params, data["X_train"]), data["y_train"])
         grads = torch.autograd.grad(loss, list(params.values()))
         with torch.no_grad():
             for value, grad in zip(params.values(), grads):
                 value -= lr * grad
         losses.append(loss.item())
     return {k: v.detach() for k, v in params.items()}, losses
-
-
-def predict_scores(params, X):
-    return (X.mm(params["W1"]) + params["b1"]).clamp(min=0).mm(params["W2"]) + params["b2"]
 
 
 def build_find_best_net():
