@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from .wire import CASE, ChannelClosed, ChannelTimeout, decode_reply, encode_request, recv_frame, send_frame
+from .wire import ChannelClosed, ChannelTimeout, decode_reply, encode_request, recv_frame, send_frame
 
 log = logging.getLogger(__name__)
 
@@ -398,7 +398,7 @@ class Worker:
                 zygote.live_workers.add(self.pid)
 
     def send_case(self, key: str) -> None:
-        send_frame(self.req_w, encode_request((CASE, key)))
+        send_frame(self.req_w, encode_request(key))
         self.pending += 1
 
     def receive(self, deadline: float) -> Dict[str, Any]:

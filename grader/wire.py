@@ -21,7 +21,6 @@ MAX_FRAME = 512 * 1024 * 1024  # a reply larger than this is refused as a flood
 MAX_ITEMS = 10_000  # items kept of one list or dict
 MAX_DEPTH = 6
 _HEADER = struct.Struct("!Q")
-CASE = "$case"  # a request that names a case the worker already holds: (CASE, key)
 
 
 class ChannelClosed(EOFError):

@@ -8,13 +8,13 @@ import types
 
 from .capture import describe_error
 from .probes import PROBES, Context
-from .wire import CASE, ChannelClosed, decode_request, encode_reply, recv_frame, send_frame
+from .wire import ChannelClosed, decode_request, encode_reply, recv_frame, send_frame
 
 MODULES = ("linear_classifier", "two_layer_net")
 
 # Case inputs the zygote was given ({key: (probe, payload)}, each decoded on its own so no two
 # cases share an object): a forked worker inherits them, so a request names its case instead
-# of carrying the inputs.
+# of carrying the inputs: a request is a case key.
 PRELOADED = {}
 
 
@@ -49,11 +49,11 @@ def serve(folder, device, req_fd, rep_fd) -> None:
     send_frame(rep_fd, encode_reply({"hello": True, "errors": errors}))
     while True:
         try:
-            request = decode_request(recv_frame(req_fd))
+            key = decode_request(recv_frame(req_fd))
         except ChannelClosed:
             return
         try:
-            name, payload = PRELOADED[request[1]] if request[0] == CASE else request
+            name, payload = PRELOADED[key]
             result = PROBES[name](ctx, payload)
         except BaseException as exc:  # noqa: BLE001 - the probe itself broke, or the student sabotaged it
             result = {"probe_error": describe_error(exc)}
