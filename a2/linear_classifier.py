@@ -122,7 +122,7 @@ def svm_loss_naive(W: torch.Tensor, X: torch.Tensor, y: torch.Tensor, reg: float
             margin = scores[j] - correct_class_score + 1  # note delta = 1
             if margin > 0:
                 loss += margin
-                # BEGIN SOLUTION: add this margin's contribution to dW (columns j and y[i])
+                # BEGIN SOLUTION: add this margin's contribution to the gradient dW
                 dW[:, j] += X[i]
                 dW[:, y[i]] -= X[i]
                 # END SOLUTION
@@ -131,7 +131,7 @@ def svm_loss_naive(W: torch.Tensor, X: torch.Tensor, y: torch.Tensor, reg: float
     loss /= num_train
     loss += reg * torch.sum(W * W)
 
-    # BEGIN SOLUTION: average dW over the batch and add the regularization gradient 2 * reg * W
+    # BEGIN SOLUTION: average dW over the batch and add the regularization's gradient
     dW /= num_train
     dW += 2 * reg * W
     # END SOLUTION
@@ -234,7 +234,7 @@ def predict_linear_classifier(W: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
 def svm_get_search_params() -> Tuple[List[float], List[float]]:
     """Candidate ``(learning_rates, regularization_strengths)`` for the SVM.
 
-    At least 2 values each and fewer than 25 combinations in total.
+    At least 2 values each and at most 25 combinations in total (the notebook refuses more).
     """
     # BEGIN SOLUTION: pick the values you want to search
     learning_rates = [1e-3, 3e-3, 1e-2]
@@ -251,7 +251,8 @@ def test_one_param_set(cls, data_dict: Dict[str, torch.Tensor], lr: float, reg: 
     ``cls.train(X_train, y_train, learning_rate=lr, reg=reg, num_iters=num_iters)``, then
     compute accuracies with ``cls.predict``.
 
-    Returns ``(cls, train_acc, val_acc)``, accuracies as fractions in [0, 1].
+    Returns ``(cls, train_acc, val_acc)``, the accuracies as Python floats (``.item()``):
+    fractions, or percentages as the notebook prints them, one unit for both.
     """
     # BEGIN SOLUTION: train cls, then compute the training and validation accuracies
     cls.train(data_dict["X_train"], data_dict["y_train"], learning_rate=lr, reg=reg,
@@ -322,7 +323,7 @@ def softmax_loss_vectorized(W: torch.Tensor, X: torch.Tensor, y: torch.Tensor, r
 def softmax_get_search_params() -> Tuple[List[float], List[float]]:
     """Candidate ``(learning_rates, regularization_strengths)`` for softmax.
 
-    At least 2 values each and fewer than 25 combinations in total.
+    At least 2 values each and at most 25 combinations in total (the notebook refuses more).
     """
     # BEGIN SOLUTION: pick the values you want to search
     learning_rates = [1e-2, 3e-2, 1e-1]

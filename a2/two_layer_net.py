@@ -105,10 +105,10 @@ def nn_forward_backward(params: Dict[str, torch.Tensor], X: torch.Tensor,
     - y: (N,) int64 labels, or None.
     - reg: regularization strength.
 
-    Maths: softmax loss averaged over the batch, plus reg * (sum(W1*W1) + sum(W2*W2)).
-    Backward: dscores = (softmax - onehot(y)) / N; dW2 = hidden.T @ dscores + 2 reg W2;
-    db2 = sum of dscores over rows; dhidden = dscores @ W2.T masked where hidden > 0;
-    dW1 = X.T @ dhidden + 2 reg W1; db1 = sum of dhidden over rows.
+    Maths: softmax loss averaged over the batch, plus reg * (sum(W1*W1) + sum(W2*W2)); the
+    biases are not regularized. Compute it in a numerically stable way, as in the linear
+    classifier. The gradients are yours to derive (chain rule, layer by layer); the notebook's
+    numeric gradient check tests them.
 
     Returns the scores (N, C) when y is None, else ``(loss, grads)`` with grads keyed
     W1, b1, W2, b2 and shaped like params.
@@ -208,7 +208,8 @@ def nn_predict(params: Dict[str, torch.Tensor], loss_func: Callable, X: torch.Te
 
 def nn_get_search_params():
     """Candidate ``(learning_rates, hidden_sizes, regularization_strengths,
-    learning_rate_decays)``: at least 2 values each, fewer than 256 combinations."""
+    learning_rate_decays)``: at least 2 values each, and fewer than 256 combinations in total
+    (each one trains a net)."""
     # BEGIN SOLUTION: pick the values you want to search
     learning_rates = [0.5, 1.0]
     hidden_sizes = [128, 256]
@@ -222,12 +223,12 @@ def find_best_net(data_dict: Dict[str, torch.Tensor], get_param_set_fn: Callable
     """Train a TwoLayerNet per hyperparameter combination; keep the best on validation.
 
     ``get_param_set_fn()`` returns ``(learning_rates, hidden_sizes, regularization_strengths,
-    learning_rate_decays)``; try every combination. The input size and the number of classes
-    come from the data (``data_dict['X_train'].shape[1]``, the largest label + 1); nets live on
+    learning_rate_decays)``; try every combination, training a new ``TwoLayerNet`` with
+    ``.train()``. The data has CIFAR-10's shape (3 * 32 * 32 inputs, 10 classes); nets live on
     the data's device and dtype.
 
-    Returns ``(best_net, best_stat, best_val_acc)``: the net with the highest validation
-    accuracy, the dict its ``train`` returned, and that accuracy as a fraction in [0, 1].
+    Returns ``(best_net, best_stat, best_val_acc)``: the trained net with the highest validation
+    accuracy, the dict its ``.train()`` returned, and that validation accuracy (a float).
     """
     best_net = None
     best_stat = None

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from grader.batch import run_batch  # noqa: E402
+from grader.instructor.batch import run_batch  # noqa: E402
 from grader.sandbox import descendants  # noqa: E402
 from submissions import LC, TLN, make_submission  # noqa: E402
 

@@ -1,9 +1,14 @@
 """Checks are data: each :class:`Case` names the function it grades, its points, its
-visibility, how its inputs are built, which probe runs it in the student process, how the
-expected value is computed from the solution, and how the reply is judged.
+visibility, the recipe its inputs are made from, the probe that runs it in the student
+process, and the judge of the reply.
+
+A case's inputs (the *payload*, sent to the student process) and its answer key (the *key*:
+expected values, known mistakes' results and whatever else the judge compares with, kept in
+the grader process) are made by the instructor's side from the recipe: stored in
+``grader/fixtures`` for public cases, made at grading time for hidden ones.
 """
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
 
@@ -35,7 +40,7 @@ FUNCTIONS: Dict[str, str] = {
 
 @dataclass(frozen=True)
 class Verdict:
-    status: str  # "passed", "failed" or "not graded"
+    status: str  # "passed", "failed", "not graded" or "not run"
     message: str = ""
     diagnosis: str = ""
     warnings: Tuple[str, ...] = ()
@@ -62,31 +67,21 @@ class Case:
     points: float
     visibility: str
     probe: Optional[str]  # probe run in the student process; None: judged in the grader alone
-    build: Callable[[], Dict[str, Any]]  # deterministic payload for the probe
-    judge: Callable[..., Verdict]
-    expect: Optional[Callable[[Any, Dict[str, Any]], Any]] = None  # (reference, payload) -> expected
+    judge: Callable[..., Verdict]  # judge(case, payload, reply, key, device_type) -> Verdict
+    recipe: str = ""  # how the instructor's side makes its payload and key
+    params: Dict[str, Any] = field(default_factory=dict)  # the recipe's settings (seeds, shapes, ...)
     dtype: torch.dtype = torch.float64
     timeout: Optional[float] = None
-    meta: Dict[str, Any] = field(default_factory=dict)  # seed and shapes, for fixtures and reports
+    # Student functions the probe replaces with stand-ins: a hang in one of them cannot be this
+    # case's (see runner.skip_reason).
+    standins: Tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         return f"{self.check}: {self.name}"
 
-    @property
-    def needs_fixture(self) -> bool:
-        return self.expect is not None and self.visibility == PUBLIC
 
-
-def all_cases() -> List[Case]:
-    from .catalogue_linear import CASES as linear
-    from .catalogue_net import CASES as net
-    from .catalogue_models import CASES as models
-
-    return linear + net + models
-
-
-def select(cases: List[Case], functions=None, hidden: bool = False) -> List[Case]:
+def select(cases, functions=None, hidden: bool = False):
     """Cases for the named functions (all when None), hidden ones only when asked."""
     if functions:
         unknown = sorted(set(functions) - set(FUNCTIONS))

@@ -1,62 +1,54 @@
-"""``python -m grader``: thin commands over the grader's modules."""
+"""``python -m grader``: thin commands over the grader's modules.
+
+A student handout has ``check`` and ``points``; the instructor's repository adds the commands
+of :mod:`grader.instructor.commands` (batch, merge, similarity, fixtures, release, Gradescope).
+"""
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
-from . import cases as cases_module
-from .sandbox import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT, Limits
+from . import catalogue
+from .cases import FUNCTIONS
+from .files import write_atomic
+from .options import add_grading_options, limits_from
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def add_grading_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where student code runs (default cpu)")
-    parser.add_argument("--hidden", action="store_true", help="also run the hidden cases (needs the solution)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help=f"seconds per case (default {DEFAULT_TIMEOUT:g}; slow cases allow more)")
-    parser.add_argument("--memory", type=float, default=DEFAULT_MEMORY_GIB,
-                        help=f"GiB of memory per submission beyond the warm interpreter (default {DEFAULT_MEMORY_GIB:g})")
-    parser.add_argument("--data-dir", default=None, help="folder holding cifar-10-batches-py (default $A2_DATA_DIR "
-                        "or ~/.cache/a2kit)")
+def print_protection(layers) -> None:
+    from .protection import warning
+
+    line = warning(layers)
+    if line:
+        print(line, file=sys.stderr)
 
 
 def cmd_check(args) -> int:
     from .runner import GradingError, grade
+    from .sandbox import ZygoteHolder
     from .submission import SubmissionError
 
+    zygotes = ZygoteHolder()
     try:
+        print_protection(zygotes.layers())
         report = grade(args.submission, functions=args.only, hidden=args.hidden, device=args.device,
-                       limits=Limits(timeout=args.timeout, memory_gib=args.memory), data_dir=args.data_dir)
+                       limits=limits_from(args), data_dir=args.data_dir, zygote=zygotes)
     except (GradingError, SubmissionError, KeyError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_USAGE
-    except Exception as exc:  # noqa: BLE001 - e.g. the solution missing for --hidden
+    except Exception as exc:  # noqa: BLE001 - e.g. the zygote could not start
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        zygotes.close()
     print(report.summary())
     if args.json:
-        from .batch import write_atomic
-
         write_atomic(Path(args.json), json.dumps(report.to_gradescope(), indent=1))
         print(f"Wrote {args.json}")
     return EXIT_OK if report.all_passed else EXIT_FAILED
-
-
-def cmd_fixtures(args) -> int:
-    from . import fixtures
-
-    if args.action == "build":
-        for path in fixtures.build():
-            print(f"wrote {path}")
-        return EXIT_OK
-    problems = fixtures.verify()
-    if problems:
-        print("fixtures differ from a rebuild:\n  " + "\n  ".join(problems))
-        return EXIT_FAILED
-    print(f"fixtures rebuild bit for bit ({sum(len(v) for v in fixtures.load().values())} public cases)")
-    return EXIT_OK
 
 
 def cmd_points(args) -> int:
@@ -71,8 +63,9 @@ def cmd_points(args) -> int:
 def points_markdown() -> str:
     rows = ["| function | public | hidden | total |", "|---|---:|---:|---:|"]
     totals = [0.0, 0.0]
-    for name in cases_module.FUNCTIONS:
-        cs = [c for c in cases_module.all_cases() if c.check == name]
+    cases = catalogue.all_cases()
+    for name in FUNCTIONS:
+        cs = [c for c in cases if c.check == name]
         pub = sum(c.points for c in cs if c.visibility == "public")
         hid = sum(c.points for c in cs if c.visibility == "hidden")
         totals[0] += pub
@@ -95,16 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_grading_options(check)
     check.set_defaults(func=cmd_check)
 
-    fixtures = sub.add_parser("fixtures", help="rebuild or verify the public reference fixtures")
-    fixtures.add_argument("action", choices=["build", "verify"])
-    fixtures.set_defaults(func=cmd_fixtures)
-
     points = sub.add_parser("points", help="print the points per function and the tolerance table")
     points.set_defaults(func=cmd_points)
 
-    from . import extra_commands
-
-    extra_commands.register(sub)
+    try:
+        from .instructor import commands
+    except ImportError:  # a student handout
+        return parser
+    commands.register(sub)
     return parser
 
 
@@ -112,4 +103,6 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if getattr(args, "without", None):
+        os.environ["A2_SANDBOX_WITHOUT"] = ",".join(args.without)
     return args.func(args)

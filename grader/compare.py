@@ -9,14 +9,14 @@ from typing import Any, List, Optional, Sequence
 
 import torch
 
+from .student_side.wire import type_name
 from .tolerance import tolerance_for
-from .wire import type_name
 
 
 @dataclass(frozen=True)
 class Problem:
     path: str
-    kind: str  # type | length | keys | shape | dtype | device | values | nonfinite
+    kind: str  # type | length | keys | shape | dtype | device | values | nonfinite, or dtype_note (not a failure)
     message: str
 
 
@@ -77,10 +77,13 @@ def close_values(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol
 
 
 def compare(desc: Any, expected: Any, path: str, *, dtype: torch.dtype, device_type: str,
-            names: Optional[Sequence[str]] = None) -> List[Problem]:
-    """Problems of the student's value ``desc`` (a :mod:`grader.wire` description) against
-    ``expected`` (tensors, numbers, tuples and dicts of them). ``dtype`` is the dtype floating
-    results must have (the inputs'); ``names`` label the items of a tuple."""
+            names: Optional[Sequence[str]] = None, strict_dtype: bool = True) -> List[Problem]:
+    """Problems of the student's value ``desc`` (a :mod:`grader.student_side.wire` description)
+    against ``expected`` (tensors, numbers, tuples and dicts of them). ``dtype`` is the dtype
+    floating results must have (the inputs'); ``names`` label the items of a tuple. Without
+    ``strict_dtype``, a floating result of another dtype is judged on its values (at the looser
+    dtype's tolerance) and its dtype is only a ``dtype_note``."""
+    opts = {"dtype": dtype, "device_type": device_type, "strict_dtype": strict_dtype}
     if isinstance(expected, tuple):
         if desc.get("kind") != "seq":
             return [Problem(path, "type", f"{path}: expected a tuple of {len(expected)} values, got {type_name(desc)}")]
@@ -89,7 +92,7 @@ def compare(desc: Any, expected: Any, path: str, *, dtype: torch.dtype, device_t
         problems = []
         for i, (item, exp) in enumerate(zip(desc["items"], expected)):
             label = names[i] if names and i < len(names) else f"{path}[{i}]"
-            problems += compare(item, exp, label, dtype=dtype, device_type=device_type)
+            problems += compare(item, exp, label, **opts)
         return problems
     if isinstance(expected, dict):
         if desc.get("kind") != "map":
@@ -101,16 +104,16 @@ def compare(desc: Any, expected: Any, path: str, *, dtype: torch.dtype, device_t
             return [Problem(path, "keys", f"{path}: keys differ: {', '.join(parts)}")]
         problems = []
         for key in expected:
-            problems += compare(desc["items"][key], expected[key], f"{path}['{key}']", dtype=dtype, device_type=device_type)
+            problems += compare(desc["items"][key], expected[key], f"{path}['{key}']", **opts)
         return problems
     if isinstance(expected, (int, float)) and not isinstance(expected, bool):
         expected = torch.tensor(expected, dtype=torch.float64)
     if isinstance(expected, torch.Tensor):
-        return _compare_tensor(desc, expected, path, dtype=dtype, device_type=device_type)
+        return _compare_tensor(desc, expected, path, **opts)
     raise TypeError(f"grader bug: cannot compare against {type(expected).__name__}")
 
 
-def _compare_tensor(desc, expected: torch.Tensor, path: str, *, dtype, device_type) -> List[Problem]:
+def _compare_tensor(desc, expected: torch.Tensor, path: str, *, dtype, device_type, strict_dtype) -> List[Problem]:
     kind = desc.get("kind")
     if kind == "number" and expected.dim() == 0 and expected.is_floating_point():
         actual = torch.tensor(float(desc["value"]), dtype=torch.float64)
@@ -124,24 +127,33 @@ def _compare_tensor(desc, expected: torch.Tensor, path: str, *, dtype, device_ty
             got += f" ({desc['repr'][:80]})"
         return [Problem(path, "type", f"{path}: expected {want}, got {got}")]
     actual = desc["value"]
+    if expected.dim() == 0 and actual.numel() == 1 and actual.dim() > 0:
+        actual = actual.reshape(())  # a loss of shape (1,) is still one number
     if tuple(actual.shape) != tuple(expected.shape):
         return [Problem(path, "shape", f"{path}: shape {tuple(actual.shape)}, expected {tuple(expected.shape)}")]
+    notes = []
     want_dtype = dtype if expected.is_floating_point() else expected.dtype
     if actual.dtype != want_dtype:
-        why = " (results follow the inputs' dtype)" if expected.is_floating_point() else ""
-        return [Problem(path, "dtype", f"{path}: dtype {desc['dtype']}, expected {str(want_dtype).replace('torch.', '')}{why}")]
+        text = f"{path}: dtype {desc['dtype']}, expected {str(want_dtype).replace('torch.', '')}"
+        if strict_dtype or not (expected.is_floating_point() and actual.is_floating_point()):
+            why = " (results follow the inputs' dtype)" if expected.is_floating_point() else ""
+            return [Problem(path, "dtype", text + why)]
+        notes.append(Problem(path, "dtype_note", text + " (results should follow the inputs' dtype; the values "
+                             "were judged as they are)"))
     got_device = desc["device"].split(":")[0]
     if got_device != device_type:
         return [Problem(path, "device", f"{path}: on device {desc['device']}, expected {device_type} "
                                         "(results stay on the inputs' device)")]
-    rtol, atol = tolerance_for(actual.dtype, device_type)
+    looser = max((actual.dtype, want_dtype), key=lambda d: torch.finfo(d).eps) if notes else actual.dtype
+    rtol, atol = tolerance_for(looser, device_type)
     problem = close_values(actual, expected, rtol, atol, path)
-    return [problem] if problem else []
+    return notes + ([problem] if problem else [])
 
 
 def matches(desc: Any, expected: Any, *, dtype, device_type, names=None) -> bool:
-    """Whether ``desc`` passes against ``expected`` (used to test known-mistake variants)."""
+    """Whether ``desc`` passes against ``expected`` (used to test known mistakes' results)."""
     try:
-        return not compare(desc, expected, "x", dtype=dtype, device_type=device_type, names=names)
+        found = compare(desc, expected, "x", dtype=dtype, device_type=device_type, names=names, strict_dtype=False)
     except TypeError:
         return False
+    return all(p.kind == "dtype_note" for p in found)

@@ -1,28 +1,18 @@
 """Judging a probe's reply in the grader process: outcome first (ran? raised? timed out?),
-then rules, then values, then a diagnosis when a known mistake explains the numbers."""
-from typing import Any, Dict, List, Optional, Tuple
+then rules, then values, then a diagnosis when a known mistake's result matches the student's.
 
-import torch
+The known mistakes' results are part of a case's key (computed by the instructor's side with
+the mistake written out, stored with the public fixtures): here they are only compared with.
+"""
+from typing import Any, Dict, List, Optional, Tuple
 
 from .cases import Verdict, failed, passed
 from .compare import compare, matches
-from .mistakes import CATALOGUE
 
 BANNED_PREFIXES = ("torch.nn.", "torch._C._nn.")
 BANNED_NAMES = {"relu", "relu_"}
-STABILITY_HINT = ("a value overflowed to inf/nan: subtract each row's largest score before exp() "
-                  "(softmax is unchanged by the shift, and exp() can no longer overflow)")
-
-
-def upcast(obj):
-    """Floating tensors to float64 (the reference precision), recursively."""
-    if isinstance(obj, torch.Tensor):
-        return obj.double() if obj.is_floating_point() else obj
-    if isinstance(obj, dict):
-        return {k: upcast(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(upcast(v) for v in obj)
-    return obj
+STABILITY_HINT = ("exp() of scores this large overflows (to inf, then nan) unless each row's largest score is "
+                  "subtracted from the row first; softmax is unchanged by the shift")
 
 
 def outcome_failure(reply, what: str = "") -> Optional[Verdict]:
@@ -44,9 +34,9 @@ def error_verdict(error: Dict[str, str], what: str = "") -> Verdict:
     return failed(f"{prefix}raised {error['type']}: {error['message']}{trace}", "error")
 
 
-def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=()) -> Tuple[List[str], List[str]]:
-    """(violations, warnings) from a call's trace."""
-    violations, warnings = [], []
+def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=(), strict_dtype=True) -> Tuple[List[str], List[str]]:
+    """(violations, notes) from a call's trace."""
+    violations, notes = [], []
     if "no_relu" in rules:
         banned = [n for n in trace.get("names", [])
                   if n.rsplit(".", 1)[-1] in BANNED_NAMES or n.startswith(BANNED_PREFIXES)]
@@ -56,33 +46,29 @@ def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=()) -> Tuple[
     if trace.get("device_moves"):
         violations.append("rule broken: no device moves (.to(device), .cuda(), .cpu()); this code used "
                           + ", ".join(sorted(set(trace["device_moves"]))))
+    if trace.get("cuda_crashes"):
+        violations.append("would crash on CUDA inputs (the course's notebooks run on the GPU): "
+                          + "; ".join(trace["cuda_crashes"][:2])
+                          + ". A tensor made without device= stays on the CPU: pass device=X.device, or use "
+                          "torch.zeros_like / X.new_zeros")
     if trace.get("factory_dtype"):
-        violations.append("rule broken: tensors you create follow the inputs' dtype: "
-                          + "; ".join(trace["factory_dtype"][:3]) + " (pass dtype=X.dtype or use *_like)")
+        text = ("tensors you create follow the inputs' dtype: " + "; ".join(trace["factory_dtype"][:3])
+                + " (pass dtype=X.dtype or use *_like)")
+        (violations if strict_dtype else notes).append(("rule broken: " if strict_dtype else "note: ") + text)
     if mutated:
         violations.append(f"rule broken: the caller's inputs must not be modified in place; changed: {', '.join(mutated)}")
-    if trace.get("factory_no_device"):
-        warnings.append(f"note: {', '.join(trace['factory_no_device'])} made a floating tensor without device=: "
-                        "with inputs on a GPU it would sit on the CPU (pass device=X.device or use *_like)")
-    return violations, warnings
-
-
-def _leaves(value: Any, path: str, names=None) -> Dict[str, Any]:
-    """Leaf values by the paths compare() uses."""
-    if isinstance(value, tuple):
-        out = {}
-        for i, item in enumerate(value):
-            out.update(_leaves(item, names[i] if names and i < len(names) else f"{path}[{i}]"))
-        return out
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            out.update(_leaves(item, f"{path}['{key}']"))
-        return out
-    return {path: value}
+    if trace.get("cuda_named") and not trace.get("device_moves"):
+        notes.append(f"note: {', '.join(trace['cuda_named'])} names the GPU (device='cuda'): that code runs only where "
+                     "a GPU is (graded on the CPU, it was given the CPU); follow the inputs' device instead "
+                     "(device=X.device)")
+    if trace.get("factory_no_device") and not trace.get("cuda_crashes"):
+        notes.append(f"note: {', '.join(trace['factory_no_device'])} made a floating tensor without device=: "
+                     "with inputs on a GPU it would sit on the CPU (pass device=X.device or use *_like)")
+    return violations, notes
 
 
 def _desc_leaves(desc: Any, path: str, names=None) -> Dict[str, Any]:
+    """Leaf descriptions by the paths compare() uses."""
     if desc.get("kind") == "seq":
         out = {}
         for i, item in enumerate(desc["items"]):
@@ -96,23 +82,36 @@ def _desc_leaves(desc: Any, path: str, names=None) -> Dict[str, Any]:
     return {path: desc}
 
 
-def diagnose(check: str, desc, expected, args, problems, *, dtype, device_type, names=None) -> str:
-    """Name the known mistake(s) whose results match the student's wrong values."""
+def _value_leaves(value: Any, path: str, names=None) -> Dict[str, Any]:
+    """Leaf values (of an expected or mistaken result) by the same paths."""
+    if isinstance(value, tuple):
+        out = {}
+        for i, item in enumerate(value):
+            out.update(_value_leaves(item, names[i] if names and i < len(names) else f"{path}[{i}]"))
+        return out
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            out.update(_value_leaves(item, f"{path}['{key}']"))
+        return out
+    return {path: value}
+
+
+def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stability=False) -> str:
+    """Name the known mistake(s) whose results match the student's wrong values.
+
+    ``mistakes`` is a list of (label, explanation, result). For every wrong output the mistake
+    that reproduces the most of the student's result is named; on a tie, the first listed."""
     notes = []
-    if any(p.kind == "nonfinite" for p in problems):
+    if stability and any(p.kind == "nonfinite" for p in problems):
         notes.append(f"Likely cause: {STABILITY_HINT}.")
-    wrong = [p.path for p in problems if p.kind in ("values", "shape")]
-    if not wrong or check not in CATALOGUE:
+    wrong = [p.path for p in problems if p.kind in ("values", "shape", "dtype", "type")]
+    if not wrong or not mistakes:
         return " ".join(notes)
     got = _desc_leaves(desc, "result", names)
-    # Each candidate mistake: which of the student's outputs it reproduces (right ones too), so
-    # that for every wrong output the mistake explaining the most of the result is named.
     candidates = []
-    for label, explanation, variant in CATALOGUE[check]:
-        try:
-            mistaken = _leaves(variant(expected, upcast(args)), "result", names)
-        except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
-            continue
+    for label, explanation, result in mistakes:
+        mistaken = _value_leaves(result, "result", names)
         fits = {path for path in got if path in mistaken
                 and matches(got[path], mistaken[path], dtype=dtype, device_type=device_type)}
         if fits & set(wrong):
@@ -127,26 +126,33 @@ def diagnose(check: str, desc, expected, args, problems, *, dtype, device_type, 
     return " ".join(notes)
 
 
-def judge_values(names=None, rules=(), allow_mutation=False):
-    """Judge a ``call`` probe against the expected value."""
-    def judge(case, payload, reply, expected, device_type) -> Verdict:
+def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True):
+    """Judge a ``call`` probe against the key's expected value.
+
+    With ``strict_dtype`` off (functions the course only ever runs in one dtype), a result in
+    another floating dtype with the right values passes with a note."""
+    def judge(case, payload, reply, key, device_type) -> Verdict:
         verdict = outcome_failure(reply)
         if verdict:
             return verdict
         desc = reply.data["outcome"]["value"]
-        violations, warnings = rule_findings(reply.data["outcome"].get("trace", {}),
-                                             [] if allow_mutation else reply.data.get("mutated", []), rules)
-        problems = compare(desc, expected, "result", dtype=case.dtype, device_type=device_type, names=names)
+        violations, notes = rule_findings(reply.data["outcome"].get("trace", {}),
+                                          [] if allow_mutation else reply.data.get("mutated", []), rules,
+                                          strict_dtype)
+        found = compare(desc, key["expected"], "result", dtype=case.dtype, device_type=device_type, names=names,
+                        strict_dtype=strict_dtype)
+        problems = [p for p in found if p.kind != "dtype_note"]
+        notes += [f"note: {p.message}" for p in found if p.kind == "dtype_note"]
         if not problems and not violations:
-            return passed(warnings=warnings)
+            return passed(warnings=notes)
         message = "\n".join(violations + [p.message for p in problems])
-        diagnosis = diagnose(case.check, desc, expected, payload.get("args", []), problems,
-                             dtype=case.dtype, device_type=device_type, names=names) if problems else ""
-        return failed(message, "rule" if violations and not problems else "values", diagnosis, warnings)
+        diagnosis = diagnose(desc, key.get("mistakes", []), problems, dtype=case.dtype, device_type=device_type,
+                             names=names, stability=case.params.get("stability", False)) if problems else ""
+        return failed(message, "rule" if violations and not problems else "values", diagnosis, notes)
     return judge
 
 
-def judge_loop_free(case, payload, reply, expected, device_type) -> Verdict:
+def judge_loop_free(case, payload, reply, key, device_type) -> Verdict:
     """Same torch calls and Python lines for every input size, or there is a loop."""
     if reply.failure:
         return outcome_failure(reply)
@@ -166,7 +172,7 @@ def judge_loop_free(case, payload, reply, expected, device_type) -> Verdict:
                   "a Python loop (for, while, a comprehension or map) over samples or classes.", "rule")
 
 
-def judge_numeric_grad(case, payload, reply, expected, device_type) -> Verdict:
+def judge_numeric_grad(case, payload, reply, key, device_type) -> Verdict:
     """The student's analytic gradient against centred differences of the student's loss."""
     verdict = outcome_failure(reply)
     if verdict:

@@ -12,18 +12,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from .paths import ROOT
+from .protection import LAYERS
 _early = None
 
 
 def start():
-    """Start ``python -m grader.zygote``; returns (process, control socket)."""
+    """Start ``python -m grader.student_side.zygote``; returns (process, control socket)."""
     parent, child = socket.socketpair()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "grader.zygote", str(child.fileno())],
+            [sys.executable, "-m", "grader.student_side.zygote", str(child.fileno())],
             pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True, env=env, cwd=str(ROOT),
         )
@@ -47,3 +48,15 @@ def take():
     if early is not None:
         early[1].close()
     return start()
+
+
+def layers_turned_off(argv) -> list:
+    """The layers ``--without`` names in ``argv`` (read before argparse runs: the zygote starts
+    first thing, and learns of them through its environment)."""
+    found = []
+    for i, arg in enumerate(argv):
+        if arg == "--without" and i + 1 < len(argv):
+            found.append(argv[i + 1])
+        elif arg.startswith("--without="):
+            found.append(arg.split("=", 1)[1])
+    return [name for name in found if name in LAYERS]

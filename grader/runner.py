@@ -1,21 +1,25 @@
-"""Grading one submission: select the cases, get their inputs and expected values (fixtures
-for public cases, the solution for hidden ones), run each in the sandbox and judge it."""
+"""Grading one submission: select the cases, get their payloads and keys (fixtures for public
+cases, the instructor's recipes for hidden ones), run each in the sandbox and judge it."""
+import ast
 import logging
 import time
 import traceback
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional, Set
 
 import torch
 
-from .cases import HIDDEN, PUBLIC, Case, Verdict, all_cases, select
+from .cases import FUNCTIONS, HIDDEN, PUBLIC, Case, Verdict, select
+from .catalogue import all_cases
 from .fixtures import load as load_fixtures
-from .reference import load_reference
 from .results import CaseResult, Report
-from .sandbox import Limits, Sandbox
+from .sandbox import Limits, Request, Sandbox
 from .submission import Prepared, prepare
 
 log = logging.getLogger(__name__)
+
+# Graded names that are not functions of the student's: the student code each one runs.
+ENTRY_POINTS = {"LinearClassifier": ("LinearClassifier", "LinearSVM", "Softmax"), "best_models": ()}
 
 
 class GradingError(RuntimeError):
@@ -31,17 +35,33 @@ def check_device(device: str) -> str:
     return device
 
 
-def _inputs(case: Case, fixtures, ref_getter):
-    """(payload, expected) for one case."""
-    if case.needs_fixture:
+def hidden_available() -> None:
+    """Raise GradingError unless hidden cases can be graded here (the instructor's repository)."""
+    try:
+        from .instructor.reference import ReferenceUnavailable, load_reference
+    except ImportError:
+        raise GradingError("hidden cases are graded with the instructor's repository; this is a student handout, "
+                           "which has the public cases only (drop --hidden)") from None
+    try:
+        load_reference()
+    except ReferenceUnavailable as exc:
+        raise GradingError(str(exc)) from None
+
+
+def case_inputs(case: Case, fixtures) -> tuple:
+    """(payload, key) of one case: from the fixtures for a public case, from the instructor's
+    recipes for a hidden one; nothing for a case judged in the grader alone."""
+    if case.probe is None:
+        return None, None
+    if case.visibility == PUBLIC:
         try:
             entry = fixtures[case.check][case.name]
         except KeyError:
             raise GradingError(f"no fixture for {case.key}: run `python -m grader fixtures build`") from None
-        return entry["payload"], entry["expected"]
-    payload = case.build()
-    expected = case.expect(ref_getter(), payload) if case.expect is not None else None
-    return payload, expected
+        return entry["payload"], entry["key"]
+    from .instructor.recipes import make
+
+    return make(case)
 
 
 def _grader_error(case: Case, exc: BaseException) -> Verdict:
@@ -61,7 +81,7 @@ def flag_hardcoding(results: List[CaseResult]) -> List[CaseResult]:
         if (hidden and public and all(r.status == "passed" for r in public)
                 and all(r.status == "failed" and r.reason == "values" for r in hidden)):
             for i, r in enumerate(out):
-                if r in public:
+                if r in public and r.max_points:
                     out[i] = CaseResult(r.check, r.name, r.visibility, r.max_points, 0.0, "failed",
                                         "passes only on the published inputs and on none of the fresh hidden ones: "
                                         "the outputs look hard-coded", reason="hard-coded")
@@ -69,10 +89,52 @@ def flag_hardcoding(results: List[CaseResult]) -> List[CaseResult]:
 
 
 def precompute_inputs(cases) -> dict:
-    """(payload, expected) of every case, once: a batch shares them between submissions."""
+    """(payload, key) of every case, once: a batch shares them between submissions."""
     fixtures = load_fixtures()
-    return {case.key: _inputs(case, fixtures, load_reference) for case in cases if case.probe is not None}
+    return {case.key: case_inputs(case, fixtures) for case in cases if case.probe is not None}
 
+
+# ------------------------------------------------------------------ what a case may run
+
+def call_graph(files) -> Dict[str, Set[str]]:
+    """{top-level function or class of the student's files: the names it calls}. A class's
+    calls are those of all its methods. Unparsable files give nothing."""
+    graph: Dict[str, Set[str]] = {}
+    for path in files:
+        try:
+            tree = ast.parse(Path(path).read_text(errors="replace"))
+        except (SyntaxError, ValueError, OSError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                called = set()
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Call):
+                        func = inner.func
+                        called.add(func.id if isinstance(func, ast.Name) else getattr(func, "attr", ""))
+                    elif isinstance(inner, ast.Name):
+                        called.add(inner.id)  # functions passed along (nn_train(..., nn_forward_backward, ...))
+                graph[node.name] = called
+    return graph
+
+
+def reachable(graph: Dict[str, Set[str]], start, cut=()) -> Set[str]:
+    """Student functions that running ``start`` may run, not going through ``cut`` (stand-ins)."""
+    seen, todo = set(), [s for s in start if s in graph and s not in cut]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(n for n in graph.get(name, ()) if n in graph and n not in cut and n not in seen)
+    return seen
+
+
+def _runs(case: Case, graph) -> Set[str]:
+    return reachable(graph, ENTRY_POINTS.get(case.check, (case.check,)), case.standins)
+
+
+# ------------------------------------------------------------------ grading
 
 def grade(submission=None, functions=None, hidden: bool = False, device: str = "cpu",
           limits: Optional[Limits] = None, data_dir=None, zygote=None,
@@ -80,32 +142,34 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
     """Grade one submission and return its :class:`Report`."""
     start = time.monotonic()
     device = check_device(device)
-    cases = select(all_cases(), functions, hidden)
     if hidden:
-        load_reference()  # fail early, with the reason, in a handout
+        hidden_available()  # fail early, with the reason, in a handout
+    order = {name: i for i, name in enumerate(FUNCTIONS)}
+    cases = sorted(select(all_cases(), functions, hidden), key=lambda c: order[c.check])
     own = prepared is None
     prepared = prepared or prepare(submission)
-    sandbox = Sandbox(prepared.code_dir, device, limits or Limits(), zygote, tuple(protect))
+    limits = limits or Limits()
+    sandbox = Sandbox(prepared.code_dir, device, limits, zygote, tuple(protect))
     fixtures = load_fixtures()
     from helpers.data import default_data_dir
 
     data_dir = Path(data_dir) if data_dir else default_data_dir()
+    graph = call_graph(prepared.code_dir / name for name in ("linear_classifier.py", "two_layer_net.py"))
     results = []
-    prepared_cases = []  # (case, payload, expected, verdict when the inputs could not be had)
+    prepared_cases = []  # (case, payload, key, verdict when the inputs could not be had)
     for case in cases:
         try:
-            payload, expected = inputs[case.key] if inputs and case.key in inputs else \
-                _inputs(case, fixtures, load_reference)
-            prepared_cases.append((case, payload, expected, None))
+            payload, key = inputs[case.key] if inputs and case.key in inputs else case_inputs(case, fixtures)
+            prepared_cases.append((case, payload, key, None))
         except GradingError:
             raise
         except Exception as exc:  # noqa: BLE001 - a bug of ours must not hide the other cases
             prepared_cases.append((case, None, None, _grader_error(case, exc)))
-    requests = [(case.key, case.probe, payload, case.timeout)
+    requests = [Request(case.key, case.probe, payload, case.timeout, frozenset(_runs(case, graph)) | {case.check})
                 for case, payload, _, verdict in prepared_cases if case.probe is not None and verdict is None]
     try:
         replies = sandbox.replies(requests)
-        for case, payload, expected, verdict in prepared_cases:
+        for case, payload, key, verdict in prepared_cases:
             t0 = time.monotonic()
             if verdict is None:
                 try:
@@ -115,7 +179,10 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                     else:
                         reply = next(replies)
                         t0 = time.monotonic() - reply.seconds  # the case's own time, from when its turn came
-                    verdict = case.judge(case, payload, reply, expected, device)
+                    if reply is not None and reply.not_run:
+                        verdict = Verdict("failed", reply.failure, reason="not run")
+                    else:
+                        verdict = case.judge(case, payload, reply, key, device)
                 except Exception as exc:  # noqa: BLE001
                     verdict = _grader_error(case, exc)
             points = case.points if verdict.passed else 0.0
@@ -132,5 +199,6 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
     if sandbox.load_errors:
         for module, error in sandbox.load_errors.items():
             notes.append(f"{module}.py could not be loaded: {error['type']}: {error['message']}")
+    notes += sandbox.confinement_notes()
     label = prepared.origin if submission is not None else "this repository's a2/"
     return Report(label, device, hidden, tuple(results), round(time.monotonic() - start, 3), tuple(notes))

@@ -1,10 +1,12 @@
 """Running student code in its own process, from the grader's side.
 
-A :class:`Zygote` (``grader.zygote``) imports torch once and forks one worker per submission;
-a :class:`Sandbox` drives one submission's worker: it sends probe requests, enforces the
-per-case time limit, drains and caps what the student prints, and when anything goes wrong
-(timeout, crash, exit, memory blow-up) kills the worker's whole process tree and starts a
-fresh worker for the remaining cases. Nothing here ever raises because of student code.
+A :class:`Zygote` (``grader.student_side.zygote``) imports torch once and forks one worker per
+submission; a :class:`Sandbox` drives one submission's worker: it sends case requests,
+enforces the per-case time limit and the submission's time budget, drains and caps what the
+student prints, and when anything goes wrong (timeout, crash, exit, memory blow-up) kills the
+worker's whole process tree and starts a fresh worker for the remaining cases. After a
+timeout, the cases that would run the function that hung are not run at all. Nothing here
+ever raises because of student code.
 """
 import json
 import logging
@@ -15,23 +17,27 @@ import shutil
 import signal
 import socket
 import subprocess
+import sysconfig
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, FrozenSet, List, Optional
 
-from .wire import ChannelClosed, ChannelTimeout, decode_reply, encode_request, recv_frame, send_frame
+from .paths import ROOT
+from .student_side.procs import alive, children_map, descendants
+from .student_side.wire import ChannelClosed, ChannelTimeout, decode_reply, encode_request, recv_frame, send_frame
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TIMEOUT = 30.0  # seconds per case
+DEFAULT_BUDGET = 60.0  # seconds per submission, loading included
 DEFAULT_MEMORY_GIB = 4.0  # per submission, on top of the warm interpreter
 OUTPUT_KEEP = 64 * 1024  # bytes of student output kept for messages
 FILE_LIMIT = 256 * 1024 * 1024  # largest file a worker may write
-LOAD_TIMEOUT = 60.0  # seconds for importing the student's files
+PROCESS_LIMIT = 512  # processes of the worker's user while it runs (a fork bomb stops there)
+LOAD_TIMEOUT = 30.0  # seconds for importing the student's files
 AHEAD = 64  # case requests sent to a worker before their turn (a few KB: never fills the pipe)
 
 
@@ -39,9 +45,22 @@ AHEAD = 64  # case requests sent to a worker before their turn (a few KB: never 
 class Limits:
     timeout: float = DEFAULT_TIMEOUT
     memory_gib: float = DEFAULT_MEMORY_GIB
+    budget: float = DEFAULT_BUDGET
     drop_privileges: bool = True  # only has an effect when the grader runs as root
     threads: int = 0  # torch threads per worker; 0: all cores (a batch gives each job its share)
     load_timeout: float = LOAD_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Request:
+    """One case for the worker: its key, probe and payload, its time limit, and the student
+    functions it may run (so that it is not run after one of them hung)."""
+
+    key: str
+    probe: str
+    payload: Any
+    timeout: Optional[float] = None
+    calls: FrozenSet[str] = frozenset()
 
 
 @dataclass
@@ -51,40 +70,10 @@ class Reply:
     data: Optional[Dict[str, Any]] = None
     failure: Optional[str] = None
     seconds: float = 0.0
+    not_run: bool = False  # skipped: a function it runs hung earlier, or the time budget ran out
 
 
 # ------------------------------------------------------------------ process trees
-
-def _children_map() -> Dict[int, list]:
-    children: Dict[int, list] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    return children
-
-
-def descendants(pid: int, children: Optional[Dict[int, list]] = None) -> list:
-    children, found, todo = children if children is not None else _children_map(), [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
 
 def kill_tree(pid: int, grace: float = 0.2) -> None:
     """SIGTERM the worker's process group and every descendant, then SIGKILL what is left."""
@@ -100,10 +89,10 @@ def kill_tree(pid: int, grace: float = 0.2) -> None:
         except OSError:
             pass
         end, pause = time.monotonic() + wait, 0.0005
-        while time.monotonic() < end and any(_alive(t) for t in targets):
+        while time.monotonic() < end and any(alive(t) for t in targets):
             time.sleep(pause)
             pause = min(pause * 2, 0.01)
-        if not any(_alive(t) for t in targets):
+        if not any(alive(t) for t in targets):
             return
 
 
@@ -111,8 +100,8 @@ _WORK_ROOT: Optional[Path] = None
 
 
 def work_root() -> Path:
-    """One folder per grading process for private code copies and scratch folders; workers
-    see it read-only (but for their own scratch folder) where mount namespaces are available."""
+    """One folder per grading process for private code copies and scratch folders; a worker
+    sees none of it (where namespaces or Landlock work) but its own copy and scratch folder."""
     global _WORK_ROOT
     if _WORK_ROOT is None or not _WORK_ROOT.exists():
         import atexit
@@ -148,6 +137,7 @@ class Zygote:
         self._lock = threading.Lock()
         self._ready = False
         self.namespaced = False
+        self.layers: Dict[str, Any] = {}
         self.live_workers: set = set()
         self.registry = threading.Lock()  # held while a worker is born and registered, and by sweeps
 
@@ -167,34 +157,30 @@ class Zygote:
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         if not self._ready:
-            self.namespaced = bool(self._read_line(timeout).get("namespaced"))
+            ready = self._read_line(timeout)
+            self.namespaced, self.layers = bool(ready.get("namespaced")), ready.get("layers", {})
             self._ready = True
 
     def sweep(self, keep=()) -> None:
         """Kill whatever runs under the zygote but outside the live workers' trees: orphans
         left by workers that have ended (inside a PID namespace they are reparented to it)."""
         with self.registry:
-            self._sweep(keep)
-
-    def _sweep(self, keep) -> None:
-        children = _children_map()
-        spared = set(keep)
-        for pid in keep:
-            spared.update(descendants(pid, children))
-        for pid in descendants(self.process.pid, children):
-            if pid in spared:
-                continue
-            if self._is_zygote(pid):
-                continue
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            children = children_map()
+            spared = set(keep)
+            for pid in keep:
+                spared.update(descendants(pid, children))
+            for pid in descendants(self.process.pid, children):
+                if pid in spared or self._is_zygote(pid):
+                    continue
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
 
     def _is_zygote(self, pid: int) -> bool:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                return b"grader.zygote" in f.read()
+                return b"grader.student_side.zygote" in f.read()
         except OSError:
             return False
 
@@ -261,6 +247,12 @@ class ZygoteHolder:
                 return self._fresh()
             return self._zygote
 
+    def layers(self) -> Dict[str, Any]:
+        """What confinement the zygote's workers get on this machine (see grader.protection)."""
+        zygote = self.get()
+        zygote.wait_ready()
+        return zygote.layers
+
     def replace(self, dead: Zygote) -> Zygote:
         with self._lock:
             return self._fresh() if self._zygote is dead else self._zygote
@@ -307,20 +299,26 @@ class _OutputDrain(threading.Thread):
         os.close(self.fd)
 
 
-def protected_paths(extra=()) -> list:
-    """Folders a worker must not write: this repository (the grader and the solution), the
-    installed packages, the other submissions' private copies, and ``extra`` (a batch's
-    submissions and output folders)."""
-    import sysconfig
+# ------------------------------------------------------------------ what a worker may see
 
-    paths = [ROOT, Path(sysconfig.get_paths()["purelib"]), work_root()] + [Path(p) for p in extra]
-    return [p.resolve() for p in paths if Path(p).is_dir()]
+def hidden_paths(extra=()) -> List[str]:
+    """Folders a worker's mount namespace covers (besides /tmp, /home, /root, /run, ...): this
+    kit (the solution and the instructor's code), the grading folders of other submissions,
+    the grader's home, the kit's own packages where an install put them, and ``extra`` (a
+    batch's submissions and output folders)."""
+    site = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+    paths = [ROOT, work_root(), Path.home()] + [Path(s) / name for s in site for name in ("a2", "grader")]
+    return sorted({str(Path(p).resolve()) for p in list(paths) + list(extra) if Path(p).is_dir()})
 
 
-def _world_readable(path: Path) -> bool:
-    """Whether an unprivileged user can reach and read ``path`` (every folder above it too)."""
+def _reachable_by(path: Path, covered: List[str]) -> bool:
+    """Whether an unprivileged user can reach and read ``path`` (every folder above it too),
+    counting folders that a worker's mount namespace covers as reachable (their covers are
+    mode 0755 and what is kept is mounted back)."""
     path = path.resolve()
     for part in [path] + list(path.parents):
+        if any(str(part) == c or str(part).startswith(c + "/") for c in covered) and part != path:
+            continue
         try:
             mode = part.stat().st_mode
         except OSError:
@@ -330,24 +328,33 @@ def _world_readable(path: Path) -> bool:
     return True
 
 
-def _unprivileged():
+def _worker_user():
+    """(uid, gid) of the user student code runs as when the grader runs as root:
+    ``$A2_WORKER_USER`` (the Gradescope bundle makes one), else nobody."""
+    for name in (os.environ.get("A2_WORKER_USER"), "nobody"):
+        if not name:
+            continue
+        try:
+            entry = pwd.getpwnam(name)
+            return entry.pw_uid, entry.pw_gid
+        except KeyError:
+            log.warning("there is no user %r to run student code as", name)
+    return 65534, 65534
+
+
+def _unprivileged(zygote: Zygote):
     """(uid, gid) to run student code as, or None to keep the grader's own user.
 
-    Only when the grader runs as root, and only when that user can still read the Python
-    installation (a Python under /root, say, is out of its reach)."""
+    Only when the grader runs as root, and only when that user can still reach the Python
+    installation (through the mount namespace's covers where there is one)."""
     if os.geteuid() != 0:
         return None
-    import sysconfig
-
-    needed = [Path(sysconfig.get_paths()["stdlib"]), Path(sysconfig.get_paths()["purelib"]), ROOT]
-    if not all(_world_readable(p) for p in needed):
-        log.info("student code keeps the grader's user: the Python installation is not world-readable")
+    covered = hidden_paths() + ["/tmp", "/home", "/root", "/opt", "/srv", "/mnt"] if zygote.layers.get("namespaces") else []
+    needed = [Path(sysconfig.get_paths()[k]) for k in ("stdlib", "purelib")] + [ROOT / "helpers"]
+    if not all(_reachable_by(p, covered) for p in needed):
+        log.info("student code keeps the grader's user: the Python installation is out of an unprivileged user's reach")
         return None
-    try:
-        entry = pwd.getpwnam("nobody")
-        return entry.pw_uid, entry.pw_gid
-    except KeyError:
-        return 65534, 65534
+    return _worker_user()
 
 
 class Worker:
@@ -359,16 +366,18 @@ class Worker:
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
+        zygote.wait_ready()
         spec = {"op": "spawn", "folder": str(folder), "device": device, "scratch": str(self.scratch),
                 "memory_bytes": int(limits.memory_gib * 2**30) if limits.memory_gib else 0,
-                "file_bytes": FILE_LIMIT, "protect": [str(p) for p in protected_paths(protect)],
-                "threads": limits.threads}
-        ids = _unprivileged() if limits.drop_privileges else None
+                "file_bytes": FILE_LIMIT, "hidden": hidden_paths(protect), "threads": limits.threads}
+        ids = _unprivileged(zygote) if limits.drop_privileges else None
         if ids:
             spec["uid"], spec["gid"] = ids
+            spec["processes"] = PROCESS_LIMIT
             os.chown(self.scratch, *ids)
         self.dead, self.pending = False, 0  # pending: frames owed (its pid, the hello, one per case sent)
         self.drain = None
+        self.stuck: Optional[dict] = None  # where the watchdog last saw the running case
         # Registered under the zygote's lock, so that another job's sweep never takes a worker
         # being born for an orphan.
         with zygote.registry:
@@ -397,14 +406,20 @@ class Worker:
             if self.pid > 0:
                 zygote.live_workers.add(self.pid)
 
-    def send_case(self, key: str) -> None:
-        send_frame(self.req_w, encode_request(key))
+    def send_case(self, key: str, timeout: float) -> None:
+        send_frame(self.req_w, encode_request((key, timeout)))
         self.pending += 1
 
     def receive(self, deadline: float) -> Dict[str, Any]:
-        frame = recv_frame(self.rep_r, deadline)
-        self.pending -= 1
-        return decode_reply(frame)
+        """The next reply; where-is-it reports of the watchdog are kept aside on the way."""
+        while True:
+            data = decode_reply(recv_frame(self.rep_r, deadline))
+            if isinstance(data, dict) and "stuck" in data:
+                self.stuck = data["stuck"]
+                continue
+            self.pending -= 1
+            self.stuck = None  # a report about a case that then finished in time
+            return data
 
     def why_dead(self) -> str:
         """After EOF: ask the zygote how the worker ended (briefly), then make sure it has."""
@@ -455,6 +470,19 @@ class Worker:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+def _stuck_text(stuck: Optional[dict]) -> str:
+    if not stuck:
+        return ""
+    return f" (it was in {stuck['function']}, {stuck['file']} line {stuck['line']})"
+
+
+def _hung_names(stuck: Optional[dict], request: Request) -> set:
+    """The student function that hung: where the watchdog saw the code, or the case's own."""
+    if stuck:
+        return {stuck["name"]}
+    return set(request.calls) & {request.key.split(":")[0]}
+
+
 @dataclass
 class Sandbox:
     """Grades one submission folder in a worker, replacing the worker when it is lost."""
@@ -463,7 +491,7 @@ class Sandbox:
     device: str = "cpu"
     limits: Limits = field(default_factory=Limits)
     zygote: Any = None  # a Zygote, a ZygoteHolder shared between threads, or None for a private one
-    protect: tuple = ()  # more folders the worker must not write
+    protect: tuple = ()  # more folders the worker must not see
 
     def __post_init__(self):
         self.folder = Path(self.folder).resolve()
@@ -472,8 +500,10 @@ class Sandbox:
             self.zygote = ZygoteHolder(self.zygote)
         self.worker: Optional[Worker] = None
         self.load_errors: Dict[str, dict] = {}
+        self.applied: Dict[str, Any] = {}  # the confinement the last worker reported
+        self._last_stuck: Optional[dict] = None  # where the watchdog saw the case that timed out
 
-    def _start(self) -> Optional[str]:
+    def _start(self, deadline: float) -> Optional[str]:
         """Start a worker and read its hello; returns a failure message or None."""
         zygote = self.zygote.get()
         try:
@@ -482,57 +512,90 @@ class Sandbox:
             log.warning("restarting the zygote: %s", exc)
             zygote = self.zygote.replace(zygote)
             self.worker = Worker(zygote, self.folder, self.device, self.limits, self.protect)
+        limit = min(self.limits.load_timeout, max(deadline - time.monotonic(), 0.0))
         try:
-            hello = self.worker.receive(time.monotonic() + self.limits.load_timeout)
+            hello = self.worker.receive(time.monotonic() + limit)
         except ChannelTimeout:
             self.worker.stop()
             self.worker = None
-            return (f"loading the submission took longer than {self.limits.load_timeout:g} s "
+            return (f"loading the submission took longer than {limit:g} s "
                     "(an endless loop at import time?)")
         except (ChannelClosed, Exception) as exc:  # noqa: BLE001
             why = self.worker.why_dead()
             self.worker = None
             return f"the submission's process ended while loading its files: {why} {exc}".strip()
         self.load_errors = hello.get("errors", {})
+        self.applied = hello.get("layers", {})
         return None
 
-    def replies(self, requests):
-        """Yield one :class:`Reply` per request ``(key, probe, payload, timeout)``, in order.
+    def replies(self, requests: List[Request]):
+        """Yield one :class:`Reply` per request, in order.
 
         The zygote is given the inputs once; the worker is sent case keys ahead (up to
-        ``AHEAD``), so it goes from case to case while the grader judges. Each case still has
-        its own time limit, counted from when the worker was free to start it. When a worker
-        is lost, a fresh one takes the remaining cases; when the files cannot even be loaded,
-        every remaining case gets that reason."""
-        self.zygote.preload({key: (probe, payload) for key, probe, payload, _ in requests})
+        ``AHEAD``), so it goes from case to case while the grader judges. Each case has its own
+        time limit, counted from when the worker was free to start it, and all of them share
+        the submission's time budget. When a case times out, the function that hung is noted
+        and every later case that would run it is answered "not run" at once; when a worker is
+        lost, a fresh one takes the remaining cases; when the files cannot even be loaded, or
+        the budget is spent, every remaining case gets that reason."""
+        self.zygote.preload({r.key: (r.probe, r.payload) for r in requests})
+        budget_end = time.monotonic() + self.limits.budget
+        hung: Dict[str, str] = {}  # function -> the case in which it hung
         index = sent = 0
         free_since = time.monotonic()
         while index < len(requests):
+            request = requests[index]
+            skipped = sorted(set(request.calls) & set(hung))
+            if skipped:
+                yield Reply(failure=f"not run: {skipped[0]} timed out in an earlier case ({hung[skipped[0]]})",
+                            not_run=True)
+                index += 1
+                continue
+            if time.monotonic() >= budget_end:
+                self._lose_worker()
+                for _ in requests[index:]:
+                    yield Reply(failure=f"not run: the submission used up its time budget of {self.limits.budget:g} s "
+                                        "(--budget) before this case", not_run=True)
+                return
             if self.worker is None or self.worker.dead:
-                failure = self._start()
+                failure = self._start(budget_end)
                 if failure:
                     for _ in requests[index:]:
                         yield Reply(failure=failure)
                     return
                 sent, free_since = index, time.monotonic()
+            sent = max(sent, index)  # requests skipped on the way were never sent
             while sent < len(requests) and sent - index < AHEAD:
+                if set(requests[sent].calls) & set(hung):
+                    break  # to be skipped: do not send it (nor anything after it, to keep the order)
                 try:
-                    self.worker.send_case(requests[sent][0])
+                    self.worker.send_case(requests[sent].key, requests[sent].timeout or self.limits.timeout)
                 except OSError:  # the worker is gone: the reply below says how
                     break
                 sent += 1
-            reply = self._receive(free_since, requests[index][3] or self.limits.timeout)
+            reply = self._receive(free_since, request, budget_end)
+            if reply.failure and "timed out" in reply.failure and not reply.not_run:
+                for name in _hung_names(self._last_stuck, request):
+                    hung.setdefault(name, request.key)
             free_since = time.monotonic()
             yield reply
             index += 1
 
-    def _receive(self, start: float, timeout: float) -> Reply:
+    def _receive(self, start: float, request: Request, budget_end: float) -> Reply:
+        timeout = request.timeout or self.limits.timeout
+        deadline = min(start + timeout, budget_end)
+        self._last_stuck = None
         try:
-            data = self.worker.receive(start + timeout)
+            data = self.worker.receive(deadline)
         except ChannelTimeout:
+            self._last_stuck = self.worker.stuck
             self._lose_worker()
-            return Reply(failure=f"timed out after {timeout:g} s (an endless loop, or far too slow)",
-                         seconds=time.monotonic() - start)
+            if deadline < start + timeout:
+                return Reply(failure=f"not run to its end: the submission used up its time budget of "
+                                     f"{self.limits.budget:g} s (--budget){_stuck_text(self._last_stuck)}",
+                             seconds=time.monotonic() - start, not_run=True)
+            return Reply(failure=f"timed out after {timeout:g} s (an endless loop, or far too slow)"
+                                 f"{_stuck_text(self._last_stuck)}", seconds=time.monotonic() - start)
         except (ChannelClosed, OSError) as exc:
             why = self.worker.why_dead()
             self.worker = None
@@ -549,6 +612,11 @@ class Sandbox:
             return Reply(failure=f"grading this case raised {error['type']}: {error['message']}",
                          seconds=time.monotonic() - start)
         return Reply(data=data, seconds=time.monotonic() - start)
+
+    def confinement_notes(self) -> List[str]:
+        """What the worker could not apply of what this machine offers, for the report."""
+        return [f"the sandbox could not apply {layer}: {problem}"
+                for layer, problem in sorted(self.applied.get("errors", {}).items())]
 
     def _lose_worker(self) -> None:
         if self.worker is not None:

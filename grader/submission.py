@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import List, Optional
 
-ROOT = Path(__file__).resolve().parents[1]
+from .paths import ROOT
 CODE_FILES = ("linear_classifier.py", "two_layer_net.py")
 
 MAX_MEMBERS = 2000

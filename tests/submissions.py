@@ -3,7 +3,7 @@ must find its text, so a change to the solution cannot silently turn a test into
 import shutil
 from pathlib import Path
 
-from grader.stubs import make_stub
+from grader.instructor.stubs import make_stub
 
 REPO = Path(__file__).resolve().parents[1]
 FILES = ("linear_classifier.py", "two_layer_net.py")

@@ -78,13 +78,13 @@ def test_cuda_request_without_a_gpu_is_a_clear_error():
 
 
 def test_fixtures_rebuild_bit_for_bit():
-    from grader import fixtures
+    from grader.instructor import fixtures_build
 
-    assert fixtures.verify() == []
+    assert fixtures_build.verify() == []
 
 
 def test_points_add_up_to_100():
-    from grader.cases import all_cases
+    from grader.catalogue import all_cases
 
     assert sum(c.points for c in all_cases()) == 100
 

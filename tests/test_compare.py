@@ -3,7 +3,7 @@ import torch
 
 from grader.compare import compare, matches
 from grader.tolerance import TOLERANCES, tolerance_for
-from grader.wire import describe
+from grader.student_side.wire import describe
 
 F32, F64 = torch.float32, torch.float64
 

@@ -1,5 +1,6 @@
-"""grader/release.py: the student handout holds no solution and no hidden case, installs in a
-fresh environment, grades stubs as 'not implemented yet', and full marks once solved."""
+"""grader/instructor/release.py: the student handout holds no solution, no hidden case and no
+instructor code, installs in a fresh environment, grades stubs as 'not implemented yet', and
+full marks once solved."""
 import os
 import re
 import shutil
@@ -11,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.release import ReleaseError, release, strip_hidden
-from grader.stubs import solution_lines
+from grader.instructor.release import ReleaseError, release
+from grader.instructor.stubs import solution_lines
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,39 +31,36 @@ def _tree_text(root: Path):
 
 def test_handout_has_the_expected_layout(handout):
     for rel in ("a2/linear_classifier.py", "a2/two_layer_net.py", "helpers/data.py", "grader/cli.py",
-                "grader/fixtures/manifest.json", "notebooks/linear_classifier.ipynb", "README.md", "pyproject.toml"):
+                "grader/student_side/serve.py", "grader/fixtures/manifest.json", "notebooks/linear_classifier.ipynb",
+                "README.md", "pyproject.toml"):
         assert (handout / rel).is_file(), rel
     assert not (handout / "tests").exists() and not (handout / "bench").exists()
+    assert not (handout / "grader" / "instructor").exists()
 
 
-def test_handout_contains_no_solution_line_and_no_hidden_case(handout):
+def test_handout_contains_no_solution_line_no_hidden_case_and_no_derivation(handout):
     non_solution = "\n".join(p.read_text() for p in REPO.rglob("*.py")
                              if "a2" not in p.relative_to(REPO).parts[:1] and ".venv" not in p.parts)
     secrets = set()
     for name in ("linear_classifier.py", "two_layer_net.py"):
         secrets |= {line for line in solution_lines((REPO / "a2" / name).read_text())
                     if line not in non_solution}  # lines the kit's own code happens to share are not secrets
-    hidden_lines = set()
-    for name in ("catalogue_linear.py", "catalogue_net.py"):
-        text = (REPO / "grader" / name).read_text()
-        for block in text.split("# BEGIN HIDDEN")[1:]:
-            hidden_lines |= {l.strip() for l in block.split("# END HIDDEN")[0].splitlines() if l.strip()}
-    assert len(secrets) > 30 and len(hidden_lines) >= 8
+    hidden_text = (REPO / "grader" / "instructor" / "hidden.py").read_text()
+    hidden_names = set(re.findall(r'"(hidden [^"]+)"', hidden_text))
+    assert len(secrets) > 30 and len(hidden_names) >= 5
     for path, text in _tree_text(handout):
         lines = {l.strip() for l in text.splitlines()}
         assert not (lines & secrets), (path, sorted(lines & secrets)[:3])
-        assert not (lines & hidden_lines), (path, sorted(lines & hidden_lines)[:3])
-        markers = [l for l in text.splitlines() if re.match(r"\s*# (BEGIN|END) (SOLUTION|HIDDEN)", l)]
-        assert not markers and "hidden float" not in text, path
+        assert not any(name in text for name in hidden_names), path
+        markers = [l for l in text.splitlines() if re.match(r"\s*# (BEGIN|END) SOLUTION", l)]
+        assert not markers, path
+        # the derived gradients of the two-layer net are the exercise: nowhere in the handout
+        assert "h^\\top \\delta" not in text and "hidden.T @ dscores" not in text, path
     for notebook in (handout / "notebooks").glob("*.ipynb"):
         nb = nbformat.read(str(notebook), as_version=4)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-
-
-def test_strip_hidden_refuses_broken_markers():
-    with pytest.raises(ReleaseError, match="never closed"):
-        strip_hidden("x = [\n    # BEGIN HIDDEN\n    1,\n]\n")
-    assert strip_hidden("x = [\n    # BEGIN HIDDEN\n    1,\n    # END HIDDEN\n    2,\n]\n") == "x = [\n    2,\n]\n"
+        assert not [c for c in nb.cells if "instructor" in c.metadata.get("tags", [])]
+        assert any("Exercise" in c.source for c in nb.cells if c.cell_type == "markdown")
 
 
 def test_release_refuses_a_non_empty_folder_and_the_repository(tmp_path):
@@ -100,7 +98,7 @@ def _check(python, handout):
 def test_handout_check_says_not_implemented_then_full_marks(handout, venv, tmp_path):
     done = _check(venv, handout)
     assert done.returncode == 1, done.stderr
-    assert "Score: 0.00 / 64.00" in done.stdout
+    assert "Score: 0.00 / 59.00" in done.stdout
     assert "grader error" not in done.stdout.lower() and "Traceback" not in done.stderr
     for function in ("svm_loss_naive", "softmax_loss_vectorized", "nn_forward_pass", "find_best_net"):
         assert f"{function}" in done.stdout
@@ -114,7 +112,7 @@ def test_handout_check_says_not_implemented_then_full_marks(handout, venv, tmp_p
         shutil.copyfile(REPO / "a2" / name, solved / "a2" / name)
     done = _check(venv, solved)
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "Score: 64.00 / 64.00" in done.stdout
+    assert "Score: 59.00 / 59.00" in done.stdout
 
 
 def test_handout_notebooks_open_and_their_first_cells_run(handout, venv, tmp_path, monkeypatch):

@@ -94,8 +94,8 @@ def test_os_exit_and_segfault_cost_only_their_case(tmp_path, grade_with):
 
 def test_patching_torch_in_the_student_process_gains_nothing(tmp_path, grade_with):
     patch = ("import torch\ntorch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n"
-             "torch.testing.assert_close = lambda *a, **k: None\nimport grader.wire\n"
-             "grader.wire.MAX_DEPTH = -1\n\n\ndef hello_linear_classifier():")
+             "torch.testing.assert_close = lambda *a, **k: None\nimport grader.student_side.wire\n"
+             "grader.student_side.wire.MAX_DEPTH = -1\n\n\ndef hello_linear_classifier():")
     sub = make_submission(tmp_path / "s", [(LC, "def hello_linear_classifier():", patch),
                                            (LC, "    dW /= num_train\n", "")])
     report = grade_with(sub, functions=["svm_loss_naive"], limits=FAST, hidden=True)

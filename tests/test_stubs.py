@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.stubs import StubError, find_regions, make_stub, solution_lines
+from grader.instructor.stubs import StubError, find_regions, make_stub, solution_lines
 
 A2 = Path(__file__).resolve().parents[1] / "a2"
 FILES = ["linear_classifier.py", "two_layer_net.py"]

@@ -55,8 +55,14 @@ for name, tensor in data.items():
 # $$L_i = \sum_{j \ne y_i} \max(0,\ s_j - s_{y_i} + 1), \qquad
 #   L = \frac{1}{N}\sum_i L_i + \lambda \sum_{k,l} W_{k,l}^2 .$$
 #
-# Each positive margin adds $x_i$ to column $j$ of $\nabla_W L$ and subtracts it from column $y_i$;
-# the regularization adds $2\lambda W$. Implement **`svm_loss_naive`** with loops, then check it.
+# **Exercise:** derive $\nabla_W L$ on paper first (which columns of the gradient does one positive
+# margin touch, and with which sign?). Then implement **`svm_loss_naive`** with loops and check it;
+# the numeric gradient check below is your own test of the derivation.
+
+# %% [markdown] instructor
+# *Worked derivation (instructor's copy only; `release` leaves this cell out).* Each positive
+# margin adds $x_i$ to column $j$ of $\nabla_W L$ and subtracts it from column $y_i$; the data
+# term is averaged over $N$ and the regularization adds $2\lambda W$.
 
 # %%
 torch.manual_seed(0)
@@ -162,10 +168,14 @@ for i in range(10):
 # ## The softmax classifier
 #
 # With probabilities $p = \mathrm{softmax}(x_i W)$ the loss is
-# $L = -\frac{1}{N}\sum_i \log p_{y_i} + \lambda \sum W^2$ and
-# $\nabla_{s} L_i = p - \mathbb{1}_{y_i}$. Subtract each row's largest score before `exp`:
-# softmax is unchanged and `exp` can no longer overflow. Implement **`softmax_loss_naive`**
-# and **`softmax_loss_vectorized`**.
+# $L = -\frac{1}{N}\sum_i \log p_{y_i} + \lambda \sum W^2$. **Exercise:** derive the gradient
+# of $L_i$ with respect to the scores $s$, then with respect to $W$. Subtract each row's largest
+# score before `exp`: softmax is unchanged and `exp` can no longer overflow. Implement
+# **`softmax_loss_naive`** and **`softmax_loss_vectorized`**; the gradient check is your test.
+
+# %% [markdown] instructor
+# *Worked derivation (instructor's copy only).* $\nabla_{s} L_i = p - \mathbb{1}_{y_i}$, so
+# $\nabla_W L = \frac{1}{N} X^\top (P - Y) + 2\lambda W$ with $Y$ the one-hot labels.
 
 # %%
 W = 0.0001 * torch.randn(X_dev.shape[1], 10, dtype=torch.float64)

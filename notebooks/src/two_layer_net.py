@@ -51,11 +51,18 @@ grader.check("nn_forward_pass")
 # %% [markdown]
 # ## Loss and backward pass
 #
-# Softmax loss averaged over the batch plus $\lambda(\sum W_1^2 + \sum W_2^2)$. With
+# The loss is the softmax loss averaged over the batch plus $\lambda(\sum W_1^2 + \sum W_2^2)$
+# (biases are not regularized). **Exercise:** derive the gradient of the loss with respect to
+# $W_1, b_1, W_2, b_2$ by the chain rule, layer by layer from the scores back to the input: through
+# the softmax, the second layer, the ReLU (what does it pass back where its input was negative?)
+# and the first layer. Then implement **`nn_forward_backward`**. The numeric gradient check below
+# is your own test of the derivation: each relative error should be below 1e-4.
+
+# %% [markdown] instructor
+# *Worked derivation (instructor's copy only; `release` leaves this cell out).* With
 # $\delta = (p - \mathbb{1}_y)/N$: $\nabla W_2 = h^\top \delta + 2\lambda W_2$,
 # $\nabla b_2 = \sum_i \delta_i$, $\delta_h = \delta W_2^\top \odot [h > 0]$,
 # $\nabla W_1 = X^\top \delta_h + 2\lambda W_1$, $\nabla b_1 = \sum_i \delta_{h,i}$.
-# Implement **`nn_forward_backward`**.
 
 # %%
 loss, grads = tln.nn_forward_backward(params, toy_X, toy_y, reg=0.05)

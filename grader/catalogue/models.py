@@ -1,0 +1,73 @@
+"""Best-model accuracy: the submitted checkpoints, evaluated on the CIFAR-10 test set in the
+grader process (no student code runs). The evaluation itself stays with the instructor
+(``grader.instructor.evaluate``); a student's own check only says whether each checkpoint is
+there and has the right shape. Without CIFAR-10 on the machine the cases are not graded, with
+the reason."""
+from typing import List
+
+import torch
+
+from ..cases import PUBLIC, Case, Verdict, failed, passed
+
+# The course's targets: test accuracy above these fractions.
+TARGETS = {"svm": 0.35, "softmax": 0.36, "nn": 0.50}
+KEYS = {"svm": {"W"}, "softmax": {"W"}, "nn": {"W1", "b1", "W2", "b2"}}
+
+
+def _shape_problem(kind, state):
+    if kind == "nn":
+        W1, b1, W2, b2 = (state[k] for k in ("W1", "b1", "W2", "b2"))
+        if W1.dim() != 2 or W2.dim() != 2 or b1.shape != (W1.shape[1],) or W2.shape[0] != W1.shape[1] \
+                or b2.shape != (W2.shape[1],):
+            return "its tensors do not make a two-layer net (W1 (D, H), b1 (H,), W2 (H, C), b2 (C,))"
+        return None
+    return None if state["W"].dim() == 2 else "W must be a matrix (D, C)"
+
+
+def judge_best(kind):
+    def judge(case, payload, reply, key, device_type) -> Verdict:
+        name = f"{kind}_best_model.pt"
+        path = next((d / name for d in payload["checkpoint_dirs"] if (d / name).is_file()), None)
+        try:
+            from ..instructor.evaluate import data_problem, test_accuracy
+        except ImportError:
+            test_accuracy = None
+        else:
+            problem = data_problem(payload["data_dir"])
+            if problem:
+                found = f"{name} was found" if path else f"{name} was not found either"
+                return Verdict("not graded", f"{found}; {problem}", reason="no data")
+        if path is None:
+            if test_accuracy is None:
+                return Verdict("not graded", f"{name} was not found; save it from the notebook (the course staff "
+                               "evaluates it on the CIFAR-10 test set)", reason="missing")
+            return failed(f"{name} was not submitted (save it from the notebook)", "missing")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - a student file
+            return failed(f"{name} does not load with torch.load: {exc}", "error")
+        if not isinstance(state, dict) or set(state) != KEYS[kind] or not all(torch.is_tensor(v) for v in state.values()):
+            return failed(f"{name} must hold exactly the tensors {sorted(KEYS[kind])}", "values")
+        problem = _shape_problem(kind, state)
+        if problem:
+            return failed(f"{name}: {problem}", "values")
+        if test_accuracy is None:
+            return Verdict("not graded", f"{name} loads and has the right shapes; the course staff evaluates it on "
+                           f"the CIFAR-10 test set (target above {TARGETS[kind]:.0%})", reason="evaluated later")
+        try:
+            acc = test_accuracy(kind, state, payload["data_dir"])
+        except ValueError as exc:
+            return failed(f"{name}: {exc}", "values")
+        if isinstance(acc, str):
+            return Verdict("not graded", f"{name} was found, but {acc}", reason="no data")
+        if acc > TARGETS[kind]:
+            return passed(f"test accuracy {acc:.2%} (target above {TARGETS[kind]:.0%})")
+        return failed(f"test accuracy {acc:.2%}, below the target of {TARGETS[kind]:.0%}", "values")
+    return judge
+
+
+CASES: List[Case] = [
+    Case("best_models", f"{kind}_best_model.pt: CIFAR-10 test accuracy above {TARGETS[kind]:.0%}", 5, PUBLIC,
+         None, judge_best(kind))
+    for kind in ("svm", "softmax", "nn")
+]

@@ -1,0 +1,318 @@
+"""Cases for ``two_layer_net.py``: what each checks, and its judge."""
+import math
+from typing import List
+
+import torch
+
+from ..cases import PUBLIC, Case, Verdict, failed, passed
+from ..compare import compare
+from ..judges import error_verdict, judge_numeric_grad, judge_values, outcome_failure
+from .common import accuracy_problem, search_judge
+
+F32, F64 = torch.float32, torch.float64
+MODULE = "two_layer_net"
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
+
+
+def net_params(seed=None, N=None, D=None, H=None, C=None, dtype=F64, scale=0.1, x_scale=1.0, offset=0.0):
+    """Recipe settings of a net problem: the toy data (no seed) or random parameters and data.
+    With ``offset``, b2 is about ``offset`` in every class: scores near it, within a few tens of
+    each other, so an unshifted exp() overflows and a shifted one does not."""
+    if seed is None:
+        return {"problem": "toy", "dtype": str(dtype)}
+    return {"problem": "random", "seed": seed, "N": N, "D": D, "H": H, "C": C, "dtype": str(dtype),
+            "scale": scale, "x_scale": x_scale, "offset": offset, "stability": offset > 0}
+
+
+def forward_case(name, points, visibility, params, dtype):
+    judge = judge_values(names=("scores", "hidden"), rules=("no_relu",))
+    return Case("nn_forward_pass", name, points, visibility, "call", judge, "net_call",
+                {**params, "module": MODULE, "function": "nn_forward_pass"}, dtype)
+
+
+def backward_case(name, points, visibility, params, dtype, reg, labels=True):
+    judge = judge_values(names=("loss", "grads") if labels else None)
+    return Case("nn_forward_backward", name, points, visibility, "call", judge, "net_call",
+                {**params, "module": MODULE, "function": "nn_forward_backward", "reg": reg, "labels": labels}, dtype,
+                standins=())
+
+
+def _numeric_cases(points) -> List[Case]:
+    return [Case("nn_forward_backward", f"grads['{key}'] matches numeric differences of your loss", points, PUBLIC,
+                 "numeric_grad", judge_numeric_grad, "net_numeric", {"seed": 65, "key": key}) for key in PARAM_NAMES]
+
+
+# ------------------------------------------------------------------ nn_train and nn_predict
+
+def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
+    verdict = outcome_failure(reply)
+    if verdict:
+        return verdict
+    calls, preds, out = reply.data["calls"], reply.data["pred_calls"], reply.data["outcome"]["value"]
+    n, B = payload["num_iters"], payload["batch_size"]
+    if len(calls) != n:
+        return failed(f"loss_func was called with labels {len(calls)} times for num_iters={n}", "values")
+    per_epoch = max(payload["X"].shape[0] // B, 1)
+    lr = payload["lr"]
+    current = {k: v.to(F64) for k, v in payload["params"].items()}
+    for it, call in enumerate(calls):
+        if call["reg"].get("value") != payload["reg"]:
+            return failed(f"iteration {it}: loss_func got reg={call['reg'].get('value')!r}, expected {payload['reg']}", "values")
+        xb = call["X_batch"]
+        if xb.get("kind") != "tensor" or tuple(xb["value"].shape) != (B, payload["X"].shape[1]):
+            return failed(f"iteration {it}: the batch must be sample_batch(X, y, num_train, {B})", "values")
+        for name in PARAM_NAMES:
+            seen = call["params"].get(name, {})
+            if seen.get("kind") != "tensor" or not torch.allclose(seen["value"].to(F64), current[name], rtol=1e-9, atol=1e-12):
+                before = "the initial value" if it == 0 else f"the previous value minus lr * grads['{name}']"
+                return failed(f"iteration {it}: params['{name}'] is not {before}; with learning_rate_decay the "
+                              f"rate for this step is {lr:g} (it decays after every iteration with "
+                              f"it % iterations_per_epoch == 0, it = 0 included)", "values")
+            current[name] = current[name] - lr * call["grads"][name]
+        if it % per_epoch == 0:
+            lr *= payload["decay"]
+    final = reply.data["final_params"]
+    if final.get("kind") != "map" or any(
+            final["items"].get(k, {}).get("kind") != "tensor"
+            or not torch.allclose(final["items"][k]["value"].to(F64), current[k], rtol=1e-9, atol=1e-12) for k in PARAM_NAMES):
+        return failed("after nn_train, the caller's params do not hold the result of the last SGD step "
+                      "(update params in place)", "values")
+    return _judge_histories(out, calls, preds, payload, per_epoch)
+
+
+def _judge_histories(out, calls, preds, payload, per_epoch) -> Verdict:
+    if out.get("kind") != "map" or set(out["items"]) != {"loss_history", "train_acc_history", "val_acc_history"}:
+        return failed("nn_train must return a dict with loss_history, train_acc_history and val_acc_history", "values")
+    got = [i.get("value") for i in out["items"]["loss_history"].get("items", [])]
+    if len(got) != len(calls) or any(not isinstance(g, float) or not math.isclose(g, c["loss"], rel_tol=1e-6)
+                                      for g, c in zip(got, calls)):
+        return failed("loss_history must hold loss.item() of every iteration", "values")
+    epochs = [it for it in range(payload["num_iters"]) if it % per_epoch == 0]
+    if len(preds) != 2 * len(epochs):
+        return failed(f"pred_func was called {len(preds)} times; expected 2 per epoch end (iterations {epochs})", "values")
+    train_acc, val_acc = [], []
+    for k, it in enumerate(epochs):
+        xb, yb = calls[it]["X_batch"]["value"], calls[it]["y_batch"]["value"]
+        if not torch.equal(preds[2 * k]["X"]["value"], xb):
+            return failed(f"iteration {it}: train accuracy must be measured on the current batch", "values")
+        if not torch.equal(preds[2 * k + 1]["X"]["value"], payload["X_val"]):
+            return failed(f"iteration {it}: validation accuracy must be measured on X_val", "values")
+        train_acc.append((preds[2 * k]["labels"] == yb).double().mean().item())
+        val_acc.append((preds[2 * k + 1]["labels"] == payload["y_val"]).double().mean().item())
+    for name, want in (("train_acc_history", train_acc), ("val_acc_history", val_acc)):
+        items = out["items"][name].get("items", [])
+        if len(items) != len(want):
+            return failed(f"{name} has {len(items)} entries, expected one per epoch end ({len(want)})", "values")
+        problem = accuracy_problem([(f"{name}[{i}]", d, w) for i, (d, w) in enumerate(zip(items, want))],
+                                   "that epoch's")
+        if problem:
+            return failed(problem, "values")
+    return passed()
+
+
+def judge_nn_predict(case, payload, reply, key, device_type) -> Verdict:
+    return judge_values()(case, payload, reply, key, device_type)
+
+
+# ------------------------------------------------------------------ find_best_net
+
+def _net_problem(payload, nets, device_type):
+    """What is wrong with the nets find_best_net built, as (message, likely cause), or None."""
+    hiddens = payload["grid"][1]
+    D, C = payload["data"]["X_train"].shape[1], int(payload["data"]["y_train"].max()) + 1
+    for net in nets:
+        size_in, hidden, size_out = net["sizes"]
+        if size_in != D:
+            return (f"a TwoLayerNet was built with input size {size_in!r}; the data has {D} inputs "
+                    f"(CIFAR-10's 3 * 32 * 32)", "the input size must match the data")
+        if size_out != C:
+            return (f"a TwoLayerNet was built with {size_out!r} classes; the data has {C}",
+                    "the number of classes must match the labels (CIFAR-10 has 10)")
+        if hidden not in hiddens:
+            return (f"a TwoLayerNet was built with hidden size {hidden!r}, which is not in the grid {hiddens}",
+                    "take the hidden sizes from get_param_set_fn()")
+        if net["dtype"] != str(payload["data"]["X_train"].dtype):
+            return (f"a TwoLayerNet was built with dtype {net['dtype']}; the data is "
+                    f"{payload['data']['X_train'].dtype}", "pass dtype=data_dict['X_train'].dtype")
+        if net["device"].split(":")[0] not in (device_type, "cuda"):  # "cuda": the course's GPU
+            return (f"a TwoLayerNet was built on {net['device']} while the data is on {device_type}",
+                    "pass device=data_dict['X_train'].device")
+    return None
+
+
+def _grid_problem(payload, nets):
+    """What is wrong with how the nets were trained over the grid, as (message, likely cause), or None."""
+    lrs, hiddens, regs, decays = payload["grid"]
+    combos = len(lrs) * len(hiddens) * len(regs) * len(decays)
+    trains = [t for net in nets for t in net["trains"]]
+    if len(nets) != combos or len(trains) != combos:
+        return (f"find_best_net built {len(nets)} net(s) and trained {len(trains)} time(s) for "
+                f"the {combos} combinations of the grid", "train one new TwoLayerNet per combination of "
+                "get_param_set_fn()")
+    for name, grid in (("learning_rate", lrs), ("reg", regs), ("learning_rate_decay", decays)):
+        used = sorted(str(t[name]) for t in trains)
+        wanted = sorted(str(v) for v in grid for _ in range(combos // len(grid)))
+        if used != wanted:
+            return (f"train() was called with {name} values {used}; the grid asks for {wanted}",
+                    f"pass {name}= from the combination being tried (keyword arguments avoid mix-ups)")
+    val = [list(payload["data"][k].shape) for k in ("X_val", "y_val")]
+    if any(t["data"][2:] != val for t in trains):
+        return ("train() was not given the validation data", "pass data_dict['X_val'], data_dict['y_val']")
+    return None
+
+
+def _lr_key(lr) -> str:
+    """How the search case's tables name a learning rate."""
+    return repr(float(lr)) if isinstance(lr, (int, float)) else str(lr)
+
+
+def _search_outcome(reply, payload, device_type):
+    """A failed verdict when find_best_net did not run to its end or built nets that cannot
+    fit the data (these cost every part of the case), else None."""
+    verdict = outcome_failure(reply)
+    nets = (reply.data or {}).get("nets") or []
+    wrong = _net_problem(payload, nets, device_type) if nets else None
+    if wrong:
+        return failed(wrong[0], "values", f"Likely cause: {wrong[1]}.")
+    if verdict:
+        return verdict
+    if not reply.data["asked"]:
+        return failed("find_best_net never called get_param_set_fn(): take the grid from it (the notebook passes "
+                      "nn_get_search_params)", "values")
+    value = reply.data["outcome"]["value"]
+    if value.get("kind") != "seq" or value.get("length") != 3:
+        return failed("find_best_net must return (best_net, best_stat, best_val_acc)", "values")
+    return None
+
+
+def judge_search_grid(case, payload, reply, key, device_type) -> Verdict:
+    """One new net per combination of the grid, each trained with that combination's values."""
+    verdict = _search_outcome(reply, payload, device_type)
+    if verdict:
+        return verdict
+    wrong = _grid_problem(payload, reply.data["nets"])
+    return failed(wrong[0], "values", f"Likely cause: {wrong[1]}.") if wrong else passed()
+
+
+def _kept(reply):
+    best = reply.data["best_net"]
+    return best if isinstance(best, int) else None
+
+
+def judge_search_best(case, payload, reply, key, device_type) -> Verdict:
+    """The net kept is the one that is best on validation after training."""
+    verdict = _search_outcome(reply, payload, device_type)
+    if verdict:
+        return verdict
+    nets, best = reply.data["nets"], _kept(reply)
+    if best is None:
+        got = reply.data["best_net"]
+        return failed(f"best_net is {'None' if got is None else got}, not one of the TwoLayerNets the search "
+                      "trained: keep the net itself (best_net = net) whenever its validation accuracy beats the "
+                      "best so far", "values")
+    if nets[best]["state"] == key["best_state"]:
+        return passed()
+    lr = nets[best]["trains"][-1]["learning_rate"] if nets[best]["trains"] else None
+    peak, final = key["peaks"].get(_lr_key(lr)), key["final"].get(_lr_key(lr))
+    reported = reply.data["outcome"]["value"]["items"][2]
+    got = reported.get("value") if reported.get("kind") == "number" else None
+    if peak is not None and got is not None and peak > final + 1e-6 and (
+            abs(got - peak) < 1e-6 or abs(got - 100 * peak) < 1e-4):
+        return failed(f"the search kept the net trained with learning_rate={lr}, whose validation accuracy "
+                      f"peaked at {peak:.2f} during training but is {final:.2f} after it; "
+                      f"the net trained with learning_rate={key['best_lr']} ends at {key['best_acc']:.2f}",
+                      "values", "Likely cause: nets are ranked by the best point of their history "
+                      "(max(stat['val_acc_history'])) instead of the trained net: compare each trained net's "
+                      "validation accuracy (its predict on X_val, or the history's last entry).")
+    return failed(f"the search kept the net trained with learning_rate={lr}, which reaches "
+                  f"{final if final is not None else float('nan'):.2f} on validation, while the one trained with "
+                  f"learning_rate={key['best_lr']} reaches {key['best_acc']:.2f}: keep the net with the highest "
+                  "validation accuracy", "values")
+
+
+def judge_search_returns(case, payload, reply, key, device_type) -> Verdict:
+    """best_stat and best_val_acc belong to the net that was kept."""
+    verdict = _search_outcome(reply, payload, device_type)
+    if verdict:
+        return verdict
+    nets, best = reply.data["nets"], _kept(reply)
+    if best is None:
+        return failed("best_net is not one of the nets the search trained, so its stat and accuracy cannot be "
+                      "either", "values")
+    truth = key["final"].get(_lr_key(nets[best]["trains"][-1]["learning_rate"])) if nets[best]["trains"] else None
+    if truth is None:
+        return failed("best_net was never trained", "values")
+    problem = accuracy_problem([("best_val_acc", reply.data["outcome"]["value"]["items"][2], truth)],
+                               "the kept net's validation")
+    if problem:
+        return failed(problem, "values")
+    if reply.data["stat_from"] != best:
+        return failed("best_stat must be the dict that the kept net's train() returned", "values")
+    return passed()
+
+
+# ------------------------------------------------------------------ the given class (no points)
+
+def _wired(step, what, own_params=True):
+    if step.get("error"):
+        return f"{what} raised {step['error']['type']}: {step['error']['message']}"
+    if len(step["calls"]) != 1 or (own_params and not all(step.get("own_params", [True]))):
+        return f"{what} does not hand its work to the module's function with the net's own params"
+    return None
+
+
+def judge_net_class(case, payload, reply, key, device_type) -> Verdict:
+    """TwoLayerNet is the template's given code: what is wrong with it is a note, not lost points."""
+    verdict = outcome_failure(reply)
+    if not verdict and reply.data.get("init", {}).get("error"):
+        verdict = error_verdict(reply.data["init"]["error"], "TwoLayerNet(...)")
+    notes = [verdict.message] if verdict else []
+    if not verdict:
+        if device_type == "cpu":
+            problems = compare(reply.data["params"], key["params"], "net.params", dtype=F64, device_type=device_type)
+            if problems:
+                notes.append(problems[0].message + " (TwoLayerNet seeds torch with 0, then draws W1 = std * "
+                             "randn(D, H), b1 = zeros(H), W2 = std * randn(H, C), b2 = zeros(C))")
+        for step, what in (("loss", "net.loss"), ("train", "net.train"), ("predict", "net.predict")):
+            problem = _wired(reply.data[step], what)
+            if problem:
+                notes.append(problem)
+        if not reply.data["train"].get("error") and not all(all(f) for f in reply.data["train"]["functions"]):
+            notes.append("net.train does not pass nn_forward_backward and nn_predict to nn_train")
+        trip = reply.data["round_trip"]
+        if trip["error"] or not trip["same"]:
+            notes.append("load(save(...)) does not give back the same params")
+    if not notes:
+        return passed()
+    return passed(warnings=["note (no points: TwoLayerNet is the template's given code, keep it as handed out): "
+                            + "; ".join(notes)])
+
+
+CASES: List[Case] = [
+    forward_case("toy data (float64)", 2, PUBLIC, net_params(), F64),
+    forward_case("float32, N=9 D=6 H=8 C=4", 1, PUBLIC, net_params(51, 9, 6, 8, 4, F32), F32),
+    backward_case("toy data, reg=0.05: loss about log(3) and gradients", 2, PUBLIC, net_params(), F64, 0.05),
+    backward_case("float64, N=10 D=5 H=7 C=3, reg=0.2", 1.5, PUBLIC, net_params(61, 10, 5, 7, 3), F64, 0.2),
+    backward_case("float32, N=12 D=8 H=6 C=5, reg=0.1", 1, PUBLIC, net_params(62, 12, 8, 6, 5, F32), F32, 0.1),
+    backward_case("float64, scores near 3000 (stability)", 1, PUBLIC,
+                  net_params(63, 8, 6, 5, 4, F64, 0.5, 1.0, 3000.0), F64, 0.01),
+    backward_case("without labels it returns the scores", 0.5, PUBLIC, net_params(64, 6, 5, 4, 3), F64, 0.0,
+                  labels=False),
+    *_numeric_cases(0.5),
+    Case("nn_train", "SGD on every param, lr decay per epoch (it = 0 included), histories", 6, PUBLIC, "nn_train",
+         judge_nn_train, "nn_train", {"seed": 71}, standins=("sample_batch",)),
+    Case("nn_predict", "argmax over classes of the net's scores", 3, PUBLIC, "nn_predict", judge_nn_predict,
+         "nn_predict", {"seed": 81}, standins=("nn_forward_pass",)),
+    Case("nn_get_search_params", "at least 2 values each, fewer than 256 combinations", 1, PUBLIC, "search_params",
+         search_judge(("learning_rates", "hidden_sizes", "regularization_strengths", "learning_rate_decays"), 256,
+                      strictly_fewer=True), "search", {"module": MODULE, "function": "nn_get_search_params"}),
+    *[Case("find_best_net", name, points, PUBLIC, "find_best_net", judge, "find_best_net", {"seed": 91},
+           standins=("TwoLayerNet", "nn_train", "nn_predict", "nn_forward_pass", "nn_forward_backward"))
+      for name, points, judge in (
+          ("trains one net per combination of the grid, with its values", 2, judge_search_grid),
+          ("keeps the net that is best on validation after training", 2, judge_search_best),
+          ("returns the kept net's stat and validation accuracy", 1, judge_search_returns))],
+    Case("TwoLayerNet", "given code: seeded init, hands its work to your functions", 0, PUBLIC,
+         "two_layer_net_class", judge_net_class, "net_class", {"seed": 95},
+         standins=("nn_forward_backward", "nn_train", "nn_predict")),
+]

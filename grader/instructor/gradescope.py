@@ -1,0 +1,104 @@
+"""The Gradescope autograder: a zip with ``setup.sh``, ``run_autograder`` and this kit (with the
+solution, for hidden cases), grading ``/autograder/submission`` into
+``/autograder/results/results.json``."""
+import json
+import zipfile
+from pathlib import Path
+
+from ..files import write_atomic
+from ..paths import ROOT
+from ..submission import SubmissionError
+
+PACKAGES = ("a2", "helpers", "grader")
+TOP_FILES = ("pyproject.toml", "README.md")
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, to build the autograder image.
+set -euo pipefail
+apt-get update -q && apt-get install -y -q python3 python3-pip python3-venv libseccomp2
+cd /autograder/source
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install -q --upgrade pip
+# CPU wheels: the autograder has no GPU, and they are a tenth of the size.
+/autograder/venv/bin/pip install -q torch torchvision --index-url https://download.pytorch.org/whl/cpu
+/autograder/venv/bin/pip install -q -e .
+# CIFAR-10 for the best-model cases; without it those cases say "not graded".
+/autograder/venv/bin/python -m helpers.data cifar10 --root /autograder/data || echo "CIFAR-10 download failed"
+# Student code runs as this user: it cannot read what harden.sh makes root's alone.
+id -u a2student >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin a2student
+bash /autograder/harden.sh
+"""
+
+# Docker refuses namespaces to Gradescope's containers, and an old kernel may lack Landlock:
+# then file permissions are what keeps the solution from student code. Everything in source/
+# is root's alone, except what a worker imports lazily (the course helpers) and the folders
+# on the way to it.
+HARDEN_SH = """#!/usr/bin/env bash
+# Makes the kit's solution, fixtures and instructor code readable by root only.
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+chmod -R go-rwx "$ROOT/source"
+chmod go+x "$ROOT/source"
+chmod -R go+rX "$ROOT/source/helpers"
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission. AUTOGRADER_ROOT and PYTHON exist for local testing.
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+PYTHON="${{PYTHON:-$ROOT/venv/bin/python}}"
+export A2_WORKER_USER="${{A2_WORKER_USER:-a2student}}"
+mkdir -p "$ROOT/results"
+cd "$ROOT/source" || exit 1
+exec "$PYTHON" -m grader gradescope-run "$ROOT/submission" "$ROOT/results/results.json" \\
+    --feedback-hidden {level} --data-dir "$ROOT/data"
+"""
+
+
+def build_bundle(output: Path, feedback_hidden: str = "status") -> Path:
+    """Write the autograder zip; the kit inside keeps the solution (the autograder is private)."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.part")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        scripts = (("setup.sh", SETUP_SH), ("harden.sh", HARDEN_SH),
+                   ("run_autograder", RUN_AUTOGRADER.format(level=feedback_hidden)))
+        for name, text in scripts:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o100755 << 16
+            zf.writestr(info, text)
+        for name in TOP_FILES:
+            zf.write(ROOT / name, f"source/{name}")
+        for package in PACKAGES:
+            for path in sorted((ROOT / package).rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                    zf.write(path, f"source/{path.relative_to(ROOT)}")
+    tmp.replace(output)
+    return output
+
+
+def run_autograder(submission: Path, results: Path, feedback_hidden: str = "status", data_dir=None,
+                   limits=None) -> dict:
+    """Grade ``submission`` with hidden cases into ``results``; always writes a results.json."""
+    import sys
+
+    from ..protection import warning
+    from ..runner import grade
+    from ..sandbox import ZygoteHolder
+
+    zygotes = ZygoteHolder()
+    try:
+        line = warning(zygotes.layers())
+        if line:
+            print(line, file=sys.stderr)
+        report = grade(submission, hidden=True, data_dir=data_dir, limits=limits, zygote=zygotes)
+        result = report.to_gradescope(hidden_level=feedback_hidden)
+    except SubmissionError as exc:
+        result = {"score": 0.0, "execution_time": 0.0, "tests": [],
+                  "output": f"Your submission could not be graded: {exc}"}
+    except Exception as exc:  # noqa: BLE001 - Gradescope must always get a results.json
+        result = {"score": 0.0, "execution_time": 0.0, "tests": [],
+                  "output": f"The autograder failed ({type(exc).__name__}: {exc}); please tell the course staff."}
+    finally:
+        zygotes.close()
+    write_atomic(results, json.dumps(result, indent=1))
+    return result

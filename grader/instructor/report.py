@@ -1,0 +1,138 @@
+"""Batch outputs built from the per-student results: ``grades.csv`` for spreadsheets and
+gradebooks, and ``report.html`` with PNG plots: the score histogram, the pass rate of every
+case with its most common diagnosed mistake, and the submissions that could not be graded."""
+import collections
+import csv
+import html
+import io
+import json
+import re
+import statistics
+from pathlib import Path
+from typing import Dict, List
+
+from ..cases import FUNCTIONS
+from ..files import write_atomic
+
+
+def load_results(out: Path, ids: List[str]) -> Dict[str, dict]:
+    results = {}
+    for student in ids:
+        path = out / "results" / f"{student}.json"
+        try:
+            results[student] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+    return results
+
+
+def grades_csv(results: Dict[str, dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", "score", "max_score", *FUNCTIONS, "error"])
+    for student, result in sorted(results.items()):
+        extra = result.get("extra_data", {})
+        scores = extra.get("function_scores", {})
+        writer.writerow([student, f"{result.get('score', 0):g}", f"{extra.get('max_score', 0):g}",
+                         *[f"{scores[f][0]:g}" if f in scores else "" for f in FUNCTIONS], extra.get("error") or ""])
+    return buffer.getvalue()
+
+
+def _cause(diagnosis: str) -> str:
+    match = re.search(r"Likely cause(?: \([^)]*\))?: ([^:.]+)", diagnosis or "")
+    return match[1].strip() if match else ""
+
+
+def case_table(results: Dict[str, dict]) -> List[dict]:
+    """Per case: how many passed, and the most common failure reason and diagnosed mistake."""
+    rows: Dict[str, dict] = {}
+    for result in results.values():
+        for case in result.get("extra_data", {}).get("cases", []):
+            if case["status"] == "not graded":
+                continue
+            row = rows.setdefault(f"{case['check']}: {case['name']}", {
+                "check": case["check"], "name": case["name"], "passed": 0, "total": 0,
+                "reasons": collections.Counter(), "causes": collections.Counter()})
+            row["total"] += 1
+            if case["status"] == "passed":
+                row["passed"] += 1
+            else:
+                row["reasons"][case["reason"] or "failed"] += 1
+                if _cause(case["diagnosis"]):
+                    row["causes"][_cause(case["diagnosis"])] += 1
+    table = sorted(rows.values(), key=lambda r: (r["passed"] / max(r["total"], 1), r["check"]))
+    return table
+
+
+def _plots(out: Path, scores: List[float], table: List[dict]) -> List[str]:
+    from helpers.plots import plt
+
+    names = []
+    if scores:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        ax.hist(scores, bins=20, range=(0, max(100.0, max(scores))), color="#4c72b0")
+        ax.set(title="Scores", xlabel="score", ylabel="submissions")
+        fig.tight_layout()
+        names.append(_save(fig, out / "score_histogram.png"))
+    if table:
+        fig, ax = plt.subplots(figsize=(11, max(3, 0.22 * len(table))))
+        labels = [f"{r['check']}: {r['name']}"[:70] for r in table]
+        ax.barh(range(len(table)), [100 * r["passed"] / max(r["total"], 1) for r in table], color="#55a868")
+        ax.set_yticks(range(len(table)))
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.invert_yaxis()
+        ax.set(title="Pass rate per case (hardest first)", xlabel="% of submissions passing", xlim=(0, 100))
+        fig.subplots_adjust(left=0.45, right=0.97, top=0.95, bottom=0.08)
+        names.append(_save(fig, out / "pass_rates.png"))
+    plt.close("all")
+    return names
+
+
+def _save(fig, path: Path) -> str:
+    tmp = path.with_name(f".{path.name}.part")
+    fig.savefig(tmp, format="png", dpi=110)
+    tmp.replace(path)
+    return path.name
+
+
+def report_html(results: Dict[str, dict], table: List[dict], images: List[str]) -> str:
+    scores = [r.get("score", 0.0) for r in results.values() if not r.get("extra_data", {}).get("error")]
+    errors = {s: r["extra_data"]["error"] for s, r in results.items() if r.get("extra_data", {}).get("error")}
+    stats = (f"{len(results)} submissions, {len(scores)} graded, {len(errors)} could not be graded"
+             + (f"; score mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f}, "
+                f"min {min(scores):g}, max {max(scores):g}" if scores else ""))
+    parts = ["<!doctype html><meta charset='utf-8'><title>Assignment 2 batch report</title>",
+             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:3px 8px;font-size:90%}</style>",
+             "<h1>Assignment 2 batch report</h1>", f"<p>{html.escape(stats)}</p>"]
+    parts += [f"<img src='{name}' alt='{name}'>" for name in images]
+    parts.append("<h2>Cases, hardest first</h2><table><tr><th>case</th><th>passed</th>"
+                 "<th>most common failure</th><th>most common diagnosed mistake</th></tr>")
+    for row in table:
+        reason = row["reasons"].most_common(1)
+        cause = row["causes"].most_common(1)
+        parts.append(f"<tr><td><code>{html.escape(row['check'])}</code>: {html.escape(row['name'])}</td>"
+                     f"<td>{row['passed']} / {row['total']}</td>"
+                     f"<td>{html.escape(f'{reason[0][0]} ({reason[0][1]})') if reason else ''}</td>"
+                     f"<td>{html.escape(f'{cause[0][0]} ({cause[0][1]})') if cause else ''}</td></tr>")
+    parts.append("</table>")
+    parts.append("<h2>Submissions that could not be graded</h2>")
+    if errors:
+        parts.append("<table><tr><th>submission</th><th>why</th></tr>" + "".join(
+            f"<tr><td>{html.escape(s)}</td><td>{html.escape(e)}</td></tr>" for s, e in sorted(errors.items())) + "</table>")
+    else:
+        parts.append("<p>None.</p>")
+    return "\n".join(parts) + "\n"
+
+
+def write_outputs(out: Path, ids: List[str]) -> dict:
+    """Rebuild grades.csv and report.html (with plots) from the results of ``ids``."""
+    results = load_results(out, ids)
+    write_atomic(out / "grades.csv", grades_csv(results))
+    table = case_table(results)
+    scores = [r.get("score", 0.0) for r in results.values() if not r.get("extra_data", {}).get("error")]
+    images = _plots(out, scores, table)
+    write_atomic(out / "report.html", report_html(results, table, images))
+    errors = sum(1 for r in results.values() if r.get("extra_data", {}).get("error"))
+    return {"results": len(results), "errors": errors,
+            "mean_score": round(statistics.mean(scores), 3) if scores else None}

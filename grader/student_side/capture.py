@@ -1,0 +1,309 @@
+"""Call student code and capture whatever happens, as a value (runs in the student process).
+
+``call_captured`` is the one way student code is called: it returns an :class:`Outcome` with
+the value or the exception, the time taken and, when asked, a trace of the torch calls made
+(``TorchFunctionMode``) and of the Python lines executed in the student's files.
+
+The trace also answers a question a CPU cannot answer by running the code: would it crash on
+the GPU? A tensor made from nothing without ``device=`` (``torch.zeros(N, C)``) lives on the
+CPU even when the inputs are on CUDA; the course's notebooks run on CUDA, where using such a
+tensor together with an input raises. The tracer follows those tensors through the
+operations and reports where one meets an input.
+"""
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Set
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils.weak import WeakIdKeyDictionary
+
+# Factories that create a tensor from nothing: their dtype and device must follow the inputs'.
+FACTORIES = {
+    "zeros", "ones", "empty", "full", "rand", "randn", "randint", "randperm", "arange", "eye", "tensor",
+    "linspace", "logspace", "as_tensor", "from_numpy", "range",
+}
+LIKE = {"zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like", "randint_like"}
+# Calls that never combine devices: reading attributes, converting, moving, copying.
+HARMLESS = {
+    "shape", "dtype", "device", "is_cuda", "requires_grad", "grad", "ndim", "T", "mT", "data", "layout",
+    "size", "dim", "numel", "item", "tolist", "__len__", "__repr__", "__format__", "__bool__", "__index__",
+    "__int__", "__float__", "__hash__", "__iter__", "__contains__", "is_floating_point", "element_size",
+    "stride", "storage_offset", "is_contiguous", "data_ptr", "copy_", "__get__", "__set__", "detach",
+    "clone", "contiguous", "__deepcopy__", "__reduce_ex__", "__setstate__",
+}
+MOVES = {"to", "cuda", "cpu", "type_as"}
+
+
+def func_name(func) -> str:
+    """A readable name for a function seen by the tracer: ``torch.clamp``, ``Tensor.relu``,
+    ``torch.nn.functional.relu``, ``Tensor.shape``."""
+    owner = getattr(func, "__self__", None)
+    if type(func).__name__ == "method-wrapper" and owner is not None:  # property getter
+        return f"Tensor.{getattr(owner, '__name__', '?')}"
+    name = getattr(func, "__name__", None) or repr(func)
+    if getattr(func, "__objclass__", None) is not None:
+        return f"Tensor.{name}"
+    module = getattr(func, "__module__", None) or "torch"
+    if module.startswith("torch._C._VariableFunctions") or module == "torch._VariableFunctionsClass":
+        module = "torch"
+    return f"{module}.{name}"
+
+
+def _names_device(args, kwargs) -> bool:
+    """Whether a ``.to(...)`` call names a device (``.to("cuda")``, ``.to(device=...)``)."""
+    if "device" in kwargs:
+        return True
+    return any(isinstance(a, (str, torch.device)) for a in args)
+
+
+def _moves(args, kwargs) -> bool:
+    """Whether a ``.to(...)`` call may change the device: it names one, or follows a tensor."""
+    return _names_device(args, kwargs) or any(isinstance(a, torch.Tensor) for a in args)
+
+
+def _tensors(obj, found: List[torch.Tensor]) -> List[torch.Tensor]:
+    if isinstance(obj, torch.Tensor):
+        found.append(obj)
+    elif isinstance(obj, (list, tuple)):
+        for item in obj:
+            _tensors(item, found)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            _tensors(item, found)
+    return found
+
+
+def _student_line(files: Set[str], skip: int = 2) -> str:
+    """'line N' of the innermost frame in the student's files, or 'a line'."""
+    frame = sys._getframe(skip)
+    while frame is not None:
+        if frame.f_code.co_filename in files:
+            return f"line {frame.f_lineno}"
+        frame = frame.f_back
+    return "a line"
+
+
+def _is_cuda(value) -> bool:
+    if isinstance(value, torch.device):
+        return value.type == "cuda"
+    return isinstance(value, str) and value.split(":")[0] == "cuda"
+
+
+class CudaOnCpu(TorchFunctionMode):
+    """While grading on the CPU, code that names the GPU (``device="cuda"``, ``.cuda()``,
+    ``.to("cuda")``) gets the CPU instead, as if the GPU it was written for were there; each
+    such place is recorded. (The course's notebooks run on CUDA, where that code works.)"""
+
+    def __init__(self, files: Sequence[str] = ()):
+        super().__init__()
+        self.files = set(files)
+        self.cuda_named: List[str] = []
+
+    def remap(self, func, args, kwargs):
+        name = func_name(func)
+        if name == "Tensor.cuda":
+            self.cuda_named.append(_student_line(self.files, 3))
+            return (lambda tensor, *a, **k: tensor), args, {}
+        if _is_cuda(kwargs.get("device")):
+            self.cuda_named.append(_student_line(self.files, 3))
+            kwargs = {**kwargs, "device": "cpu"}
+        if name == "Tensor.to" and any(_is_cuda(a) for a in args[1:]):
+            self.cuda_named.append(_student_line(self.files, 3))
+            args = tuple("cpu" if _is_cuda(a) else a for a in args)
+        return func, args, kwargs
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        func, args, kwargs = self.remap(func, args, kwargs or {})
+        return func(*args, **kwargs)
+
+
+class Tracer(CudaOnCpu):
+    """Records every torch function and Tensor method the student's code calls, and follows
+    tensors made on the CPU without ``device=`` to where they would meet a GPU input."""
+
+    def __init__(self, dtype: Optional[torch.dtype], device: Optional[torch.device], files: Sequence[str] = ()):
+        super().__init__(files)
+        self.dtype, self.device = dtype, device
+        self.count = 0
+        self.names: Set[str] = set()
+        self.device_moves: List[str] = []
+        self.factory_dtype: List[str] = []
+        self.factory_no_device: List[str] = []
+        self.cuda_crashes: List[str] = []
+        # Only meaningful while grading on the CPU: on CUDA, such code simply raises.
+        self.follow_devices = device is None or device.type == "cpu"
+        self.pinned = WeakIdKeyDictionary()  # tensor -> where it was made on the CPU
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = func_name(func)
+        self.count += 1
+        self.names.add(name)
+        short = name.rsplit(".", 1)[-1]
+        if name in ("Tensor.cuda", "Tensor.cpu") or (name == "Tensor.to" and _names_device(args[1:], kwargs)):
+            self.device_moves.append(name)
+        if self.follow_devices:
+            func, args, kwargs = self.remap(func, args, kwargs)
+            if short not in HARMLESS:
+                self._check_devices(name, short, args, kwargs)
+        result = func(*args, **kwargs)
+        factory = name.startswith("torch.") and short in FACTORIES and isinstance(result, torch.Tensor)
+        if factory:
+            if result.is_floating_point() and self.dtype is not None and result.dtype != self.dtype:
+                self.factory_dtype.append(f"{name} made {result.dtype} while the inputs are {self.dtype}")
+            if self.device is not None and result.device.type != self.device.type:
+                self.device_moves.append(f"{name} on {result.device}")
+            elif "device" not in kwargs:
+                if result.is_floating_point():
+                    self.factory_no_device.append(name)
+                if self.follow_devices:
+                    self.pinned[result] = f"{name}(...) at {_student_line(self.files)}"
+        elif self.follow_devices and isinstance(result, torch.Tensor):
+            self._tag_result(name, short, args, kwargs, result)
+        return result
+
+    # -------------------------------------------------------------- following CPU tensors
+    def _check_devices(self, name, short, args, kwargs) -> None:
+        """Record a crash that this call would cause with the inputs on a GPU."""
+        if short in MOVES or short in LIKE or short.startswith("new_"):
+            return
+        if short in ("numpy", "__array__"):
+            if args and isinstance(args[0], torch.Tensor) and args[0] not in self.pinned:
+                self._crash(f"{name}() of a tensor on the inputs' device (numpy takes CPU tensors only)")
+            return
+        if short == "__getitem__":  # a GPU tensor may be indexed by CPU indices, not the reverse
+            base, index = args[0], _tensors(args[1:], [])
+            if base in self.pinned and base.dim() > 0 and any(t not in self.pinned for t in index):
+                self._crash(f"indexes the tensor made by {self.pinned[base]} with a tensor on the inputs' device")
+            return
+        if short == "__setitem__":
+            base, index, value = args[0], _tensors(args[1:2], []), _tensors(args[2:], [])
+            if base in self.pinned and base.dim() > 0 and any(t not in self.pinned for t in index + value):
+                self._crash(f"writes into the tensor made by {self.pinned[base]} with indices or values on the "
+                            "inputs' device")
+            return
+        tensors = _tensors(list(args) + list(kwargs.values()), [])
+        pinned = [t for t in tensors if t in self.pinned and t.dim() > 0]
+        following = [t for t in tensors if t not in self.pinned]
+        if pinned and following:
+            self._crash(f"{name} combines the tensor made by {self.pinned[pinned[0]]} with a tensor on the "
+                        "inputs' device")
+
+    def _crash(self, what: str) -> None:
+        self.cuda_crashes.append(f"{_student_line(self.files)}: {what}")
+
+    def _tag_result(self, name, short, args, kwargs, result) -> None:
+        """A result made only from CPU-made tensors stays on the CPU; anything else follows the inputs."""
+        if short in MOVES:
+            if short == "type_as" and len(args) > 1 and args[1] in self.pinned:
+                self.pinned[result] = self.pinned[args[1]]
+            elif short == "to" and not _moves(args[1:], kwargs) and args[0] in self.pinned:
+                self.pinned[result] = self.pinned[args[0]]
+            return
+        if short in LIKE or short.startswith("new_") or short == "__getitem__":
+            if args and isinstance(args[0], torch.Tensor) and args[0] in self.pinned:
+                self.pinned[result] = self.pinned[args[0]]
+            return
+        tensors = _tensors(list(args) + list(kwargs.values()), [])
+        if tensors and all(t in self.pinned for t in tensors):
+            self.pinned[result] = self.pinned[tensors[0]]
+
+
+class LineCounter:
+    """Counts Python lines executed in the given files (to spot loops that make no torch call)."""
+
+    def __init__(self, filenames):
+        self.filenames = set(filenames)
+        self.lines = 0
+
+    def _local(self, frame, event, arg):
+        if event == "line":
+            self.lines += 1
+        return self._local
+
+    def _global(self, frame, event, arg):
+        if frame.f_code.co_filename in self.filenames:
+            return self._local
+        return None
+
+    def __enter__(self):
+        self._previous = sys.gettrace()
+        sys.settrace(self._global)
+        return self
+
+    def __exit__(self, *exc):
+        sys.settrace(self._previous)
+
+
+@dataclass
+class Outcome:
+    """What one call of student code did."""
+
+    value: Any = None
+    error: Optional[Dict[str, str]] = None  # {"type", "message", "traceback"}
+    seconds: float = 0.0
+    trace: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def describe_error(exc: BaseException, student_files=()) -> Dict[str, str]:
+    """The exception as plain strings, its traceback cut to the student's own frames."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if f.filename in student_files] or frames[-3:]
+    lines = traceback.format_list(own)
+    if isinstance(exc, SystemExit):
+        message = f"the code called sys.exit({exc.code!r}); grading code must return, not exit"
+    else:
+        try:
+            message = str(exc)[:2000]
+        except Exception:  # noqa: BLE001 - an exception whose __str__ raises
+            message = "(its message could not be read)"
+    return {"type": type(exc).__name__, "message": message, "traceback": "".join(lines)[-4000:]}
+
+
+def call_captured(fn, *args, trace: bool = False, count_lines=(), trace_dtype=None, trace_device=None,
+                  files=(), **kwargs) -> Outcome:
+    """Call ``fn(*args, **kwargs)``; never raises (SystemExit and KeyboardInterrupt included).
+
+    With ``trace``, torch calls are recorded and judged against ``trace_dtype`` and
+    ``trace_device`` (the inputs'); with ``count_lines``, lines run in those files are counted.
+    ``files`` are the student's files, for line numbers in messages."""
+    files = tuple(files) or tuple(count_lines)
+    on_cpu = trace_device is None or torch.device(trace_device).type == "cpu"
+    mode = Tracer(trace_dtype, trace_device, files) if trace else CudaOnCpu(files) if on_cpu else None
+    counter = LineCounter(count_lines) if count_lines else None
+    start = time.perf_counter()
+    try:
+        if mode is not None and counter is not None:
+            with mode, counter:
+                value = fn(*args, **kwargs)
+        elif mode is not None:
+            with mode:
+                value = fn(*args, **kwargs)
+        else:
+            value = fn(*args, **kwargs)
+        outcome = Outcome(value=value)
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+        outcome = Outcome(error=describe_error(exc, files))
+    outcome.seconds = time.perf_counter() - start
+    tracer = mode if isinstance(mode, Tracer) else None
+    if mode is not None and mode.cuda_named:
+        outcome.trace["cuda_named"] = list(dict.fromkeys(mode.cuda_named))[:5]
+    if tracer is not None:
+        outcome.trace.update({
+            "torch_calls": tracer.count,
+            "names": sorted(tracer.names),
+            "device_moves": tracer.device_moves[:10],
+            "factory_dtype": tracer.factory_dtype[:10],
+            "factory_no_device": sorted(set(tracer.factory_no_device)),
+            "cuda_crashes": list(dict.fromkeys(tracer.cuda_crashes))[:5],
+        })
+    if counter is not None:
+        outcome.trace["lines"] = counter.lines
+    return outcome

@@ -1,0 +1,68 @@
+"""The course's helper package, ``eecs598``, as student files in the course layout import it
+(``import eecs598``, ``eecs598.reset_seed(0)``, ``from eecs598.a2_helpers import ...``),
+mapped onto the kit's ``helpers``. Installed into ``sys.modules`` before the files load.
+
+Names resolve on first use, so importing the package costs nothing and a name that is never
+used (the plots, CIFAR-10) never loads matplotlib or torchvision.
+"""
+import importlib
+import sys
+import types
+
+# submodule -> {course name: "helpers module:name"}
+LAYOUT = {
+    "utils": {"reset_seed": "helpers.seed:reset_seed", "tensor_to_image": "helpers.plots:tensor_to_image",
+              "visualize_dataset": "helpers.plots:visualize_dataset"},
+    "grad": {"compute_numeric_gradient": "helpers.gradcheck:compute_numeric_gradient",
+             "grad_check_sparse": "helpers.gradcheck:grad_check_sparse", "rel_error": "helpers.gradcheck:rel_error"},
+    "data": {"cifar10": "helpers.data:cifar10", "preprocess_cifar10": "helpers.data:preprocess_cifar10"},
+    "submit": {"make_a2_submission": "helpers.submit:make_a2_submission"},
+    "a2_helpers": {"hello_helper": "grader.student_side.eecs598:hello_helper",
+                   "get_toy_data": "helpers.toy:get_toy_data", "plot_stats": "helpers.plots:plot_stats",
+                   "plot_acc_curves": "helpers.plots:plot_acc_curves",
+                   "show_net_weights": "helpers.plots:show_net_weights",
+                   "visualize_grid": "helpers.plots:visualize_grid", "reset_seed": "helpers.seed:reset_seed"},
+}
+# What ``import eecs598`` itself offers, as the course's __init__ does.
+TOP = {"reset_seed": "helpers.seed:reset_seed", "tensor_to_image": "helpers.plots:tensor_to_image",
+       "visualize_dataset": "helpers.plots:visualize_dataset"}
+
+
+def hello_helper():
+    """The course's check that its helpers import."""
+    print("Hello from a2_helpers.py!")
+
+
+def _resolver(table):
+    def __getattr__(name):
+        if name not in table:
+            raise AttributeError(f"the kit's eecs598 has no {name!r} (it offers {', '.join(sorted(table))})")
+        module, attribute = table[name].split(":")
+        return getattr(importlib.import_module(module), attribute)
+    return __getattr__
+
+
+def _module(name, table, doc):
+    module = types.ModuleType(name, doc)
+    module.__getattr__ = _resolver(table)
+    module.__all__ = sorted(table)
+    return module
+
+
+def build() -> types.ModuleType:
+    """A fresh ``eecs598`` package with its submodules."""
+    package = _module("eecs598", dict(TOP), "The course's helper package, mapped onto the kit's helpers.")
+    package.__path__ = []  # a package: ``import eecs598.grad`` finds the submodules in sys.modules
+    for sub, table in LAYOUT.items():
+        setattr(package, sub, _module(f"eecs598.{sub}", table, f"eecs598.{sub}, mapped onto the kit's helpers."))
+    return package
+
+
+def install() -> None:
+    """Make ``import eecs598`` (and its submodules) work in this process, and the Fall 2020
+    layout's top-level ``import a2_helpers`` too."""
+    package = build()
+    sys.modules["eecs598"] = package
+    for sub in LAYOUT:
+        sys.modules[f"eecs598.{sub}"] = getattr(package, sub)
+    sys.modules["a2_helpers"] = package.a2_helpers

@@ -1,0 +1,46 @@
+"""Process trees read from /proc: who is whose child, and who is still alive.
+
+Used by the zygote (to kill orphans reparented to it) and by the grader (to tear down a
+worker's whole tree). Linux only; elsewhere the maps are empty and teardown falls back to
+process groups.
+"""
+import os
+from typing import Dict, List, Optional
+
+
+def children_map() -> Dict[int, List[int]]:
+    """{parent pid: [child pids]} of every process this process can see."""
+    children: Dict[int, List[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return children
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def descendants(pid: int, children: Optional[Dict[int, List[int]]] = None) -> List[int]:
+    """Every process below ``pid``."""
+    children, found, todo = children if children is not None else children_map(), [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running or stopped: not gone and not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -1,0 +1,128 @@
+"""The student process's side of grading: load the submission by path, then answer case
+requests until the grader closes the pipe. Runs only in a process forked for one submission.
+
+A watchdog thread looks at where the student's code is when a case nears its time limit and
+tells the grader (``{"stuck": ...}``), so that the grader can name the function that hangs
+and skip the other cases that would call it.
+"""
+import importlib
+import importlib.util
+import os
+import sys
+import threading
+import time
+import types
+
+from . import eecs598
+from .capture import describe_error
+from .probes import PROBES, Context
+from .wire import ChannelClosed, decode_request, encode_reply, recv_frame, send_frame
+
+MODULES = ("linear_classifier", "two_layer_net")
+
+# Case inputs the zygote was given ({key: (probe, payload)}, each decoded on its own so no two
+# cases share an object): a forked worker inherits them, so a request only names its case.
+PRELOADED = {}
+
+_SEND = threading.Lock()
+
+
+def send_locked(fd, data: bytes) -> None:
+    """Send one frame; the watchdog thread and the main thread never interleave their frames."""
+    with _SEND:
+        send_frame(fd, data)
+
+
+def load_student(folder):
+    """Import the submission's two files from ``folder``.
+
+    They are loaded as the package ``a2`` (so the kit's ``from .linear_classifier import``
+    works) with ``folder`` also on sys.path (so the course's ``from linear_classifier import``
+    works), and with the course's helper package ``eecs598`` available. Returns
+    ``(modules, errors, files)``.
+    """
+    folder = os.path.abspath(folder)
+    eecs598.install()
+    package = types.ModuleType("a2")
+    package.__path__ = [folder]
+    package.__file__ = os.path.join(folder, "__init__.py")
+    sys.modules["a2"] = package
+    sys.path.insert(0, folder)
+    modules, errors, files = {}, {}, []
+    for name in MODULES:
+        path = os.path.join(folder, f"{name}.py")
+        files.append(path)
+        try:
+            modules[name] = importlib.import_module(f"a2.{name}")
+            sys.modules.setdefault(name, modules[name])
+        except BaseException as exc:  # noqa: BLE001 - syntax errors, exits, anything
+            errors[name] = describe_error(exc, (path,))
+    return modules, errors, files
+
+
+class Watchdog(threading.Thread):
+    """Reports where the student's code is shortly before a case's time limit runs out."""
+
+    def __init__(self, rep_fd, files):
+        super().__init__(daemon=True, name="a2-watchdog")
+        self.rep_fd, self.files = rep_fd, set(files)
+        self.main = threading.main_thread().ident
+        self.case, self.deadline, self.changed = None, None, threading.Condition()
+
+    def watch(self, key, timeout) -> None:
+        with self.changed:
+            lead = 1.0 if timeout > 4 else timeout / 4
+            self.case, self.deadline = key, time.monotonic() + max(timeout - lead, 0.0)
+            self.changed.notify()
+
+    def done(self) -> None:
+        with self.changed:
+            self.case = self.deadline = None
+
+    def run(self) -> None:
+        while True:
+            with self.changed:
+                while self.deadline is None or time.monotonic() < self.deadline:
+                    self.changed.wait(None if self.deadline is None else self.deadline - time.monotonic())
+                case, self.deadline = self.case, None
+            where = self.where()
+            if where:
+                send_locked(self.rep_fd, encode_reply({"stuck": where, "case": case}))
+
+    def where(self):
+        """The innermost frame of the main thread in the student's files: its function (as
+        qualified in the file), the top-level name it belongs to, its file and line."""
+        frame = sys._current_frames().get(self.main)
+        while frame is not None:
+            code = frame.f_code
+            if code.co_filename in self.files:
+                qualified = getattr(code, "co_qualname", code.co_name)
+                return {"function": qualified, "name": qualified.split(".")[0], "line": frame.f_lineno,
+                        "file": os.path.basename(code.co_filename)}
+            frame = frame.f_back
+        return None
+
+
+def serve(folder, device, req_fd, rep_fd, layers=None) -> None:
+    modules, errors, files = load_student(folder)
+    ctx = Context(modules, errors, files, device)
+    send_locked(rep_fd, encode_reply({"hello": True, "errors": errors, "layers": layers or {}}))
+    watchdog = Watchdog(rep_fd, files)
+    watchdog.start()
+    while True:
+        try:
+            key, timeout = decode_request(recv_frame(req_fd))
+        except ChannelClosed:
+            return
+        watchdog.watch(key, timeout)
+        try:
+            name, payload = PRELOADED[key]
+            result = PROBES[name](ctx, payload)
+        except BaseException as exc:  # noqa: BLE001 - the probe itself broke, or the student sabotaged it
+            result = {"probe_error": describe_error(exc)}
+        watchdog.done()
+        try:
+            data = encode_reply(result)
+        except BaseException as exc:  # noqa: BLE001
+            data = encode_reply({"probe_error": describe_error(exc)})
+        send_locked(rep_fd, data)

@@ -1,0 +1,325 @@
+"""Stand-ins: what takes the place of the functions a graded function calls, so that every
+function is graded on its own (a bug costs points only where it lives) and every call can be
+observed.
+
+None of them computes an answer. Where a stand-in must answer (scores, labels, batches), it
+looks the answer up in a table the grader built beforehand for this case's inputs, and for
+any other input it says it has no answer.
+"""
+import functools
+
+import torch
+
+from .wire import describe
+
+
+def unseen(fn):
+    """Run a stand-in's own torch work out of sight of the tracer watching the student's code
+    (it is not the student's, and must not count as theirs)."""
+    @functools.wraps(fn)
+    def hidden(*args, **kwargs):
+        with torch._C.DisableTorchFunction():
+            return fn(*args, **kwargs)
+    return hidden
+
+
+class NoAnswer(RuntimeError):
+    """A stand-in was asked about an input it holds no answer for."""
+
+
+def same_tensor(key: torch.Tensor, value) -> bool:
+    """Whether ``value`` holds the same numbers as ``key`` (any device, float dtype)."""
+    if not isinstance(value, torch.Tensor) or tuple(value.shape) != tuple(key.shape):
+        return False
+    try:
+        return bool(torch.equal(value.detach().to("cpu", key.dtype), key))
+    except (RuntimeError, TypeError):
+        return False
+
+
+class Table:
+    """Answers for known inputs, looked up by equal contents: ``Table([(X, answer), ...])``."""
+
+    def __init__(self, pairs, what: str):
+        self.pairs, self.what = list(pairs), what
+
+    @unseen
+    def lookup(self, X, device=None):
+        for key, answer in self.pairs:
+            if same_tensor(key, X):
+                return _to(answer, device if device is not None else X.device)
+        raise NoAnswer(f"the grading stand-in for {self.what} only knows this case's own inputs")
+
+
+def _to(value, device):
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, tuple):
+        return tuple(_to(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: _to(v, device) for k, v in value.items()}
+    return value
+
+
+class Substitutes:
+    """Puts stand-ins in place of a module's attributes for the length of a ``with`` block
+    (in every given module that has the name), then restores what was there."""
+
+    def __init__(self, modules, replacements):
+        self.modules, self.replacements, self.saved = [m for m in modules if m is not None], replacements, []
+
+    def __enter__(self):
+        for module in self.modules:
+            for name, value in self.replacements.items():
+                self.saved.append((module, name, module.__dict__.get(name, _MISSING)))
+                setattr(module, name, value)
+        return self
+
+    def __exit__(self, *exc):
+        for module, name, old in reversed(self.saved):
+            if old is _MISSING:
+                module.__dict__.pop(name, None)
+            else:
+                setattr(module, name, old)
+        self.saved = []
+
+
+_MISSING = object()
+
+
+# ------------------------------------------------------------------ training loops
+
+class TableSampler:
+    """Takes ``sample_batch``'s place inside a training loop: the k-th call returns the rows of
+    X (and their labels) at the k-th list of indices the grader drew beforehand."""
+
+    def __init__(self, batches):
+        self.batches, self.calls = [torch.as_tensor(b, dtype=torch.int64) for b in batches], 0
+
+    @unseen
+    def __call__(self, X, y, num_train, batch_size, *extra):
+        idx = self.batches[self.calls % len(self.batches)].to(X.device)
+        self.calls += 1
+        return X[idx], y[idx]
+
+
+class RecordingLinearLoss:
+    """A ``loss_func(W, X_batch, y_batch, reg)`` that records its calls and returns known
+    losses and gradients (random numbers), so that every SGD step can be checked exactly."""
+
+    def __init__(self, seed):
+        self.calls, self.gen = [], torch.Generator().manual_seed(seed)
+
+    @unseen
+    def __call__(self, W, X_batch, y_batch, reg, *extra):
+        grad = torch.randn(W.shape, generator=self.gen, dtype=torch.float64).to(W)
+        loss = torch.tensor(1.0 + 0.5 ** len(self.calls), dtype=W.dtype, device=W.device)
+        self.calls.append({"W": describe(W), "X_batch": describe(X_batch), "y_batch": describe(y_batch),
+                           "reg": describe(reg), "grad": grad.cpu().clone(), "loss": float(loss)})
+        return loss, grad
+
+
+class RecordingNetLoss:
+    """``loss_func(params, X, y=None, reg=0.0)`` for nn_train: records its calls and returns
+    known gradients (random numbers) with labels, or scores from a table without."""
+
+    def __init__(self, seed, scores: Table = None):
+        self.calls, self.score_calls = [], []
+        self.gen = torch.Generator().manual_seed(seed)
+        self.scores = scores
+
+    @unseen
+    def __call__(self, params, X, y=None, reg=0.0, *extra):
+        if y is None:
+            self.score_calls.append({"X": describe(X)})
+            if self.scores is not None:
+                return self.scores.lookup(X)
+            return X[:, :3] * torch.tensor([1.0, -1.0, 0.5], device=X.device, dtype=X.dtype)
+        grads = {k: torch.randn(v.shape, generator=self.gen, dtype=torch.float64).to(v)
+                 for k, v in params.items()}
+        loss = torch.tensor(2.0 - 0.01 * len(self.calls), dtype=X.dtype, device=X.device)
+        self.calls.append({"params": {k: describe(v) for k, v in params.items()}, "X_batch": describe(X),
+                           "y_batch": describe(y), "reg": describe(reg),
+                           "grads": {k: g.cpu().clone() for k, g in grads.items()}, "loss": float(loss)})
+        return loss, grads
+
+
+class RecordingPred:
+    """``pred_func(params, loss_func, X)`` returning known labels: class 1 where X[:, 0] > 0."""
+
+    def __init__(self):
+        self.calls = []
+
+    @unseen
+    def __call__(self, params, loss_func, X, *extra):
+        labels = (X[:, 0] > 0).long()
+        self.calls.append({"X": describe(X), "labels": labels.cpu().clone()})
+        return labels
+
+
+class TableForwardPass:
+    """``nn_forward_pass(params, X)`` answering from a table: (scores, hidden) for known X."""
+
+    def __init__(self, table: Table):
+        self.table, self.calls = table, 0
+
+    @unseen
+    def __call__(self, params, X, *extra):
+        self.calls += 1
+        return self.table.lookup(X)
+
+
+class TableClassifier:
+    """Stands in for a LinearClassifier in test_one_param_set: records ``train()``; its
+    ``predict`` answers from a table of labels for the case's own data."""
+
+    def __init__(self, W, labels: Table):
+        self.W, self._W, self.labels, self.train_calls = None, W, labels, []
+
+    @unseen
+    def train(self, X_train, y_train, learning_rate=1e-3, reg=1e-5, num_iters=100, batch_size=200,
+              verbose=False):
+        self.train_calls.append({"X_train": describe(X_train), "y_train": describe(y_train),
+                                 "learning_rate": describe(learning_rate), "reg": describe(reg),
+                                 "num_iters": describe(num_iters)})
+        self.W = self._W
+        return [1.0] * int(num_iters) if isinstance(num_iters, int) else []
+
+    @unseen
+    def predict(self, X):
+        return self.labels.lookup(X)
+
+
+# ------------------------------------------------------------------ the hyperparameter search
+
+def plain(value):
+    """A value as it may be reported back: plain Python, or its type's name."""
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return value.item()
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        return value.item()
+    return f"<{type(value).__name__}>"
+
+
+class SearchWorld:
+    """Everything find_best_net may touch, standing in for the real thing while it runs.
+
+    The grader trained nets beforehand for each learning rate of the case's grid; ``states``
+    holds what each trained net answers on the case's data (scores and hidden activations on
+    X_train and X_val) and ``histories`` what its ``train()`` returned. A net starts in the
+    state "initial"; training with a learning rate of the table moves it to that state. Every
+    net built, every training and every prediction is recorded.
+    """
+
+    def __init__(self, payload, default_device):
+        self.data = payload["data"]
+        self.states = {name: Table([(self.data[split], (s["scores"][split], s["hidden"][split]))
+                                    for split in ("X_train", "X_val")], "a trained TwoLayerNet")
+                       for name, s in payload["states"].items()}
+        self.histories = payload["histories"]  # {str(lr): {"state": name, "stat": {...}}}
+        self.default_device = default_device
+        self.nets = []  # records, in the order the nets were built
+        self.by_params = {}  # id(params dict) -> record
+        self.returned = {}  # id(stat dict) -> index of the net whose training returned it
+        self.stats = []  # every stat dict handed out, kept alive so that their ids stay unique
+
+    # -- what the student's code calls
+    def net_class(self):
+        world = self
+
+        class TwoLayerNet:
+            @unseen
+            def __init__(self, input_size, hidden_size, output_size, dtype=torch.float32, device=None, std=1e-4):
+                device = world.default_device if device is None else device
+                self.record = {"sizes": [plain(input_size), plain(hidden_size), plain(output_size)],
+                               "dtype": str(dtype), "device": str(device), "trains": [], "state": "initial"}
+                world.nets.append(self.record)
+                if str(device).startswith("cuda") and world.default_device.type == "cpu":
+                    device = "cpu"  # written for the course's GPU, graded on the CPU
+                torch.manual_seed(0)
+                self.params = {"W1": std * torch.randn(input_size, hidden_size, dtype=dtype, device=device),
+                               "b1": torch.zeros(hidden_size, dtype=dtype, device=device),
+                               "W2": std * torch.randn(hidden_size, output_size, dtype=dtype, device=device),
+                               "b2": torch.zeros(output_size, dtype=dtype, device=device)}
+                world.by_params[id(self.params)] = self.record
+
+            def train(self, X, y, X_val, y_val, learning_rate=1e-3, learning_rate_decay=0.95, reg=5e-6,
+                      num_iters=100, batch_size=200, verbose=False):
+                return world.train(self.params, X, y, X_val, y_val, learning_rate, learning_rate_decay, reg,
+                                   num_iters, batch_size)
+
+            def loss(self, X, y=None, reg=0.0):
+                return world.forward_backward(self.params, X, y, reg)
+
+            def predict(self, X):
+                return world.predict(self.params, None, X)
+
+            def save(self, path):
+                torch.save(self.params, path)
+
+            def load(self, path):
+                self.params = torch.load(path, map_location="cpu", weights_only=True)
+
+        return TwoLayerNet
+
+    @unseen
+    def train(self, params, X, y, X_val, y_val, learning_rate=1e-3, learning_rate_decay=0.95, reg=5e-6,
+              num_iters=100, batch_size=200, *extra, **more):
+        record = self._record(params)
+        record["trains"].append({
+            "learning_rate": plain(learning_rate), "reg": plain(reg),
+            "learning_rate_decay": plain(learning_rate_decay), "num_iters": plain(num_iters),
+            "data": [list(v.shape) if torch.is_tensor(v) else plain(v) for v in (X, y, X_val, y_val)]})
+        entry = self.histories.get(repr(float(plain(learning_rate)))) if isinstance(
+            plain(learning_rate), (int, float)) else None
+        record["state"] = entry["state"] if entry else "initial"
+        stat = {k: list(v) for k, v in (entry or self.histories["untrained"])["stat"].items()}
+        self.stats.append(stat)
+        self.returned[id(stat)] = self.index(record)
+        return stat
+
+    def index(self, record) -> int:
+        return next(i for i, r in enumerate(self.nets) if r is record)
+
+    def nn_train(self, params, loss_func, pred_func, X, y, X_val, y_val, learning_rate=1e-3,
+                 learning_rate_decay=0.95, reg=5e-6, num_iters=100, batch_size=200, verbose=False):
+        return self.train(params, X, y, X_val, y_val, learning_rate, learning_rate_decay, reg, num_iters,
+                          batch_size)
+
+    @unseen
+    def forward_pass(self, params, X, *extra):
+        return self.states[self._record(params)["state"]].lookup(X)
+
+    def forward_backward(self, params, X, y=None, reg=0.0, *extra):
+        if y is not None:
+            raise NoAnswer("while find_best_net is graded, nets train through the grader's stand-in only")
+        return self.forward_pass(params, X)[0]
+
+    def predict(self, params, loss_func, X, *extra):
+        return self.forward_pass(params, X)[0].argmax(dim=1)
+
+    def _record(self, params):
+        record = self.by_params.get(id(params))
+        if record is None:
+            raise NoAnswer("these params do not belong to a TwoLayerNet built by find_best_net")
+        return record
+
+    def replacements(self):
+        return {"TwoLayerNet": self.net_class(), "nn_train": self.nn_train, "nn_predict": self.predict,
+                "nn_forward_pass": self.forward_pass, "nn_forward_backward": self.forward_backward}
+
+
+# ------------------------------------------------------------------ the given classes
+
+class Recorder:
+    """A stand-in that records its calls and returns a fixed answer (or the result of ``make``)."""
+
+    def __init__(self, make):
+        self.make, self.calls = make, []
+
+    @unseen
+    def __call__(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        return self.make(*args, **kwargs)

@@ -1,0 +1,206 @@
+"""What crosses between the grader and the student process, and how.
+
+Student values are turned into plain *descriptions* before they leave the student process
+(tensors as plain CPU tensors plus their original device and dtype; anything else as its type
+name and a short repr), and cross as JSON plus raw tensor bytes: nothing is unpickled on the
+grader's side, so nothing the student process sends can run code there.
+
+Frames are length-prefixed bytes on a pipe.
+"""
+import json
+import os
+import pickle
+import select
+import struct
+import time
+from typing import Any, Optional
+
+import torch
+
+MAX_FRAME = 512 * 1024 * 1024  # a reply larger than this is refused as a flood
+MAX_ITEMS = 10_000  # items kept of one list or dict
+MAX_DEPTH = 6
+_HEADER = struct.Struct("!Q")
+
+
+class ChannelClosed(EOFError):
+    """The other process closed the pipe (it exited, crashed or was killed)."""
+
+
+class ChannelTimeout(TimeoutError):
+    """No complete frame arrived before the deadline."""
+
+
+# ------------------------------------------------------------------ descriptions
+
+def describe(value: Any, depth: int = 0) -> Any:
+    """A safe, loadable description of any student value."""
+    if depth > MAX_DEPTH:
+        return {"kind": "other", "type": "nested too deeply", "repr": ""}
+    if isinstance(value, torch.Tensor):
+        try:
+            if value.layout != torch.strided:
+                return {"kind": "other", "type": f"torch.Tensor ({value.layout})", "repr": ""}
+            plain = value.detach().as_subclass(torch.Tensor)
+            return {"kind": "tensor", "value": plain.to("cpu", copy=True).contiguous(),
+                    "device": str(value.device), "dtype": str(value.dtype).replace("torch.", ""),
+                    "requires_grad": bool(value.requires_grad)}
+        except Exception as exc:  # an exotic subclass that refuses to be copied
+            return {"kind": "other", "type": type(value).__name__, "repr": f"(unreadable: {exc})"[:200]}
+    if value is None:
+        return {"kind": "none"}
+    if isinstance(value, bool):
+        return {"kind": "number", "type": "bool", "value": bool(value)}
+    if isinstance(value, int):
+        return {"kind": "number", "type": "int", "value": int(value) if abs(value) < 2**62 else float(value)}
+    if isinstance(value, float):
+        return {"kind": "number", "type": "float", "value": float(value)}
+    if isinstance(value, str):
+        return {"kind": "str", "value": str(value)[:1000]}
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == () and hasattr(value, "item"):
+        item = value.item()  # a numpy scalar (np.float32(0.5)): a number, named by its type
+        if isinstance(item, (bool, int, float)):
+            return {**describe(item, depth), "type": f"numpy.{type(value).__name__}"}
+    if isinstance(value, (list, tuple)):
+        items = [describe(v, depth + 1) for v in list(value)[:MAX_ITEMS]]
+        return {"kind": "seq", "type": "tuple" if isinstance(value, tuple) else "list", "items": items,
+                "length": len(value)}
+    if isinstance(value, dict):
+        items = {}
+        for key in list(value)[:MAX_ITEMS]:
+            items[str(key)] = describe(value[key], depth + 1)
+        return {"kind": "map", "items": items}
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    try:
+        text = repr(value)[:200]
+    except Exception:  # noqa: BLE001
+        text = "(repr failed)"
+    return {"kind": "other", "type": kind, "repr": text}
+
+
+def type_name(desc: Any) -> str:
+    """Short type name of a description, for messages."""
+    kind = desc.get("kind")
+    if kind == "tensor":
+        return "torch.Tensor"
+    if kind in ("number", "seq", "other"):
+        return desc["type"]
+    return {"none": "None", "str": "str", "map": "dict"}.get(kind, str(kind))
+
+
+# ------------------------------------------------------------------ encoding
+
+_DTYPES = {str(d).replace("torch.", ""): d for d in (
+    torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16,
+    torch.int8, torch.uint8, torch.bool, torch.complex64, torch.complex128)}
+_LEN = struct.Struct("!Q")
+
+
+def encode_reply(obj: Any) -> bytes:
+    """Student process -> grader: the structure as JSON, tensors as raw bytes after it.
+
+    Only plain containers, numbers, strings, None and CPU tensors of the usual dtypes can be
+    encoded; nothing is pickled, so decoding cannot run code."""
+    tensors: list = []
+
+    def strip(value):
+        if isinstance(value, torch.Tensor):
+            tensors.append(value.detach().to("cpu").contiguous())
+            return {"$tensor": len(tensors) - 1}
+        if isinstance(value, dict):
+            return {str(k): strip(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [strip(v) for v in value]
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        raise TypeError(f"cannot send a {type(value).__name__}")
+
+    skeleton = json.dumps(strip(obj)).encode()
+    parts = [_LEN.pack(len(skeleton)), skeleton]
+    for tensor in tensors:
+        header = json.dumps({"dtype": str(tensor.dtype).replace("torch.", ""), "shape": list(tensor.shape)}).encode()
+        raw = tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
+        parts += [_LEN.pack(len(header)), header, _LEN.pack(len(raw)), raw]
+    return b"".join(parts)
+
+
+def decode_reply(data: bytes) -> Any:
+    """Grader side: rebuild the structure and the tensors; anything malformed raises ValueError."""
+    view, position, tensors = memoryview(data), 0, []
+
+    def take(size):
+        nonlocal position
+        if position + size > len(view):
+            raise ValueError("truncated reply")
+        chunk = view[position:position + size]
+        position += size
+        return chunk
+
+    def take_block():
+        return take(_LEN.unpack(take(_LEN.size))[0])
+
+    skeleton = json.loads(bytes(take_block()))
+    while position < len(view):
+        header = json.loads(bytes(take_block()))
+        raw = take_block()
+        dtype = _DTYPES.get(header.get("dtype"))
+        shape = [int(n) for n in header.get("shape", [])]
+        if dtype is None or any(n < 0 for n in shape):
+            raise ValueError(f"unexpected tensor header {header!r}")
+        flat = torch.frombuffer(bytearray(raw), dtype=torch.uint8) if len(raw) else torch.empty(0, dtype=torch.uint8)
+        tensor = flat.view(dtype) if len(raw) else torch.empty(0, dtype=dtype)
+        tensors.append(tensor.reshape(shape))
+
+    def build(value):
+        if isinstance(value, dict):
+            if set(value) == {"$tensor"}:
+                return tensors[value["$tensor"]]
+            return {k: build(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [build(v) for v in value]
+        return value
+
+    return build(skeleton)
+
+
+def encode_request(obj: Any) -> bytes:
+    """Grader -> student process (trusted direction)."""
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode_request(data: bytes) -> Any:
+    return pickle.loads(data)
+
+
+# ------------------------------------------------------------------ framing
+
+def send_frame(fd: int, data: bytes) -> None:
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _read_exact(fd: int, size: int, deadline: Optional[float]) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ChannelTimeout()
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                raise ChannelTimeout()
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise ChannelClosed()
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def recv_frame(fd: int, deadline: Optional[float] = None) -> bytes:
+    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
+    if size > MAX_FRAME:
+        raise ChannelClosed(f"a reply of {size} bytes is larger than the {MAX_FRAME} allowed")
+    return _read_exact(fd, size, deadline)

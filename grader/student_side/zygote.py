@@ -1,0 +1,390 @@
+"""The warm process that forks student workers: ``python -m grader.student_side.zygote FD``.
+
+It imports torch and the student-side runtime once, then waits on its control socket (FD) for
+spawn requests. It holds no expected values and no solution, and imports nothing of the
+grader outside ``grader.student_side``, so a forked worker inherits none of it.
+
+At start it enters new PID, network and IPC namespaces where the kernel allows (see
+:mod:`.namespaces`). Each worker then confines itself before it loads the student's files, in
+this order: its own session and process group; its own mount namespace with the sensitive
+places covered (when namespaces work); resource limits; an unprivileged user (when the grader
+runs as root); Landlock (the filesystem it may read and write, no TCP, no signals out of its
+domain); seccomp (no sockets, no ptrace, no new namespaces). What each layer achieved on this
+machine is reported to the grader, which tells the user what is missing.
+"""
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+
+from . import confine, namespaces
+
+PR_SET_CHILD_SUBREAPER = 36
+_FORGOTTEN = set()  # workers whose status nobody will ask for
+LAYERS = ("namespaces", "landlock", "seccomp")
+
+
+def _turned_off() -> set:
+    """Layers switched off by the user (``--without``), for tests and misbehaving kernels."""
+    return {name.strip() for name in os.environ.get("A2_SANDBOX_WITHOUT", "").split(",") if name.strip()}
+
+
+def _enter_namespaces():
+    """Become PID 1 of new PID, network and IPC namespaces: this process forks, the child goes
+    on as the zygote, and this one waits and passes on its exit status. Returns None when it
+    worked (in the child) or why it did not; never returns in the relay."""
+    problem = namespaces.enter()
+    if problem:
+        return problem
+    child = os.fork()
+    if child == 0:
+        return None
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _set_subreaper() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except Exception:  # noqa: BLE001 - not Linux: teardown falls back to the process group
+        pass
+
+
+def _vm_size() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _host_pid() -> int:
+    """This process's pid as the grader sees it (/proc is the host's: NSpid lists the host's
+    pid first, then this namespace's)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.getpid()
+
+
+def _close_other_fds(keep) -> None:
+    """Close every inherited descriptor but ``keep`` (the zygote's control socket among them:
+    a worker must not be able to talk to the zygote)."""
+    low = 3
+    for fd in sorted(set(keep)) + [None]:
+        os.closerange(low, fd if fd is not None else 1 << 16)
+        if fd is not None:
+            low = fd + 1
+
+
+def _limit(spec) -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if spec.get("file_bytes"):
+        resource.setrlimit(resource.RLIMIT_FSIZE, (spec["file_bytes"], spec["file_bytes"]))
+    if spec.get("memory_bytes") and spec.get("device", "cpu") == "cpu":
+        # Address space on top of what the warm interpreter already maps.
+        limit = _vm_size() + spec["memory_bytes"]
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if spec.get("processes"):
+        resource.setrlimit(resource.RLIMIT_NPROC, (spec["processes"], spec["processes"]))
+
+
+def _confine(spec, state) -> dict:
+    """Apply every layer this machine allows; returns what was applied, and why a layer that
+    should have worked did not (the grader reports it; the worker carries on with the others)."""
+    applied = {"namespaces": False, "landlock": 0, "seccomp": False, "user": os.geteuid(), "errors": {}}
+    cuda = spec.get("device", "cpu") != "cpu"
+    kept = list(state["kept"]) + [spec["folder"]]
+    if state["namespaced"] and state["mounts"]:
+        try:
+            namespaces.isolate_files(namespaces.ALWAYS_HIDDEN + tuple(spec.get("hidden", ())), kept, [spec["scratch"]])
+            if not cuda:
+                namespaces.hide_proc()
+            applied["namespaces"] = True
+        except OSError as exc:
+            applied["errors"]["its mount namespace"] = str(exc)
+    os.chdir(spec["scratch"])
+    for name in ("HOME", "TMPDIR", "MPLCONFIGDIR"):
+        os.environ[name] = spec["scratch"]
+    os.environ["MPLBACKEND"] = "Agg"  # plots in student code draw nowhere
+    _limit(spec)
+    if spec.get("uid") is not None:
+        os.setgroups([])
+        os.setgid(spec["gid"])
+        os.setuid(spec["uid"])
+        applied["user"] = spec["uid"]
+    elif state["namespaced"]:
+        namespaces.drop_capabilities()
+    if state["landlock"]:
+        read = list(state["readable"]) + [spec["folder"]]
+        if cuda:
+            read += ["/dev", "/proc", "/sys", "/usr/local", "/etc"]
+        try:
+            applied["landlock"] = confine.apply_landlock(read, [spec["scratch"], "/dev/null"] + (["/dev"] if cuda else []))
+        except OSError as exc:
+            applied["errors"]["Landlock"] = str(exc)
+    if "seccomp" not in state["off"]:
+        try:
+            applied["seccomp"] = confine.apply_seccomp(allow_unix_sockets=cuda)
+        except OSError as exc:
+            applied["errors"]["seccomp"] = str(exc)
+    return applied
+
+
+def _become_worker(spec, fds, state) -> None:
+    """In the forked child: isolate, limit, then serve requests. Never returns."""
+    req_fd, rep_fd, out_fd = fds
+    code = 70
+    try:
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        _close_other_fds([req_fd, rep_fd])
+        _set_subreaper()
+        from .serve import send_locked, serve
+        from .wire import encode_reply
+
+        send_locked(rep_fd, encode_reply({"pid": _host_pid()}))  # first, before anything can hang
+        applied = _confine(spec, state)
+        import torch
+
+        # All cores, or the job's share of them (jobs sharing the cores must not oversubscribe them).
+        torch.set_num_threads(spec.get("threads") or os.cpu_count() or 1)
+        serve(spec["folder"], spec.get("device", "cpu"), req_fd, rep_fd, applied)
+        code = 0
+    except BaseException:  # noqa: BLE001
+        code = 70
+    finally:
+        sys.stdout.flush() if sys.stdout else None
+    os._exit(code)
+
+
+def _warm_up() -> None:
+    """Do once what each worker would otherwise do on its own first use: torch's lazily set-up
+    kernels, the tracer, autograd, checkpoints and reply encoding. Each kernel is run on its
+    own; nothing here is put together into any of the assignment's functions."""
+    import io
+
+    import torch
+
+    from .capture import call_captured
+    from .wire import describe, encode_reply
+
+    def exercise(a, b, labels):
+        parts = [a.mm(b), a.t(), a.exp(), a.log1p().abs(), a.max(dim=1, keepdim=True).values, a.sum(dim=0),
+                 a.argmax(dim=1), a.clamp(min=0), a[torch.arange(a.shape[0]), labels % a.shape[1]],
+                 torch.zeros_like(a), torch.randn(3, dtype=a.dtype), a > 0, a.mean(), (a * 2) / 3 - 1]
+        return [p.sum() if p.dtype != torch.bool else p.any() for p in parts]
+
+    for dtype in (torch.float32, torch.float64):
+        a, b = torch.randn(6, 4, dtype=dtype), torch.randn(4, 3, dtype=dtype)
+        labels = torch.randint(3, (6,))
+        outcome = call_captured(exercise, a, b, labels, trace=True, count_lines=(__file__,), trace_dtype=dtype,
+                                trace_device=torch.device("cpu"))
+        encode_reply({"value": describe(outcome.value), "trace": outcome.trace})
+        b.requires_grad_()
+        torch.autograd.grad(a.mm(b).sin().sum(), [b])
+    buffer = io.BytesIO()
+    torch.save({"W": b.detach()}, buffer)
+    buffer.seek(0)
+    torch.load(buffer, map_location="cpu", weights_only=True)
+
+
+def _readable(helpers_dir) -> list:
+    """What a worker may read under Landlock: the Python installation and its packages entry
+    by entry (leaving out the kit's own ``a2`` and ``grader`` where an install put them there),
+    shared libraries, the course helpers and a few device files. Computed once, here."""
+    import sysconfig
+
+    skip = {"a2", "grader"}
+    python_dirs = {"site-packages", "dist-packages"}
+    paths = set()
+    libs = ["/lib", "/lib32", "/lib64", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/local/lib"]
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    libs += [os.path.join(p, "lib") for p in prefixes] + [os.path.join(p, "lib64") for p in prefixes]
+    site_dirs = {os.path.realpath(p) for p in sys.path if os.path.basename(p) in python_dirs and os.path.isdir(p)}
+    site_dirs |= {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
+    for lib in libs:
+        if not os.path.isdir(lib):
+            continue
+        for entry in os.listdir(lib):
+            path = os.path.join(lib, entry)
+            if entry.startswith("python") and os.path.isdir(path):  # a Python's own folder: entry by entry
+                for inner in os.listdir(path):
+                    if inner not in python_dirs:
+                        paths.add(os.path.join(path, inner))
+            else:
+                paths.add(path)
+    for site in site_dirs:
+        for entry in os.listdir(site):
+            if entry not in skip:
+                paths.add(os.path.join(site, entry))
+    paths |= {os.path.realpath(sysconfig.get_paths()["stdlib"]), helpers_dir}
+    paths |= {"/etc/ld.so.cache", "/etc/localtime", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"}
+    paths |= {"/bin", "/usr/bin"}  # programs it starts inherit every restriction of its own
+    return sorted(p for p in paths if p and os.path.exists(p))
+
+
+def _kept_paths(helpers_dir) -> list:
+    """What must stay visible in a worker's mount namespace: the Python installation (its
+    prefixes) and the course helpers."""
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    return sorted(prefixes | {helpers_dir})
+
+
+def _layers(state, problem) -> dict:
+    """What confinement this machine allows, as reported to the grader."""
+    return {"namespaces": state["namespaced"] and state["mounts"], "namespace_problem": problem,
+            "landlock": state["landlock"], "seccomp": confine.seccomp_available() and "seccomp" not in state["off"],
+            "off": sorted(state["off"])}
+
+
+def main(argv) -> int:
+    off = _turned_off()
+    problem = "turned off (--without namespaces)" if "namespaces" in off else _enter_namespaces()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as PID 1, a handled signal would still arrive
+    control = socket.socket(fileno=int(argv[0]))
+    import torch
+
+    from . import eecs598, probes, serve  # noqa: F401 - the point of this process: import once, fork many times
+    import helpers
+    import helpers.gradcheck  # noqa: F401
+    import helpers.seed  # noqa: F401
+    import helpers.toy  # noqa: F401
+
+    for name in ("statistics", "itertools", "random", "abc", "typing", "math", "collections", "tempfile", "shutil"):
+        __import__(name)  # what the course files and the probes import, once for every worker
+    # One thread here: an OpenMP thread pool does not survive fork (a worker's first parallel
+    # region would hang), so the zygote never starts one; each worker sets its own count.
+    torch.set_num_threads(1)
+    _warm_up()
+
+    helpers_dir = os.path.dirname(os.path.realpath(helpers.__file__))
+    namespaced = problem is None
+    state = {"namespaced": namespaced, "mounts": namespaced and namespaces.can_make_mount_namespace(),
+             "landlock": 0 if "landlock" in off else confine.landlock_abi(), "off": off,
+             "readable": _readable(helpers_dir), "kept": _kept_paths(helpers_dir)}
+    _set_subreaper()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    workers = {}
+    ready = {"ready": True, "namespaced": namespaced, "layers": _layers(state, problem)}
+    control.sendall(json.dumps(ready).encode() + b"\n")
+    buffer = b""
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 65536, 8)
+        except OSError:
+            break
+        if not message:
+            break
+        buffer += message
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            request = json.loads(line)
+            reply = _handle(request, fds, workers, state, control)
+            fds = []
+            control.sendall(json.dumps(reply).encode() + b"\n")
+    return 0
+
+
+def _reap(workers) -> None:
+    """Collect exit statuses; kill orphans that were reparented to this process."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid in _FORGOTTEN:
+            _FORGOTTEN.discard(pid)
+            workers.pop(pid, None)
+        elif pid in workers:
+            workers[pid] = status
+        # anything else was a worker's orphan: reaped, and gone
+
+
+def _kill_orphans(workers) -> None:
+    """Processes reparented here that are not workers are leftovers of a dead worker."""
+    from .procs import children_map
+
+    for pid in children_map().get(os.getpid(), []):
+        if pid not in workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def _handle(request, fds, workers, state, control):
+    if not state["namespaced"]:  # inside a PID namespace /proc speaks host pids: the grader sweeps instead
+        _kill_orphans(workers)
+    _reap(workers)
+    op = request.get("op")
+    if op == "spawn":
+        pid = os.fork()
+        if pid == 0:
+            _become_worker(request, fds, state)
+        for fd in fds:
+            os.close(fd)
+        workers[pid] = None
+        return {"pid": pid}
+    if op == "status":
+        pid = request["pid"]
+        status = workers.get(pid)
+        if status is None:
+            try:
+                done, status = os.waitpid(pid, 0 if request.get("wait") else os.WNOHANG)
+                status = status if done else None
+            except ChildProcessError:
+                status = None
+        if status is not None:
+            workers.pop(pid, None)
+        elif request.get("forget"):  # the grader will not ask again: drop it once reaped
+            _FORGOTTEN.add(pid)
+        return {"pid": pid, "status": status}
+    if op == "preload":
+        if not fds:
+            return {"error": "preload needs a file descriptor"}
+        for fd in fds[1:]:
+            os.close(fd)
+        return {"preloaded": _preload(fds[0])}
+    if op == "ping":
+        return {"pong": True}
+    return {"error": f"unknown op {op!r}"}
+
+
+def _preload(fd) -> int:
+    """Case inputs from the grader (a trusted file descriptor): {key: pickled (probe, payload)}."""
+    import pickle
+
+    from . import serve
+
+    with os.fdopen(fd, "rb") as f:
+        table = pickle.load(f)
+    serve.PRELOADED.update({key: pickle.loads(blob) for key, blob in table.items()})
+    return len(table)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
