@@ -181,3 +181,33 @@ def test_gradescope_bundle_runs_in_a_simulated_autograder(tmp_path):
             assert hidden and all(t["output"].startswith("hidden case:") for t in hidden)
         if case == "empty":
             assert "could not be graded" in result["output"]
+
+
+def _result(cases):
+    return {"score": 0, "extra_data": {"cases": [
+        {"check": check, "name": name, "status": status, "reason": "" if status == "passed" else reason,
+         "diagnosis": "", "max_points": 1.0, "message": message, "visibility": "public", "points": 0}
+        for check, name, status, reason, message in cases]}}
+
+
+def test_report_flags_cases_that_may_be_broken():
+    """A case nobody passes, or one that fails alone where its function's other cases pass, is
+    flagged "check this case" with its most common message; ordinary cases are not."""
+    from grader.instructor.report import case_table, report_html
+
+    results = {}
+    for i in range(6):
+        results[f"s{i}"] = _result([
+            ("f", "ordinary", "passed" if i % 2 else "failed", "values", "f is wrong"),
+            ("f", "broken", "failed", "values", "values differ at 3"),  # fails alone in the odd ones
+            ("g", "impossible", "failed", "values", "g differs"),
+            ("g", "fine", "passed", "", ""),
+            ("h", "stub", "failed", "not implemented", "not implemented yet"),
+        ])
+    table = {row["name"]: row for row in case_table(results)}
+    assert table["broken"]["flag"].startswith("it alone fails 3 submissions")
+    assert table["impossible"]["flag"] == "almost nobody passes it"
+    assert table["ordinary"]["flag"] == "" and table["fine"]["flag"] == ""
+    assert table["stub"]["flag"] == ""  # nobody tried h: no grading problem in sight
+    page = report_html(results, list(table.values()), [])
+    assert page.count("check this case") == 2 and "values differ at 3 (6)" in page

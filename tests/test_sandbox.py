@@ -183,3 +183,51 @@ def test_a_submission_cannot_signal_the_grader_even_knowing_its_pid(tmp_path, gr
         signal.signal(signal.SIGTERM, previous)
     assert not received
     assert report.score == report.max_score
+
+
+@pytest.mark.slow
+def test_an_endless_loop_costs_one_time_limit_with_default_limits(tmp_path):
+    """A hang in nn_forward_pass is waited for once: the cases that would run it again are not
+    run, and the rest of the submission (and the next submission) is graded as usual."""
+    from grader.instructor.batch import run_batch
+
+    subs = tmp_path / "subs"
+    make_submission(subs / "looping", [(TLN, "    # BEGIN SOLUTION: compute hidden (after ReLU) and scores\n",
+                                        "    # BEGIN SOLUTION: compute hidden (after ReLU) and scores\n"
+                                        "    while True:\n        pass\n")])
+    make_submission(subs / "good")
+    start = time.monotonic()
+    run_batch(subs, tmp_path / "out", jobs=1, hidden=True, progress_stream=open(os.devnull, "w"))
+    assert time.monotonic() - start < 120
+    import json
+
+    looping = json.loads((tmp_path / "out" / "results" / "looping.json").read_text())
+    good = json.loads((tmp_path / "out" / "results" / "good.json").read_text())
+    assert good["score"] == good["extra_data"]["max_score"] == 85
+    outputs = {t["name"]: t["output"] for t in looping["tests"]}
+    assert "timed out after 30 s" in outputs["nn_forward_pass: toy data (float64)"]
+    assert "(it was in nn_forward_pass, two_layer_net.py line" in outputs["nn_forward_pass: toy data (float64)"]
+    skipped = [n for n, o in outputs.items() if o.startswith("not run: nn_forward_pass timed out")]
+    assert len(skipped) >= 8 and any(n.startswith("nn_forward_backward") for n in skipped)
+    scores = looping["extra_data"]["function_scores"]
+    assert scores["nn_train"][0] == 6 and scores["find_best_net"][0] == 5 and scores["svm_loss_naive"][0] == 7
+
+
+def test_the_time_budget_stops_the_rest_and_keeps_what_was_graded(tmp_path, grade_with):
+    hang = "    while True:\n        pass\n"
+    sub = make_submission(tmp_path / "s", [
+        (LC, "    # BEGIN SOLUTION: compute the SVM loss and dW without any Python loop\n",
+         "    # BEGIN SOLUTION: compute the SVM loss and dW without any Python loop\n" + hang),
+        (LC, "    # BEGIN SOLUTION: compute the softmax loss and dW without any Python loop\n",
+         "    # BEGIN SOLUTION: compute the softmax loss and dW without any Python loop\n" + hang),
+    ])
+    start = time.monotonic()
+    report = grade_with(sub, functions=["svm_loss_naive", "svm_loss_vectorized", "softmax_loss_vectorized",
+                                        "predict_linear_classifier"], limits=Limits(timeout=3.0, budget=5.0),
+                        hidden=False)
+    assert time.monotonic() - start < 5 + 6
+    assert _status(report, "svm_loss_naive") == {"passed"}  # graded before the budget ran out
+    assert "timed out after 3 s" in _messages(report, "svm_loss_vectorized")
+    assert "time budget of 5 s" in _messages(report, "softmax_loss_vectorized")
+    assert "not run: the submission used up its time budget of 5 s" in _messages(report, "predict_linear_classifier")
+    assert report.score == sum(r.max_points for r in report.results if r.check == "svm_loss_naive")

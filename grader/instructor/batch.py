@@ -161,7 +161,7 @@ def grade_entry(entry: Entry, out: Path, chash: str, *, hidden, device, limits, 
             "max_score": report.max_score, "function_scores": report.function_scores(),
             "cases": [{"check": r.check, "name": r.name, "visibility": r.visibility, "status": r.status,
                        "reason": r.reason, "diagnosis": r.diagnosis, "points": r.points,
-                       "max_points": r.max_points} for r in report.results],
+                       "max_points": r.max_points, "message": r.message[:400]} for r in report.results],
             "notes": list(report.notes),
         }
         write_atomic(out / "feedback" / f"{entry.id}.md", feedback_markdown(entry.id, report, feedback_hidden))

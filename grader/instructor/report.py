@@ -43,25 +43,50 @@ def _cause(diagnosis: str) -> str:
     return match[1].strip() if match else ""
 
 
+# A case is flagged "check this case" when (almost) nobody who tried the function passes it,
+# or when it fails many submissions whose other cases of the same function all pass: either
+# can be a grading problem (or a mistake the whole class makes), and is worth a look before
+# grades go out.
+FLAG_PASS_RATE = 0.1  # at most this share of the submissions that tried the function pass
+FLAG_LONE = 0.25  # at least this share of them fail this case alone
+FLAG_MIN = 3  # submissions, for either rule
+
+
+def _first_line(message: str) -> str:
+    return (message or "").strip().splitlines()[0][:160] if (message or "").strip() else ""
+
+
 def case_table(results: Dict[str, dict]) -> List[dict]:
-    """Per case: how many passed, and the most common failure reason and diagnosed mistake."""
+    """Per case: how many passed, the most common failure reason, diagnosed mistake and message,
+    and whether it should be checked (see FLAG_*)."""
     rows: Dict[str, dict] = {}
     for result in results.values():
-        for case in result.get("extra_data", {}).get("cases", []):
-            if case["status"] == "not graded":
-                continue
+        cases = [c for c in result.get("extra_data", {}).get("cases", []) if c["status"] != "not graded"]
+        tried = {c["check"] for c in cases if c.get("reason") != "not implemented"}
+        for case in cases:
             row = rows.setdefault(f"{case['check']}: {case['name']}", {
-                "check": case["check"], "name": case["name"], "passed": 0, "total": 0,
-                "reasons": collections.Counter(), "causes": collections.Counter()})
+                "check": case["check"], "name": case["name"], "passed": 0, "total": 0, "tried": 0, "lone": 0,
+                "reasons": collections.Counter(), "causes": collections.Counter(), "messages": collections.Counter()})
             row["total"] += 1
+            row["tried"] += case["check"] in tried
             if case["status"] == "passed":
                 row["passed"] += 1
-            else:
-                row["reasons"][case["reason"] or "failed"] += 1
-                if _cause(case["diagnosis"]):
-                    row["causes"][_cause(case["diagnosis"])] += 1
-    table = sorted(rows.values(), key=lambda r: (r["passed"] / max(r["total"], 1), r["check"]))
-    return table
+                continue
+            row["reasons"][case["reason"] or "failed"] += 1
+            if _cause(case["diagnosis"]):
+                row["causes"][_cause(case["diagnosis"])] += 1
+            if _first_line(case.get("message", "")):
+                row["messages"][_first_line(case["message"])] += 1
+            siblings = [c for c in cases if c["check"] == case["check"] and c is not case and c["max_points"] > 0]
+            if siblings and all(c["status"] == "passed" for c in siblings):
+                row["lone"] += 1
+    for row in rows.values():
+        rare = row["tried"] >= FLAG_MIN and row["passed"] <= FLAG_PASS_RATE * row["tried"]
+        lone = row["lone"] >= max(FLAG_MIN, FLAG_LONE * row["tried"])
+        row["flag"] = ("almost nobody passes it" if rare else
+                       f"it alone fails {row['lone']} submissions whose other cases of {row['check']} pass" if lone
+                       else "")
+    return sorted(rows.values(), key=lambda r: (not r["flag"], r["passed"] / max(r["total"], 1), r["check"]))
 
 
 def _plots(out: Path, scores: List[float], table: List[dict]) -> List[str]:
@@ -95,7 +120,7 @@ def _save(fig, path: Path) -> str:
     return path.name
 
 
-def report_html(results: Dict[str, dict], table: List[dict], images: List[str]) -> str:
+def report_html(results: Dict[str, dict], table: List[dict], images: List[str], protection: str = "") -> str:
     scores = [r.get("score", 0.0) for r in results.values() if not r.get("extra_data", {}).get("error")]
     errors = {s: r["extra_data"]["error"] for s, r in results.items() if r.get("extra_data", {}).get("error")}
     stats = (f"{len(results)} submissions, {len(scores)} graded, {len(errors)} could not be graded"
@@ -105,7 +130,20 @@ def report_html(results: Dict[str, dict], table: List[dict], images: List[str]) 
              "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:3px 8px;font-size:90%}</style>",
              "<h1>Assignment 2 batch report</h1>", f"<p>{html.escape(stats)}</p>"]
+    if protection:
+        parts.append(f"<p class='warning'><b>Sandbox:</b> {html.escape(protection)}</p>")
     parts += [f"<img src='{name}' alt='{name}'>" for name in images]
+    flagged = [row for row in table if row["flag"]]
+    if flagged:
+        parts.append("<h2>Check these cases before grades go out</h2><table><tr><th>case</th><th>why</th>"
+                     "<th>passed</th><th>most common message</th></tr>")
+        for row in flagged:
+            message = row["messages"].most_common(1)
+            parts.append(f"<tr class='check'><td><code>{html.escape(row['check'])}</code>: {html.escape(row['name'])}"
+                         f"</td><td>check this case: {html.escape(row['flag'])}</td>"
+                         f"<td>{row['passed']} / {row['total']}</td>"
+                         f"<td>{html.escape(f'{message[0][0]} ({message[0][1]})') if message else ''}</td></tr>")
+        parts.append("</table>")
     parts.append("<h2>Cases, hardest first</h2><table><tr><th>case</th><th>passed</th>"
                  "<th>most common failure</th><th>most common diagnosed mistake</th></tr>")
     for row in table:
@@ -125,6 +163,16 @@ def report_html(results: Dict[str, dict], table: List[dict], images: List[str]) 
     return "\n".join(parts) + "\n"
 
 
+def _protection(out: Path) -> str:
+    """The sandbox's warning for the machine the batch ran on (``sandbox.json``), if any."""
+    from ..protection import warning
+
+    try:
+        return warning(json.loads((out / "sandbox.json").read_text())) or ""
+    except (OSError, ValueError):
+        return ""
+
+
 def write_outputs(out: Path, ids: List[str]) -> dict:
     """Rebuild grades.csv and report.html (with plots) from the results of ``ids``."""
     results = load_results(out, ids)
@@ -132,7 +180,7 @@ def write_outputs(out: Path, ids: List[str]) -> dict:
     table = case_table(results)
     scores = [r.get("score", 0.0) for r in results.values() if not r.get("extra_data", {}).get("error")]
     images = _plots(out, scores, table)
-    write_atomic(out / "report.html", report_html(results, table, images))
+    write_atomic(out / "report.html", report_html(results, table, images, _protection(out)))
     errors = sum(1 for r in results.values() if r.get("extra_data", {}).get("error"))
     return {"results": len(results), "errors": errors,
             "mean_score": round(statistics.mean(scores), 3) if scores else None}
