@@ -2,7 +2,9 @@
 ``--jobs 2``, next to a baseline that starts one fresh interpreter per submission
 (``python -m grader check SUB --hidden``, two at a time), in the same run.
 
-Also measured: a leaner baseline (a fresh interpreter per submission that grades it
+Also measured: the same sample graded with every confinement layer on and with all of them off
+(``--without namespaces,landlock,seccomp``), so that the cost of the layers can be stated; a
+leaner baseline (a fresh interpreter per submission that grades it
 in-process, with no sandbox at all: one torch import per submission instead of check's two);
 the in-process grading time of a submission (every probe and judge called directly, no
 sandbox), so that the batch's per-submission overhead can be stated; and the memory of the
@@ -26,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 from grader.instructor.batch import run_batch  # noqa: E402
-from grader.sandbox import descendants  # noqa: E402
 from submissions import LC, TLN, make_submission  # noqa: E402
 
 BUGS = [
@@ -46,14 +47,16 @@ def make_corpus(root: Path, n: int):
 
 def in_process_seconds(submission: Path) -> float:
     """Grade every case with the probes called in this process: the work itself."""
-    from grader.cases import all_cases, select
-    from grader.probes import Context
-    from grader.runner import precompute_inputs
-    from grader.sandbox import Reply
-    from grader.submission import prepare
-    from grader.worker import load_student
     import importlib
     import sys as _sys
+
+    from grader.cases import select
+    from grader.catalogue import all_cases
+    from grader.runner import precompute_inputs
+    from grader.sandbox import Reply
+    from grader.student_side.probes import PROBES, Context
+    from grader.student_side.serve import load_student
+    from grader.submission import prepare
 
     cases = [c for c in select(all_cases(), None, True) if c.probe]
     inputs = precompute_inputs(cases)
@@ -63,12 +66,10 @@ def in_process_seconds(submission: Path) -> float:
         _sys.modules.pop(name, None)
     modules, errors, files = load_student(prepared.code_dir)
     ctx = Context(modules, errors, files, "cpu")
-    from grader.probes import PROBES
-
     for case in cases:
-        payload, expected = inputs[case.key]
+        payload, key = inputs[case.key]
         data = PROBES[case.probe](ctx, payload)
-        case.judge(case, payload, Reply(data=data), expected, "cpu")
+        case.judge(case, payload, Reply(data=data), key, "cpu")
     seconds = time.perf_counter() - start
     _sys.path.remove(str(prepared.code_dir))
     prepared.cleanup()
@@ -86,11 +87,11 @@ class MemorySampler(threading.Thread):
         self.peak, self.stop = {}, threading.Event()
 
     def run(self):
-        from grader.sandbox import _children_map
+        from grader.student_side.procs import children_map
 
         me = os.getpid()
         while not self.stop.is_set():
-            children = _children_map()
+            children = children_map()
             depth = {}
             todo = [(me, 0)]
             while todo:
@@ -120,9 +121,9 @@ class EntryTimer:
     zygote, computing the inputs once, the final report) are not per submission."""
 
     def __init__(self):
-        import grader.batch
+        import grader.instructor.batch
 
-        self.module, self.original, self.walls = grader.batch, grader.batch.grade_entry, {}
+        self.module, self.original, self.walls = grader.instructor.batch, grader.instructor.batch.grade_entry, {}
 
     def __enter__(self):
         def timed(entry, *args, **kwargs):
@@ -180,10 +181,18 @@ def main(n: int = 200, sample: int = 12):
         bare_wall = time.perf_counter() - start
         assert codes == [0] * len(picked), codes
 
-        # Per-submission overhead on equal terms: one job with one thread, as in-process grading.
+        # Per-submission overhead on equal terms: one job with one thread, as in-process grading;
+        # with every confinement layer, and with none (a fresh zygote reads the switch).
         with EntryTimer() as walls_one:
             run_batch(tmp / "sample", tmp / "out1", jobs=1, hidden=True, limits=Limits(threads=1),
                       progress_stream=quiet)
+        os.environ["A2_SANDBOX_WITHOUT"] = "namespaces,landlock,seccomp"
+        try:
+            with EntryTimer() as walls_bare:
+                run_batch(tmp / "sample", tmp / "out0", jobs=1, hidden=True, limits=Limits(threads=1),
+                          progress_stream=quiet)
+        finally:
+            del os.environ["A2_SANDBOX_WITHOUT"]
 
         import torch
 
@@ -197,6 +206,7 @@ def main(n: int = 200, sample: int = 12):
     gap_one = statistics.median(walls_one[i] - in_process[i] for i in ids)
     two = statistics.median(walls_two[i] for i in ids)
     gap_two = statistics.median(walls_two[i] - in_process[i] for i in ids)
+    layers = statistics.median(walls_one[i] - walls_bare[i] for i in ids)
     workers = [v for v in sampler.peak.values() if not v[0]]
     zygotes = [v for v in sampler.peak.values() if v[0]]
     print(f"Batch grading, {n} submissions (half correct, half with one of {len(BUGS) - 1} bugs), hidden cases, 2 cores")
@@ -210,6 +220,8 @@ def main(n: int = 200, sample: int = 12):
     print(f"  per submission (medians over the {sample}): in-process grading {work * 1e3:.0f} ms (one thread); "
           f"in a batch with one job {one * 1e3:.0f} ms, overhead {gap_one * 1e3:.0f} ms; "
           f"with two jobs sharing the cores {two * 1e3:.0f} ms, overhead {gap_two * 1e3:.0f} ms")
+    print(f"  confinement layers (namespaces, Landlock, seccomp) per submission, one job: "
+          f"{layers * 1e3:.0f} ms (all on minus all off, paired median)")
     if workers:
         print(f"  memory: zygote USS {max(z[1] for z in zygotes) / 1024:.0f} MiB; per worker USS "
               f"median {statistics.median(w[1] for w in workers) / 1024:.0f} MiB, max {max(w[1] for w in workers) / 1024:.0f} MiB; "

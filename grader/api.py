@@ -2,7 +2,9 @@
 from typing import Iterable, Optional, Union
 
 import atexit
+import dataclasses
 
+from .protection import warning
 from .runner import grade
 from .sandbox import Limits, ZygoteHolder
 
@@ -28,5 +30,7 @@ def check(functions: Optional[Union[str, Iterable[str]]] = None, submission=None
         limits.timeout = timeout
     if memory is not None:
         limits.memory_gib = memory
-    return grade(submission, functions=list(functions) if functions else None, hidden=hidden, device=device,
-                 limits=limits, data_dir=data_dir, zygote=_zygotes())
+    report = grade(submission, functions=list(functions) if functions else None, hidden=hidden, device=device,
+                   limits=limits, data_dir=data_dir, zygote=_zygotes())
+    line = warning(_zygotes().layers())
+    return dataclasses.replace(report, notes=report.notes + (line,)) if line else report
