@@ -290,4 +290,4 @@ def test_find_best_net_probe_puts_the_students_functions_back():
     assert reply["outcome"]["error"] is None and reply["asked"] == 1
     assert [n["sizes"] for n in reply["nets"]] == [[3072, 8, 10]] * 3
     assert sorted(t["learning_rate"] for n in reply["nets"] for t in n["trains"]) == [0.0, 1e-7, 1.0]
-    assert reply["best_net"] == 1 and reply["stat_from"] == 1  # the lr = 1 net, in the middle
+    assert reply["best_net"] == 1 and reply["stat_from"] == [1]  # the lr = 1 net, in the middle

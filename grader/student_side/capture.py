@@ -64,6 +64,11 @@ def _moves(args, kwargs) -> bool:
     return _names_device(args, kwargs) or any(isinstance(a, torch.Tensor) for a in args)
 
 
+def _in_place(short: str) -> bool:
+    """Whether a Tensor method writes into its own tensor (``add_``, ``__iadd__``, ...)."""
+    return (short.endswith("_") and not short.startswith("_")) or (short.startswith("__i") and short.endswith("__"))
+
+
 def _tensors(obj, found: List[torch.Tensor]) -> List[torch.Tensor]:
     if isinstance(obj, torch.Tensor):
         found.append(obj)
@@ -186,8 +191,13 @@ class Tracer(CudaOnCpu):
                             "inputs' device")
             return
         tensors = _tensors(list(args) + list(kwargs.values()), [])
-        pinned = [t for t in tensors if t in self.pinned and t.dim() > 0]
         following = [t for t in tensors if t not in self.pinned]
+        target = args[0] if args and isinstance(args[0], torch.Tensor) and _in_place(short) else None
+        if target is not None and target in self.pinned and following:
+            # A CPU scalar may join GPU operands as an input, never as the output.
+            self._crash(f"{name} writes a result on the inputs' device into the tensor made by {self.pinned[target]}")
+            return
+        pinned = [t for t in tensors if t in self.pinned and t.dim() > 0]
         if pinned and following:
             self._crash(f"{name} combines the tensor made by {self.pinned[pinned[0]]} with a tensor on the "
                         "inputs' device")

@@ -117,7 +117,11 @@ def probe_call(ctx: Context, p):
     args = to_device(p.get("args", []), ctx.device)
     kwargs = to_device(p.get("kwargs", {}), ctx.device)
     before = _snapshot(args)
-    outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), **kwargs)
+    replacements = {}
+    if p.get("forward_table"):  # nn_forward_backward is graded with the true forward pass
+        replacements["nn_forward_pass"] = TableForwardPass(Table(p["forward_table"], "nn_forward_pass"))
+    with Substitutes([ctx.modules.get(p["module"])], replacements):
+        outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), **kwargs)
     names = p.get("arg_names") or [f"argument {i}" for i in range(len(args))]
     mutated = [m for i, name in enumerate(names[:len(args)])
                for m in mutated_paths(before[i], args[i], name)]
@@ -160,7 +164,10 @@ def probe_numeric_grad(ctx: Context, p):
         return {"outcome": {"value": None, "error": {"type": type(exc).__name__, "message":
                 f"could not read the gradient from the result: {exc}", "traceback": ""},
                 "seconds": 0.0, "trace": {}}}
-    numeric, h = [], p["h"]
+    loss = outcome.value[0] if isinstance(outcome.value, (tuple, list)) and outcome.value else None
+    coarse = isinstance(loss, torch.Tensor) and loss.dtype in (torch.float32, torch.float16, torch.bfloat16)
+    # A loss kept in float32 cannot resolve a step of 1e-6: measure with a coarser one.
+    numeric, h = [], (1e-2 if coarse else p["h"])
     for ix in p["coords"]:
         ix = tuple(ix)
         old = target()[ix].item()
@@ -174,7 +181,7 @@ def probe_numeric_grad(ctx: Context, p):
             values.append(float(result.value[0]))
         numeric.append((values[0] - values[1]) / (2 * h))
     return {"outcome": {"value": None, "error": None, "seconds": outcome.seconds, "trace": {}},
-            "analytic": analytic, "numeric": numeric}
+            "analytic": analytic, "numeric": numeric, "coarse": coarse}
 
 
 @probe("search_params")
@@ -294,13 +301,12 @@ def probe_find_best_net(ctx: Context, p):
     world = SearchWorld(p, ctx.device)
     with Substitutes([ctx.modules.get("two_layer_net")], world.replacements()):
         outcome = ctx.call(fn, to_device(p["data"], ctx.device), get_param_set_fn, trace=False)
-    found = {"best_net": None, "stat_from": None}
+    found = {"best_net": None, "stat_from": []}
     if outcome.ok and isinstance(outcome.value, (tuple, list)) and len(outcome.value) == 3:
         net, stat, _ = outcome.value
-        record = getattr(net, "record", None)
-        found["best_net"] = world.index(record) if any(r is record for r in world.nets) else (
-            None if net is None else f"<{type(net).__name__}>")
-        found["stat_from"] = world.returned.get(id(stat))
+        kept = world.kept(net)
+        found["best_net"] = kept if kept is not None else (None if net is None else f"<{type(net).__name__}>")
+        found["stat_from"] = world.stat_owners(stat)
         outcome.value = (None, None, outcome.value[2])
     return {"outcome": outcome_dict(outcome), "asked": len(asked), "nets": world.nets, **found}
 

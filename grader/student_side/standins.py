@@ -52,8 +52,9 @@ class Table:
 
 
 def _to(value, device):
+    """A fresh copy on ``device`` (student code may write into what a stand-in returns)."""
     if isinstance(value, torch.Tensor):
-        return value.to(device)
+        return value.to(device, copy=True)
     if isinstance(value, tuple):
         return tuple(_to(v, device) for v in value)
     if isinstance(value, dict):
@@ -222,8 +223,7 @@ class SearchWorld:
         self.default_device = default_device
         self.nets = []  # records, in the order the nets were built
         self.by_params = {}  # id(params dict) -> record
-        self.returned = {}  # id(stat dict) -> index of the net whose training returned it
-        self.stats = []  # every stat dict handed out, kept alive so that their ids stay unique
+        self.stats = []  # (index of the net, a copy of the dict its training returned)
 
     # -- what the student's code calls
     def net_class(self):
@@ -234,7 +234,8 @@ class SearchWorld:
             def __init__(self, input_size, hidden_size, output_size, dtype=torch.float32, device=None, std=1e-4):
                 device = world.default_device if device is None else device
                 self.record = {"sizes": [plain(input_size), plain(hidden_size), plain(output_size)],
-                               "dtype": str(dtype), "device": str(device), "trains": [], "state": "initial"}
+                               "dtype": str(dtype), "device": str(device), "trains": [], "state": "initial",
+                               "serial": len(world.nets)}
                 world.nets.append(self.record)
                 if str(device).startswith("cuda") and world.default_device.type == "cpu":
                     device = "cpu"  # written for the course's GPU, graded on the CPU
@@ -276,9 +277,23 @@ class SearchWorld:
             plain(learning_rate), (int, float)) else None
         record["state"] = entry["state"] if entry else "initial"
         stat = {k: list(v) for k, v in (entry or self.histories["untrained"])["stat"].items()}
-        self.stats.append(stat)
-        self.returned[id(stat)] = self.index(record)
+        self.stats.append((self.index(record), {k: list(v) for k, v in stat.items()}))
         return stat
+
+    def stat_owners(self, stat) -> list:
+        """The nets whose train() returned a dict equal to ``stat`` (a copy of one counts too)."""
+        if not isinstance(stat, dict):
+            return []
+        try:
+            return [index for index, returned in self.stats if returned == {k: list(v) for k, v in stat.items()}]
+        except TypeError:
+            return []
+
+    def kept(self, net):
+        """Which of the nets built ``net`` is (itself or a copy), or None."""
+        record = getattr(net, "record", None)
+        serial = record.get("serial") if isinstance(record, dict) else None
+        return serial if isinstance(serial, int) and 0 <= serial < len(self.nets) else None
 
     def index(self, record) -> int:
         return next(i for i, r in enumerate(self.nets) if r is record)

@@ -1,0 +1,305 @@
+"""The course corpus (tests/course_corpus.py): correct submissions written the way real students
+write them, in the course layout, graded with the hidden cases. Every one must get full marks;
+the corpus must really hold the variety it claims; and deliberate bugs, as text edits to two
+different styles, must lose points on the right function with a message naming the mistake."""
+import re
+
+import pytest
+
+from course_corpus import FILES, LC, REGIONS, STYLE_LIST, STYLES, TLN, course_submission, render
+
+FULL_MARKS = 85.0  # 100 minus the three best-model cases, not graded without CIFAR-10 and checkpoints
+BEST_MODEL_CASES = 3
+
+
+@pytest.fixture(scope="session")
+def hidden_inputs():
+    """Every case's inputs, made once for the session (the hidden ones come from the recipes)."""
+    from grader.cases import select
+    from grader.catalogue import all_cases
+    from grader.runner import precompute_inputs
+
+    return precompute_inputs(select(all_cases(), None, True))
+
+
+@pytest.fixture(scope="session")
+def no_cifar(tmp_path_factory):
+    """An empty data folder: the best-model cases are 'not graded' on every machine."""
+    return tmp_path_factory.mktemp("no-cifar10")
+
+
+@pytest.fixture()
+def grade_style(grade_with, hidden_inputs, no_cifar, tmp_path):
+    def run(style, edits=(), functions=None):
+        folder = course_submission(tmp_path, style, edits)
+        return grade_with(folder, functions=functions, hidden=True, inputs=hidden_inputs, data_dir=no_cifar)
+    return run
+
+
+def _failures(report):
+    return [f"{r.check}: {r.name} [{r.status}] {r.points:g}/{r.max_points:g}\n    "
+            + r.details().replace("\n", "\n    ")
+            for r in report.results if r.status not in ("passed", "not graded")]
+
+
+def _style_params():
+    for style in STYLE_LIST:
+        marks = ([pytest.mark.xfail(strict=True, raises=AssertionError, reason=style.grader_bug)]
+                 if style.grader_bug else [])
+        yield pytest.param(style.name, marks=marks, id=style.name)
+
+
+# ------------------------------------------------------------------ full marks for every style
+
+@pytest.mark.parametrize("style", list(_style_params()))
+def test_correct_course_submission_gets_full_marks(grade_style, style):
+    report = grade_style(style)
+    assert not [r for r in report.results if r.status == "grader error"], "\n".join(_failures(report))
+    lost = [r for r in report.results if r.max_points > 0 and r.status not in ("passed", "not graded")]
+    assert not lost, f"{style} lost points:\n" + "\n".join(_failures(report))
+    not_graded = [r for r in report.results if r.status == "not graded"]
+    assert len(not_graded) == BEST_MODEL_CASES and {r.check for r in not_graded} == {"best_models"}
+    assert report.max_score == FULL_MARKS
+    assert report.score == report.max_score == FULL_MARKS, report.summary()
+    assert not [n for n in report.notes if "could not be loaded" in n], report.notes
+
+
+# ------------------------------------------------------------------ the corpus itself
+
+def test_corpus_is_big_and_spans_both_terms():
+    assert len(STYLES) >= 15
+    passing = [s for s in STYLE_LIST if not s.grader_bug]
+    assert len(passing) >= 15, "at least 15 styles must be expected to get full marks"
+    assert sum(s.term == "f20" for s in passing) >= 5 and sum(s.term == "w22" for s in passing) >= 5
+    assert len({s.name for s in STYLE_LIST}) == len(STYLE_LIST)
+
+
+def test_every_style_is_different_and_every_body_is_used():
+    choices = [tuple(sorted({**s.lc, **s.tln}.items())) for s in STYLE_LIST]
+    assert len(set(choices)) == len(choices), "two styles choose exactly the same bodies"
+    used = {(region, variant) for s in STYLE_LIST for region, variant in {**s.lc, **s.tln}.items()}
+    unused = [(region, variant) for region, bodies in REGIONS.items() for variant in bodies
+              if (region, variant) not in used]
+    assert not unused, f"bodies no style uses: {unused}"
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return {name: render(name) for name in STYLES}
+
+
+def test_sources_parse_and_keep_the_course_layout(sources):
+    import ast
+
+    for name, files in sources.items():
+        assert set(files) == set(FILES)
+        for file, text in files.items():
+            tree = ast.parse(text, filename=f"{name}/{file}")
+            defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+            want = ({"LinearClassifier", "LinearSVM", "Softmax", "svm_loss_naive", "svm_loss_vectorized",
+                     "sample_batch", "train_linear_classifier", "predict_linear_classifier",
+                     "svm_get_search_params", "test_one_param_set", "softmax_loss_naive",
+                     "softmax_loss_vectorized", "softmax_get_search_params"} if file == LC else
+                    {"TwoLayerNet", "nn_forward_pass", "nn_forward_backward", "nn_train", "nn_predict",
+                     "nn_get_search_params", "find_best_net"})
+            assert want <= defined, f"{name}/{file} lacks {want - defined}"
+        assert "from linear_classifier import sample_batch" in files[TLN]
+        assert "loss_history.append(loss.item())" in files[LC]
+        assert "train_acc = (y_train_pred == y_batch).float().mean().item()" in files[TLN]
+        moves = [c.func.attr for text in files.values() for c in ast.walk(ast.parse(text))
+                 if isinstance(c, ast.Call) and getattr(c.func, "attr", None) in ("cuda", "cpu", "to")
+                 and (c.func.attr != "to" or any(k.arg == "device" for k in c.keywords)
+                      or any(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in c.args))]
+        assert not moves, f"{name} moves tensors between devices: {moves}"
+        term = STYLES[name].term
+        indent = "  " if term == "f20" else "    "
+        assert f"\n{indent}dW = torch.zeros_like(W)" in files[LC], f"{name}: not {term}'s indentation"
+        if term == "w22":
+            assert "from typing import" in files[LC] and "X: torch.Tensor" in files[LC]
+            assert 'device: str = "cuda"' in files[TLN] and "Failed to load your checkpoint" in files[TLN]
+        else:
+            assert "from typing import" not in files[LC] and "device='cuda'" in files[TLN]
+            assert "Failed to load" not in files[LC] + files[TLN] and "load checkpoint file" in files[TLN]
+
+
+def _count(sources, pattern, where=None):
+    """How many styles have ``pattern`` (a regex) in the given file (both when None)."""
+    found = 0
+    for files in sources.values():
+        text = "\n".join(files.values()) if where is None else files[where]
+        found += bool(re.search(pattern, text, flags=re.M))
+    return found
+
+
+E = re.escape
+# (what, regex, file or None for either, at least this many styles)
+VARIETY = [
+    ("in-place ReLU on a fresh tensor", E("h[h < 0] = 0"), TLN, 3),
+    ("ReLU by torch.maximum", E("torch.maximum(pre_activation, torch.zeros_like("), TLN, 2),
+    ("ReLU by clamp", r"clamp\(X\.mm\(W1\) \+ b1, min=0\)|z1\.clamp\(min=0\.0\)", TLN, 3),
+    ("ReLU by a mask product", E("hidden = fc1 * (fc1 > 0)"), TLN, 2),
+    ("ReLU by a module-level helper", r"^def relu\(x\):", TLN, 1),
+    ("labels by torch.max(...)[1]", E("dim=1)[1]"), None, 3),
+    ("labels by .indices", E(".max(dim=1).indices"), None, 3),
+    ("labels by unpacking torch.max", E("_, y_pred = "), None, 3),
+    ("nn_predict via nn_forward_pass", r"scores, _ = nn_forward_pass\(params, X\)|y_pred = nn_forward_pass\(", TLN, 3),
+    ("nn_predict via loss_func(params, X)", E("loss_func(params, X)"), TLN, 3),
+    ("nn_predict via nn_forward_backward(params, X)", E("scores = nn_forward_backward(params, X)"), TLN, 2),
+    ("nn_predict with the forward pass inlined", E("X.mm(params[\"W1\"]) + params[\"b1\"]") + "|"
+     + E("relu(X @ params['W1'] + params['b1'])"), TLN, 3),
+    ("percent accuracies", E("100.0 * ("), LC, 3),
+    ("percent by * 100 then .item()", E(".double().mean() * 100).item()"), LC, 2),
+    ("fractions by .sum().item() / len(y)", E(".sum().item() / len("), LC, 2),
+    ("fractions by float(torch.mean(...))", E("float(torch.mean(("), LC, 2),
+    ("fractions by torch.eq(...).sum().item() / n",
+     E("torch.eq(y_train_pred, data_dict['y_train']).sum().item()"), LC, 2),
+    ("hard-coded 3 * 32 * 32 and 10", E("TwoLayerNet(3 * 32 * 32, hs, 10"), TLN, 5),
+    ("TwoLayerNet without device or dtype", E("TwoLayerNet(3 * 32 * 32, hs, 10)"), TLN, 2),
+    ("import eecs598 and reset_seed inside find_best_net", r"^import eecs598$(.|\n)*eecs598\.reset_seed\(0\)", TLN, 2),
+    ("Fall 2020's from a2_helpers import", r"^from a2_helpers import ", None, 1),
+    ("Winter 2022's from eecs598.a2_helpers import", r"^from eecs598\.a2_helpers import ", None, 1),
+    ("naive softmax looping over range(num_classes)", r"for (j|c) in range\(num_classes\):", LC, 5),
+    ("softmax by exp / sum, then log after the max shift", E("probs = exp_scores / exp_scores.sum("), None, 3),
+    ("softmax by logsumexp", E("torch.logsumexp("), None, 3),
+    ("one-hot by scatter_", r"\.scatter_\(1, y\.(view\(-1, 1\)|unsqueeze\(1\)), 1\.0\)", None, 2),
+    ("one-hot by zeros_like then [range(N), y] = 1", E("indicator[range(num_train), y] = 1"), LC, 2),
+    ("one-hot by torch.nn.functional.one_hot", E("F.one_hot(y, num_classes="), None, 2),
+    ("from torch.nn import functional as F at the top", r"^from torch\.nn import functional as F$", None, 2),
+    ("@ products", r"\w @ \w", None, 5),
+    (".mm products", E(".mm("), None, 10),
+    ("torch.matmul", E("torch.matmul("), None, 3),
+    ("torch.einsum", E("torch.einsum("), None, 3),
+    ("search lists as tuples", E("learning_rates = ("), None, 3),
+    ("search lists built by append loops", E("learning_rates.append("), LC, 2),
+    ("5 x 5 linear grid (25 combinations)", r"learning_rates = \[([^,\]]+, ){4}[^,\]]+\]\n\s*"
+                                             r"regularization_strengths = \[([^,\]]+, ){4}[^,\]]+\]", LC, 3),
+    (".double() casts in the linear losses", E("(margins > 0).double()"), LC, 3),
+    ("(j == y[i]).double() in the naive softmax", E("(j == y[i]).double()"), LC, 1),
+    (".item()-heavy naive loops", E("label = y[i].item()"), LC, 2),
+    ("W = W - lr * grad", E("W = W - learning_rate * grad"), LC, 2),
+    ("W -= lr * grad", E("W -= learning_rate * grad"), LC, 5),
+    ("W += -lr * grad", E("W += -learning_rate * grad"), LC, 2),
+    ("for key in params: params[key] -= ...", E("params[key] -= learning_rate * grads[key]"), TLN, 3),
+    ("params[key] = params[key] - ...", E("params[key] = params[key] - learning_rate * grads[key]"), TLN, 2),
+    ("params updated key by key", E("params['W1'] -= learning_rate * grads['W1']"), TLN, 2),
+    ("sample_batch: randint(0, num_train, (B,)) without device",
+     E("torch.randint(0, num_train, (batch_size,))"), LC, 3),
+    ("sample_batch: randint with high= / size= keywords",
+     E("torch.randint(high=num_train, size=(batch_size,))"), LC, 2),
+    ("sample_batch: randperm", E("torch.randperm(num_train)"), LC, 2),
+    ("search ranked by net.predict accuracy", E("net.predict("), TLN, 5),
+    ("search ranked by stat['val_acc_history'][-1]", r"stat\['val_acc_history'\]\[-1\]", TLN, 3),
+    ("itertools.product", E("itertools.product("), TLN, 5),
+    ("nested search loops", r"for (decay|lrd) in (decays|learning_rate_decays):", TLN, 3),
+    ("prints in find_best_net", r"^def find_best_net(.|\n)*print\(", TLN, 4),
+    ("prints in test_one_param_set", r"^def test_one_param_set(.|\n)*print\((.|\n)*return cls, train_acc", LC, 2),
+    ("verbose=True training", E("verbose=True"), None, 2),
+    ("a pass left after working code", r"^\s+[^\s#][^\n]*\n\s+pass$", None, 1),
+    ("device=X.device when making tensors", E("device=X.device"), None, 8),
+    ("a module-level helper shared by graded functions", r"^def class_scores\(W, X\):", LC, 1),
+    ("module-level eecs598 import", r"^import eecs598$", TLN, 2),
+]
+
+
+@pytest.mark.parametrize("what,pattern,where,least", VARIETY, ids=[v[0] for v in VARIETY])
+def test_corpus_has_the_variety_it_claims(sources, what, pattern, where, least):
+    assert _count(sources, pattern, where) >= least, f"fewer than {least} styles with {what}"
+
+
+def test_module_level_helper_is_used_by_two_graded_functions(sources):
+    import ast
+
+    for name, files in sources.items():
+        for file, helper in ((LC, "class_scores"), (TLN, "relu")):
+            tree = ast.parse(files[file])
+            if helper not in {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}:
+                continue
+            users = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name != helper
+                     and any(isinstance(c, ast.Call) and getattr(c.func, "id", None) == helper for c in ast.walk(n))}
+            assert len(users) >= 2, f"{name}: {helper} is used by {users} only"
+
+
+# ------------------------------------------------------------------ deliberate bugs
+
+# bug -> (graded function, message regex, {style: [(file, function, old, new)]})
+BUGS = {
+    "dW not averaged": (
+        "svm_loss_naive", r"Likely cause \(dW\): not averaged over N",
+        {"f20_inplace_relu_percent": [(LC, "svm_loss_naive", "dW /= num_train", "pass  # forgot to average")],
+         "w22_logsumexp_F_one_hot": [(LC, "svm_loss_naive", "dW = dW / num_train + 2 * reg * W",
+                                      "dW = dW + 2 * reg * W")]}),
+    "missing ReLU mask": (
+        "nn_forward_backward", r"missing ReLU mask in the backward pass",
+        {"f20_inplace_relu_percent": [(TLN, "nn_forward_backward", "dhidden[h1 <= 0] = 0", "pass  # mask forgotten")],
+         "w22_logsumexp_F_one_hot": [(TLN, "nn_forward_backward", "dh = dh * (h1 > 0).to(dh.dtype)", "dh = dh")]}),
+    "softmax without the max shift": (
+        "softmax_loss_vectorized", r"inf or nan where the reference is finite(.|\n)*exp\(\) of scores this large "
+                                   r"overflows",
+        {"f20_inplace_relu_percent": [(LC, "softmax_loss_vectorized",
+                                       "scores = scores - scores.max(dim=1, keepdim=True).values", "scores = scores")],
+         "w22_item_heavy": [(LC, "softmax_loss_vectorized", "shifted = scores - max_scores", "shifted = scores")]}),
+    "percent train accuracy, fraction val accuracy": (
+        "test_one_param_set", r"use one unit for all accuracies",
+        {"f20_inplace_relu_percent": [(LC, "test_one_param_set", 'val_acc = 100.0 * (data_dict["y_val"]',
+                                       'val_acc = (data_dict["y_val"]')],
+         "w22_item_heavy": [(LC, "test_one_param_set", "train_acc = torch.eq(", "train_acc = 100.0 * torch.eq(")]}),
+    "best_net never stored": (
+        "find_best_net", r"best_net is None, not one of the TwoLayerNets the search trained",
+        {"f20_inplace_relu_percent": [(TLN, "find_best_net", "best_net = net\n", "best_model = net\n")],
+         "w22_logsumexp_F_one_hot": [(TLN, "find_best_net", "best_val_acc, best_net, best_stat = val_acc, net, stat",
+                                      "best_val_acc, best_stat = val_acc, stat")]}),
+}
+
+# Wrong on the course's GPU only: `loss = torch.tensor(0.0, dtype=torch.float64)` before the given
+# loop's `loss += margin` accumulates CUDA values into a CPU 0-dim tensor in place, which raises
+# there ("Expected all tensors to be on the same device"); the grader must see it on the CPU.
+CUDA_BUGS = {
+    "in-place accumulation into a CPU 0-dim SVM loss (crashes on CUDA)": (
+        "svm_loss_naive", r"would crash on CUDA inputs",
+        {"f20_inplace_relu_percent": [(LC, "svm_loss_naive", "loss = 0.0",
+                                       "loss = torch.tensor(0.0, dtype=torch.float64)")]}),
+    "in-place accumulation into a CPU 0-dim softmax loss (crashes on CUDA)": (
+        "softmax_loss_naive", r"would crash on CUDA inputs",
+        {"w22_device_everywhere": [(LC, "softmax_loss_naive", "loss = torch.zeros((), dtype=W.dtype, device=W.device)",
+                                    "loss = torch.tensor(0.0, dtype=torch.float64)"),
+                                   (LC, "softmax_loss_naive", "loss = loss - torch.log(probs[y[i]])",
+                                    "loss -= torch.log(probs[y[i]])")]}),
+}
+
+
+def _bug_params():
+    for table in (BUGS, CUDA_BUGS):
+        for bug, (function, message, by_style) in table.items():
+            for style, edits in by_style.items():
+                yield pytest.param(bug, function, message, style, edits, id=f"{bug} / {style}")
+
+
+@pytest.mark.parametrize("bug,function,message,style,edits", list(_bug_params()))
+def test_deliberate_bug_loses_points_on_its_function(grade_style, bug, function, message, style, edits):
+    report = grade_style(style, edits)
+    scores = report.function_scores()
+    got, out_of = scores[function]
+    assert got < out_of, f"{bug} in {style}: {function} kept all its points"
+    failed = [r for r in report.results if r.check == function and r.status == "failed"]
+    assert any(re.search(message, r.details()) for r in failed), \
+        f"{bug}: no message of {function} matches {message!r}:\n" + "\n".join(_failures(report))
+    others = {name: s for name, s in scores.items() if name != function and s[0] < s[1]}
+    assert not others, f"{bug} also cost points elsewhere: {others}\n" + "\n".join(_failures(report))
+    assert not [r for r in report.results if r.status == "grader error"]
+
+
+def test_bug_edits_apply_inside_their_function_and_still_parse():
+    """Each edit finds its text exactly once inside the function it names (apply_edits raises
+    otherwise), so a change to a style cannot silently turn a bug test into a no-op."""
+    import ast
+
+    from course_corpus import apply_edits
+
+    for table in (BUGS, CUDA_BUGS):
+        for _, _, by_style in table.values():
+            for style, edits in by_style.items():
+                before = render(style)
+                after = apply_edits(before, edits)
+                assert after != before
+                for text in after.values():
+                    ast.parse(text)
