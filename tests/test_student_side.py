@@ -7,6 +7,8 @@ import sys
 import pytest
 import torch
 
+import cuda_snippets
+from cuda_snippets import SNIPPETS, inputs
 from grader.student_side import eecs598
 from grader.student_side.capture import call_captured
 from grader.student_side.standins import NoAnswer, Substitutes, Table
@@ -40,50 +42,35 @@ def _trace(fn, *args):
     return call_captured(fn, *args, trace=True, trace_dtype=torch.float64, trace_device=CPU, files=(__file__,))
 
 
-W = torch.randn(4, 3, dtype=torch.float64)
-X = torch.randn(6, 4, dtype=torch.float64)
-y = torch.tensor([0, 1, 2, 2, 1, 0])
+W, X, y = inputs()
 
 
-def onehot_without_device(W, X, y):
-    onehot = torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype)
-    onehot[range(X.shape[0]), y] = 1
-    return X.mm(W) - onehot
-
-
-def eye_indexed_by_labels(W, X, y):
-    return torch.eye(W.shape[1], dtype=X.dtype)[y] * X.mm(W)
-
-
-def arange_as_an_index(W, X, y):
-    return X.mm(W)[torch.arange(X.shape[0]), y]
-
-
-def zeros_like_and_new_zeros(W, X, y):
-    mask = torch.zeros_like(X.mm(W))
-    mask[torch.arange(X.shape[0]), y] = 1
-    return mask * 2 + X.new_zeros(X.shape[0], W.shape[1])
-
-
-def cpu_scalar_with_inputs(W, X, y):
-    return torch.maximum(torch.tensor(0.0, dtype=X.dtype), X.mm(W)) + torch.tensor(1.0, dtype=X.dtype)
-
-
-def numpy_of_an_input(W, X, y):
-    return (X.mm(W).argmax(1) == y).numpy()
-
-
-@pytest.mark.parametrize("fn,crashes", [
-    (onehot_without_device, True), (eye_indexed_by_labels, True), (numpy_of_an_input, True),
-    (arange_as_an_index, False), (zeros_like_and_new_zeros, False), (cpu_scalar_with_inputs, False),
-])
-def test_the_tracer_knows_which_code_would_crash_on_cuda_inputs(fn, crashes):
-    outcome = _trace(fn, W, X, y)
+@pytest.mark.parametrize("name", sorted(SNIPPETS))
+def test_the_tracer_knows_which_code_would_crash_on_cuda_inputs(name):
+    fn, crashes = SNIPPETS[name]
+    outcome = call_captured(fn, W, X, y, trace=True, trace_dtype=torch.float64, trace_device=CPU,
+                            files=(cuda_snippets.__file__,))
     assert outcome.ok
     assert bool(outcome.trace["cuda_crashes"]) == crashes, outcome.trace["cuda_crashes"]
-    if crashes and fn is onehot_without_device:
+    if crashes and name == "onehot_zeros_then_subtract":
         first = outcome.trace["cuda_crashes"][0]
         assert first.startswith("line ") and "torch.zeros(...) at line" in first
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", sorted(SNIPPETS))
+def test_the_snippets_really_crash_or_not_on_cuda(name):
+    """What the tracer predicts on the CPU is what CUDA does."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
+    fn, crashes = SNIPPETS[name]
+    try:
+        fn(*inputs("cuda"))
+        torch.cuda.synchronize()
+        crashed = False
+    except (RuntimeError, TypeError):
+        crashed = True
+    assert crashed == crashes
 
 
 def test_code_that_names_the_gpu_gets_the_cpu_when_graded_there():
