@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Optional
 
 from .paths import ROOT
+from .student_side.namespaces import ALWAYS_HIDDEN
 from .student_side.procs import alive, children_map, descendants
 from .student_side.wire import ChannelClosed, ChannelTimeout, decode_reply, encode_request, recv_frame, send_frame
 
@@ -349,7 +350,7 @@ def _unprivileged(zygote: Zygote):
     installation (through the mount namespace's covers where there is one)."""
     if os.geteuid() != 0:
         return None
-    covered = hidden_paths() + ["/tmp", "/home", "/root", "/opt", "/srv", "/mnt"] if zygote.layers.get("namespaces") else []
+    covered = hidden_paths() + list(ALWAYS_HIDDEN) if zygote.layers.get("namespaces") else []
     needed = [Path(sysconfig.get_paths()[k]) for k in ("stdlib", "purelib")] + [ROOT / "helpers"]
     if not all(_reachable_by(p, covered) for p in needed):
         log.info("student code keeps the grader's user: the Python installation is out of an unprivileged user's reach")

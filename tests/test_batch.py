@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.instructor.batch import discover, in_shard, parse_shard, run_batch, student_id
+from grader.instructor.batch import in_shard, parse_shard, run_batch
+from grader.instructor.entries import discover, student_id
 from grader.sandbox import Limits
 from hostile_corpus import BREAKS_ITSELF, HOSTILE
 from submissions import LC, REPO, TLN, make_submission

@@ -16,7 +16,6 @@ import re
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -27,38 +26,12 @@ from ..protection import warning
 from ..runner import grade, precompute_inputs
 from ..sandbox import Limits, ZygoteHolder
 from ..submission import SubmissionError, prepare
+from .entries import Entry, discover
 from .feedback import feedback_markdown
 
 log = logging.getLogger(__name__)
 
-SUFFIX = re.compile(r"(_A2)?\.zip$", re.IGNORECASE)
 HASH_LIMIT = 256 << 20  # bytes of a submission read for its content hash
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: str
-    path: Path
-
-
-def student_id(path: Path) -> str:
-    name = SUFFIX.sub("", path.name) if path.is_file() else path.name
-    return re.sub(r"[^A-Za-z0-9_.@-]", "_", name) or "unnamed"
-
-
-def discover(folder: Path) -> List[Entry]:
-    """One entry per folder or zip in ``folder`` (hidden files ignored), sorted by id; a name
-    used twice gets a numbered suffix."""
-    if not folder.is_dir():
-        raise SubmissionError(f"{folder} is not a folder of submissions")
-    entries, seen = [], {}
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not (path.is_dir() or path.suffix.lower() == ".zip"):
-            continue
-        base = student_id(path)
-        seen[base] = seen.get(base, 0) + 1
-        entries.append(Entry(base if seen[base] == 1 else f"{base}-{seen[base]}", path))
-    return entries
 
 
 def in_shard(entry_id: str, shard: Optional[Tuple[int, int]]) -> bool:

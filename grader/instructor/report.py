@@ -98,7 +98,7 @@ def _plots(out: Path, scores: List[float], table: List[dict]) -> List[str]:
         ax.hist(scores, bins=20, range=(0, max(100.0, max(scores))), color="#4c72b0")
         ax.set(title="Scores", xlabel="score", ylabel="submissions")
         fig.tight_layout()
-        names.append(_save(fig, out / "score_histogram.png"))
+        names.append(save_figure(fig, out / "score_histogram.png"))
     if table:
         fig, ax = plt.subplots(figsize=(11, max(3, 0.22 * len(table))))
         labels = [f"{r['check']}: {r['name']}"[:70] for r in table]
@@ -108,12 +108,12 @@ def _plots(out: Path, scores: List[float], table: List[dict]) -> List[str]:
         ax.invert_yaxis()
         ax.set(title="Pass rate per case (hardest first)", xlabel="% of submissions passing", xlim=(0, 100))
         fig.subplots_adjust(left=0.45, right=0.97, top=0.95, bottom=0.08)
-        names.append(_save(fig, out / "pass_rates.png"))
+        names.append(save_figure(fig, out / "pass_rates.png"))
     plt.close("all")
     return names
 
 
-def _save(fig, path: Path) -> str:
+def save_figure(fig, path: Path) -> str:
     tmp = path.with_name(f".{path.name}.part")
     fig.savefig(tmp, format="png", dpi=110)
     tmp.replace(path)

@@ -23,7 +23,6 @@ from . import confine, namespaces
 
 PR_SET_CHILD_SUBREAPER = 36
 _FORGOTTEN = set()  # workers whose status nobody will ask for
-LAYERS = ("namespaces", "landlock", "seccomp")
 
 
 def _turned_off() -> set:
