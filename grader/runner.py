@@ -2,6 +2,7 @@
 cases, the instructor's recipes for hidden ones), run each in the sandbox and judge it."""
 import ast
 import logging
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -96,14 +97,18 @@ def precompute_inputs(cases) -> dict:
 
 # ------------------------------------------------------------------ what a case may run
 
+_PARSE = threading.Lock()  # CPython 3.11's parser is not safe to run from two threads at once
+
+
 def call_graph(files) -> Dict[str, Set[str]]:
     """{top-level function or class of the student's files: the names it calls}. A class's
     calls are those of all its methods. Unparsable files give nothing."""
     graph: Dict[str, Set[str]] = {}
     for path in files:
         try:
-            tree = ast.parse(Path(path).read_text(errors="replace"))
-        except (SyntaxError, ValueError, OSError):
+            with _PARSE:
+                tree = ast.parse(Path(path).read_text(errors="replace"))
+        except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import sysconfig
 import tempfile
 import threading
@@ -312,13 +313,21 @@ def hidden_paths(extra=()) -> List[str]:
     return sorted({str(Path(p).resolve()) for p in list(paths) + list(extra) if Path(p).is_dir()})
 
 
-def _reachable_by(path: Path, covered: List[str]) -> bool:
-    """Whether an unprivileged user can reach and read ``path`` (every folder above it too),
-    counting folders that a worker's mount namespace covers as reachable (their covers are
-    mode 0755 and what is kept is mounted back)."""
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _reachable_by(path: Path, covered: List[str], kept: List[str]) -> bool:
+    """Whether an unprivileged user can reach and read ``path`` (every folder above it too)
+    in a worker's view: a folder that a cover hides is reachable only as the cover's own
+    folders on the way to what is mounted back (mode 0755); what is mounted back keeps its
+    own modes."""
     path = path.resolve()
     for part in [path] + list(path.parents):
-        if any(str(part) == c or str(part).startswith(c + "/") for c in covered) and part != path:
+        text = str(part)
+        made_by_cover = any(_under(text, c) for c in covered) and any(
+            _under(k, text) and k != text for k in kept)
+        if made_by_cover and part != path:
             continue
         try:
             mode = part.stat().st_mode
@@ -352,7 +361,8 @@ def _unprivileged(zygote: Zygote):
         return None
     covered = hidden_paths() + list(ALWAYS_HIDDEN) if zygote.layers.get("namespaces") else []
     needed = [Path(sysconfig.get_paths()[k]) for k in ("stdlib", "purelib")] + [ROOT / "helpers"]
-    if not all(_reachable_by(p, covered) for p in needed):
+    kept = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, ROOT / "helpers")]
+    if not all(_reachable_by(p, covered, kept) for p in needed):
         log.info("student code keeps the grader's user: the Python installation is out of an unprivileged user's reach")
         return None
     return _worker_user()

@@ -30,12 +30,12 @@ def forward_case(name, points, visibility, params, dtype):
                 {**params, "module": MODULE, "function": "nn_forward_pass"}, dtype)
 
 
-def backward_case(name, points, visibility, params, dtype, reg, labels=True):
+def backward_case(name, points, visibility, params, dtype, reg):
     """A value case of nn_forward_backward; its nn_forward_pass answers from a table of the true
     forward pass, so a bug in the student's forward pass costs points only there."""
-    judge = judge_values(names=("loss", "grads") if labels else None)
+    judge = judge_values(names=("loss", "grads"))
     return Case("nn_forward_backward", name, points, visibility, "call", judge, "net_call",
-                {**params, "module": MODULE, "function": "nn_forward_backward", "reg": reg, "labels": labels}, dtype,
+                {**params, "module": MODULE, "function": "nn_forward_backward", "reg": reg}, dtype,
                 standins=("nn_forward_pass",))
 
 
@@ -294,12 +294,10 @@ CASES: List[Case] = [
     forward_case("toy data (float64)", 2, PUBLIC, net_params(), F64),
     forward_case("float32, N=9 D=6 H=8 C=4", 1, PUBLIC, net_params(51, 9, 6, 8, 4, F32), F32),
     backward_case("toy data, reg=0.05: loss about log(3) and gradients", 2, PUBLIC, net_params(), F64, 0.05),
-    backward_case("float64, N=10 D=5 H=7 C=3, reg=0.2", 1.5, PUBLIC, net_params(61, 10, 5, 7, 3), F64, 0.2),
+    backward_case("float64, N=10 D=5 H=7 C=3, reg=0.2", 2, PUBLIC, net_params(61, 10, 5, 7, 3), F64, 0.2),
     backward_case("float32, N=12 D=8 H=6 C=5, reg=0.1", 1, PUBLIC, net_params(62, 12, 8, 6, 5, F32), F32, 0.1),
     backward_case("float64, scores near 3000 (stability)", 1, PUBLIC,
                   net_params(63, 8, 6, 5, 4, F64, 0.5, 1.0, 3000.0), F64, 0.01),
-    backward_case("without labels it returns the scores", 0.5, PUBLIC, net_params(64, 6, 5, 4, 3), F64, 0.0,
-                  labels=False),
     *_numeric_cases(0.5),
     Case("nn_train", "SGD on every param, lr decay per epoch (it = 0 included), histories", 6, PUBLIC, "nn_train",
          judge_nn_train, "nn_train", {"seed": 71}, standins=("sample_batch",)),

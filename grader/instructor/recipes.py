@@ -165,9 +165,6 @@ def net_call(case):
     if p["function"] == "nn_forward_pass":
         return _call(case, [params, X], ("params", "X"), lambda ref, a: ref.tln.nn_forward_pass(*a))
     table = forward_table(params, X)
-    if not p.get("labels", True):
-        return _call(case, [params, X], ("params", "X"), lambda ref, a: ref.tln.nn_forward_backward(*a),
-                     forward_table=table)
 
     def backward(ref, a):
         loss, grads = ref.tln.nn_forward_backward(*a)
