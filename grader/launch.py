@@ -14,14 +14,28 @@ from pathlib import Path
 
 from .paths import ROOT
 from .protection import LAYERS
+
 _early = None
+
+# What of the grader's environment the zygote (and so every worker) gets: what Python, the
+# locale, the thread pools and CUDA need, nothing else (the grader's environment may hold
+# secrets, and a forked worker's memory holds the environment its interpreter started with).
+PASSED_ON = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "A2_SANDBOX_WITHOUT",
+             "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES",
+             "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "PYTORCH_CUDA_ALLOC_CONF")
+
+
+def zygote_environment() -> dict:
+    env = {k: v for k, v in os.environ.items() if k in PASSED_ON or k.startswith("LC_")}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    return env
 
 
 def start():
     """Start ``python -m grader.student_side.zygote``; returns (process, control socket)."""
     parent, child = socket.socketpair()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env = zygote_environment()
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "grader.student_side.zygote", str(child.fileno())],

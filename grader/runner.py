@@ -1,12 +1,14 @@
 """Grading one submission: select the cases, get their payloads and keys (fixtures for public
 cases, the instructor's recipes for hidden ones), run each in the sandbox and judge it."""
 import ast
+import hashlib
 import logging
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set
 
 import torch
 
@@ -15,6 +17,7 @@ from .catalogue import all_cases
 from .fixtures import load as load_fixtures
 from .results import CaseResult, Report
 from .sandbox import Limits, Request, Sandbox
+from .student_side.wire import encode_request
 from .submission import Prepared, prepare
 
 log = logging.getLogger(__name__)
@@ -49,20 +52,41 @@ def hidden_available() -> None:
         raise GradingError(str(exc)) from None
 
 
-def case_inputs(case: Case, fixtures) -> tuple:
-    """(payload, key) of one case: from the fixtures for a public case, from the instructor's
-    recipes for a hidden one; nothing for a case judged in the grader alone."""
+@dataclass(frozen=True)
+class Inputs:
+    """A case's payload (sent to the student process, pickled once as ``blob``) and its answer
+    key (kept here)."""
+
+    payload: Any
+    key: Any
+    blob: bytes
+
+
+def case_inputs(case: Case, fixtures, salt: str = "") -> Inputs:
+    """A case's inputs: from the fixtures for a public case; for a hidden one, from the
+    instructor's recipes with seeds salted by the submission's content (inputs learnt from one
+    grading cannot be replayed in the next, and the same files always get the same inputs)."""
     if case.probe is None:
-        return None, None
+        return Inputs(None, None, b"")
     if case.visibility == PUBLIC:
         try:
             entry = fixtures[case.check][case.name]
         except KeyError:
             raise GradingError(f"no fixture for {case.key}: run `python -m grader fixtures build`") from None
-        return entry["payload"], entry["key"]
-    from .instructor.recipes import make
+        payload, key = entry["payload"], entry["key"]
+    else:
+        from .instructor.recipes import make
 
-    return make(case)
+        payload, key = make(case, salt=salt)
+    return Inputs(payload, key, encode_request(payload))
+
+
+def content_salt(code_dir: Path) -> str:
+    """A digest of the submission's two files: the salt of its hidden cases' seeds."""
+    digest = hashlib.sha256()
+    for name in ("linear_classifier.py", "two_layer_net.py"):
+        digest.update((code_dir / name).read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _grader_error(case: Case, exc: BaseException) -> Verdict:
@@ -90,9 +114,11 @@ def flag_hardcoding(results: List[CaseResult]) -> List[CaseResult]:
 
 
 def precompute_inputs(cases) -> dict:
-    """(payload, key) of every case, once: a batch shares them between submissions."""
+    """The inputs of every public case, once: a batch shares them between submissions (hidden
+    cases are made for each submission)."""
     fixtures = load_fixtures()
-    return {case.key: case_inputs(case, fixtures) for case in cases if case.probe is not None}
+    return {case.key: case_inputs(case, fixtures) for case in cases
+            if case.probe is not None and case.visibility == PUBLIC}
 
 
 # ------------------------------------------------------------------ what a case may run
@@ -160,23 +186,25 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
 
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     graph = call_graph(prepared.code_dir / name for name in ("linear_classifier.py", "two_layer_net.py"))
+    salt = content_salt(prepared.code_dir) if hidden else ""
     results = []
-    prepared_cases = []  # (case, payload, key, verdict when the inputs could not be had)
+    prepared_cases = []  # (case, inputs, verdict when the inputs could not be had)
     for case in cases:
         try:
-            payload, key = inputs[case.key] if inputs and case.key in inputs else case_inputs(case, fixtures)
-            prepared_cases.append((case, payload, key, None))
+            got = inputs[case.key] if inputs and case.key in inputs else case_inputs(case, fixtures, salt)
+            prepared_cases.append((case, got, None))
         except GradingError:
             raise
         except Exception as exc:  # noqa: BLE001 - a bug of ours must not hide the other cases
-            prepared_cases.append((case, None, None, _grader_error(case, exc)))
-    requests = [Request(case.key, case.probe, payload, case.timeout, frozenset(_runs(case, graph)) | {case.check})
-                for case, payload, _, verdict in prepared_cases if case.probe is not None and verdict is None]
+            prepared_cases.append((case, None, _grader_error(case, exc)))
+    requests = [Request(case.key, case.probe, got.blob, case.timeout, frozenset(_runs(case, graph)) | {case.check})
+                for case, got, verdict in prepared_cases if case.probe is not None and verdict is None]
     try:
         replies = sandbox.replies(requests)
-        for case, payload, key, verdict in prepared_cases:
+        for case, got, verdict in prepared_cases:
             t0 = time.monotonic()
             if verdict is None:
+                payload, key = got.payload, got.key
                 try:
                     if case.probe is None:
                         payload = {"checkpoint_dirs": prepared.checkpoint_dirs, "data_dir": str(data_dir)}

@@ -11,7 +11,6 @@ ever raises because of student code.
 import json
 import logging
 import os
-import pickle
 import pwd
 import shutil
 import signal
@@ -40,7 +39,8 @@ OUTPUT_KEEP = 64 * 1024  # bytes of student output kept for messages
 FILE_LIMIT = 256 * 1024 * 1024  # largest file a worker may write
 PROCESS_LIMIT = 512  # processes of the worker's user while it runs (a fork bomb stops there)
 LOAD_TIMEOUT = 30.0  # seconds for importing the student's files
-AHEAD = 64  # case requests sent to a worker before their turn (a few KB: never fills the pipe)
+AHEAD = 64  # case requests sent to a worker before their turn
+AHEAD_BYTES = 32 * 1024  # bytes of requests waiting in the pipe at most (a pipe holds 64 KiB)
 
 
 @dataclass
@@ -55,12 +55,13 @@ class Limits:
 
 @dataclass(frozen=True)
 class Request:
-    """One case for the worker: its key, probe and payload, its time limit, and the student
-    functions it may run (so that it is not run after one of them hung)."""
+    """One case for the worker: its key and probe, its payload (pickled once: the grader's
+    side of the pipe is the trusted one), its time limit, and the student functions it may run
+    (so that it is not run after one of them hung)."""
 
     key: str
     probe: str
-    payload: Any
+    blob: bytes
     timeout: Optional[float] = None
     calls: FrozenSet[str] = frozenset()
 
@@ -77,25 +78,35 @@ class Reply:
 
 # ------------------------------------------------------------------ process trees
 
-def kill_tree(pid: int, grace: float = 0.2) -> None:
-    """SIGTERM the worker's process group and every descendant, then SIGKILL what is left."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 1.0)):
-        targets = [pid] + descendants(pid)
-        for target in targets:
+def kill_tree(pid: int, wait: float = 1.0) -> None:
+    """Kill ``pid`` and every process below it. The whole tree is stopped first (SIGSTOP, round
+    after round until no new process appears: a stopped process cannot fork, and none can be
+    reparented out of reach while its parents still stand), then killed at once."""
+    stopped: set = set()
+    for _ in range(50):
+        tree = {pid, *descendants(pid)}
+        new = tree - stopped
+        if not new:
+            break
+        for target in new:
             try:
-                os.kill(target, sig)
+                os.kill(target, signal.SIGSTOP)
             except OSError:
                 pass
+        stopped |= new
+    for target in stopped:
         try:
-            os.killpg(pid, sig)
+            os.kill(target, signal.SIGKILL)
         except OSError:
             pass
-        end, pause = time.monotonic() + wait, 0.0005
-        while time.monotonic() < end and any(alive(t) for t in targets):
-            time.sleep(pause)
-            pause = min(pause * 2, 0.01)
-        if not any(alive(t) for t in targets):
-            return
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    end, pause = time.monotonic() + wait, 0.0005
+    while time.monotonic() < end and any(alive(t) for t in stopped):
+        time.sleep(pause)
+        pause = min(pause * 2, 0.01)
 
 
 _WORK_ROOT: Optional[Path] = None
@@ -192,19 +203,6 @@ class Zygote:
             socket.send_fds(self.control, [json.dumps(message).encode() + b"\n"], list(fds))
             return self._read_line(timeout)
 
-    def preload(self, table: Dict[str, tuple]) -> None:
-        """Give the zygote case inputs ({key: (probe, payload)}) once; the workers it forks
-        inherit them, so a request only names its case."""
-        blob = pickle.dumps({key: encode_request(item) for key, item in table.items()},
-                            protocol=pickle.HIGHEST_PROTOCOL)
-        with tempfile.TemporaryFile() as f:
-            f.write(blob)
-            f.flush()
-            f.seek(0)
-            reply = self.request({"op": "preload"}, fds=[f.fileno()], timeout=120.0)
-        if reply.get("preloaded") != len(table):
-            raise ChannelClosed(f"the zygote did not take the case inputs: {reply}")
-
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -214,7 +212,7 @@ class Zygote:
             self.control.close()
         finally:
             if self.process.poll() is None:
-                kill_tree(self.process.pid, grace=0.5)
+                kill_tree(self.process.pid)
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -222,31 +220,17 @@ class Zygote:
 
 
 class ZygoteHolder:
-    """A zygote shared by grading threads, replaced when it has died, holding the case inputs
-    it was given (a replacement is given them again)."""
+    """A zygote shared by grading threads, replaced when it has died."""
 
     def __init__(self, zygote: Optional[Zygote] = None):
         self._zygote, self._lock = zygote, threading.Lock()
-        self._inputs: Dict[str, tuple] = {}  # key -> (probe, payload), for every zygote
-        self._loaded: Dict[str, Any] = {}  # key -> the payload object the current zygote holds
-
-    def _fresh(self) -> Zygote:
-        if self._zygote is not None:
-            self._zygote.close()
-        self._zygote, self._loaded = Zygote(), {}
-        self._load(self._inputs)
-        return self._zygote
-
-    def _load(self, table: Dict[str, tuple]) -> None:
-        missing = {k: v for k, v in table.items() if self._loaded.get(k) is not v[1]}
-        if missing:
-            self._zygote.preload(missing)
-            self._loaded.update({k: v[1] for k, v in missing.items()})
 
     def get(self) -> Zygote:
         with self._lock:
             if self._zygote is None or not self._zygote.alive:
-                return self._fresh()
+                if self._zygote is not None:
+                    self._zygote.close()
+                self._zygote = Zygote()
             return self._zygote
 
     def layers(self) -> Dict[str, Any]:
@@ -257,27 +241,16 @@ class ZygoteHolder:
 
     def replace(self, dead: Zygote) -> Zygote:
         with self._lock:
-            return self._fresh() if self._zygote is dead else self._zygote
-
-    def preload(self, table: Dict[str, tuple]) -> None:
-        """Make sure the zygote holds these case inputs ({key: (probe, payload)})."""
-        with self._lock:
-            self._inputs.update(table)
-            if self._zygote is None or not self._zygote.alive:
-                self._fresh()
-            else:
-                try:
-                    self._load(table)
-                except Exception as exc:  # noqa: BLE001 - it died meanwhile (killed by a submission)
-                    log.warning("restarting the zygote: %s", exc)
-                    self._fresh()
+            if self._zygote is dead:
+                dead.close()
+                self._zygote = Zygote()
+            return self._zygote
 
     def close(self) -> None:
         with self._lock:
             if self._zygote is not None:
                 self._zygote.close()
                 self._zygote = None
-                self._loaded = {}
 
 
 class _OutputDrain(threading.Thread):
@@ -308,8 +281,9 @@ def hidden_paths(extra=()) -> List[str]:
     kit (the solution and the instructor's code), the grading folders of other submissions,
     the grader's home, the kit's own packages where an install put them, and ``extra`` (a
     batch's submissions and output folders)."""
-    site = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
-    paths = [ROOT, work_root(), Path.home()] + [Path(s) / name for s in site for name in ("a2", "grader")]
+    site = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
+    kit = [] if str(ROOT) in site else [ROOT]  # installed from a wheel, the kit's folder is site-packages
+    paths = kit + [work_root(), Path.home()] + [Path(s) / name for s in site for name in ("a2", "grader")]
     return sorted({str(Path(p).resolve()) for p in list(paths) + list(extra) if Path(p).is_dir()})
 
 
@@ -417,8 +391,8 @@ class Worker:
             if self.pid > 0:
                 zygote.live_workers.add(self.pid)
 
-    def send_case(self, key: str, timeout: float) -> None:
-        send_frame(self.req_w, encode_request((key, timeout)))
+    def send_case(self, request: "Request", timeout: float) -> None:
+        send_frame(self.req_w, encode_request((request.key, timeout, request.probe, request.blob)))
         self.pending += 1
 
     def receive(self, deadline: float) -> Dict[str, Any]:
@@ -542,14 +516,14 @@ class Sandbox:
     def replies(self, requests: List[Request]):
         """Yield one :class:`Reply` per request, in order.
 
-        The zygote is given the inputs once; the worker is sent case keys ahead (up to
-        ``AHEAD``), so it goes from case to case while the grader judges. Each case has its own
+        The worker is sent requests ahead (up to ``AHEAD`` of them and ``AHEAD_BYTES``, so that
+        neither pipe can fill while the other waits), so it goes from case to case while
+        the grader judges; it holds a case's payload only while that case runs. Each case has its own
         time limit, counted from when the worker was free to start it, and all of them share
         the submission's time budget. When a case times out, the function that hung is noted
         and every later case that would run it is answered "not run" at once; when a worker is
         lost, a fresh one takes the remaining cases; when the files cannot even be loaded, or
         the budget is spent, every remaining case gets that reason."""
-        self.zygote.preload({r.key: (r.probe, r.payload) for r in requests})
         budget_end = time.monotonic() + self.limits.budget
         hung: Dict[str, str] = {}  # function -> the case in which it hung
         index = sent = 0
@@ -579,8 +553,11 @@ class Sandbox:
             while sent < len(requests) and sent - index < AHEAD:
                 if set(requests[sent].calls) & set(hung):
                     break  # to be skipped: do not send it (nor anything after it, to keep the order)
+                waiting = sum(len(r.blob) for r in requests[index + 1:sent]) + len(requests[sent].blob)
+                if sent > index and waiting > AHEAD_BYTES:
+                    break  # what is sent ahead must fit in the pipe, or both sides could wait on each other
                 try:
-                    self.worker.send_case(requests[sent].key, requests[sent].timeout or self.limits.timeout)
+                    self.worker.send_case(requests[sent], requests[sent].timeout or self.limits.timeout)
                 except OSError:  # the worker is gone: the reply below says how
                     break
                 sent += 1

@@ -1,7 +1,9 @@
 """Finding a submission's files: the kit layout (a folder holding ``a2/``), the course layout
 (the two files at the top of a folder), or a zip of either (``make_a2_submission``'s, or an LMS
-download), extracted with limits. The code is copied to a private folder for grading, so the
-student process never touches the originals."""
+download), extracted with limits. The code (and the checkpoints) are copied to a private folder
+for grading, so the student process never touches the originals; a file that is a link, or
+lies behind one, to anything outside the submission is refused."""
+import os
 import shutil
 import stat
 import tempfile
@@ -11,7 +13,9 @@ from pathlib import Path, PurePosixPath
 from typing import List, Optional
 
 from .paths import ROOT
+
 CODE_FILES = ("linear_classifier.py", "two_layer_net.py")
+CHECKPOINTS = ("svm_best_model.pt", "softmax_best_model.pt", "nn_best_model.pt")
 
 MAX_MEMBERS = 2000
 MAX_TOTAL_BYTES = 1 << 30  # uncompressed, all members together
@@ -117,12 +121,39 @@ def prepare(submission=None) -> Prepared:
     code, layout = found
     from .sandbox import work_root
 
+    root = Path(os.path.realpath(folder))
+    try:
+        for name in CODE_FILES:
+            _own_file(code / name, root)
+    except SubmissionError:
+        for temp in temps:
+            shutil.rmtree(temp, ignore_errors=True)
+        raise
     private = Path(tempfile.mkdtemp(prefix="code-", dir=work_root()))
     private.chmod(0o755)
     temps.append(private)
     for name in CODE_FILES:
-        shutil.copyfile(code / name, private / name)
+        shutil.copyfile(code / name, private / name, follow_symlinks=False)
         (private / name).chmod(0o644)
     base = code.parent if layout == "kit" else code
-    checkpoint_dirs = [base, code, base / "notebooks"]
-    return Prepared(str(source), layout, private, checkpoint_dirs, temps)
+    checkpoints = private / "checkpoints"
+    checkpoints.mkdir()
+    for name in CHECKPOINTS:  # copied too: the grader reads only what lies in the submission itself
+        found_at = next((d / name for d in (base, code, base / "notebooks") if (d / name).is_file()), None)
+        if found_at is not None and _is_own(found_at, root):
+            shutil.copyfile(found_at, checkpoints / name, follow_symlinks=False)
+    return Prepared(str(source), layout, private, [checkpoints], temps)
+
+
+def _is_own(path: Path, root: Path) -> bool:
+    """Whether ``path`` is a regular file of the submission itself: not a link, nor reached
+    through one, to anything outside it."""
+    real = os.path.realpath(path)
+    return not path.is_symlink() and (real == str(root) or real.startswith(str(root) + os.sep)) \
+        and os.path.isfile(real)
+
+
+def _own_file(path: Path, root: Path) -> None:
+    if not _is_own(path, root):
+        raise SubmissionError(f"{path} is a link (or lies behind one) to {os.path.realpath(path)}, outside the "
+                              "submission: hand in the file itself")

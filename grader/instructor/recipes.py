@@ -6,11 +6,13 @@ Instructor side: keys come from the solution (``reference``), from the mistakes 
 autograd. Public cases' payloads and keys are made once and stored as fixtures; hidden ones
 are made at grading time.
 """
+import dataclasses
+import hashlib
 from typing import Any, Callable, Dict, Tuple
 
 import torch
 
-from ..cases import Case
+from ..cases import HIDDEN, Case
 from . import mistakes
 from .reference import load_reference
 
@@ -319,6 +321,11 @@ RECIPES: Dict[str, Callable[[Case], Tuple[Any, Any]]] = {
 }
 
 
-def make(case: Case):
-    """(payload, key) of one case."""
+def make(case: Case, salt: str = ""):
+    """(payload, key) of one case; a hidden case's seed is mixed with ``salt`` (a digest of
+    the submission: fresh inputs for every version of every submission, the same for the same
+    files)."""
+    if salt and case.visibility == HIDDEN and "seed" in case.params:
+        digest = hashlib.sha256(f"{case.params['seed']}:{salt}".encode()).digest()
+        case = dataclasses.replace(case, params={**case.params, "seed": int.from_bytes(digest[:4], "big") >> 1})
     return RECIPES[case.recipe](case)

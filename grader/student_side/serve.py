@@ -20,10 +20,6 @@ from .wire import ChannelClosed, decode_request, encode_reply, recv_frame, send_
 
 MODULES = ("linear_classifier", "two_layer_net")
 
-# Case inputs the zygote was given ({key: (probe, payload)}, each decoded on its own so no two
-# cases share an object): a forked worker inherits them, so a request only names its case.
-PRELOADED = {}
-
 _SEND = threading.Lock()
 
 
@@ -104,6 +100,8 @@ class Watchdog(threading.Thread):
 
 
 def serve(folder, device, req_fd, rep_fd, layers=None) -> None:
+    """Load the submission, say hello, then run each case as its request arrives: (key, time
+    limit, probe, pickled payload)."""
     modules, errors, files = load_student(folder)
     ctx = Context(modules, errors, files, device)
     send_locked(rep_fd, encode_reply({"hello": True, "errors": errors, "layers": layers or {}}))
@@ -111,15 +109,15 @@ def serve(folder, device, req_fd, rep_fd, layers=None) -> None:
     watchdog.start()
     while True:
         try:
-            key, timeout = decode_request(recv_frame(req_fd))
+            key, timeout, name, blob = decode_request(recv_frame(req_fd))
         except ChannelClosed:
             return
         watchdog.watch(key, timeout)
         try:
-            name, payload = PRELOADED[key]
-            result = PROBES[name](ctx, payload)
+            result = PROBES[name](ctx, decode_request(blob))  # the payload lives as long as its case
         except BaseException as exc:  # noqa: BLE001 - the probe itself broke, or the student sabotaged it
             result = {"probe_error": describe_error(exc)}
+        del blob
         watchdog.done()
         try:
             data = encode_reply(result)

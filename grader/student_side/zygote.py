@@ -1,8 +1,8 @@
 """The warm process that forks student workers: ``python -m grader.student_side.zygote FD``.
 
 It imports torch and the student-side runtime once, then waits on its control socket (FD) for
-spawn requests. It holds no expected values and no solution, and imports nothing of the
-grader outside ``grader.student_side``, so a forked worker inherits none of it.
+spawn requests. It holds no expected values, no solution and no case's inputs, and imports
+nothing of the grader outside ``grader.student_side``, so a forked worker inherits none of it.
 
 At start it enters new PID, network and IPC namespaces where the kernel allows (see
 :mod:`.namespaces`). Each worker then confines itself before it loads the student's files, in
@@ -92,7 +92,31 @@ def _close_other_fds(keep) -> None:
             low = fd + 1
 
 
+SPARE_TASKS = 1024  # processes and threads a worker may add to its user's (a fork bomb stops there)
+
+
+def _tasks_of_user() -> int:
+    """Processes and threads of this user now (the limit counts them all, the grader's too)."""
+    uid, total = str(os.getuid()), 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        if fields.get("Uid", "").split()[:1] == [uid]:
+            total += int(fields.get("Threads", "1").strip() or 1)
+    return total
+
+
 def _limit(spec) -> None:
+    """Core dumps off; file size, address space (on the CPU) and tasks of the user limited."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if spec.get("file_bytes"):
         resource.setrlimit(resource.RLIMIT_FSIZE, (spec["file_bytes"], spec["file_bytes"]))
@@ -100,8 +124,11 @@ def _limit(spec) -> None:
         # Address space on top of what the warm interpreter already maps.
         limit = _vm_size() + spec["memory_bytes"]
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    if spec.get("processes"):
-        resource.setrlimit(resource.RLIMIT_NPROC, (spec["processes"], spec["processes"]))
+    processes = spec.get("processes") or (spec["tasks"] + SPARE_TASKS)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+    if hard != resource.RLIM_INFINITY:
+        processes = min(processes, hard)
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
 def _confine(spec, state) -> dict:
@@ -118,32 +145,41 @@ def _confine(spec, state) -> dict:
             applied["namespaces"] = True
         except OSError as exc:
             applied["errors"]["its mount namespace"] = str(exc)
-    os.chdir(spec["scratch"])
+    os.chdir(spec["scratch"])  # the environment is the zygote's, trimmed when it started (grader.launch)
     for name in ("HOME", "TMPDIR", "MPLCONFIGDIR"):
         os.environ[name] = spec["scratch"]
     os.environ["MPLBACKEND"] = "Agg"  # plots in student code draw nowhere
-    _limit(spec)
+    _limit({**spec, "tasks": state["tasks"]})
     if spec.get("uid") is not None:
         os.setgroups([])
         os.setgid(spec["gid"])
         os.setuid(spec["uid"])
         applied["user"] = spec["uid"]
-    elif state["namespaced"]:
-        namespaces.drop_capabilities()
+    else:
+        namespaces.drop_capabilities()  # root that could not change user, or inside a user namespace
     if state["landlock"]:
         read = list(state["readable"]) + [spec["folder"]]
-        if cuda:
-            read += ["/dev", "/proc", "/sys", "/usr/local", "/etc"]
+        gpu = _gpu_devices() if cuda else []
+        if cuda:  # the CUDA driver reads the device's state and its own libraries
+            read += ["/proc", "/sys", "/usr/local"] + gpu
         try:
-            applied["landlock"] = confine.apply_landlock(read, [spec["scratch"], "/dev/null"] + (["/dev"] if cuda else []))
+            applied["landlock"] = confine.apply_landlock(read, [spec["scratch"], "/dev/null"] + gpu)
         except OSError as exc:
             applied["errors"]["Landlock"] = str(exc)
     if "seccomp" not in state["off"]:
         try:
-            applied["seccomp"] = confine.apply_seccomp(allow_unix_sockets=cuda)
+            applied["seccomp"] = confine.apply_seccomp()
         except OSError as exc:
             applied["errors"]["seccomp"] = str(exc)
     return applied
+
+
+def _gpu_devices() -> list:
+    """The NVIDIA device files a CUDA worker opens."""
+    try:
+        return [os.path.join("/dev", name) for name in os.listdir("/dev") if name.startswith("nvidia")]
+    except OSError:
+        return []
 
 
 def _become_worker(spec, fds, state) -> None:
@@ -282,7 +318,7 @@ def main(argv) -> int:
     namespaced = problem is None
     state = {"namespaced": namespaced, "mounts": namespaced and namespaces.can_make_mount_namespace(),
              "landlock": 0 if "landlock" in off else confine.landlock_abi(), "off": off,
-             "readable": _readable(helpers_dir), "kept": _kept_paths(helpers_dir)}
+             "readable": _readable(helpers_dir), "kept": _kept_paths(helpers_dir), "tasks": _tasks_of_user()}
     _set_subreaper()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     workers = {}
@@ -324,15 +360,21 @@ def _reap(workers) -> None:
 
 
 def _kill_orphans(workers) -> None:
-    """Processes reparented here that are not workers are leftovers of a dead worker."""
-    from .procs import children_map
+    """Processes reparented here that are not workers are leftovers of a dead worker: each is
+    stopped with everything below it, then killed."""
+    from .procs import children_map, descendants
 
-    for pid in children_map().get(os.getpid(), []):
-        if pid not in workers:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    children = children_map()
+    for pid in children.get(os.getpid(), []):
+        if pid in workers:
+            continue
+        tree = [pid] + descendants(pid, children)
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for target in tree + [p for p in descendants(pid) if p not in tree]:
+                try:
+                    os.kill(target, sig)
+                except OSError:
+                    pass
 
 
 def _handle(request, fds, workers, state, control):
@@ -362,27 +404,9 @@ def _handle(request, fds, workers, state, control):
         elif request.get("forget"):  # the grader will not ask again: drop it once reaped
             _FORGOTTEN.add(pid)
         return {"pid": pid, "status": status}
-    if op == "preload":
-        if not fds:
-            return {"error": "preload needs a file descriptor"}
-        for fd in fds[1:]:
-            os.close(fd)
-        return {"preloaded": _preload(fds[0])}
     if op == "ping":
         return {"pong": True}
     return {"error": f"unknown op {op!r}"}
-
-
-def _preload(fd) -> int:
-    """Case inputs from the grader (a trusted file descriptor): {key: pickled (probe, payload)}."""
-    import pickle
-
-    from . import serve
-
-    with os.fdopen(fd, "rb") as f:
-        table = pickle.load(f)
-    serve.PRELOADED.update({key: pickle.loads(blob) for key, blob in table.items()})
-    return len(table)
 
 
 if __name__ == "__main__":
