@@ -50,26 +50,30 @@ def in_process_seconds(submission: Path) -> float:
     import importlib
     import sys as _sys
 
+    import pickle
+
     from grader.cases import select
     from grader.catalogue import all_cases
-    from grader.runner import precompute_inputs
+    from grader.fixtures import load
+    from grader.runner import case_inputs, content_salt
     from grader.sandbox import Reply
     from grader.student_side.probes import PROBES, Context
     from grader.student_side.serve import load_student
     from grader.submission import prepare
 
     cases = [c for c in select(all_cases(), None, True) if c.probe]
-    inputs = precompute_inputs(cases)
     prepared = prepare(submission)
+    salt = content_salt(prepared.code_dir)
+    inputs = {c.key: case_inputs(c, load(), salt) for c in cases}
     start = time.perf_counter()
     for name in ("a2", "a2.linear_classifier", "a2.two_layer_net", "linear_classifier"):
         _sys.modules.pop(name, None)
     modules, errors, files = load_student(prepared.code_dir)
     ctx = Context(modules, errors, files, "cpu")
     for case in cases:
-        payload, key = inputs[case.key]
-        data = PROBES[case.probe](ctx, payload)
-        case.judge(case, payload, Reply(data=data), key, "cpu")
+        got = inputs[case.key]
+        data = PROBES[case.probe](ctx, pickle.loads(got.blob))  # as a worker gets it
+        case.judge(case, got.payload, Reply(data=data), got.key, "cpu")
     seconds = time.perf_counter() - start
     _sys.path.remove(str(prepared.code_dir))
     prepared.cleanup()

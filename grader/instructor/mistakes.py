@@ -170,15 +170,16 @@ def results(check: str, expected, args, extra: List[Mistake] = ()) -> list:
             result = variant(expected, args)
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
             continue
-        out.append((label, explanation, _detached(result)))
+        out.append((label, explanation, detached(result)))
     return out
 
 
-def _detached(value):
+def detached(value):
+    """A result's tensors detached and copied (what is stored must not change with its source)."""
     if isinstance(value, torch.Tensor):
         return value.detach().clone()
     if isinstance(value, tuple):
-        return tuple(_detached(v) for v in value)
+        return tuple(detached(v) for v in value)
     if isinstance(value, dict):
-        return {k: _detached(v) for k, v in value.items()}
+        return {k: detached(v) for k, v in value.items()}
     return value

@@ -14,6 +14,7 @@ import torch
 
 from ..cases import HIDDEN, Case
 from . import mistakes
+from .mistakes import detached
 from .reference import load_reference
 
 F32, F64 = torch.float32, torch.float64
@@ -38,16 +39,6 @@ def upcast(obj):
     if isinstance(obj, (list, tuple)):
         return type(obj)(upcast(v) for v in obj)
     return obj
-
-
-def _clone(value):
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, tuple):
-        return tuple(_clone(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _clone(v) for k, v in value.items()}
-    return value
 
 
 # ------------------------------------------------------------------ problems
@@ -88,7 +79,7 @@ def net_problem(params):
 def _call(case, args, names, reference, **extra):
     """Payload and key of a case that calls one function and compares its result."""
     ref = load_reference()
-    expected = _clone(reference(ref, upcast(args)))
+    expected = detached(reference(ref, upcast(args)))
     payload = {"module": case.params["module"], "function": case.params["function"], "args": args,
                "arg_names": list(names), "dtype": case.dtype, **extra}
     return payload, {"expected": expected, "mistakes": mistakes.results(case.check, expected, upcast(args))}
@@ -200,7 +191,7 @@ def nn_train(case):
 
 def nn_predict(case):
     params, X, _ = _net(case.params["seed"], 7, 4, 3, 3)
-    scores, hidden = (_clone(t) for t in load_reference().tln.nn_forward_pass(params, X))
+    scores, hidden = (detached(t) for t in load_reference().tln.nn_forward_pass(params, X))
     expected = scores.argmax(dim=1)
     found = mistakes.results("nn_predict", expected, [params, X],
                              mistakes.label_mistakes(lambda args: scores))
