@@ -1,11 +1,11 @@
 """Grading one submission: select the cases, get their payloads and keys (fixtures for public
 cases, the instructor's recipes for hidden ones), run each in the sandbox and judge it."""
-import ast
 import hashlib
 import logging
 import threading
 import time
 import traceback
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set
@@ -127,26 +127,30 @@ _PARSE = threading.Lock()  # CPython 3.11's parser is not safe to run from two t
 
 
 def call_graph(files) -> Dict[str, Set[str]]:
-    """{top-level function or class of the student's files: the names it calls}. A class's
-    calls are those of all its methods. Unparsable files give nothing."""
+    """{function or class defined at the top of the student's files: the global and attribute
+    names its code uses (what it calls, and functions it passes along, as in
+    ``nn_train(..., nn_forward_backward, ...)``)}. A class's names are those of all its methods.
+    Read from the compiled code (nothing is run); unparsable files give nothing."""
     graph: Dict[str, Set[str]] = {}
     for path in files:
         try:
             with _PARSE:
-                tree = ast.parse(Path(path).read_text(errors="replace"))
+                code = compile(Path(path).read_text(errors="replace"), str(path), "exec", dont_inherit=True)
         except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
             continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                called = set()
-                for inner in ast.walk(node):
-                    if isinstance(inner, ast.Call):
-                        func = inner.func
-                        called.add(func.id if isinstance(func, ast.Name) else getattr(func, "attr", ""))
-                    elif isinstance(inner, ast.Name):
-                        called.add(inner.id)  # functions passed along (nn_train(..., nn_forward_backward, ...))
-                graph[node.name] = called
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                graph.setdefault(const.co_name, set()).update(_names_used(const))
     return graph
+
+
+def _names_used(code) -> Set[str]:
+    names, todo = set(), [code]
+    while todo:
+        code = todo.pop()
+        names.update(code.co_names)
+        todo.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return names
 
 
 def reachable(graph: Dict[str, Set[str]], start, cut=()) -> Set[str]:
@@ -181,25 +185,26 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
     prepared = prepared or prepare(submission)
     limits = limits or Limits()
     sandbox = Sandbox(prepared.code_dir, device, limits, zygote, tuple(protect))
-    fixtures = load_fixtures()
-    from helpers.data import default_data_dir
-
-    data_dir = Path(data_dir) if data_dir else default_data_dir()
-    graph = call_graph(prepared.code_dir / name for name in ("linear_classifier.py", "two_layer_net.py"))
-    salt = content_salt(prepared.code_dir) if hidden else ""
-    results = []
-    prepared_cases = []  # (case, inputs, verdict when the inputs could not be had)
-    for case in cases:
-        try:
-            got = inputs[case.key] if inputs and case.key in inputs else case_inputs(case, fixtures, salt)
-            prepared_cases.append((case, got, None))
-        except GradingError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a bug of ours must not hide the other cases
-            prepared_cases.append((case, None, _grader_error(case, exc)))
-    requests = [Request(case.key, case.probe, got.blob, case.timeout, frozenset(_runs(case, graph)) | {case.check})
-                for case, got, verdict in prepared_cases if case.probe is not None and verdict is None]
     try:
+        sandbox.launch()  # it loads the submission while the inputs below are prepared
+        fixtures = load_fixtures()
+        from helpers.data import default_data_dir
+
+        data_dir = Path(data_dir) if data_dir else default_data_dir()
+        graph = call_graph(prepared.code_dir / name for name in ("linear_classifier.py", "two_layer_net.py"))
+        salt = content_salt(prepared.code_dir) if hidden else ""
+        results = []
+        prepared_cases = []  # (case, inputs, verdict when the inputs could not be had)
+        for case in cases:
+            try:
+                got = inputs[case.key] if inputs and case.key in inputs else case_inputs(case, fixtures, salt)
+                prepared_cases.append((case, got, None))
+            except GradingError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a bug of ours must not hide the other cases
+                prepared_cases.append((case, None, _grader_error(case, exc)))
+        requests = [Request(case.key, case.probe, got.blob, case.timeout, frozenset(_runs(case, graph)) | {case.check})
+                    for case, got, verdict in prepared_cases if case.probe is not None and verdict is None]
         replies = sandbox.replies(requests)
         for case, got, verdict in prepared_cases:
             t0 = time.monotonic()

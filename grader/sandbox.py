@@ -361,6 +361,7 @@ class Worker:
             spec["processes"] = PROCESS_LIMIT
             os.chown(self.scratch, *ids)
         self.dead, self.pending = False, 0  # pending: frames owed (its pid, the hello, one per case sent)
+        self.greeted = False  # its hello was read
         self.drain = None
         self.stuck: Optional[dict] = None  # where the watchdog last saw the running case
         # Registered under the zygote's lock, so that another job's sweep never takes a worker
@@ -488,8 +489,17 @@ class Sandbox:
         self.applied: Dict[str, Any] = {}  # the confinement the last worker reported
         self._last_stuck: Optional[dict] = None  # where the watchdog saw the case that timed out
 
-    def _start(self, deadline: float) -> Optional[str]:
-        """Start a worker and read its hello; returns a failure message or None."""
+    def launch(self) -> None:
+        """Start the worker now, so that it loads the submission while the grader prepares the
+        cases' inputs; a failure here is met again, and reported, when the cases are run."""
+        if self.worker is None or self.worker.dead:
+            try:
+                self._spawn()
+            except Exception as exc:  # noqa: BLE001
+                log.info("starting a worker early failed (retried with the first case): %s", exc)
+                self.worker = None
+
+    def _spawn(self) -> None:
         zygote = self.zygote.get()
         try:
             self.worker = Worker(zygote, self.folder, self.device, self.limits, self.protect)
@@ -497,6 +507,12 @@ class Sandbox:
             log.warning("restarting the zygote: %s", exc)
             zygote = self.zygote.replace(zygote)
             self.worker = Worker(zygote, self.folder, self.device, self.limits, self.protect)
+
+    def _start(self, deadline: float) -> Optional[str]:
+        """Start a worker (unless one was launched and has not said hello yet) and read its
+        hello; returns a failure message or None."""
+        if self.worker is None or self.worker.dead:
+            self._spawn()
         limit = min(self.limits.load_timeout, max(deadline - time.monotonic(), 0.0))
         try:
             hello = self.worker.receive(time.monotonic() + limit)
@@ -509,6 +525,7 @@ class Sandbox:
             why = self.worker.why_dead()
             self.worker = None
             return f"the submission's process ended while loading its files: {why} {exc}".strip()
+        self.worker.greeted = True
         self.load_errors = hello.get("errors", {})
         self.applied = hello.get("layers", {})
         return None
@@ -542,7 +559,7 @@ class Sandbox:
                     yield Reply(failure=f"not run: the submission used up its time budget of {self.limits.budget:g} s "
                                         "(--budget) before this case", not_run=True)
                 return
-            if self.worker is None or self.worker.dead:
+            if self.worker is None or self.worker.dead or not self.worker.greeted:
                 failure = self._start(budget_end)
                 if failure:
                     for _ in requests[index:]:

@@ -118,3 +118,138 @@ def test_call_graph_follows_calls_and_functions_passed_along(tmp_path):
     assert reachable(graph, ["Net"]) == {"Net", "train", "backward", "forward"}
     assert reachable(graph, ["Net"], cut=("train",)) == {"Net", "backward", "forward"}
     assert reachable(graph, ["forward"]) == {"forward"}
+
+
+# ------------------------------------------------------------------ what a worker may read
+
+def test_landlock_allows_package_folders_whole_but_around_the_kit(tmp_path, monkeypatch):
+    from grader.student_side import zygote
+
+    lib = tmp_path / "lib"
+    site = lib / "python3.11" / "site-packages"
+    for name in ("a2", "grader", "torch", "numpy"):
+        (site / name).mkdir(parents=True)
+    (site / "six.py").write_text("")
+    (lib / "python3.11" / "os.py").write_text("")
+    clean = tmp_path / "clean" / "lib" / "python3" / "dist-packages" / "torch"
+    clean.mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", sys.path + [str(site), str(clean.parent)])
+
+    readable = zygote._readable(str(tmp_path / "helpers"))
+
+    def allowed(path):
+        return any(str(path) == p or str(path).startswith(p + "/") for p in readable)
+
+    assert not allowed(site / "a2") and not allowed(site / "grader") and not allowed(site / "a2" / "x.py")
+    assert allowed(site / "torch") and allowed(site / "numpy") and allowed(site / "six.py")
+    assert str(clean.parent) in readable  # a package folder without the kit: one rule for all of it
+    assert not allowed(zygote._KIT_ROOT + "/a2/two_layer_net.py")
+    assert len(readable) < 60, readable  # folders as wholes, not one rule per file
+
+
+def test_allowing_around_an_excluded_path_descends_only_where_needed(tmp_path):
+    from grader.student_side import zygote
+
+    (tmp_path / "a" / "b" / "secret").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "fine").mkdir()
+    (tmp_path / "a" / "c").mkdir()
+    (tmp_path / "a" / "f.txt").write_text("")
+    paths = set()
+    zygote._allow_around(str(tmp_path / "a"), {str(tmp_path / "a" / "b" / "secret")}, paths)
+    assert paths == {str(tmp_path / "a" / "b" / "fine"), str(tmp_path / "a" / "c"), str(tmp_path / "a" / "f.txt")}
+
+
+def test_a_wheel_install_keeps_its_package_folder_readable_but_not_the_kit(tmp_path, monkeypatch):
+    from grader.student_side import zygote
+
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    for name in ("a2", "grader", "torch"):
+        (site / name).mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", sys.path + [str(site)])
+    monkeypatch.setattr(zygote, "_KIT_ROOT", str(site))  # where a wheel puts the kit
+
+    readable = zygote._readable(str(tmp_path / "helpers"))
+    assert str(site / "torch") in readable
+    assert not any(str(site / "a2").startswith(p + "/") or str(site / "a2") == p for p in readable)
+    assert not any(str(site / "grader").startswith(p + "/") or str(site / "grader") == p for p in readable)
+
+
+# ------------------------------------------------------------------ code that may name the GPU
+
+GPU_NAMING = '''
+import torch
+DEVICE = "cuda"
+GPU = torch.device("cuda")
+SETTINGS = {"device": "cuda:0"}
+
+def plain(W, X):
+    """Never call .cuda() or .to("cuda") here."""
+    return X.mm(W)
+
+def by_method(W, X):
+    return X.cuda().mm(W)
+
+def by_string(W, X):
+    return torch.zeros(3, device="cuda") + X.sum()
+
+def by_global(W, X):
+    return torch.zeros(3, device=DEVICE)
+
+def by_device_object(W, X):
+    return torch.zeros(3, device=GPU)
+
+def by_settings(W, X):
+    return torch.zeros(3, **SETTINGS)
+
+def by_default(W, X, device="cuda"):
+    return torch.zeros(3, device=device)
+
+def by_helper(W, X):
+    return by_global(W, X)
+
+def by_lambda(W, X):
+    make = lambda: torch.ones(2, device="cuda")
+    return make()
+
+def recursive(W, X, n=2):
+    return recursive(W, X, n - 1) if n else X
+
+class Net:
+    def __init__(self, device="cuda"):
+        self.device = device
+
+def by_class(W, X):
+    return Net()
+'''
+
+
+def test_only_code_that_may_name_the_gpu_gets_the_cpu_stand_in(tmp_path):
+    from grader.student_side.capture import may_name_the_gpu
+
+    path = tmp_path / "student.py"
+    path.write_text(GPU_NAMING)
+    namespace = {"__name__": "student"}
+    exec(compile(GPU_NAMING, str(path), "exec"), namespace)
+    files = [str(path)]
+    assert not may_name_the_gpu(namespace["plain"], files)  # the word in a docstring only
+    assert not may_name_the_gpu(namespace["recursive"], files)
+    for name in ("by_method", "by_string", "by_global", "by_device_object", "by_settings", "by_default",
+                 "by_helper", "by_lambda", "by_class"):
+        assert may_name_the_gpu(namespace[name], files), name
+    assert may_name_the_gpu(torch.zeros, files)  # not read through: counts as naming it
+    assert may_name_the_gpu(lambda W, X: X, files)  # not the student's file
+
+
+def test_a_loss_that_hard_codes_the_gpu_still_runs_on_the_cpu_without_tracing(tmp_path):
+    from grader.student_side.probes import Context
+
+    path = tmp_path / "student.py"
+    path.write_text(GPU_NAMING)
+    namespace = {"__name__": "student"}
+    exec(compile(GPU_NAMING, str(path), "exec"), namespace)
+    ctx = Context({}, {}, [str(path)], "cpu")
+    X = torch.ones(2, 3)
+    outcome = ctx.call(namespace["by_global"], None, X, trace=False)
+    assert outcome.ok and outcome.value.device.type == "cpu" and outcome.trace["cuda_named"]
+    outcome = ctx.call(namespace["plain"], torch.ones(3, 1), X, trace=False)
+    assert outcome.ok and "cuda_named" not in outcome.trace

@@ -35,11 +35,27 @@ HARMLESS = {
     "clone", "contiguous", "__deepcopy__", "__reduce_ex__", "__setstate__",
 }
 MOVES = {"to", "cuda", "cpu", "type_as"}
+# The only calls that can name a device other than through a device= keyword.
+_NAMES_THAT_MAY_NAME_A_DEVICE = {"Tensor.cuda", "Tensor.to"}
+
+
+_NAMES: Dict[Any, str] = {}
 
 
 def func_name(func) -> str:
     """A readable name for a function seen by the tracer: ``torch.clamp``, ``Tensor.relu``,
-    ``torch.nn.functional.relu``, ``Tensor.shape``."""
+    ``torch.nn.functional.relu``, ``Tensor.shape``. Remembered per function (a naive loop makes
+    thousands of calls of a few functions)."""
+    try:
+        return _NAMES[func]
+    except KeyError:
+        name = _NAMES[func] = _func_name(func)
+        return name
+    except TypeError:  # not hashable
+        return _func_name(func)
+
+
+def _func_name(func) -> str:
     owner = getattr(func, "__self__", None)
     if type(func).__name__ == "method-wrapper" and owner is not None:  # property getter
         return f"Tensor.{getattr(owner, '__name__', '?')}"
@@ -107,8 +123,10 @@ class CudaOnCpu(TorchFunctionMode):
         self.files = set(files)
         self.cuda_named: List[str] = []
 
-    def remap(self, func, args, kwargs):
-        name = func_name(func)
+    def remap(self, func, args, kwargs, name=None):
+        name = name or func_name(func)
+        if name not in _NAMES_THAT_MAY_NAME_A_DEVICE and "device" not in kwargs:
+            return func, args, kwargs
         if name == "Tensor.cuda":
             self.cuda_named.append(_student_line(self.files, 3))
             return (lambda tensor, *a, **k: tensor), args, {}
@@ -151,8 +169,10 @@ class Tracer(CudaOnCpu):
         if name in ("Tensor.cuda", "Tensor.cpu") or (name == "Tensor.to" and _names_device(args[1:], kwargs)):
             self.device_moves.append(name)
         if self.follow_devices:
-            func, args, kwargs = self.remap(func, args, kwargs)
-            if short not in HARMLESS:
+            func, args, kwargs = self.remap(func, args, kwargs, name)
+            # Until a tensor has been made on the CPU there is nothing to follow: only
+            # numpy() of an input can crash.
+            if short not in HARMLESS and (len(self.pinned) or short in ("numpy", "__array__")):
                 self._check_devices(name, short, args, kwargs)
         result = func(*args, **kwargs)
         factory = name.startswith("torch.") and short in FACTORIES and isinstance(result, torch.Tensor)
@@ -166,7 +186,7 @@ class Tracer(CudaOnCpu):
                     self.factory_no_device.append(name)
                 if self.follow_devices:
                     self.pinned[result] = f"{name}(...) at {_student_line(self.files)}"
-        elif self.follow_devices and isinstance(result, torch.Tensor):
+        elif self.follow_devices and isinstance(result, torch.Tensor) and len(self.pinned):
             self._tag_result(name, short, args, kwargs, result)
         return result
 
@@ -278,15 +298,17 @@ def describe_error(exc: BaseException, student_files=()) -> Dict[str, str]:
 
 
 def call_captured(fn, *args, trace: bool = False, count_lines=(), trace_dtype=None, trace_device=None,
-                  files=(), **kwargs) -> Outcome:
+                  files=(), remap_cuda: bool = True, **kwargs) -> Outcome:
     """Call ``fn(*args, **kwargs)``; never raises (SystemExit and KeyboardInterrupt included).
 
     With ``trace``, torch calls are recorded and judged against ``trace_dtype`` and
     ``trace_device`` (the inputs'); with ``count_lines``, lines run in those files are counted.
-    ``files`` are the student's files, for line numbers in messages."""
+    ``files`` are the student's files, for line numbers in messages. Without ``trace``, code
+    that names the GPU is given the CPU unless ``remap_cuda`` is false (code that cannot name
+    it, see :func:`may_name_the_gpu`, runs without that layer's cost)."""
     files = tuple(files) or tuple(count_lines)
     on_cpu = trace_device is None or torch.device(trace_device).type == "cpu"
-    mode = Tracer(trace_dtype, trace_device, files) if trace else CudaOnCpu(files) if on_cpu else None
+    mode = Tracer(trace_dtype, trace_device, files) if trace else CudaOnCpu(files) if on_cpu and remap_cuda else None
     counter = LineCounter(count_lines) if count_lines else None
     start = time.perf_counter()
     try:
@@ -317,3 +339,70 @@ def call_captured(fn, *args, trace: bool = False, count_lines=(), trace_dtype=No
     if counter is not None:
         outcome.trace["lines"] = counter.lines
     return outcome
+
+
+def may_name_the_gpu(fn, files) -> bool:
+    """Whether ``fn``, or the student's code it reaches, could name the GPU: ``cuda`` among the
+    names or strings of its code, its default arguments, or the module-level values it reads
+    (``DEVICE = "cuda"``, ``torch.device("cuda")``). Errs towards yes: anything it cannot read
+    through (a callable object, a builtin) counts as naming it. Code that hides the word from
+    this reading only loses the CPU stand-in for the GPU, as code graded on a CPU would."""
+    files, seen = set(files), set()
+
+    def value_names(value, depth=0) -> bool:
+        if isinstance(value, str):
+            return "cuda" in value.lower()
+        if isinstance(value, torch.device):
+            return value.type != "cpu"
+        if isinstance(value, (list, tuple, set, frozenset)) and depth < 2:
+            return any(value_names(v, depth + 1) for v in list(value)[:64])
+        if isinstance(value, dict) and depth < 2:
+            return any(value_names(v, depth + 1) for v in list(value.values())[:64])
+        if isinstance(value, type):
+            own = getattr(value, "__module__", None)
+            return any(student(v) for v in vars(value).values()) if own and own != "builtins" else False
+        return student(value)
+
+    def student(value) -> bool:
+        """For a function of the student's files, whether it may name the GPU; else False."""
+        value = getattr(value, "__func__", value)  # methods: the function
+        if isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+        code = getattr(value, "__code__", None)
+        if not isinstance(code, type(student.__code__)) or code.co_filename not in files:
+            return False
+        if code in seen:
+            return False
+        seen.add(code)
+        return reads(value, code)
+
+    def reads(function, code) -> bool:
+        defaults = list(getattr(function, "__defaults__", None) or ()) + list(
+            (getattr(function, "__kwdefaults__", None) or {}).values())
+        if any(value_names(v) for v in defaults):
+            return True
+        namespace = getattr(function, "__globals__", {}) or {}
+        todo = [code]
+        while todo:
+            code = todo.pop()
+            for const in code.co_consts:
+                if isinstance(const, type(code)):
+                    todo.append(const)
+                elif isinstance(const, str) and "cuda" in const.lower() and const != function.__doc__:
+                    return True
+            for name in code.co_names:
+                if "cuda" in name.lower():
+                    return True
+                if name in namespace and value_names(namespace[name]):
+                    return True
+        return False
+
+    try:
+        target = getattr(fn, "__func__", fn)
+        code = getattr(target, "__code__", None)
+        if not isinstance(code, type(may_name_the_gpu.__code__)) or code.co_filename not in files:
+            return True  # a callable object, a builtin, a wrapper: not read through
+        seen.add(code)
+        return reads(target, code)
+    except Exception:  # noqa: BLE001 - student objects may raise on any attribute access
+        return True

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict
 
 import torch
 
-from .capture import call_captured
+from .capture import call_captured, may_name_the_gpu
 from .standins import (NoAnswer, Recorder, RecordingLinearLoss, RecordingNetLoss, RecordingPred, SearchWorld,
                        Substitutes, Table, TableClassifier, TableForwardPass, TableSampler, plain)
 from .wire import describe
@@ -34,6 +34,7 @@ class Context:
     def __init__(self, modules, load_errors, files, device):
         self.modules, self.load_errors = modules, load_errors
         self.files, self.device = tuple(files), torch.device(device)
+        self._names_gpu = {}  # id(function): (function, whether it may name the GPU)
 
     def function(self, module: str, name: str):
         """The student's function, or a description of why it cannot be had."""
@@ -50,8 +51,17 @@ class Context:
         return target, None
 
     def call(self, fn, *args, trace=True, trace_dtype=None, **kwargs):
+        remap = trace or self.may_name_the_gpu(fn)
         return call_captured(fn, *args, trace=trace, trace_dtype=trace_dtype, trace_device=self.device,
-                             files=self.files, **kwargs)
+                             files=self.files, remap_cuda=remap, **kwargs)
+
+    def may_name_the_gpu(self, fn) -> bool:
+        """Read once per function (numeric gradients call the same loss again and again); by
+        identity, so that no method of a student's object is called here."""
+        known = self._names_gpu.get(id(fn))
+        if known is None or known[0] is not fn:
+            known = self._names_gpu[id(fn)] = (fn, may_name_the_gpu(fn, self.files))
+        return known[1]
 
     def both(self):
         """Both student modules (either may hold the name a function looks up)."""

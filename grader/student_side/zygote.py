@@ -12,6 +12,7 @@ runs as root); Landlock (the filesystem it may read and write, no TCP, no signal
 domain); seccomp (no sockets, no ptrace, no new namespaces). What each layer achieved on this
 machine is reported to the grader, which tells the user what is missing.
 """
+import gc
 import json
 import os
 import resource
@@ -246,38 +247,80 @@ def _warm_up() -> None:
 
 
 def _readable(helpers_dir) -> list:
-    """What a worker may read under Landlock: the Python installation and its packages entry
-    by entry (leaving out the kit's own ``a2`` and ``grader`` where an install put them there),
-    shared libraries, the course helpers and a few device files. Computed once, here."""
+    """What a worker may read under Landlock: shared libraries, the Python installation and its
+    packages, the course helpers and a few device files; never the kit's own ``a2`` and
+    ``grader`` where an install put them into a package folder, nor the kit's own folder.
+    Landlock only allows, so a folder holding one of those is allowed entry by entry around it
+    (every other folder as a whole: one rule, not one per file). Computed once, here."""
     import sysconfig
 
-    skip = {"a2", "grader"}
-    python_dirs = {"site-packages", "dist-packages"}
-    paths = set()
-    libs = ["/lib", "/lib32", "/lib64", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/local/lib"]
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
-    libs += [os.path.join(p, "lib") for p in prefixes] + [os.path.join(p, "lib64") for p in prefixes]
-    site_dirs = {os.path.realpath(p) for p in sys.path if os.path.basename(p) in python_dirs and os.path.isdir(p)}
-    site_dirs |= {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
-    for lib in libs:
-        if not os.path.isdir(lib):
-            continue
-        for entry in os.listdir(lib):
-            path = os.path.join(lib, entry)
-            if entry.startswith("python") and os.path.isdir(path):  # a Python's own folder: entry by entry
-                for inner in os.listdir(path):
-                    if inner not in python_dirs:
-                        paths.add(os.path.join(path, inner))
-            else:
-                paths.add(path)
-    for site in site_dirs:
-        for entry in os.listdir(site):
-            if entry not in skip:
-                paths.add(os.path.join(site, entry))
-    paths |= {os.path.realpath(sysconfig.get_paths()["stdlib"]), helpers_dir}
-    paths |= {"/etc/ld.so.cache", "/etc/localtime", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"}
-    paths |= {"/bin", "/usr/bin"}  # programs it starts inherit every restriction of its own
-    return sorted(p for p in paths if p and os.path.exists(p))
+    roots = ["/lib", "/lib32", "/lib64", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/local/lib"]
+    roots += [os.path.join(p, "lib") for p in prefixes] + [os.path.join(p, "lib64") for p in prefixes]
+    roots += [sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")]
+    roots += [p for p in sys.path if os.path.basename(p) in _PACKAGE_FOLDERS]
+    roots = {os.path.realpath(p) for p in roots if os.path.isdir(p)}
+    sites = _package_folders(roots)
+    excluded = {os.path.join(site, name) for site in sites for name in ("a2", "grader")
+                if os.path.lexists(os.path.join(site, name))}
+    if _KIT_ROOT not in sites:  # a checkout (a wheel's root is the package folder: its a2 and grader are above)
+        excluded.add(_KIT_ROOT)
+    paths = set()
+    for root in roots:
+        _allow_around(root, excluded, paths)
+    paths |= {helpers_dir, "/etc/ld.so.cache", "/etc/localtime", "/dev/null", "/dev/zero", "/dev/urandom",
+              "/dev/random", "/bin", "/usr/bin"}  # programs it starts inherit every restriction of its own
+    paths = {os.path.realpath(p) for p in paths if p and os.path.exists(p)}
+    # A folder already allowed covers whatever lies beneath it.
+    return sorted(p for p in paths if not any(_beneath(p, other) for other in paths if other != p))
+
+
+_PACKAGE_FOLDERS = ("site-packages", "dist-packages")
+_KIT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+
+
+def _beneath(path, folder) -> bool:
+    return path.startswith(folder.rstrip("/") + "/")
+
+
+def _package_folders(roots) -> set:
+    """Every site-packages or dist-packages folder at a root or one or two levels below it
+    (``lib/python3.11/site-packages``, ``lib/python3/dist-packages``)."""
+    found = set()
+    for root in roots:
+        levels = [root]
+        for _ in range(3):
+            below = []
+            for folder in levels:
+                if os.path.basename(folder) in _PACKAGE_FOLDERS:
+                    found.add(folder)
+                    continue
+                try:
+                    below += [e.path for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)
+                              and (e.name.startswith("python") or e.name in _PACKAGE_FOLDERS)]
+                except OSError:
+                    pass
+            levels = below
+    return found
+
+
+def _allow_around(folder, excluded, paths) -> None:
+    """Allow ``folder`` whole, or, where an excluded path lies beneath it, each of its entries
+    but the excluded ones (the same, one level down, for an entry that holds one)."""
+    if folder in excluded:
+        return
+    if not any(_beneath(path, folder) for path in excluded):
+        paths.add(folder)
+        return
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            _allow_around(entry.path, excluded, paths)
+        elif entry.path not in excluded:
+            paths.add(entry.path)
 
 
 def _kept_paths(helpers_dir) -> list:
@@ -321,6 +364,10 @@ def main(argv) -> int:
              "readable": _readable(helpers_dir), "kept": _kept_paths(helpers_dir), "tasks": _tasks_of_user()}
     _set_subreaper()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # What the zygote holds now never changes: keep it out of the collector's reach, so that
+    # a worker's collections do not write into (and so copy) every page it shares with us.
+    gc.collect()
+    gc.freeze()
     workers = {}
     ready = {"ready": True, "namespaced": namespaced, "layers": _layers(state, problem)}
     control.sendall(json.dumps(ready).encode() + b"\n")
