@@ -253,3 +253,22 @@ def test_a_loss_that_hard_codes_the_gpu_still_runs_on_the_cpu_without_tracing(tm
     assert outcome.ok and outcome.value.device.type == "cpu" and outcome.trace["cuda_named"]
     outcome = ctx.call(namespace["plain"], torch.ones(3, 1), X, trace=False)
     assert outcome.ok and "cuda_named" not in outcome.trace
+
+
+def test_requests_carry_tensors_exactly_and_keep_shared_objects_shared():
+    from grader.student_side.wire import decode_request, encode_request
+
+    base = torch.randn(6, 5, dtype=torch.float64)
+    W = torch.randn(3, 4, requires_grad=True)
+    params = {"W1": W, "b": torch.arange(4), "view": base[:, 1:3], "flag": torch.tensor([True, False]),
+              "half": torch.randn(2, 2).to(torch.bfloat16), "empty": torch.empty(0, 3), "scalar": torch.tensor(2.5)}
+    payload = {"params": params, "again": W, "args": [base, (1, "x")], "transposed": base.t()}
+    got = decode_request(encode_request(payload))
+    for name, tensor in params.items():
+        copy = got["params"][name]
+        assert copy.dtype == tensor.dtype and copy.shape == tensor.shape and torch.equal(copy, tensor.detach()), name
+    assert got["params"]["W1"].requires_grad and got["params"]["W1"].is_leaf
+    assert got["again"] is got["params"]["W1"]  # one object stays one object
+    assert torch.equal(got["transposed"], base.t()) and got["args"][1] == (1, "x")
+    got["args"][0][0, 0] = 99.0  # writable, and the grader's copy untouched
+    assert base[0, 0] != 99.0
