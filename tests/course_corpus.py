@@ -1185,6 +1185,17 @@ REGIONS: Dict[str, Dict[str, str]] = {
             grads['W1'] = X.t().mm(dz1) + 2 * reg * W1
             grads['b1'] = dz1.sum(dim=0)
         """,
+        "onehot_like_empty": """
+            C = scores.shape[1]
+            one_hot = torch.zeros_like(torch.empty(N, C), device=X.device, dtype=X.dtype)
+            one_hot[range(N), y] = 1
+            dscores = (probs - one_hot) / N
+            grads["b2"] = dscores.sum(0)
+            grads["W2"] = torch.matmul(h1.T, dscores) + 2 * reg * W2
+            dh1 = torch.matmul(dscores, W2.T) * (h1 > 0)
+            grads["b1"] = dh1.sum(0)
+            grads["W1"] = torch.matmul(X.T, dh1) + 2 * reg * W1
+        """,
         "einsum": """
             dscores = probs.clone()
             dscores[torch.arange(N, device=X.device), y] -= 1
@@ -1531,11 +1542,12 @@ STYLE_LIST = [
           tln_imports=("import eecs598",)),
     Style("f20_randperm_explicit_keys", "f20",
           "Fall 2020: torch.randperm(num_train)[:B] batches, params['W1'] -= ... line by line, torch.maximum "
-          "ReLU, one-hot by zeros_like(...)[range(N), y] = 1, dict-of-results search",
+          "ReLU, one-hot by zeros_like(...)[range(N), y] = 1 (in the net: zeros_like(torch.empty(N, C), "
+          "device=X.device)), dict-of-results search",
           _lc(svm_naive=("transpose_assign", "expr"), svm_vec=("clamp_arange", "zeros_like_count"),
               sample="randperm", predict="argmax_mm", svm_params="tuples", one_param="fraction_sum_print",
               softmax_naive="logsumexp_loop", softmax_vec="zeros_like_range", softmax_params="tuples"),
-          _tln(forward="maximum", loss=("max0_range", "index_inplace_mask"), sgd="explicit",
+          _tln(forward="maximum", loss=("max0_range", "onehot_like_empty"), sgd="explicit",
                predict="forward_pass", params="tuples", search="dict_results"),
           tln_imports=("import itertools",)),
     Style("w22_verbose_prints", "w22",

@@ -90,6 +90,22 @@ def zeros_given_the_inputs_device(W, X, y):
     return torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype, device=X.device) + X.mm(W)
 
 
+def zeros_like_of_a_cpu_tensor_given_the_inputs_device(W, X, y):
+    onehot = torch.zeros_like(torch.empty(X.shape[0], W.shape[1]), device=X.device, dtype=X.dtype)
+    onehot[range(X.shape[0]), y] = 1
+    return X.mm(W) - onehot
+
+
+def zeros_like_of_a_cpu_tensor(W, X, y):
+    onehot = torch.zeros_like(torch.empty(X.shape[0], W.shape[1]), dtype=X.dtype)
+    onehot[range(X.shape[0]), y] = 1
+    return X.mm(W) - onehot
+
+
+def new_zeros_of_a_cpu_tensor_given_the_inputs_device(W, X, y):
+    return torch.empty(2).new_zeros(X.shape[0], W.shape[1], device=X.device, dtype=X.dtype) + X.mm(W)
+
+
 # name -> (function, crashes with CUDA inputs)
 SNIPPETS = {fn.__name__: (fn, crashes) for fn, crashes in [
     (onehot_zeros_then_subtract, True), (eye_indexed_by_labels, True), (arange_index_of_an_input, False),
@@ -98,6 +114,8 @@ SNIPPETS = {fn.__name__: (fn, crashes) for fn, crashes in [
     (cat_of_input_and_cpu, True), (onehot_by_comparing_aranges, True), (cpu_gradient_accumulator, True),
     (randint_index_into_input, False), (masked_fill_with_cpu_mask, True), (one_hot_of_labels, False),
     (relu_in_place_on_a_fresh_tensor, False), (zeros_given_the_inputs_device, False),
+    (zeros_like_of_a_cpu_tensor_given_the_inputs_device, False), (zeros_like_of_a_cpu_tensor, True),
+    (new_zeros_of_a_cpu_tensor_given_the_inputs_device, False),
 ]}
 
 

@@ -164,6 +164,8 @@ VARIETY = [
     ("one-hot by scatter_", r"\.scatter_\(1, y\.(view\(-1, 1\)|unsqueeze\(1\)), 1\.0\)", None, 2),
     ("one-hot by zeros_like then [range(N), y] = 1", E("indicator[range(num_train), y] = 1"), LC, 2),
     ("one-hot by torch.nn.functional.one_hot", E("F.one_hot(y, num_classes="), None, 2),
+    ("one-hot by zeros_like of a fresh CPU tensor, given the inputs' device",
+     E("torch.zeros_like(torch.empty(N, C), device=X.device, dtype=X.dtype)"), TLN, 1),
     ("from torch.nn import functional as F at the top", r"^from torch\.nn import functional as F$", None, 2),
     ("@ products", r"\w @ \w", None, 5),
     (".mm products", E(".mm("), None, 10),

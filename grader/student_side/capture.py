@@ -10,6 +10,7 @@ CPU even when the inputs are on CUDA; the course's notebooks run on CUDA, where 
 tensor together with an input raises. The tracer follows those tensors through the
 operations and reports where one meets an input.
 """
+import re
 import sys
 import time
 import traceback
@@ -234,7 +235,8 @@ class Tracer(CudaOnCpu):
                 self.pinned[result] = self.pinned[args[0]]
             return
         if short in LIKE or short.startswith("new_") or short == "__getitem__":
-            if args and isinstance(args[0], torch.Tensor) and args[0] in self.pinned:
+            # zeros_like(t, device=X.device) is made where it is told, whatever t is.
+            if "device" not in kwargs and args and isinstance(args[0], torch.Tensor) and args[0] in self.pinned:
                 self.pinned[result] = self.pinned[args[0]]
             return
         tensors = _tensors(list(args) + list(kwargs.values()), [])
@@ -282,8 +284,111 @@ class Outcome:
         return self.error is None
 
 
+_STRING_START = re.compile(r"""([rRbBuUfF]{0,2})('\'\'|\"\"\"|'|\")""")
+
+
+def _string_end(source: str, i: int):
+    """(index after the string literal starting at ``i``, whether it is an f-string), read
+    with Python 3.12's rules (PEP 701: an f-string's braces hold any expression, quotes,
+    comments and line breaks included); (None, False) if no string starts at ``i``."""
+    match = _STRING_START.match(source, i)
+    if not match or (i and (source[i - 1].isalnum() or source[i - 1] == "_")):
+        return None, False
+    prefix, quote = match.group(1), match.group(2)
+    if set(prefix.lower()) - set("rbuf") or len(set(prefix.lower())) < len(prefix):
+        return None, False
+    is_f, j, depth, n = "f" in prefix.lower(), match.end(), 0, len(source)
+    while j < n:
+        c = source[j]
+        if depth == 0:
+            if source.startswith(quote, j):
+                return j + len(quote), is_f
+            if c == "\\":
+                j += 2
+                continue
+            if c == "\n" and len(quote) == 1:
+                return j, is_f  # unterminated: let the compiler say so
+            if is_f and c == "{":
+                if source.startswith("{{", j):
+                    j += 2
+                    continue
+                depth = 1
+            j += 1
+            continue
+        end, _ = _string_end(source, j)  # a string inside the braces
+        if end is not None:
+            j = end
+            continue
+        if c == "#":  # a comment inside the braces runs to the end of its line
+            j = source.find("\n", j)
+            j = n if j < 0 else j
+            continue
+        if c in "{[(":
+            depth += 1
+        elif c in "}])":
+            depth -= 1
+        j += 1
+    return n, is_f
+
+
+def _without_fstrings(source: str) -> str:
+    """The source with every f-string literal replaced by ``""``, read as Python 3.12 reads it."""
+    out, i, n = [], 0, len(source)
+    while i < n:
+        c = source[i]
+        if c == "#":
+            j = source.find("\n", i)
+            j = n if j < 0 else j
+            out.append(source[i:j])
+            i = j
+            continue
+        end, is_f = _string_end(source, i) if c in "'\"rRbBuUfF" else (None, False)
+        if end is None:
+            out.append(c)
+            i += 1
+            continue
+        out.append('""' if is_f else source[i:end])
+        i = end
+    return "".join(out)
+
+
+def needs_newer_python(exc: SyntaxError, source: str = "") -> str:
+    """The Python version that may accept what this one refused, or "". Python 3.12 (PEP 701)
+    reads f-strings with the enclosing quotes, backslashes, comments or line breaks inside
+    their braces; 3.10 and 3.11 refuse them, with messages of all kinds. Told apart by
+    reading the file as 3.12 would: if it compiles once its f-strings are set aside, they
+    were all that was wrong."""
+    if sys.version_info >= (3, 12) or not isinstance(exc, SyntaxError):
+        return ""
+    if not source:
+        try:
+            with open(exc.filename, encoding="utf-8") as handle:
+                source = handle.read()
+        except (OSError, TypeError, ValueError):
+            return ""
+    message = str(getattr(exc, "msg", "") or "")
+    if any(still in message for still in ("empty expression", "invalid conversion character", "single '}'")):
+        return ""  # wrong on every Python
+    stripped = _without_fstrings(source)
+    if stripped == source:
+        return ""
+    try:
+        compile(stripped, "<student file>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return ""
+    return "3.12"
+
+
 def describe_error(exc: BaseException, student_files=()) -> Dict[str, str]:
-    """The exception as plain strings, its traceback cut to the student's own frames."""
+    """The exception as plain strings, its traceback cut to the student's own frames; a
+    syntax error as its line and caret (the frames are the import machinery's)."""
+    if isinstance(exc, SyntaxError):
+        described = {"type": type(exc).__name__, "message": str(exc)[:2000],
+                     "traceback": "".join(traceback.format_exception_only(type(exc), exc))[-4000:]}
+        newer = needs_newer_python(exc)
+        if newer:
+            described["needs_python"] = newer
+        return described
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if f.filename in student_files] or frames[-3:]
     lines = traceback.format_list(own)
