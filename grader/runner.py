@@ -2,6 +2,7 @@
 cases, the instructor's recipes for hidden ones), run each in the sandbox and judge it."""
 import hashlib
 import logging
+import sys
 import threading
 import time
 import traceback
@@ -28,6 +29,11 @@ ENTRY_POINTS = {"LinearClassifier": ("LinearClassifier", "LinearSVM", "Softmax")
 
 class GradingError(RuntimeError):
     """The grading request itself is wrong (bad device, missing solution for hidden cases...)."""
+
+
+class NeedsNewerPython(GradingError):
+    """A student file uses syntax that this Python refuses and a newer one may accept: no
+    verdict from this interpreter would be fair, so the submission is not graded here."""
 
 
 def check_device(device: str) -> str:
@@ -231,6 +237,14 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
         sandbox.close()
         if own:
             prepared.cleanup()
+    for module, error in sandbox.load_errors.items():
+        if error.get("needs_python"):
+            version = ".".join(map(str, sys.version_info[:2]))
+            raise NeedsNewerPython(
+                f"{module}.py could not be loaded: {error['type']}: {error['message']}. That line may be valid "
+                f"on Python {error['needs_python']} or newer, which accepts f-strings with quotes, backslashes, "
+                f"comments or line breaks inside their braces (PEP 701); this grader runs Python {version}: "
+                f"grade this submission with Python {error['needs_python']} or newer")
     if hidden:
         results = flag_hardcoding(results)
     notes = []

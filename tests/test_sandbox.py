@@ -1,6 +1,7 @@
 """grader/sandbox.py with hostile submissions: exits, hangs, memory blow-ups, crashes, floods,
 patched torch, leftover processes. Each costs only its own cases and the grader survives."""
 import os
+import sys
 import time
 
 import pytest
@@ -33,6 +34,30 @@ def test_syntax_error_is_reported_with_its_line(tmp_path, grade_with):
     report = grade_with(sub, functions=["svm_loss_naive", "nn_forward_pass"], limits=FAST, hidden=False)
     assert "SyntaxError" in _messages(report, "svm_loss_naive")
     assert "SyntaxError" in _messages(report, "nn_forward_pass")  # two_layer_net imports linear_classifier
+
+
+def test_syntax_error_shows_the_students_line_not_the_import_machinery(tmp_path, grade_with):
+    sub = make_submission(tmp_path / "s", [(LC, "def hello_linear_classifier():", "def broken(:\n    pass\n\n\ndef hello_linear_classifier():")])
+    report = grade_with(sub, functions=["svm_loss_naive"], limits=FAST, hidden=False)
+    message = _messages(report, "svm_loss_naive")
+    assert "def broken(:" in message and "^" in message and "importlib" not in message
+
+
+def test_an_f_string_only_newer_pythons_accept_is_not_graded_as_a_syntax_error(tmp_path, grade_with):
+    """Python 3.12 reads f-strings with line breaks, quotes or backslashes inside their braces
+    (PEP 701); 3.10 and 3.11 refuse the file. Such a submission is correct code for the course's
+    3.12 notebooks: no verdict from an older grader, but an error saying which Python to use."""
+    from grader.runner import NeedsNewerPython
+
+    fstring = 'def describe(x):\n    return f"value: {\n        x}"\n\n\ndef hello_two_layer_net():'
+    sub = make_submission(tmp_path / "s", [(TLN, "def hello_two_layer_net():", fstring)])
+    if sys.version_info >= (3, 12):
+        report = grade_with(sub, functions=["nn_forward_pass"], limits=FAST, hidden=False)
+        assert _status(report, "nn_forward_pass") == {"passed"}
+    else:
+        with pytest.raises(NeedsNewerPython, match=r"two_layer_net\.py could not be loaded.*line 2.*"
+                                                   r"Python 3\.12 or newer"):
+            grade_with(sub, functions=["nn_forward_pass"], limits=FAST, hidden=False)
 
 
 def test_endless_loop_times_out_and_later_cases_still_run(tmp_path, grade_with):

@@ -272,3 +272,37 @@ def test_requests_carry_tensors_exactly_and_keep_shared_objects_shared():
     assert torch.equal(got["transposed"], base.t()) and got["args"][1] == (1, "x")
     got["args"][0][0, 0] = 99.0  # writable, and the grader's copy untouched
     assert base[0, 0] != 99.0
+
+
+NEWER_PYTHON_ONLY = [  # refused by 3.10 and 3.11, read by 3.12 (PEP 701)
+    'x = 1\ny = f"{\n    x}"\n',
+    'd = {"a": 1}\nx = f"{d["a"]}"\n',
+    'x = f"{"\\n".join(["a", "b"])}"\n',
+    'x = 1\nprint(rf"""{x # one\n}""", f\'{"a" + "b"}\')\n',
+    'x = [f"{"}"}", "{", \'"\']\n',
+]
+ALWAYS_WRONG = [
+    'def broken(:\n    pass\n', 'x = "unterminated\n', 'x = f"{}"\n',
+    'y = f"{1}"\ndef broken(:\n    pass\n',  # an f-string elsewhere is no excuse
+    'x = f"{d["a"]}"\ndef broken(:\n    pass\n',
+]
+
+
+@pytest.mark.parametrize("source", NEWER_PYTHON_ONLY + ALWAYS_WRONG)
+def test_syntax_errors_that_a_newer_python_may_accept_are_told_apart(tmp_path, source):
+    from grader.student_side.capture import describe_error, needs_newer_python
+
+    path = tmp_path / "student.py"
+    path.write_text(source)
+    try:
+        compile(source, str(path), "exec")
+    except SyntaxError as exc:
+        error = exc
+    else:
+        assert sys.version_info >= (3, 12) and source in NEWER_PYTHON_ONLY
+        return
+    expected = "3.12" if source in NEWER_PYTHON_ONLY and sys.version_info < (3, 12) else ""
+    assert needs_newer_python(error) == expected, (source, error.msg)
+    described = describe_error(error, (str(path),))
+    assert described.get("needs_python", "") == expected and described["type"] == "SyntaxError"
+    assert "line" in described["traceback"] and "importlib" not in described["traceback"]

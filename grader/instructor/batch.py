@@ -23,7 +23,7 @@ from ..cases import select
 from ..catalogue import all_cases
 from ..files import write_atomic
 from ..protection import warning
-from ..runner import grade, precompute_inputs
+from ..runner import NeedsNewerPython, grade, precompute_inputs
 from ..sandbox import Limits, ZygoteHolder
 from ..submission import SubmissionError, prepare
 from .entries import Entry, discover
@@ -126,6 +126,8 @@ def grade_entry(entry: Entry, out: Path, chash: str, *, hidden, device, limits, 
         try:
             report = grade(entry.path, hidden=hidden, device=device, limits=limits, zygote=zygotes,
                            prepared=prepared, protect=protect, inputs=inputs, data_dir=data_dir)
+        except NeedsNewerPython as exc:
+            return error_result(entry, str(exc), chash, fp)
         finally:
             prepared.cleanup()
         result = report.to_gradescope(hidden_level=feedback_hidden)

@@ -82,7 +82,7 @@ def run_autograder(submission: Path, results: Path, feedback_hidden: str = "stat
     import sys
 
     from ..protection import warning
-    from ..runner import grade
+    from ..runner import NeedsNewerPython, grade
     from ..sandbox import ZygoteHolder
 
     zygotes = ZygoteHolder()
@@ -95,6 +95,10 @@ def run_autograder(submission: Path, results: Path, feedback_hidden: str = "stat
     except SubmissionError as exc:
         result = {"score": 0.0, "execution_time": 0.0, "tests": [],
                   "output": f"Your submission could not be graded: {exc}"}
+    except NeedsNewerPython as exc:
+        result = {"score": 0.0, "execution_time": 0.0, "tests": [],
+                  "output": f"Your submission could not be graded by this autograder: {exc}. Please tell the "
+                            "course staff, or write that line so that older Pythons accept it too."}
     except Exception as exc:  # noqa: BLE001 - Gradescope must always get a results.json
         result = {"score": 0.0, "execution_time": 0.0, "tests": [],
                   "output": f"The autograder failed ({type(exc).__name__}: {exc}); please tell the course staff."}
