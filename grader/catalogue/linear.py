@@ -156,7 +156,12 @@ def _one_param_set_training(reply, payload):
     call, data = calls[0], payload["data"]
     for name, want in (("learning_rate", payload["lr"]), ("reg", payload["reg"]), ("num_iters", payload["num_iters"])):
         if call[name].get("value") != want:
-            return f"cls.train got {name}={call[name].get('value')!r}, expected {want!r}"
+            got = call[name].get("value")
+            if name == "num_iters":
+                return (f"cls.train got num_iters={got!r}, but test_one_param_set was called with "
+                        f"num_iters={want!r}: train with the num_iters it is given (the template's "
+                        "'# num_iters = 100' line is for quick debugging only; leave it commented out)")
+            return f"cls.train got {name}={got!r}, expected {want!r}"
     if call["X_train"].get("kind") != "tensor" or not torch.equal(call["X_train"]["value"], data["X_train"]):
         return "cls.train must be given data_dict['X_train'] and data_dict['y_train']"
     return None

@@ -155,6 +155,12 @@ def _grid_problem(payload, nets):
         used = sorted(str(t[name]) for t in trains)
         wanted = sorted(str(v) for v in grid for _ in range(combos // len(grid)))
         if used != wanted:
+            grid_name = {"learning_rate": "learning_rates", "reg": "regularization_strengths",
+                         "learning_rate_decay": "learning_rate_decays"}[name]
+            if len(set(used)) == 1 and used[0] not in wanted:
+                return (f"every net was trained with {name}={used[0]}, a value the grid does not hold: the "
+                        f"search ignores the {grid_name} of get_param_set_fn() (here {sorted(set(wanted))})",
+                        f"take {name} from the combination being tried, not a fixed value")
             return (f"train() was called with {name} values {used}; the grid asks for {wanted}",
                     f"pass {name}= from the combination being tried (keyword arguments avoid mix-ups)")
     val = [list(payload["data"][k].shape) for k in ("X_val", "y_val")]
