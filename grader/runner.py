@@ -18,6 +18,7 @@ from .catalogue import all_cases
 from .fixtures import load as load_fixtures
 from .results import CaseResult, Report
 from .sandbox import Limits, Request, Sandbox
+from .student_side.capture import needs_newer_python
 from .student_side.wire import encode_request
 from .submission import Prepared, prepare
 
@@ -102,20 +103,80 @@ def _grader_error(case: Case, exc: BaseException) -> Verdict:
                    reason="grader error")
 
 
-def flag_hardcoding(results: List[CaseResult]) -> List[CaseResult]:
-    """Public points of a function whose public value cases all pass while every hidden value
-    case fails on values are withdrawn: the outputs only fit the published inputs."""
+def _bounded(text, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + f" ... ({len(text) - limit} more characters)"
+
+
+def _refuse_if_newer_python(load_errors, code_dir: Path) -> None:
+    """Raise NeedsNewerPython when a file could not be loaded only because it is written for a
+    newer Python. The worker's claim is checked here, by compiling the file (nothing is run):
+    what the student's process says cannot decide it."""
+    for module, error in load_errors.items():
+        if not error.get("needs_python"):
+            continue
+        path = Path(code_dir) / f"{module}.py"
+        try:
+            source = path.read_text(encoding="utf-8")
+            with _PARSE:
+                compile(source, str(path), "exec", dont_inherit=True)
+            continue  # it compiles: the claim was not the interpreter's
+        except SyntaxError as exc:
+            newer = needs_newer_python(exc, source)
+            message = f"{exc.msg} ({path.name}, line {exc.lineno})"
+        except (OSError, ValueError, RecursionError, MemoryError):
+            continue
+        if newer:
+            version = ".".join(map(str, sys.version_info[:2]))
+            raise NeedsNewerPython(
+                f"{module}.py could not be loaded: SyntaxError: {message}. That line may be valid on Python "
+                f"{newer} or newer, which accepts f-strings with quotes, backslashes, comments or line breaks "
+                f"inside their braces (PEP 701); this grader runs Python {version}: grade this submission with "
+                f"Python {newer} or newer")
+
+
+def flag_hardcoding(results: List[CaseResult], cases: List[Case]) -> List[CaseResult]:
+    """Public value cases of a function that pass while every hidden value case fails (on its
+    values, or with an error) lose their points: the outputs only fit the published inputs
+    (which a handout carries, answers included). Not when a value case of the function names
+    a known mistake: that is honest code with a bug the public cases happen to miss."""
+    probe = {(c.check, c.name): c.probe for c in cases}
     out = list(results)
     for check in {r.check for r in results}:
-        public = [r for r in results if r.check == check and r.visibility == PUBLIC and r.reason in ("", "values")]
-        hidden = [r for r in results if r.check == check and r.visibility == HIDDEN]
-        if (hidden and public and all(r.status == "passed" for r in public)
-                and all(r.status == "failed" and r.reason == "values" for r in hidden)):
+        values = [r for r in results if r.check == check and probe.get((r.check, r.name)) == "call"]
+        public = [r for r in values if r.visibility == PUBLIC and r.status == "passed"]
+        hidden = [r for r in values if r.visibility == HIDDEN]
+        if (hidden and public and all(r.status == "failed" and r.reason != "not run" for r in hidden)
+                and not any(r.diagnosis for r in values)):
             for i, r in enumerate(out):
                 if r in public and r.max_points:
                     out[i] = CaseResult(r.check, r.name, r.visibility, r.max_points, 0.0, "failed",
                                         "passes only on the published inputs and on none of the fresh hidden ones: "
                                         "the outputs look hard-coded", reason="hard-coded")
+    return out
+
+
+# Cases that judge a function's form rather than its values: its gradient agrees with its own
+# loss, it has no loops. Code that computes nothing (a stub returning zeros) has both.
+FORM_PROBES = frozenset({"numeric_grad", "loop_scaling"})
+
+
+def credit_form_with_values(results: List[CaseResult], cases: List[Case]) -> List[CaseResult]:
+    """A function's form cases earn points only when the function computes something: one of
+    its value cases passes, or fails with a known mistake named. (What the student's process
+    measures about itself can be forged; its values cannot, without computing them.)"""
+    probe = {(c.check, c.name): c.probe for c in cases}
+    out = list(results)
+    for check in {r.check for r in results}:
+        values = [r for r in results if r.check == check and probe.get((r.check, r.name)) == "call"]
+        if not values or any(r.status == "passed" or r.diagnosis for r in values):
+            continue
+        for i, r in enumerate(out):
+            if r.check == check and probe.get((r.check, r.name)) in FORM_PROBES and r.status == "passed" and r.max_points:
+                out[i] = CaseResult(r.check, r.name, r.visibility, r.max_points, 0.0, "failed",
+                                    f"not credited: no value case of {check} passes (nor matches a known mistake), "
+                                    "and this case earns its points only for code that computes the right thing",
+                                    reason="no values", seconds=r.seconds)
     return out
 
 
@@ -230,23 +291,19 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                 except Exception as exc:  # noqa: BLE001
                     verdict = _grader_error(case, exc)
             points = case.points if verdict.passed else 0.0
+            # Messages may quote what the student's process sent: bounded before they are kept.
             results.append(CaseResult(case.check, case.name, case.visibility, case.points, points, verdict.status,
-                                      verdict.message, verdict.diagnosis, verdict.warnings, verdict.reason,
+                                      _bounded(verdict.message, 6000), _bounded(verdict.diagnosis, 1000),
+                                      tuple(_bounded(w, 1000) for w in verdict.warnings[:20]), verdict.reason,
                                       round(time.monotonic() - t0, 4)))
+        _refuse_if_newer_python(sandbox.load_errors, prepared.code_dir)
     finally:
         sandbox.close()
         if own:
             prepared.cleanup()
-    for module, error in sandbox.load_errors.items():
-        if error.get("needs_python"):
-            version = ".".join(map(str, sys.version_info[:2]))
-            raise NeedsNewerPython(
-                f"{module}.py could not be loaded: {error['type']}: {error['message']}. That line may be valid "
-                f"on Python {error['needs_python']} or newer, which accepts f-strings with quotes, backslashes, "
-                f"comments or line breaks inside their braces (PEP 701); this grader runs Python {version}: "
-                f"grade this submission with Python {error['needs_python']} or newer")
+    results = credit_form_with_values(results, cases)
     if hidden:
-        results = flag_hardcoding(results)
+        results = flag_hardcoding(results, cases)
     notes = []
     if sandbox.load_errors:
         for module, error in sandbox.load_errors.items():

@@ -28,7 +28,8 @@ from typing import Any, Dict, FrozenSet, List, Optional
 from .paths import ROOT
 from .student_side.namespaces import ALWAYS_HIDDEN
 from .student_side.procs import alive, children_map, descendants
-from .student_side.wire import ChannelClosed, ChannelTimeout, decode_reply, encode_request, recv_frame, send_frame
+from .student_side.wire import (MAX_REPLY, ChannelClosed, ChannelTimeout, decode_reply, encode_request, recv_frame,
+                                send_frame)
 
 log = logging.getLogger(__name__)
 
@@ -364,6 +365,7 @@ class Worker:
         self.greeted = False  # its hello was read
         self.drain = None
         self.stuck: Optional[dict] = None  # where the watchdog last saw the running case
+        self.answered: set = set()  # keys of the cases it has answered
         # Registered under the zygote's lock, so that another job's sweep never takes a worker
         # being born for an orphan.
         with zygote.registry:
@@ -397,11 +399,15 @@ class Worker:
         self.pending += 1
 
     def receive(self, deadline: float) -> Dict[str, Any]:
-        """The next reply; where-is-it reports of the watchdog are kept aside on the way."""
+        """The next reply; where-is-it reports of the watchdog are kept aside on the way.
+        Everything read here may have been written by the student's code: it is checked for
+        shape before it is used, and a reply that is not a dict is refused (ValueError)."""
         while True:
-            data = decode_reply(recv_frame(self.rep_r, deadline))
-            if isinstance(data, dict) and "stuck" in data:
-                self.stuck = data["stuck"]
+            data = decode_reply(recv_frame(self.rep_r, deadline, limit=MAX_REPLY))
+            if not isinstance(data, dict):
+                raise ValueError("a reply that is not a mapping")
+            if "stuck" in data:
+                self.stuck = _valid_stuck(data["stuck"])
                 continue
             self.pending -= 1
             self.stuck = None  # a report about a case that then finished in time
@@ -454,6 +460,29 @@ class Worker:
         if self.drain is not None and not lone:
             self.drain.join(timeout=1)  # a lone worker's drain ends by itself once its exit closes the pipe
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _valid_stuck(stuck) -> Optional[dict]:
+    """A watchdog report as the grader uses it, or None when it is not one."""
+    fields = {"function": str, "name": str, "file": str, "line": int}
+    if not isinstance(stuck, dict) or any(type(stuck.get(k)) is not t for k, t in fields.items()):
+        return None
+    return {k: stuck[k] if t is int else stuck[k][:200] for k, t in fields.items()}
+
+
+def _valid_errors(errors) -> Dict[str, dict]:
+    """The hello's load errors, {module: {type, message, traceback[, needs_python]}}, as
+    strings of bounded length; anything else is dropped."""
+    valid = {}
+    if isinstance(errors, dict):
+        for module in ("linear_classifier", "two_layer_net"):
+            error = errors.get(module)
+            if isinstance(error, dict):
+                valid[module] = {k: str(error.get(k, ""))[:limit] for k, limit in
+                                 (("type", 100), ("message", 2000), ("traceback", 4000))}
+                if error.get("needs_python"):
+                    valid[module]["needs_python"] = str(error["needs_python"])[:10]
+    return valid
 
 
 def _stuck_text(stuck: Optional[dict]) -> str:
@@ -526,8 +555,11 @@ class Sandbox:
             self.worker = None
             return f"the submission's process ended while loading its files: {why} {exc}".strip()
         self.worker.greeted = True
-        self.load_errors = hello.get("errors", {})
-        self.applied = hello.get("layers", {})
+        if hello.get("hello") is not True:
+            self._lose_worker()
+            return "the submission's process did not say hello as it should (its code wrote into the grader's pipe?)"
+        self.load_errors = _valid_errors(hello.get("errors"))
+        self.applied = hello.get("layers") if isinstance(hello.get("layers"), dict) else {}
         return None
 
     def replies(self, requests: List[Request]):
@@ -592,6 +624,8 @@ class Sandbox:
         self._last_stuck = None
         try:
             data = self.worker.receive(deadline)
+            while data.get("case") in self.worker.answered:  # a late copy for a case already judged
+                data = self.worker.receive(deadline)
         except ChannelTimeout:
             self._last_stuck = self.worker.stuck
             self._lose_worker()
@@ -612,10 +646,18 @@ class Sandbox:
             self._lose_worker()
             return Reply(failure=f"the submission's process sent back something unreadable ({type(exc).__name__})",
                          seconds=time.monotonic() - start)
+        if data.get("case") != request.key or not isinstance(data.get("reply"), dict):
+            # Not this case's reply: something the student's code wrote into the pipe. Whatever
+            # follows cannot be trusted to line up either, so the worker goes.
+            self._lose_worker()
+            return Reply(failure="the submission's process answered out of turn (its code wrote into the "
+                                 "grader's pipe); this case was not graded", seconds=time.monotonic() - start)
+        data = data["reply"]
+        self.worker.answered.add(request.key)
         if "probe_error" in data:
-            error = data["probe_error"]
-            return Reply(failure=f"grading this case raised {error['type']}: {error['message']}",
-                         seconds=time.monotonic() - start)
+            error = data["probe_error"] if isinstance(data["probe_error"], dict) else {}
+            return Reply(failure=f"grading this case raised {str(error.get('type', '?'))[:100]}: "
+                                 f"{str(error.get('message', ''))[:2000]}", seconds=time.monotonic() - start)
         return Reply(data=data, seconds=time.monotonic() - start)
 
     def confinement_notes(self) -> List[str]:

@@ -598,7 +598,10 @@ def test_the_attacks_work_when_the_sandbox_is_off():
     for name in CONTROL:
         sub, function = f"atk_{name}", ATTACKS[name].target
         points = run.scores[sub][function][0]
-        if ATTACKS[name].steals and points == 0:
+        # The fixtures hold the public cases' answers only (a handout carries them): that steal
+        # is caught by the hidden cases themselves, as hard-coding.
+        caught = name == "fixtures" and any("look hard-coded" in o for o in run.outputs.get(sub, []))
+        if ATTACKS[name].steals and points == 0 and not caught:
             missed.append(f"{name} scored 0: {run.said(sub)}")
         elif not ATTACKS[name].steals and not run.leaks(sub):
             missed.append(f"{name} reported no leak: {run.said(sub)}")

@@ -19,7 +19,10 @@ from typing import Any, Optional
 
 import torch
 
-MAX_FRAME = 512 * 1024 * 1024  # a reply larger than this is refused as a flood
+MAX_FRAME = 512 * 1024 * 1024  # a frame larger than this is refused as a flood
+MAX_REPLY = 64 * 1024 * 1024  # a reply's whole frame (grading the solution sends at most ~30 KB)
+MAX_SKELETON = 4 * 1024 * 1024  # its JSON part: JSON of tiny containers costs ~50x its size to decode
+MAX_TENSORS = 4096  # tensors in one reply
 MAX_ITEMS = 10_000  # items kept of one list or dict
 MAX_DEPTH = 6
 _HEADER = struct.Struct("!Q")
@@ -141,9 +144,19 @@ def decode_reply(data: bytes) -> Any:
     def take_block():
         return take(_LEN.unpack(take(_LEN.size))[0])
 
-    skeleton = json.loads(bytes(take_block()))
+    block = take_block()
+    if len(block) > MAX_SKELETON:
+        raise ValueError(f"a reply's structure of {len(block)} bytes is larger than the {MAX_SKELETON} allowed")
+    skeleton = json.loads(bytes(block))
     while position < len(view):
-        header = json.loads(bytes(take_block()))
+        if len(tensors) >= MAX_TENSORS:
+            raise ValueError(f"a reply with more than {MAX_TENSORS} tensors")
+        block = take_block()
+        if len(block) > 1024:
+            raise ValueError("a tensor header longer than 1 KiB")
+        header = json.loads(bytes(block))
+        if not isinstance(header, dict) or not isinstance(header.get("shape", []), list):
+            raise ValueError(f"unexpected tensor header {header!r}"[:200])
         raw = take_block()
         dtype = _DTYPES.get(header.get("dtype"))
         shape = [int(n) for n in header.get("shape", [])]
@@ -156,7 +169,10 @@ def decode_reply(data: bytes) -> Any:
     def build(value):
         if isinstance(value, dict):
             if set(value) == {"$tensor"}:
-                return tensors[value["$tensor"]]
+                index = value["$tensor"]
+                if type(index) is not int or not 0 <= index < len(tensors):
+                    raise ValueError(f"a reply names tensor {index!r} of {len(tensors)}"[:200])
+                return tensors[index]
             return {k: build(v) for k, v in value.items()}
         if isinstance(value, list):
             return [build(v) for v in value]
@@ -227,8 +243,8 @@ def _read_exact(fd: int, size: int, deadline: Optional[float]) -> bytes:
     return b"".join(chunks)
 
 
-def recv_frame(fd: int, deadline: Optional[float] = None) -> bytes:
+def recv_frame(fd: int, deadline: Optional[float] = None, limit: int = MAX_FRAME) -> bytes:
     (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
-    if size > MAX_FRAME:
-        raise ChannelClosed(f"a reply of {size} bytes is larger than the {MAX_FRAME} allowed")
+    if size > limit:
+        raise ChannelClosed(f"a frame of {size} bytes is larger than the {limit} allowed")
     return _read_exact(fd, size, deadline)

@@ -1,0 +1,206 @@
+"""Attacks on what the student's process sends back, rather than on what it can reach.
+
+Student code shares its process with the probes that measure it, so it can rewrite whatever
+they report: replace a probe, rewrite a stand-in's record, write frames of its own into the
+reply pipe. None of that may earn a point, and none of it may break the grading of the other
+cases: the grader checks every frame's shape and case, remakes what the stand-ins returned,
+and credits what a function's form looks like only when its values are right."""
+import sys
+import time
+
+from submissions import LC, TLN, make_submission
+
+from grader.sandbox import Limits
+
+FAST = Limits(timeout=5.0, memory_gib=1.0)
+
+# Finds serve()'s reply pipe and current case from inside a student function.
+FIND_PIPE = '''
+import sys as _a2_sys
+
+
+def _a2_serve_locals():
+    frame = _a2_sys._getframe()
+    while frame is not None:
+        if "rep_fd" in frame.f_locals and "key" in frame.f_locals:
+            return frame.f_locals
+        frame = frame.f_back
+    raise RuntimeError("serve() not found")
+
+
+def _a2_send(obj, raw=None):
+    wire = _a2_sys.modules["grader.student_side.wire"]
+    wire.send_frame(_a2_serve_locals()["rep_fd"], raw if raw is not None else wire.encode_reply(obj))
+'''
+
+
+def _points(report, check):
+    return sum(r.points for r in report.results if r.check == check)
+
+
+def _max(report, check):
+    return sum(r.max_points for r in report.results if r.check == check)
+
+
+def _append(sub, name, text, layout="kit"):
+    path = sub / "a2" / name if layout == "kit" else sub / name
+    path.write_text(path.read_text() + "\n\n" + text)
+
+
+def test_stubs_returning_zeros_earn_nothing_for_their_form(tmp_path, grade_with):
+    """A zero gradient agrees with a zero loss, and returning zeros needs no loop: the numeric
+    gradient and no-loop cases pay only for code whose values are right."""
+    sub = make_submission(tmp_path / "s", stub=True)
+    _append(sub, LC, '''
+def svm_loss_naive(W, X, y, reg):
+    return torch.zeros((), dtype=W.dtype), torch.zeros_like(W)
+
+
+svm_loss_vectorized = softmax_loss_naive = softmax_loss_vectorized = svm_loss_naive
+''')
+    _append(sub, TLN, '''
+def nn_forward_backward(params, X, y=None, reg=0.0):
+    if y is None:
+        return torch.zeros(X.shape[0], params["W2"].shape[1], dtype=X.dtype)
+    return torch.zeros((), dtype=X.dtype), {k: torch.zeros_like(v) for k, v in params.items()}
+''')
+    functions = ["svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive", "softmax_loss_vectorized",
+                 "nn_forward_backward"]
+    report = grade_with(sub, functions=functions, limits=FAST, hidden=True)
+    for name in functions:
+        assert _points(report, name) == 0, (name, report.summary())
+    form = [r for r in report.results if "not credited" in r.message]
+    assert len(form) >= 5 and all(r.status == "failed" for r in form)
+
+
+def test_a_function_with_a_known_mistake_keeps_its_form_points(tmp_path, grade_with):
+    """Honest code with a named mistake (the loss not averaged) still earns its no-loop case."""
+    sub = make_submission(tmp_path / "s", [(LC, "    loss = margins.sum() / N + reg", "    loss = margins.sum() + reg")])
+    report = grade_with(sub, functions=["svm_loss_vectorized"], limits=FAST, hidden=False)
+    loops = [r for r in report.results if "loop" in r.name.lower()]
+    assert loops and all(r.status == "passed" for r in loops), report.summary()
+    assert _points(report, "svm_loss_vectorized") < _max(report, "svm_loss_vectorized")
+
+
+def test_replaced_probes_and_rewritten_records_earn_nothing(tmp_path, grade_with):
+    """Module-level code replaces the probes of the form and training cases with forgeries
+    built from the payload alone (a gradient that matches, no loop, an SGD that never moves)."""
+    sub = make_submission(tmp_path / "s", stub=True)
+    _append(sub, LC, '''
+import sys as _a2_sys
+
+_a2_probes = _a2_sys.modules["grader.student_side.probes"]
+_a2_capture = _a2_sys.modules["grader.student_side.capture"]
+_a2_wire = _a2_sys.modules["grader.student_side.wire"]
+
+
+def _a2_numeric(ctx, p):
+    return {"analytic": [0.0] * len(p["coords"]), "numeric": [0.0] * len(p["coords"])}
+
+
+def _a2_loops(ctx, p):
+    run = {"error": None, "torch_calls": 7, "lines": 7}
+    return {"runs": [dict(run, label="N"), dict(run, label="2N"), dict(run, label="2C")]}
+
+
+def _a2_train(ctx, p):
+    W, X, y = p["W"], p["X"], p["y"]
+    calls = []
+    for k in range(p["num_iters"]):
+        rows = torch.as_tensor(p["batches"][k % len(p["batches"])])
+        calls.append({"W": _a2_wire.describe(W), "X_batch": _a2_wire.describe(X[rows]),
+                      "y_batch": _a2_wire.describe(y[rows]), "reg": _a2_wire.describe(p["reg"]),
+                      "grad": torch.zeros_like(W), "loss": 1.0})
+    outcome = _a2_capture.Outcome(value=(W, [1.0 + 0.5 ** k for k in range(p["num_iters"])]))
+    return {"outcome": _a2_probes.outcome_dict(outcome), "calls": calls}
+
+
+_a2_probes.PROBES.update(numeric_grad=_a2_numeric, loop_scaling=_a2_loops, train_linear=_a2_train)
+''')
+    functions = ["svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive", "train_linear_classifier"]
+    report = grade_with(sub, functions=functions, limits=FAST, hidden=False)
+    for name in functions:
+        assert _points(report, name) == 0, (name, report.summary())
+
+
+def test_frames_written_into_the_reply_pipe_are_never_taken_for_a_case(tmp_path, grade_with):
+    """svm_get_search_params writes an extra, untagged frame and then a forged reply tagged with
+    its own case; softmax_get_search_params is a stub. The stub must not pass with the other
+    case's reply, and the cases after it are graded by a fresh worker, at full marks."""
+    sub = make_submission(tmp_path / "s", [(LC, "def softmax_get_search_params()",
+                                            "def softmax_get_search_params():\n    raise NotImplementedError\n\n\n"
+                                            "def _a2_unused()")])
+    _append(sub, LC, FIND_PIPE + '''
+
+_a2_original = svm_get_search_params
+
+
+def svm_get_search_params():
+    wire = _a2_sys.modules["grader.student_side.wire"]
+    _a2_send({"outcome": {"ok": True}})  # untagged, as the protocol once was
+    return _a2_original()
+''')
+    report = grade_with(sub, functions=["svm_get_search_params", "softmax_get_search_params", "sample_batch",
+                                        "predict_linear_classifier"], limits=FAST, hidden=False)
+    assert _points(report, "softmax_get_search_params") == 0
+    assert "out of turn" in "\n".join(r.message for r in report.results), report.summary()
+    for name in ("sample_batch", "predict_linear_classifier"):
+        assert _points(report, name) == _max(report, name) > 0, (name, report.summary())
+
+
+def test_malformed_frames_cost_their_case_only(tmp_path, grade_with):
+    """A forged watchdog report that is not one, a reply structure of tiny containers made to
+    blow up the grader's memory, and a 3 MB message: each costs at most its own case, nothing
+    else breaks, and what is kept of a message is short."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, FIND_PIPE + '''
+
+_a2_svm_naive, _a2_svm_vec, _a2_predict = svm_loss_naive, svm_loss_vectorized, predict_linear_classifier
+
+
+def svm_loss_naive(W, X, y, reg):
+    _a2_send({"stuck": "not a dict", "case": "x"})
+    _a2_send({"stuck": {"function": 1, "name": None, "file": [], "line": "7"}})
+    return _a2_svm_naive(W, X, y, reg)
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    import struct
+    skeleton = b"[" + b"[]," * 2_000_000 + b"[]]"
+    _a2_send(None, raw=struct.pack("!Q", len(skeleton)) + skeleton)
+    return _a2_svm_vec(W, X, y, reg)
+
+
+def predict_linear_classifier(W, X):
+    _a2_send({"case": _a2_serve_locals()["key"],
+              "reply": {"probe_error": {"type": "<b>X</b>", "message": "y" * 3_000_000}}})
+    return _a2_predict(W, X)
+''')
+    start = time.monotonic()
+    # The forged reply of predict_linear_classifier is taken for its case (it is its own); the
+    # real one, arriving after it, is recognised as stale and dropped.
+    report = grade_with(sub, functions=["svm_loss_naive", "svm_loss_vectorized", "predict_linear_classifier",
+                                        "sample_batch", "nn_forward_pass"], limits=FAST, hidden=False)
+    assert time.monotonic() - start < 60
+    assert _points(report, "svm_loss_naive") == _max(report, "svm_loss_naive") > 0, report.summary()
+    assert not any(r.status == "grader error" for r in report.results), report.summary()
+    vectorized = [r for r in report.results if r.check == "svm_loss_vectorized"]
+    assert any("unreadable" in r.message for r in vectorized), report.summary()
+    assert all(len(r.message) < 7000 for r in report.results)
+    for name in ("sample_batch", "nn_forward_pass"):
+        assert _points(report, name) == _max(report, name) > 0, (name, report.summary())
+
+
+def test_a_forged_hello_cannot_claim_a_newer_python(tmp_path, grade_with):
+    """At import time the student's code sends a hello of its own claiming its file needs a newer
+    Python (which would stop grading): the grader compiles the file itself and grades it."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, TLN, FIND_PIPE.replace('"rep_fd" in frame.f_locals and "key" in frame.f_locals',
+                                        '"rep_fd" in frame.f_locals') + '''
+
+_a2_send({"hello": True, "layers": {}, "errors": {"two_layer_net": {
+    "type": "SyntaxError", "message": "<i>forged</i>", "traceback": "", "needs_python": "3.99"}}})
+''')
+    report = grade_with(sub, functions=["nn_forward_pass", "nn_predict"], limits=FAST, hidden=False)
+    assert report.results and "3.99" not in report.summary()
+    assert sys.version_info >= (3, 12) or not any("newer" in n for n in report.notes)
