@@ -135,8 +135,12 @@ def _compare_tensor(desc, expected: torch.Tensor, path: str, *, dtype, device_ty
     want_dtype = dtype if expected.is_floating_point() else expected.dtype
     if actual.dtype != want_dtype:
         text = f"{path}: dtype {desc['dtype']}, expected {str(want_dtype).replace('torch.', '')}"
-        if strict_dtype or not (expected.is_floating_point() and actual.is_floating_point()):
+        floating = expected.is_floating_point() and actual.is_floating_point()
+        if strict_dtype or not floating:
             why = " (results follow the inputs' dtype)" if expected.is_floating_point() else ""
+            if floating and desc["device"].split(":")[0] == device_type and _close_in_either(
+                    actual, expected, want_dtype, device_type, path):
+                why = " (results follow the inputs' dtype; the values are right)"
             return [Problem(path, "dtype", text + why)]
         notes.append(Problem(path, "dtype_note", text + " (results should follow the inputs' dtype; the values "
                              "were judged as they are)"))
@@ -148,6 +152,12 @@ def _compare_tensor(desc, expected: torch.Tensor, path: str, *, dtype, device_ty
     rtol, atol = tolerance_for(looser, device_type)
     problem = close_values(actual, expected, rtol, atol, path)
     return notes + ([problem] if problem else [])
+
+
+def _close_in_either(actual, expected, want_dtype, device_type, path) -> bool:
+    """Whether a result in another floating dtype has the right values (at the looser tolerance)."""
+    looser = max((actual.dtype, want_dtype), key=lambda d: torch.finfo(d).eps)
+    return close_values(actual, expected, *tolerance_for(looser, device_type), path) is None
 
 
 def matches(desc: Any, expected: Any, *, dtype, device_type, names=None) -> bool:

@@ -96,18 +96,23 @@ def _value_leaves(value: Any, path: str, names=None) -> Dict[str, Any]:
     return {path: value}
 
 
-def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stability=False) -> str:
+def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stability=False, expected=None) -> str:
     """Name the known mistake(s) whose results match the student's wrong values.
 
     ``mistakes`` is a list of (label, explanation, result). For every wrong output the mistake
-    that reproduces the most of the student's result is named; on a tie, the first listed."""
+    that reproduces the most of the student's result is named; on a tie, the first listed. An
+    output whose values match ``expected`` (wrong only in its dtype) has no mistake to name."""
     notes = []
     if stability and any(p.kind == "nonfinite" for p in problems):
         notes.append(f"Likely cause: {STABILITY_HINT}.")
     wrong = [p.path for p in problems if p.kind in ("values", "shape", "dtype", "type")]
+    got = _desc_leaves(desc, "result", names)
+    if expected is not None:
+        right = _value_leaves(expected, "result", names)
+        wrong = [path for path in wrong if not (path in got and path in right and matches(
+            got[path], right[path], dtype=dtype, device_type=device_type))]
     if not wrong or not mistakes:
         return " ".join(notes)
-    got = _desc_leaves(desc, "result", names)
     candidates = []
     for label, explanation, result in mistakes:
         mistaken = _value_leaves(result, "result", names)
@@ -145,7 +150,8 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True):
             return passed(warnings=notes)
         message = "\n".join(violations + [p.message for p in problems])
         diagnosis = diagnose(desc, key.get("mistakes", []), problems, dtype=case.dtype, device_type=device_type,
-                             names=names, stability=case.params.get("stability", False)) if problems else ""
+                             names=names, stability=case.params.get("stability", False),
+                             expected=key["expected"]) if problems else ""
         return failed(message, "rule" if violations and not problems else "values", diagnosis, notes)
     return judge
 

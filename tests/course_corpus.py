@@ -894,6 +894,16 @@ REGIONS: Dict[str, Dict[str, str]] = {
             val_acc = 100.0 * (cls.predict(data_dict['X_val']) == data_dict['y_val']).double().mean().item()
             pass
         """,
+        "given_train_written_out": """
+            # what cls.train does, written out
+            batch_size = 200
+            cls.W, _ = train_linear_classifier(cls.loss, cls.W, data_dict['X_train'], data_dict['y_train'],
+                                               lr, reg, num_iters, batch_size)
+            y_train_pred = predict_linear_classifier(cls.W, data_dict['X_train'])
+            train_acc = 100.0 * (y_train_pred == data_dict['y_train']).double().mean().item()
+            y_val_pred = predict_linear_classifier(cls.W, data_dict['X_val'])
+            val_acc = 100.0 * (y_val_pred == data_dict['y_val']).double().mean().item()
+        """,
     },
     # ----------------------------------------------------------------- softmax_loss_naive
     "softmax_naive": {
@@ -1391,6 +1401,24 @@ REGIONS: Dict[str, Dict[str, str]] = {
                     best_net = copy.deepcopy(net)
                     best_stat = copy.deepcopy(stat)
         """,
+        "log_scatter": """
+            X_train, y_train = data_dict['X_train'], data_dict['y_train']
+            X_val, y_val = data_dict['X_val'], data_dict['y_val']
+            results = {}
+            for lr, hs, reg, lrd in itertools.product(*get_param_set_fn()):
+                net = TwoLayerNet(3 * 32 * 32, hs, 10, device=X_train.device, dtype=X_train.dtype)
+                stat = net.train(X_train, y_train, X_val, y_val, learning_rate=lr, learning_rate_decay=lrd,
+                                 reg=reg, num_iters=3000, batch_size=1000)
+                val_acc = (net.predict(X_val) == y_val).double().mean().item()
+                results[(lr, reg)] = val_acc
+                if val_acc > best_val_acc:
+                    best_val_acc, best_net, best_stat = val_acc, net, stat
+            # the notebook's scatter plot of the search, on log scales
+            x_scatter = [math.log10(x[0]) for x in results]
+            y_scatter = [math.log10(x[1]) for x in results]
+            colors = [results[x] for x in results]
+            print(list(zip(x_scatter, y_scatter, colors)))
+        """,
         "num_classes_data": """
             X_train, y_train = data_dict['X_train'], data_dict['y_train']
             X_val, y_val = data_dict['X_val'], data_dict['y_val']
@@ -1600,6 +1628,14 @@ STYLE_LIST = [
                params="tuples", search="deepcopy_snapshot"),
           lc_imports=("from torch.nn import functional as F",),
           tln_imports=("import copy", "import itertools")),
+    Style("w22_given_train_written_out_log_scatter", "w22",
+          "Winter 2022 with the given LinearClassifier.train written out in test_one_param_set (cls.W, _ = "
+          "train_linear_classifier(cls.loss, cls.W, ...), then predict_linear_classifier(cls.W, X)), nn_predict "
+          "via nn_forward_backward(params, X), and the notebook's log-scale scatter of the search (math.log10 of "
+          "every learning rate and reg) in find_best_net",
+          _lc(svm_naive=("cols", "expr"), sample="randint_kw", predict="indices", one_param="given_train_written_out"),
+          _tln(forward="clamp", predict="forward_backward", search="log_scatter"),
+          tln_imports=("import itertools", "import math")),
 ]
 
 STYLES: Dict[str, Style] = {s.name: s for s in STYLE_LIST}

@@ -106,6 +106,16 @@ def new_zeros_of_a_cpu_tensor_given_the_inputs_device(W, X, y):
     return torch.empty(2).new_zeros(X.shape[0], W.shape[1], device=X.device, dtype=X.dtype) + X.mm(W)
 
 
+def zeros_moved_to_the_gpu(W, X, y):
+    return torch.maximum(torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype).to("cuda"), X.mm(W))
+
+
+def zeros_moved_by_cuda_then_original_used(W, X, y):
+    zeros = torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype)
+    zeros.cuda()  # the result is dropped: zeros itself stays on the CPU
+    return zeros + X.mm(W)
+
+
 # name -> (function, crashes with CUDA inputs)
 SNIPPETS = {fn.__name__: (fn, crashes) for fn, crashes in [
     (onehot_zeros_then_subtract, True), (eye_indexed_by_labels, True), (arange_index_of_an_input, False),
@@ -115,7 +125,8 @@ SNIPPETS = {fn.__name__: (fn, crashes) for fn, crashes in [
     (randint_index_into_input, False), (masked_fill_with_cpu_mask, True), (one_hot_of_labels, False),
     (relu_in_place_on_a_fresh_tensor, False), (zeros_given_the_inputs_device, False),
     (zeros_like_of_a_cpu_tensor_given_the_inputs_device, False), (zeros_like_of_a_cpu_tensor, True),
-    (new_zeros_of_a_cpu_tensor_given_the_inputs_device, False),
+    (new_zeros_of_a_cpu_tensor_given_the_inputs_device, False), (zeros_moved_to_the_gpu, False),
+    (zeros_moved_by_cuda_then_original_used, True),
 ]}
 
 

@@ -145,6 +145,9 @@ VARIETY = [
     ("nn_predict via nn_forward_pass", r"scores, _ = nn_forward_pass\(params, X\)|y_pred = nn_forward_pass\(", TLN, 3),
     ("nn_predict via loss_func(params, X)", E("loss_func(params, X)"), TLN, 3),
     ("nn_predict via nn_forward_backward(params, X)", E("scores = nn_forward_backward(params, X)"), TLN, 2),
+    ("test_one_param_set with the given train written out",
+     E("cls.W, _ = train_linear_classifier(cls.loss, cls.W, "), LC, 1),
+    ("the notebook's log-scale scatter of the search", E("math.log10(x[1])"), TLN, 1),
     ("nn_predict with the forward pass inlined", E("X.mm(params[\"W1\"]) + params[\"b1\"]") + "|"
      + E("relu(X @ params['W1'] + params['b1'])"), TLN, 3),
     ("percent accuracies", E("100.0 * ("), LC, 3),
@@ -250,6 +253,22 @@ BUGS = {
         {"f20_inplace_relu_percent": [(TLN, "find_best_net", "best_net = net\n", "best_model = net\n")],
          "w22_logsumexp_F_one_hot": [(TLN, "find_best_net", "best_val_acc, best_net, best_stat = val_acc, net, stat",
                                       "best_val_acc, best_stat = val_acc, stat")]}),
+    "test_one_param_set trains every classifier with the SVM loss": (
+        "test_one_param_set", r"loss_func=svm_loss_vectorized, not cls\.loss",
+        {"w22_given_train_written_out_log_scatter": [(LC, "test_one_param_set", "train_linear_classifier(cls.loss,",
+                                                      "train_linear_classifier(svm_loss_vectorized,")]}),
+    "sample_batch never draws the last row": (
+        "sample_batch", r"row 49 \(the last\) was never drawn",
+        {"f20_inplace_relu_percent": [(LC, "sample_batch", "torch.randint(0, num_train, (batch_size,))",
+                                       "torch.randint(0, num_train - 1, (batch_size,))")],
+         "w22_logsumexp_F_one_hot": [(LC, "sample_batch", "torch.randint(high=num_train, size=(batch_size,))",
+                                      "torch.randint(low=0, high=num_train - 1, size=(batch_size,))")]}),
+    "nn_forward_backward reads y before returning the scores": (
+        "nn_forward_backward", r"without y \(y=None\): raised AttributeError(.|\n)*if y is None: return scores",
+        {"w22_given_train_written_out_log_scatter": [(TLN, "nn_forward_backward", "N, D = X.shape",
+                                                      "N, D = X.shape\n    C = y.shape")],
+         "w22_eecs598_reset_seed_percent": [(TLN, "nn_forward_backward", "N, D = X.shape",
+                                             "N, D = X.shape\n    C = y.shape")]}),
 }
 
 # Wrong on the course's GPU only: `loss = torch.tensor(0.0, dtype=torch.float64)` before the given

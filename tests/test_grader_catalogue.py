@@ -33,6 +33,13 @@ def test_stubs_score_zero_saying_not_implemented(tmp_path, grade_with):
     assert not unexplained, [(r.check, r.name, r.message[:200]) for r in unexplained]
 
 
+ONE_PARAM_TRAIN = ("    cls.train(data_dict[\"X_train\"], data_dict[\"y_train\"], learning_rate=lr, reg=reg,\n"
+                   "              num_iters=num_iters, batch_size=200, verbose=False)\n")
+ONE_PARAM_PREDICT = "    y_train_pred = cls.predict(data_dict[\"X_train\"])\n"
+FLOAT64_LOSS = ("loss = -log_probs[rows, y].sum() / N + reg * (torch.sum(W1 * W1) + torch.sum(W2 * W2))\n",
+                "loss = -log_probs[rows, y].sum() / N + reg * (torch.sum(W1 * W1) + torch.sum(W2 * W2))\n"
+                "    loss = loss.double()  # right values, float64 for float32 inputs\n")
+
 # (id, edits, function that must lose points, words the message must contain)
 BUGS = [
     ("svm naive dW not averaged", [(LC, "    dW /= num_train\n", "")], "svm_loss_naive", "not averaged"),
@@ -128,13 +135,35 @@ BUGS = [
      "test_one_param_set", "train with the num_iters it is given"),
     ("find_best_net swaps lr and reg", [(TLN, "learning_rate=lr,\n                         learning_rate_decay=decay, reg=reg",
                                          "learning_rate=reg,\n                         learning_rate_decay=decay, reg=lr")],
-     "find_best_net", "learning_rate values"),
+     "find_best_net", "which are the grid's regularization_strengths"),
     ("find_best_net validates on the training data", [(TLN, "stat = net.train(X_train, y_train, X_val, y_val,",
                                                        "stat = net.train(X_train, y_train, X_train, y_train,")],
      "find_best_net", "validation data"),
     ("find_best_net tries only the first combination", [(TLN, "    for lr, hidden, reg, decay in itertools.product(*get_param_set_fn()):",
                                                          "    for lr, hidden, reg, decay in list(itertools.product(*get_param_set_fn()))[:1]:")],
      "find_best_net", "per combination"),
+    ("test_one_param_set trains with the SVM loss whatever cls is", [(LC, ONE_PARAM_TRAIN, (
+        "    cls.W, _ = train_linear_classifier(svm_loss_vectorized, None, data_dict[\"X_train\"],\n"
+        "                                       data_dict[\"y_train\"], lr, reg, num_iters, 200)\n"))],
+     "test_one_param_set", "svm_loss_vectorized, not cls.loss"),
+    ("test_one_param_set keeps the trained W out of cls", [(LC, ONE_PARAM_TRAIN + ONE_PARAM_PREDICT, (
+        "    W, _ = train_linear_classifier(cls.loss, cls.W, data_dict[\"X_train\"], data_dict[\"y_train\"],\n"
+        "                                   lr, reg, num_iters, 200)\n"
+        "    y_train_pred = predict_linear_classifier(W, data_dict[\"X_train\"])\n"))],
+     "test_one_param_set", "cls.W is not the trained weights"),
+    ("sample_batch never draws the last row", [(LC, "idx = torch.randint(num_train, (batch_size,), device=X.device)",
+                                                "idx = torch.randint(low=0, high=num_train - 1, size=(batch_size,), "
+                                                "device=X.device)")],
+     "sample_batch", "(the last) was never drawn"),
+    ("sample_batch never draws the first row", [(LC, "idx = torch.randint(num_train, (batch_size,), device=X.device)",
+                                                 "idx = torch.randint(1, num_train, (batch_size,), device=X.device)")],
+     "sample_batch", "row 0 (the first) was never drawn"),
+    ("backward reads y before returning the scores", [(TLN, "    scores, h1 = nn_forward_pass(params, X)\n    if y is None:",
+                                                      "    scores, h1 = nn_forward_pass(params, X)\n    C = y.shape\n"
+                                                      "    if y is None:")],
+     "nn_forward_backward", "without y (y=None): raised AttributeError"),
+    ("net loss in float64 for float32 inputs", [(TLN, FLOAT64_LOSS[0], FLOAT64_LOSS[1])],
+     "nn_forward_backward", "loss: dtype float64, expected float32"),
 ]
 
 
@@ -157,6 +186,95 @@ def test_a_bug_costs_only_its_own_function(tmp_path, grade_with):
     failing = {r.check for r in report.results if r.status == "failed"}
     # Every function that calls nn_forward_backward is graded with a stand-in for it.
     assert failing == {"nn_forward_backward"}
+
+
+def test_a_result_whose_values_are_right_in_another_dtype_names_no_mistake(tmp_path, grade_with):
+    """A float64 loss for float32 inputs keeps the net's dtype deduction, but its values are the
+    right ones: no known mistake explains it, so none is named."""
+    report = grade_with(make_submission(tmp_path / "f64", [(TLN, *FLOAT64_LOSS)]), functions=["nn_forward_backward"],
+                        hidden=True)
+    lost = _lost(report, "nn_forward_backward")
+    assert lost and all("float32" in r.name for r in lost), report.summary()
+    text = "\n".join(r.details() for r in lost)
+    assert "loss: dtype float64, expected float32" in text and "the values are right" in text, text
+    assert "Likely cause" not in text, text
+
+
+def test_scores_without_y_cost_only_their_own_case_and_function(tmp_path, grade_with):
+    """nn_forward_backward reading y before the given `if y is None: return scores` fails only the
+    case that calls it without y; an nn_predict that asks nn_forward_backward(params, X) for the
+    scores keeps its points (it is graded with a stand-in for nn_forward_backward)."""
+    edits = _bug("backward reads y before returning the scores") + [
+        (TLN, "y_pred = loss_func(params, X).argmax(dim=1)", "y_pred = nn_forward_backward(params, X).argmax(dim=1)")]
+    report = grade_with(make_submission(tmp_path / "y", edits), functions=["nn_forward_backward", "nn_predict"],
+                        hidden=True)
+    assert [r.name for r in _lost(report, "nn_forward_backward")] == ["without y (y=None): returns the scores"]
+    assert not _lost(report, "nn_predict"), report.summary()
+    lost = _lost(report, "nn_forward_backward")[0]
+    assert "if y is None: return scores" in lost.details(), lost.details()
+
+
+def test_nn_forward_backward_points_are_unchanged_by_the_scores_case():
+    from grader.catalogue import all_cases
+
+    cases = [c for c in all_cases() if c.check == "nn_forward_backward"]
+    assert sum(c.points for c in cases if c.visibility == "public") == 8
+    assert sum(c.points for c in cases) == 15
+    assert sum(c.points for c in all_cases()) == 100
+
+
+def _sample_batch_verdict(sample, seed):
+    """sample_batch's case, probed and judged in this process with ``sample`` as the student's."""
+    import dataclasses
+    import types
+
+    from grader.catalogue.linear import CASES
+    from grader.instructor.recipes import make
+    from grader.sandbox import Reply
+    from grader.student_side.probes import PROBES, Context
+    from grader.student_side.wire import decode_reply, encode_reply
+
+    case = next(c for c in CASES if c.check == "sample_batch")
+    case = dataclasses.replace(case, params={**case.params, "seed": seed})
+    payload, key = make(case)
+    module = types.SimpleNamespace(sample_batch=sample)
+    data = PROBES["sample_batch"](Context({"linear_classifier": module}, {}, [], "cpu"), payload)
+    return case.judge(case, payload, Reply(data=decode_reply(encode_reply(data))), key, "cpu")
+
+
+def _rows(X, y, idx):
+    return X[idx], y[idx]
+
+
+def test_sample_batch_spread_check_passes_every_uniform_sampler_and_no_off_by_one():
+    """Over many seeds (and numpy's own unseeded generator), every uniform sampler passes and
+    both off-by-ones fail: the case's numbers leave a uniform sampler about 1e-11 of a chance to
+    miss a given row (62 independent draws of 20 from 50: 0.98 ** 1240 with replacement,
+    0.6 ** 62 without; below 1e-9 for any of the 50), so the check cannot be flaky."""
+    import numpy as np
+    import torch
+
+    fair = {
+        "randint": lambda X, y, n, B: _rows(X, y, torch.randint(n, (B,))),
+        "randint(0, n)": lambda X, y, n, B: _rows(X, y, torch.randint(0, n, size=(B,))),
+        "randperm": lambda X, y, n, B: _rows(X, y, torch.randperm(n)[:B]),
+        "multinomial": lambda X, y, n, B: _rows(X, y, torch.multinomial(torch.ones(n), B, replacement=True)),
+        "numpy choice": lambda X, y, n, B: _rows(X, y, torch.from_numpy(np.random.choice(n, B))),
+    }
+    for name, sample in fair.items():
+        for seed in range(25):
+            verdict = _sample_batch_verdict(sample, seed)
+            assert verdict.passed, (name, seed, verdict.message)
+    off = {
+        "never the last": (lambda X, y, n, B: _rows(X, y, torch.randint(low=0, high=n - 1, size=(B,))),
+                           "(the last) was never drawn"),
+        "never the first": (lambda X, y, n, B: _rows(X, y, torch.randint(1, n, (B,))), "row 0 (the first) was never drawn"),
+        "randperm never the last": (lambda X, y, n, B: _rows(X, y, torch.randperm(n - 1)[:B]), "(the last) was never drawn"),
+    }
+    for name, (sample, words) in off.items():
+        for seed in range(10):
+            verdict = _sample_batch_verdict(sample, seed)
+            assert not verdict.passed and words in verdict.message, (name, seed, verdict.message)
 
 
 ALTERNATIVES = [
@@ -217,6 +335,28 @@ ALTERNATIVES = [
      "softmax_loss_vectorized"),
     ("sample_batch with randint(0, n)", [(LC, "idx = torch.randint(num_train, (batch_size,), device=X.device)",
                                           "idx = torch.randint(0, num_train, size=(batch_size,), device=X.device)")], "sample_batch"),
+    ("sample_batch with multinomial", [(LC, "idx = torch.randint(num_train, (batch_size,), device=X.device)",
+                                        "idx = torch.multinomial(torch.ones(num_train, device=X.device), batch_size, "
+                                        "replacement=True)")], "sample_batch"),
+    ("test_one_param_set with the given train written out", [(LC, ONE_PARAM_TRAIN, (
+        "    batch_size = 200\n"
+        "    cls.W, _ = train_linear_classifier(cls.loss, cls.W, data_dict['X_train'], data_dict['y_train'],\n"
+        "                                       lr, reg, num_iters, batch_size)\n")),
+        (LC, "y_train_pred = cls.predict(data_dict[\"X_train\"])",
+         "y_train_pred = predict_linear_classifier(cls.W, data_dict['X_train'])"),
+        (LC, "y_val_pred = cls.predict(data_dict[\"X_val\"])",
+         "y_val_pred = predict_linear_classifier(cls.W, data_dict['X_val'])")], "test_one_param_set"),
+    ("find_best_net plots its search on log scales", [
+        (TLN, "            best_net, best_stat, best_val_acc = net, stat, val_acc\n",
+              "            best_net, best_stat, best_val_acc = net, stat, val_acc\n"
+              "        results[(lr, reg)] = val_acc\n"),
+        (TLN, "    for lr, hidden, reg, decay in itertools.product(*get_param_set_fn()):",
+              "    import math\n    results = {}\n"
+              "    for lr, hidden, reg, decay in itertools.product(*get_param_set_fn()):"),
+        (TLN, "    # END SOLUTION\n    return best_net, best_stat, best_val_acc",
+              "    x_scatter = [math.log10(x[0]) for x in results]  # the notebook's scatter plot\n"
+              "    y_scatter = [math.log10(x[1]) for x in results]\n"
+              "    # END SOLUTION\n    return best_net, best_stat, best_val_acc")], "find_best_net"),
 ]
 
 
@@ -274,6 +414,14 @@ def test_search_case_learning_rates_are_told_apart_by_the_graders_own_training()
     assert key["best_acc"] >= 0.6 and all(v <= 0.3 for lr, v in finals.items() if lr != repr(key["best_lr"]))
     assert max(key["peaks"].values()) > key["best_acc"]
     assert payload["grid"][0][1] == key["best_lr"]  # neither the first nor the last
+    # every value strictly positive: a search that plots its grid on log scales (the notebook's
+    # scatter of math.log10 of the learning rates and regs) runs
+    assert all(v > 0 for values in payload["grid"] for v in values), payload["grid"]
+    from grader.instructor.recipes import grader_training
+
+    for lr in payload["grid"][0]:  # the tables say what the grader's own training does
+        if lr != key["best_lr"]:
+            assert grader_training(payload["data"], lr)[3][-1] == key["final"][repr(lr)], lr
     good = payload["histories"][repr(key["best_lr"])]["stat"]
     assert good["loss_history"][-1] < 0.1 * good["loss_history"][0]
 
@@ -293,5 +441,5 @@ def test_find_best_net_probe_puts_the_students_functions_back():
     assert all(getattr(tln, name) is value for name, value in real.items())
     assert reply["outcome"]["error"] is None and reply["asked"] == 1
     assert [n["sizes"] for n in reply["nets"]] == [[3072, 8, 10]] * 3
-    assert sorted(t["learning_rate"] for n in reply["nets"] for t in n["trains"]) == [0.0, 1e-7, 1.0]
+    assert sorted(t["learning_rate"] for n in reply["nets"] for t in n["trains"]) == sorted(payload["grid"][0])
     assert reply["best_net"] == 1 and reply["stat_from"] == [1]  # the lr = 1 net, in the middle

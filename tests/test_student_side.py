@@ -255,6 +255,29 @@ def test_a_loss_that_hard_codes_the_gpu_still_runs_on_the_cpu_without_tracing(tm
     assert outcome.ok and "cuda_named" not in outcome.trace
 
 
+def test_what_a_function_reaches_is_read_again_once_its_stand_ins_are_gone(tmp_path):
+    """Read while a stand-in replaces the helper that names the GPU, by_helper names nothing;
+    once the stand-in is gone it does again (a real submission's numeric gradient cases crashed
+    on 'no NVIDIA driver' after an earlier case had read it under a stand-in)."""
+    import types
+
+    from grader.student_side.probes import Context
+    from grader.student_side.standins import Substitutes
+
+    path = tmp_path / "student.py"
+    path.write_text(GPU_NAMING)
+    module = types.ModuleType("student")
+    exec(compile(GPU_NAMING, str(path), "exec"), module.__dict__)
+    ctx = Context({}, {}, [str(path)], "cpu")
+    X = torch.ones(2, 3)
+    with Substitutes([module], {"by_global": lambda W, X: torch.zeros(3)}):
+        assert ctx.call(module.by_helper, None, X, trace=False).ok
+        assert not ctx.may_name_the_gpu(module.by_helper)
+    assert ctx.may_name_the_gpu(module.by_helper)
+    outcome = ctx.call(module.by_helper, None, X, trace=False)
+    assert outcome.ok and outcome.value.device.type == "cpu"
+
+
 def test_requests_carry_tensors_exactly_and_keep_shared_objects_shared():
     from grader.student_side.wire import decode_request, encode_request
 

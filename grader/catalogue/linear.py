@@ -68,6 +68,21 @@ def _batch_problem(value, payload, device_type):
     return None
 
 
+def _never_drawn(seen, n, draws, B):
+    """Why rows never drawn mean the indices do not cover range(num_train), or None. The recipe's
+    numbers leave a uniform sampler less than 1e-9 of a chance to miss any row."""
+    missing = sorted(set(range(n)) - seen)
+    if not missing:
+        return None
+    ends = [f"row {i} (the {'first' if i == 0 else 'last'})" for i in (0, n - 1) if i in missing]
+    what = " and ".join(ends) if ends else f"rows {missing[:10]}"
+    why = ("torch.randint's high is exclusive, so torch.randint(0, num_train, ...) or torch.randint(num_train, ...) "
+           "draws every index from 0 to num_train - 1" if ends else "draw every index of range(num_train) with the "
+           "same chance")
+    return (f"{what} {'was' if len(ends) == 1 else 'were'} never drawn in {draws} draws of {B} rows from "
+            f"num_train={n}, which a uniform draw misses with a chance below 1e-9: {why}")
+
+
 def judge_sample_batch(case, payload, reply, key, device_type) -> Verdict:
     if reply.failure:
         return outcome_failure(reply)
@@ -81,12 +96,15 @@ def judge_sample_batch(case, payload, reply, key, device_type) -> Verdict:
             return failed(problem, "values")
     idx = [d["value"]["items"][0]["value"][:, 0].round().long() for d in draws]
     n, B = payload["num_train"], payload["batch_size"]
-    seen = set(idx[0].tolist()) | set(idx[1].tolist())
+    seen = set(torch.cat(idx).tolist())
     if len(seen) < 15 or max(seen) < n // 2:
-        return failed(f"two draws of {B} rows from {n} hit only {len(seen)} distinct rows, all below "
+        return failed(f"{len(draws)} draws of {B} rows from {n} hit only {len(seen)} distinct rows, all below "
                       f"{max(seen) + 1}: draw indices uniformly from range(num_train)", "values")
     if torch.equal(idx[0], idx[1]):
         return failed("two calls in a row returned the same batch: draw fresh indices on every call", "values")
+    missed = _never_drawn(seen, n, len(draws), B)
+    if missed:
+        return failed(missed, "values")
     notes = []
     if not torch.equal(idx[0], idx[2]):
         notes.append("note: the same torch.manual_seed gave a different batch, so the notebook's results cannot be "
@@ -114,6 +132,16 @@ def _check_batches(calls, payload):
     return None
 
 
+def standin_linear_outputs(seed, W, n):
+    """The gradients and losses the stand-in loss_func (``RecordingLinearLoss``) returned in its
+    first ``n`` calls, made again here from its seed: what the student's process reports of
+    them is never used (its code could have rewritten the record)."""
+    gen = torch.Generator().manual_seed(seed)
+    grads = [torch.randn(W.shape, generator=gen, dtype=F64).to(W.dtype) for _ in range(n)]
+    losses = [float(torch.tensor(1.0 + 0.5 ** k, dtype=W.dtype)) for k in range(n)]
+    return grads, losses
+
+
 def judge_train_steps(case, payload, reply, key, device_type) -> Verdict:
     verdict = outcome_failure(reply)
     if verdict:
@@ -125,12 +153,13 @@ def judge_train_steps(case, payload, reply, key, device_type) -> Verdict:
     if problem:
         return failed(problem, "values")
     W, lr = payload["W"], payload["lr"]
+    grads, losses = standin_linear_outputs(payload["seed"], payload["W"], len(calls))
     for k, call in enumerate(calls):
         if call["W"].get("kind") != "tensor" or not torch.allclose(call["W"]["value"].to(F64), W.to(F64),
                                                                    rtol=1e-10, atol=1e-12):
             return failed(f"iteration {k}: W is not the previous W minus learning_rate * grad "
                           "(plain SGD: W -= learning_rate * dW)", "values")
-        W = W.to(F64) - lr * call["grad"]
+        W = W.to(F64) - lr * grads[k]
     if out.get("kind") != "seq" or out.get("length") != 2:
         return failed("train_linear_classifier must return (W, loss_history)", "values")
     W_out, history = out["items"]
@@ -138,7 +167,6 @@ def judge_train_steps(case, payload, reply, key, device_type) -> Verdict:
                                    strict_dtype=False) if p.kind != "dtype_note"]
     if problems:
         return failed("the returned W is not the weights after the last step: " + problems[0].message, "values")
-    losses = [c["loss"] for c in calls]
     got = [item.get("value") for item in history.get("items", [])] if history.get("kind") == "seq" else None
     if got is None or len(got) != len(losses) or any(
             not isinstance(g, (int, float)) or not math.isclose(g, l, rel_tol=1e-6) for g, l in zip(got, losses)):
@@ -149,21 +177,32 @@ def judge_train_steps(case, payload, reply, key, device_type) -> Verdict:
 # ------------------------------------------------------------------ test_one_param_set
 
 def _one_param_set_training(reply, payload):
-    """What is wrong with how test_one_param_set trained cls, or None."""
-    calls = reply.data["train_calls"]
-    if len(calls) != 1:
-        return f"cls.train was called {len(calls)} times; train once with the given settings"
-    call, data = calls[0], payload["data"]
+    """What is wrong with how test_one_param_set trained cls, or None. Training through
+    ``cls.train(...)`` and the given train written out (``cls.W, _ = train_linear_classifier(
+    cls.loss, cls.W, ...)``) are the same training: either counts."""
+    trainings = reply.data["trainings"]
+    if not trainings:
+        return ("cls was never trained: call cls.train(data_dict['X_train'], data_dict['y_train'], "
+                "learning_rate=lr, reg=reg, num_iters=num_iters)")
+    if len(trainings) != 1:
+        routes = ", ".join(t["route"] for t in trainings)
+        return f"cls was trained {len(trainings)} times ({routes}); train once with the given settings"
+    call, data = trainings[0], payload["data"]
+    route = call["route"]
+    if not call["own_loss"]:
+        return (f"{route} was given loss_func={call['loss_func']}, not cls.loss: cls must be trained with its own "
+                "loss (test_one_param_set trains LinearSVM and Softmax instances alike; with a fixed loss function "
+                "a Softmax would be trained with another classifier's loss). Call cls.train(...), or pass cls.loss")
     for name, want in (("learning_rate", payload["lr"]), ("reg", payload["reg"]), ("num_iters", payload["num_iters"])):
         if call[name].get("value") != want:
             got = call[name].get("value")
             if name == "num_iters":
-                return (f"cls.train got num_iters={got!r}, but test_one_param_set was called with "
+                return (f"{route} got num_iters={got!r}, but test_one_param_set was called with "
                         f"num_iters={want!r}: train with the num_iters it is given (the template's "
                         "'# num_iters = 100' line is for quick debugging only; leave it commented out)")
-            return f"cls.train got {name}={got!r}, expected {want!r}"
+            return f"{route} got {name}={got!r}, expected {want!r}"
     if call["X_train"].get("kind") != "tensor" or not torch.equal(call["X_train"]["value"], data["X_train"]):
-        return "cls.train must be given data_dict['X_train'] and data_dict['y_train']"
+        return f"{route} must be given data_dict['X_train'] and data_dict['y_train']"
     return None
 
 
@@ -184,6 +223,10 @@ def judge_one_param_accuracies(case, payload, reply, key, device_type) -> Verdic
         return failed("test_one_param_set must return (cls, train_acc, val_acc)", "values")
     if not reply.data["returned_model"]:
         return failed("the first returned value must be cls itself, trained", "values")
+    if reply.data["trainings"] and not reply.data["model_trained"]:
+        return failed("cls.W is not the trained weights: keep what train_linear_classifier returns in cls.W "
+                      "(cls.W, _ = train_linear_classifier(cls.loss, cls.W, ...), as the given cls.train does), so "
+                      "that the returned cls is the trained classifier", "values")
     problem = accuracy_problem([("train_acc", value["items"][1], key["train_acc"]),
                                 ("val_acc", value["items"][2], key["val_acc"])], "the trained classifier's")
     return failed(problem, "values") if problem else passed()
@@ -243,9 +286,11 @@ CASES: List[Case] = (
              "search_params", search_judge(("learning_rates", "regularization_strengths"), 25), "search",
              {"module": MODULE, "function": "softmax_get_search_params"}),
         Case("test_one_param_set", "trains cls once with lr, reg and num_iters", 1.5, PUBLIC,
-             "test_one_param_set", judge_one_param_training, "one_param_set", {"seed": 21}),
+             "test_one_param_set", judge_one_param_training, "one_param_set", {"seed": 21},
+             standins=("train_linear_classifier", "predict_linear_classifier")),
         Case("test_one_param_set", "returns cls and its accuracies as floats", 1.5, PUBLIC,
-             "test_one_param_set", judge_one_param_accuracies, "one_param_set", {"seed": 21}),
+             "test_one_param_set", judge_one_param_accuracies, "one_param_set", {"seed": 21},
+             standins=("train_linear_classifier", "predict_linear_classifier")),
         Case("LinearClassifier", "given code: LinearSVM and Softmax hand their work to your functions", 0, PUBLIC,
              "linear_classifier_class", judge_classes, "linear_classes", {"seed": 31},
              standins=("svm_loss_vectorized", "softmax_loss_vectorized", "train_linear_classifier",

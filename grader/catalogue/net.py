@@ -39,6 +39,37 @@ def backward_case(name, points, visibility, params, dtype, reg):
                 standins=("nn_forward_pass",))
 
 
+WITHOUT_Y = "nn_forward_backward(params, X) without y (y=None)"
+
+
+def judge_scores_without_y(case, payload, reply, key, device_type) -> Verdict:
+    """The docstring: without labels, nn_forward_backward returns the scores (TwoLayerNet.loss(X)
+    and TwoLayerNet.predict rely on it)."""
+    verdict = outcome_failure(reply, WITHOUT_Y)
+    if verdict and "NoneType" in verdict.message:
+        return failed(verdict.message, verdict.reason, "Likely cause: y is used before the given `if y is None: "
+                      "return scores`; without labels nn_forward_backward returns the scores, and "
+                      "TwoLayerNet.loss(X) and TwoLayerNet.predict rely on it.")
+    if verdict:
+        return verdict
+    if reply.data.get("not_implemented"):  # the given `if y is None: return scores` alone earns nothing
+        return error_verdict(reply.data["not_implemented"])
+    verdict = judge_values()(case, payload, reply, key, device_type)
+    if verdict.passed:
+        return verdict
+    return failed(f"{WITHOUT_Y} must return the scores (N, C): {verdict.message}", verdict.reason,
+                  verdict.diagnosis, verdict.warnings)
+
+
+def scores_case(name, points, visibility, params, dtype):
+    """nn_forward_backward called without y; its nn_forward_pass answers from a table of the true
+    forward pass, as in the other cases. A stub passes nothing: the given ``if y is None: return
+    scores`` is not the student's work."""
+    return Case("nn_forward_backward", name, points, visibility, "scores_without_y", judge_scores_without_y,
+                "net_call", {**params, "module": MODULE, "function": "nn_forward_backward", "without_y": True,
+                             "reg": 0.1}, dtype, standins=("nn_forward_pass",))
+
+
 def _numeric_cases(points) -> List[Case]:
     return [Case("nn_forward_backward", f"grads['{key}'] matches numeric differences of your loss", points, PUBLIC,
                  "numeric_grad", judge_numeric_grad, "net_numeric", {"seed": 65, "key": key}) for key in PARAM_NAMES]
@@ -57,6 +88,7 @@ def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
     per_epoch = max(payload["X"].shape[0] // B, 1)
     lr = payload["lr"]
     current = {k: v.to(F64) for k, v in payload["params"].items()}
+    grads, losses = standin_net_outputs(payload["seed"], payload["params"], payload["X"].dtype, n)
     for it, call in enumerate(calls):
         if call["reg"].get("value") != payload["reg"]:
             return failed(f"iteration {it}: loss_func got reg={call['reg'].get('value')!r}, expected {payload['reg']}", "values")
@@ -70,7 +102,7 @@ def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
                 return failed(f"iteration {it}: params['{name}'] is not {before}; with learning_rate_decay the "
                               f"rate for this step is {lr:g} (it decays after every iteration with "
                               f"it % iterations_per_epoch == 0, it = 0 included)", "values")
-            current[name] = current[name] - lr * call["grads"][name]
+            current[name] = current[name] - lr * grads[it][name]
         if it % per_epoch == 0:
             lr *= payload["decay"]
     final = reply.data["final_params"]
@@ -79,15 +111,26 @@ def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
             or not torch.allclose(final["items"][k]["value"].to(F64), current[k], rtol=1e-9, atol=1e-12) for k in PARAM_NAMES):
         return failed("after nn_train, the caller's params do not hold the result of the last SGD step "
                       "(update params in place)", "values")
-    return _judge_histories(out, calls, preds, payload, per_epoch)
+    return _judge_histories(out, calls, preds, payload, per_epoch, losses)
 
 
-def _judge_histories(out, calls, preds, payload, per_epoch) -> Verdict:
+def standin_net_outputs(seed, params, dtype, n):
+    """The gradients and losses the stand-in loss_func (``RecordingNetLoss``) returned in its
+    first ``n`` calls with labels, made again here from its seed (the student's process could
+    have rewritten its record)."""
+    gen = torch.Generator().manual_seed(seed)
+    grads = [{k: torch.randn(v.shape, generator=gen, dtype=F64).to(v.dtype) for k, v in params.items()}
+             for _ in range(n)]
+    losses = [float(torch.tensor(2.0 - 0.01 * k, dtype=dtype)) for k in range(n)]
+    return grads, losses
+
+
+def _judge_histories(out, calls, preds, payload, per_epoch, losses) -> Verdict:
     if out.get("kind") != "map" or set(out["items"]) != {"loss_history", "train_acc_history", "val_acc_history"}:
         return failed("nn_train must return a dict with loss_history, train_acc_history and val_acc_history", "values")
     got = [i.get("value") for i in out["items"]["loss_history"].get("items", [])]
-    if len(got) != len(calls) or any(not isinstance(g, float) or not math.isclose(g, c["loss"], rel_tol=1e-6)
-                                      for g, c in zip(got, calls)):
+    if len(got) != len(calls) or any(not isinstance(g, float) or not math.isclose(g, want, rel_tol=1e-6)
+                                      for g, want in zip(got, losses)):
         return failed("loss_history must hold loss.item() of every iteration", "values")
     epochs = [it for it in range(payload["num_iters"]) if it % per_epoch == 0]
     if len(preds) != 2 * len(epochs):
@@ -151,12 +194,24 @@ def _grid_problem(payload, nets):
         return (f"find_best_net built {len(nets)} net(s) and trained {len(trains)} time(s) for "
                 f"the {combos} combinations of the grid", "train one new TwoLayerNet per combination of "
                 "get_param_set_fn()")
-    for name, grid in (("learning_rate", lrs), ("reg", regs), ("learning_rate_decay", decays)):
+    lists = {"learning_rate": lrs, "reg": regs, "learning_rate_decay": decays}
+    grid_names = {"learning_rate": "learning_rates", "reg": "regularization_strengths",
+                  "learning_rate_decay": "learning_rate_decays"}
+
+    def as_used(grid):  # each value of a list, as often as the combinations use it
+        return sorted(str(v) for v in grid for _ in range(combos // len(grid)))
+
+    for name, grid in lists.items():
         used = sorted(str(t[name]) for t in trains)
-        wanted = sorted(str(v) for v in grid for _ in range(combos // len(grid)))
+        wanted = as_used(grid)
         if used != wanted:
-            grid_name = {"learning_rate": "learning_rates", "reg": "regularization_strengths",
-                         "learning_rate_decay": "learning_rate_decays"}[name]
+            grid_name = grid_names[name]
+            other = next((o for o, values in lists.items() if o != name and as_used(values) == used), None)
+            if other:
+                return (f"train() was called with {name} values {[float(u) for u in used]}, which are the grid's "
+                        f"{grid_names[other]}; its {grid_name} are {sorted(set(float(v) for v in grid))}",
+                        f"pass {name}= and {other}= from the combination being tried (keyword arguments avoid "
+                        "mix-ups)")
             if len(set(used)) == 1 and used[0] not in wanted:
                 return (f"every net was trained with {name}={used[0]}, a value the grid does not hold: the "
                         f"search ignores the {grid_name} of get_param_set_fn() (here {sorted(set(wanted))})",
@@ -202,6 +257,12 @@ def judge_search_grid(case, payload, reply, key, device_type) -> Verdict:
     return failed(wrong[0], "values", f"Likely cause: {wrong[1]}.") if wrong else passed()
 
 
+def _final_accuracy(key, lr):
+    """The validation accuracy a net trained with ``lr`` ends at: the stand-in moves a net only
+    for the learning rates of its tables; with any other it stays where it started."""
+    return key["final"].get(_lr_key(lr), key.get("untrained"))
+
+
 def _kept(reply):
     best = reply.data["best_net"]
     return best if isinstance(best, int) else None
@@ -221,7 +282,7 @@ def judge_search_best(case, payload, reply, key, device_type) -> Verdict:
     if nets[best]["state"] == key["best_state"]:
         return passed()
     lr = nets[best]["trains"][-1]["learning_rate"] if nets[best]["trains"] else None
-    peak, final = key["peaks"].get(_lr_key(lr)), key["final"].get(_lr_key(lr))
+    peak, final = key["peaks"].get(_lr_key(lr)), _final_accuracy(key, lr)
     reported = reply.data["outcome"]["value"]["items"][2]
     got = reported.get("value") if reported.get("kind") == "number" else None
     if peak is not None and got is not None and peak > final + 1e-6 and (
@@ -247,7 +308,7 @@ def judge_search_returns(case, payload, reply, key, device_type) -> Verdict:
     if best is None:
         return failed("best_net is not one of the nets the search trained, so its stat and accuracy cannot be "
                       "either", "values")
-    truth = key["final"].get(_lr_key(nets[best]["trains"][-1]["learning_rate"])) if nets[best]["trains"] else None
+    truth = _final_accuracy(key, nets[best]["trains"][-1]["learning_rate"]) if nets[best]["trains"] else None
     if truth is None:
         return failed("best_net was never trained", "values")
     problem = accuracy_problem([("best_val_acc", reply.data["outcome"]["value"]["items"][2], truth)],
@@ -299,16 +360,17 @@ def judge_net_class(case, payload, reply, key, device_type) -> Verdict:
 CASES: List[Case] = [
     forward_case("toy data (float64)", 2, PUBLIC, net_params(), F64),
     forward_case("float32, N=9 D=6 H=8 C=4", 1, PUBLIC, net_params(51, 9, 6, 8, 4, F32), F32),
-    backward_case("toy data, reg=0.05: loss about log(3) and gradients", 2, PUBLIC, net_params(), F64, 0.05),
-    backward_case("float64, N=10 D=5 H=7 C=3, reg=0.2", 2, PUBLIC, net_params(61, 10, 5, 7, 3), F64, 0.2),
+    backward_case("toy data, reg=0.05: loss about log(3) and gradients", 1.5, PUBLIC, net_params(), F64, 0.05),
+    backward_case("float64, N=10 D=5 H=7 C=3, reg=0.2", 1.5, PUBLIC, net_params(61, 10, 5, 7, 3), F64, 0.2),
     backward_case("float32, N=12 D=8 H=6 C=5, reg=0.1", 1, PUBLIC, net_params(62, 12, 8, 6, 5, F32), F32, 0.1),
     backward_case("float64, scores near 3000 (stability)", 1, PUBLIC,
                   net_params(63, 8, 6, 5, 4, F64, 0.5, 1.0, 3000.0), F64, 0.01),
+    scores_case("without y (y=None): returns the scores", 1, PUBLIC, net_params(64, 11, 6, 5, 4), F64),
     *_numeric_cases(0.5),
     Case("nn_train", "SGD on every param, lr decay per epoch (it = 0 included), histories", 6, PUBLIC, "nn_train",
          judge_nn_train, "nn_train", {"seed": 71}, standins=("sample_batch",)),
     Case("nn_predict", "argmax over classes of the net's scores", 3, PUBLIC, "nn_predict", judge_nn_predict,
-         "nn_predict", {"seed": 81}, standins=("nn_forward_pass",)),
+         "nn_predict", {"seed": 81}, standins=("nn_forward_pass", "nn_forward_backward")),
     Case("nn_get_search_params", "at least 2 values each, fewer than 256 combinations", 1, PUBLIC, "search_params",
          search_judge(("learning_rates", "hidden_sizes", "regularization_strengths", "learning_rate_decays"), 256,
                       strictly_fewer=True), "search", {"module": MODULE, "function": "nn_get_search_params"}),

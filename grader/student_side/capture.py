@@ -169,13 +169,20 @@ class Tracer(CudaOnCpu):
         short = name.rsplit(".", 1)[-1]
         if name in ("Tensor.cuda", "Tensor.cpu") or (name == "Tensor.to" and _names_device(args[1:], kwargs)):
             self.device_moves.append(name)
+        to_gpu = False
         if self.follow_devices:
+            to_gpu = name == "Tensor.cuda" or (name == "Tensor.to" and (
+                _is_cuda(kwargs.get("device")) or any(_is_cuda(a) for a in args[1:])))
             func, args, kwargs = self.remap(func, args, kwargs, name)
             # Until a tensor has been made on the CPU there is nothing to follow: only
             # numpy() of an input can crash.
             if short not in HARMLESS and (len(self.pinned) or short in ("numpy", "__array__")):
                 self._check_devices(name, short, args, kwargs)
         result = func(*args, **kwargs)
+        if to_gpu and isinstance(result, torch.Tensor):
+            # .to("cuda") would make a GPU tensor: never the CPU-made one itself (on the CPU
+            # the move returns its own tensor, so it is told apart as a view).
+            return result.view_as(result) if args and result is args[0] else result
         factory = name.startswith("torch.") and short in FACTORIES and isinstance(result, torch.Tensor)
         if factory:
             if result.is_floating_point() and self.dtype is not None and result.dtype != self.dtype:

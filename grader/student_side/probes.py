@@ -56,12 +56,13 @@ class Context:
                              files=self.files, remap_cuda=remap, **kwargs)
 
     def may_name_the_gpu(self, fn) -> bool:
-        """Read once per function (numeric gradients call the same loss again and again); by
-        identity, so that no method of a student's object is called here."""
+        """Read once per function while the same stand-ins are in place (numeric gradients call
+        the same loss again and again; a stand-in hides what the function it replaces names);
+        by identity, so that no method of a student's object is called here."""
         known = self._names_gpu.get(id(fn))
-        if known is None or known[0] is not fn:
-            known = self._names_gpu[id(fn)] = (fn, may_name_the_gpu(fn, self.files))
-        return known[1]
+        if known is None or known[0] is not fn or known[1] != Substitutes.generation:
+            known = self._names_gpu[id(fn)] = (fn, Substitutes.generation, may_name_the_gpu(fn, self.files))
+        return known[2]
 
     def both(self):
         """Both student modules (either may hold the name a function looks up)."""
@@ -136,6 +137,23 @@ def probe_call(ctx: Context, p):
     mutated = [m for i, name in enumerate(names[:len(args)])
                for m in mutated_paths(before[i], args[i], name)]
     return {"outcome": outcome_dict(outcome), "mutated": mutated}
+
+
+@probe("scores_without_y")
+def probe_scores_without_y(ctx: Context, p):
+    """nn_forward_backward(params, X) without y, as the ``call`` probe does; then once with y (its
+    result unused) to tell the student's work from a stub, whose given ``if y is None: return
+    scores`` answers without any of it."""
+    reply = probe_call(ctx, p)
+    fn, error = ctx.function(p["module"], p["function"])
+    if error:
+        return reply
+    args = to_device(p["args"] + p["with_y"], ctx.device)
+    forward = TableForwardPass(Table(p["forward_table"], "nn_forward_pass"))
+    with Substitutes([ctx.modules.get(p["module"])], {"nn_forward_pass": forward}):
+        outcome = ctx.call(fn, *args, trace=False)
+    stub = outcome.error and outcome.error.get("type") == "NotImplementedError"
+    return {**reply, "not_implemented": outcome.error if stub else None}
 
 
 @probe("loop_scaling")
@@ -220,16 +238,17 @@ def probe_search_params(ctx: Context, p):
 
 @probe("sample_batch")
 def probe_sample_batch(ctx: Context, p):
-    """Three draws: seeded, unseeded (must differ), seeded again (should repeat)."""
+    """Three draws: seeded, unseeded (must differ), seeded again (should repeat); then
+    ``spread_draws`` more, unseeded, for the spread over the rows."""
     fn, error = ctx.function("linear_classifier", "sample_batch")
     if error:
         return _missing(error)
     X, y = to_device(p["X"], ctx.device), to_device(p["y"], ctx.device)
     draws = []
-    for reseed in (True, False, True):
+    for k, reseed in enumerate([True, False, True] + [False] * p.get("spread_draws", 0)):
         if reseed:
             torch.manual_seed(p["seed"])
-        outcome = ctx.call(fn, X, y, p["num_train"], p["batch_size"], trace_dtype=X.dtype)
+        outcome = ctx.call(fn, X, y, p["num_train"], p["batch_size"], trace=k < 3, trace_dtype=X.dtype)
         draws.append(outcome_dict(outcome))
         if not outcome.ok:
             break
@@ -251,18 +270,24 @@ def probe_train_linear(ctx: Context, p):
 
 @probe("test_one_param_set")
 def probe_test_one_param_set(ctx: Context, p):
+    """cls is a stand-in with the given LinearClassifier's interface, and the module's
+    train_linear_classifier and predict_linear_classifier are stand-ins too while it runs:
+    training through cls.train(...) and through train_linear_classifier(cls.loss, cls.W, ...)
+    are recorded alike."""
     fn, error = ctx.function("linear_classifier", "test_one_param_set")
     if error:
         return _missing(error)
     data = to_device(p["data"], ctx.device)
     labels = Table([(p["data"][k], p["labels"][k]) for k in ("X_train", "X_val")], "cls.predict")
     model = TableClassifier(to_device(p["W"], ctx.device), labels)
-    outcome = ctx.call(fn, model, data, p["lr"], p["reg"], p["num_iters"], trace=False)
+    with Substitutes([ctx.modules.get("linear_classifier")], model.replacements()):
+        outcome = ctx.call(fn, model, data, p["lr"], p["reg"], p["num_iters"], trace=False)
     same = outcome.ok and isinstance(outcome.value, (tuple, list)) and len(outcome.value) == 3 \
         and outcome.value[0] is model
     if outcome.ok and isinstance(outcome.value, (tuple, list)) and len(outcome.value) == 3:
         outcome.value = (None,) + tuple(outcome.value[1:])  # the model itself is not sent back
-    return {"outcome": outcome_dict(outcome), "train_calls": model.train_calls, "returned_model": same}
+    return {"outcome": outcome_dict(outcome), "trainings": model.trainings, "returned_model": same,
+            "model_trained": model.is_trained()}
 
 
 @probe("nn_train")
@@ -284,14 +309,17 @@ def probe_nn_train(ctx: Context, p):
 @probe("nn_predict")
 def probe_nn_predict(ctx: Context, p):
     """The scores come from a table of the true net's answers, whether the student asks
-    loss_func (as the docstring suggests), nn_forward_pass, or computes them from params."""
+    loss_func (as the docstring suggests), nn_forward_pass, nn_forward_backward(params, X), or
+    computes them from params."""
     fn, error = ctx.function("two_layer_net", "nn_predict")
     if error:
         return _missing(error)
     X = to_device(p["X"], ctx.device)
     loss = RecordingNetLoss(0, scores=Table([(p["X"], p["scores"])], "loss_func"))
+    backward = RecordingNetLoss(0, scores=Table([(p["X"], p["scores"])], "nn_forward_backward"))
     forward = TableForwardPass(Table([(p["X"], (p["scores"], p["hidden"]))], "nn_forward_pass"))
-    with Substitutes([ctx.modules.get("two_layer_net")], {"nn_forward_pass": forward}):
+    with Substitutes([ctx.modules.get("two_layer_net")],
+                     {"nn_forward_pass": forward, "nn_forward_backward": backward}):
         outcome = ctx.call(fn, to_device(p["params"], ctx.device), loss, X, trace_dtype=X.dtype)
     return {"outcome": outcome_dict(outcome), "score_calls": len(loss.score_calls), "forward_calls": forward.calls}
 

@@ -64,12 +64,17 @@ def _to(value, device):
 
 class Substitutes:
     """Puts stand-ins in place of a module's attributes for the length of a ``with`` block
-    (in every given module that has the name), then restores what was there."""
+    (in every given module that has the name), then restores what was there. ``generation``
+    counts the changes, so that what was read from the modules' names (which functions a
+    function reaches) is known to be stale."""
+
+    generation = 0
 
     def __init__(self, modules, replacements):
         self.modules, self.replacements, self.saved = [m for m in modules if m is not None], replacements, []
 
     def __enter__(self):
+        Substitutes.generation += 1
         for module in self.modules:
             for name, value in self.replacements.items():
                 self.saved.append((module, name, module.__dict__.get(name, _MISSING)))
@@ -77,6 +82,7 @@ class Substitutes:
         return self
 
     def __exit__(self, *exc):
+        Substitutes.generation += 1
         for module, name, old in reversed(self.saved):
             if old is _MISSING:
                 module.__dict__.pop(name, None)
@@ -116,7 +122,7 @@ class RecordingLinearLoss:
         grad = torch.randn(W.shape, generator=self.gen, dtype=torch.float64).to(W)
         loss = torch.tensor(1.0 + 0.5 ** len(self.calls), dtype=W.dtype, device=W.device)
         self.calls.append({"W": describe(W), "X_batch": describe(X_batch), "y_batch": describe(y_batch),
-                           "reg": describe(reg), "grad": grad.cpu().clone(), "loss": float(loss)})
+                           "reg": describe(reg)})  # the grader makes the gradients and losses again
         return loss, grad
 
 
@@ -140,8 +146,7 @@ class RecordingNetLoss:
                  for k, v in params.items()}
         loss = torch.tensor(2.0 - 0.01 * len(self.calls), dtype=X.dtype, device=X.device)
         self.calls.append({"params": {k: describe(v) for k, v in params.items()}, "X_batch": describe(X),
-                           "y_batch": describe(y), "reg": describe(reg),
-                           "grads": {k: g.cpu().clone() for k, g in grads.items()}, "loss": float(loss)})
+                           "y_batch": describe(y), "reg": describe(reg)})  # grads and loss: made again by the grader
         return loss, grads
 
 
@@ -171,24 +176,64 @@ class TableForwardPass:
 
 
 class TableClassifier:
-    """Stands in for a LinearClassifier in test_one_param_set: records ``train()``; its
-    ``predict`` answers from a table of labels for the case's own data."""
+    """Stands in for a LinearClassifier in test_one_param_set, with the given class's interface
+    (``W``, ``loss``, ``train``, ``predict``), and for the module's ``train_linear_classifier``
+    and ``predict_linear_classifier`` while it runs (:meth:`replacements`): ``cls.train(...)``
+    and the given train written out (``cls.W, _ = train_linear_classifier(cls.loss, cls.W,
+    ...)``, then ``predict_linear_classifier(cls.W, X)``) are both recorded as trainings, each
+    with the loss_func it got. Training hands out the weights the grader chose (``trained``);
+    predictions answer from a table of labels for the case's own data (``predict_linear_classifier``
+    only for those trained weights)."""
 
-    def __init__(self, W, labels: Table):
-        self.W, self._W, self.labels, self.train_calls = None, W, labels, []
+    def __init__(self, trained, labels: Table):
+        self.W, self.labels, self.trainings = None, labels, []
+        self._trained = trained  # on the grading device; its CPU copy identifies it
+        self._key = trained.detach().cpu().clone()
+
+    def loss(self, W, X_batch, y_batch, reg):
+        raise NoAnswer("the grading stand-in for cls.loss computes no loss: train cls through cls.train(...) "
+                       "or train_linear_classifier(cls.loss, cls.W, ...)")
 
     @unseen
     def train(self, X_train, y_train, learning_rate=1e-3, reg=1e-5, num_iters=100, batch_size=200,
               verbose=False):
-        self.train_calls.append({"X_train": describe(X_train), "y_train": describe(y_train),
-                                 "learning_rate": describe(learning_rate), "reg": describe(reg),
-                                 "num_iters": describe(num_iters)})
-        self.W = self._W
-        return [1.0] * int(num_iters) if isinstance(num_iters, int) else []
+        self.W, loss_history = self._train("cls.train", self.loss, X_train, y_train, learning_rate, reg, num_iters)
+        return loss_history
 
     @unseen
     def predict(self, X):
         return self.labels.lookup(X)
+
+    @unseen
+    def train_linear_classifier(self, loss_func, W, X, y, learning_rate=1e-3, reg=1e-5, num_iters=100,
+                                batch_size=200, verbose=False, *extra):
+        return self._train("train_linear_classifier", loss_func, X, y, learning_rate, reg, num_iters)
+
+    @unseen
+    def predict_linear_classifier(self, W, X, *extra):
+        if not same_tensor(self._key, W):
+            raise NoAnswer("the grading stand-in for predict_linear_classifier only knows the trained weights "
+                           "(what training returned, kept in cls.W)")
+        return self.labels.lookup(X)
+
+    def replacements(self):
+        return {"train_linear_classifier": self.train_linear_classifier,
+                "predict_linear_classifier": self.predict_linear_classifier}
+
+    def is_trained(self) -> bool:
+        """Whether cls.W holds the weights training handed out."""
+        return same_tensor(self._key, self.W)
+
+    def _train(self, route, loss_func, X_train, y_train, learning_rate, reg, num_iters):
+        own = (getattr(loss_func, "__func__", None) is TableClassifier.loss
+               and getattr(loss_func, "__self__", None) is self)
+        name = getattr(loss_func, "__qualname__", None) or type(loss_func).__name__
+        self.trainings.append({"route": route, "own_loss": own, "loss_func": str(name)[:80],
+                               "X_train": describe(X_train), "y_train": describe(y_train),
+                               "learning_rate": describe(learning_rate), "reg": describe(reg),
+                               "num_iters": describe(num_iters)})
+        history = [1.0] * num_iters if isinstance(num_iters, int) and not isinstance(num_iters, bool) else []
+        return self._trained.clone(), history
 
 
 # ------------------------------------------------------------------ the hyperparameter search
