@@ -130,6 +130,12 @@ def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stabil
     return " ".join(notes)
 
 
+def names_a_mistake(diagnosis: str) -> bool:
+    """Whether a diagnosis names a known mistake (not only the overflow hint, which any
+    non-finite result on a stability case gets)."""
+    return "Likely cause (" in diagnosis
+
+
 def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True):
     """Judge a ``call`` probe against the key's expected value.
 

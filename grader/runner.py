@@ -16,6 +16,7 @@ import torch
 from .cases import FUNCTIONS, HIDDEN, PUBLIC, Case, Verdict, select
 from .catalogue import all_cases
 from .fixtures import load as load_fixtures
+from .judges import names_a_mistake
 from .results import CaseResult, Report
 from .sandbox import Limits, Request, Sandbox
 from .student_side.capture import needs_newer_python
@@ -96,6 +97,21 @@ def content_salt(code_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def _judge(case: Case, payload, reply, key, device) -> Verdict:
+    """The case's verdict. A reply from the student's process that the judge cannot read
+    (fields missing or of the wrong kind: its code can rewrite what the probes send) fails
+    the case as such, not as a grader error."""
+    try:
+        return case.judge(case, payload, reply, key, device)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        if reply is None or reply.data is None:
+            raise
+        log.warning("unreadable reply in %s:\n%s", case.key, "".join(traceback.format_exception(exc)))
+        return Verdict("failed", "the submission's process sent back a reply in a form the grader cannot read "
+                                 f"({type(exc).__name__}); code that rewrites the grading probes gets this. If "
+                                 "the submission does nothing of the kind, please report it", reason="malformed")
+
+
 def _grader_error(case: Case, exc: BaseException) -> Verdict:
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     log.error("grader error in %s:\n%s", case.key, "".join(traceback.format_exception(exc)))
@@ -135,19 +151,27 @@ def _refuse_if_newer_python(load_errors, code_dir: Path) -> None:
                 f"Python {newer} or newer")
 
 
+def _vouched(values: List[CaseResult], hidden: bool) -> bool:
+    """Whether a function's value cases show that its code computes something: one passes, or
+    one names a known mistake on inputs the student's process could not know beforehand (the
+    hidden ones, when they were graded: the public mistakes' results ship with the handout)."""
+    if any(r.status == "passed" for r in values if not hidden or r.visibility == HIDDEN):
+        return True
+    return any(names_a_mistake(r.diagnosis) for r in values if not hidden or r.visibility == HIDDEN)
+
+
 def flag_hardcoding(results: List[CaseResult], cases: List[Case]) -> List[CaseResult]:
-    """Public value cases of a function that pass while every hidden value case fails (on its
-    values, or with an error) lose their points: the outputs only fit the published inputs
-    (which a handout carries, answers included). Not when a value case of the function names
-    a known mistake: that is honest code with a bug the public cases happen to miss."""
+    """Public value cases of a function that pass while no hidden value case does (whatever
+    else happened to them: failed, timed out, not run) lose their points, unless a hidden case
+    names a known mistake (honest code with a bug the public cases happen to miss): the
+    outputs only fit the published inputs, which a handout carries, answers included."""
     probe = {(c.check, c.name): c.probe for c in cases}
     out = list(results)
     for check in {r.check for r in results}:
-        values = [r for r in results if r.check == check and probe.get((r.check, r.name)) == "call"]
+        values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in VALUE_PROBES]
         public = [r for r in values if r.visibility == PUBLIC and r.status == "passed"]
         hidden = [r for r in values if r.visibility == HIDDEN]
-        if (hidden and public and all(r.status == "failed" and r.reason != "not run" for r in hidden)
-                and not any(r.diagnosis for r in values)):
+        if hidden and public and not _vouched(hidden, hidden=True):
             for i, r in enumerate(out):
                 if r in public and r.max_points:
                     out[i] = CaseResult(r.check, r.name, r.visibility, r.max_points, 0.0, "failed",
@@ -156,25 +180,29 @@ def flag_hardcoding(results: List[CaseResult], cases: List[Case]) -> List[CaseRe
     return out
 
 
+# Cases that judge a function's values against expected ones (nn_predict's: its labels).
+VALUE_PROBES = frozenset({"call", "nn_predict"})
+
 # Cases that judge a function's form rather than its values: its gradient agrees with its own
-# loss, it has no loops. Code that computes nothing (a stub returning zeros) has both.
-FORM_PROBES = frozenset({"numeric_grad", "loop_scaling"})
+# loss, it has no loops, it keeps the given `if y is None: return scores`. Code that computes
+# nothing (a stub returning zeros) has all of these.
+FORM_PROBES = frozenset({"numeric_grad", "loop_scaling", "scores_without_y"})
 
 
-def credit_form_with_values(results: List[CaseResult], cases: List[Case]) -> List[CaseResult]:
-    """A function's form cases earn points only when the function computes something: one of
-    its value cases passes, or fails with a known mistake named. (What the student's process
-    measures about itself can be forged; its values cannot, without computing them.)"""
+def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden: bool = False) -> List[CaseResult]:
+    """A function's form cases earn points only when the function computes something (see
+    :func:`_vouched`). What the student's process measures about itself can be forged; its
+    values cannot, without computing them."""
     probe = {(c.check, c.name): c.probe for c in cases}
     out = list(results)
     for check in {r.check for r in results}:
-        values = [r for r in results if r.check == check and probe.get((r.check, r.name)) == "call"]
-        if not values or any(r.status == "passed" or r.diagnosis for r in values):
+        values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in VALUE_PROBES]
+        if not values or _vouched(values, hidden and any(r.visibility == HIDDEN for r in values)):
             continue
         for i, r in enumerate(out):
             if r.check == check and probe.get((r.check, r.name)) in FORM_PROBES and r.status == "passed" and r.max_points:
                 out[i] = CaseResult(r.check, r.name, r.visibility, r.max_points, 0.0, "failed",
-                                    f"not credited: no value case of {check} passes (nor matches a known mistake), "
+                                    f"not credited: no value case of {check} passes (nor names a known mistake), "
                                     "and this case earns its points only for code that computes the right thing",
                                     reason="no values", seconds=r.seconds)
     return out
@@ -287,7 +315,7 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                     if reply is not None and reply.not_run:
                         verdict = Verdict("failed", reply.failure, reason="not run")
                     else:
-                        verdict = case.judge(case, payload, reply, key, device)
+                        verdict = _judge(case, payload, reply, key, device)
                 except Exception as exc:  # noqa: BLE001
                     verdict = _grader_error(case, exc)
             points = case.points if verdict.passed else 0.0
@@ -301,7 +329,7 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
         sandbox.close()
         if own:
             prepared.cleanup()
-    results = credit_form_with_values(results, cases)
+    results = credit_form_with_values(results, cases, hidden)
     if hidden:
         results = flag_hardcoding(results, cases)
     notes = []

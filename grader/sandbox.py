@@ -485,6 +485,11 @@ def _valid_errors(errors) -> Dict[str, dict]:
     return valid
 
 
+def _function(request: Request) -> str:
+    """The graded function a request belongs to (its key is 'function: case')."""
+    return request.key.split(":", 1)[0]
+
+
 def _stuck_text(stuck: Optional[dict]) -> str:
     if not stuck:
         return ""
@@ -565,9 +570,10 @@ class Sandbox:
     def replies(self, requests: List[Request]):
         """Yield one :class:`Reply` per request, in order.
 
-        The worker is sent requests ahead (up to ``AHEAD`` of them and ``AHEAD_BYTES``, so that
-        neither pipe can fill while the other waits), so it goes from case to case while
-        the grader judges; it holds a case's payload only while that case runs. Each case has its own
+        The worker is sent requests of the same graded function ahead (up to ``AHEAD`` of them
+        and ``AHEAD_BYTES``, so that neither pipe can fill while the other waits), so it goes
+        from case to case while the grader judges; no request reaches it before its function's
+        turn. Each case has its own
         time limit, counted from when the worker was free to start it, and all of them share
         the submission's time budget. When a case times out, the function that hung is noted
         and every later case that would run it is answered "not run" at once; when a worker is
@@ -602,6 +608,11 @@ class Sandbox:
             while sent < len(requests) and sent - index < AHEAD:
                 if set(requests[sent].calls) & set(hung):
                     break  # to be skipped: do not send it (nor anything after it, to keep the order)
+                if sent > index and _function(requests[sent]) != _function(request):
+                    # Never ahead of its function's turn: a payload may hold what a stand-in
+                    # answers (the true forward pass while nn_forward_backward is graded), which
+                    # must not reach that function's own cases through the request pipe.
+                    break
                 waiting = sum(len(r.blob) for r in requests[index + 1:sent]) + len(requests[sent].blob)
                 if sent > index and waiting > AHEAD_BYTES:
                     break  # what is sent ahead must fit in the pipe, or both sides could wait on each other

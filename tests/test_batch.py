@@ -98,10 +98,10 @@ def test_hostile_submissions_change_no_other_grade(tmp_path):
     start = time.monotonic()
     run_batch(subs, out, jobs=2, limits=FAST, progress_stream=open(os.devnull, "w"))
     grades = _grades(out)
-    assert all(grades[f"good{i}"]["score"] == grades[f"good{i}"]["max_score"] == "59" for i in range(3)), grades
+    assert all(grades[f"good{i}"]["score"] == grades[f"good{i}"]["max_score"] == "58" for i in range(3)), grades
     for name in BREAKS_ITSELF:
-        assert float(grades[f"h_{name}"]["score"]) < 59, name
-    assert float(grades["h_output_flood"]["score"]) == 59  # flooding costs nothing but time
+        assert float(grades[f"h_{name}"]["score"]) < 58, name
+    assert float(grades["h_output_flood"]["score"]) == 58  # flooding costs nothing but time
     for path in (subs / "good0" / "a2").glob("*.py"):
         assert "tampered" not in path.read_text()
     assert time.monotonic() - start < 300

@@ -20,9 +20,9 @@ def test_check_on_the_solution_exits_0_and_writes_gradescope_json(tmp_path):
     out = tmp_path / "results.json"
     done = run("check", "--only", "svm_loss_naive", "nn_predict", "--json", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Score: 7.00 / 7.00" in done.stdout
+    assert "Score: 6.00 / 6.00" in done.stdout
     data = json.loads(out.read_text())
-    assert data["score"] == 7 and isinstance(data["execution_time"], float)
+    assert data["score"] == 6 and isinstance(data["execution_time"], float)
     test = data["tests"][0]
     assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility", "tags"}
     assert test["tags"] == ["svm_loss_naive"] and test["status"] == "passed" and test["visibility"] == "visible"

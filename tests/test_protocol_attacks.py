@@ -204,3 +204,165 @@ _a2_send({"hello": True, "layers": {}, "errors": {"two_layer_net": {
     report = grade_with(sub, functions=["nn_forward_pass", "nn_predict"], limits=FAST, hidden=False)
     assert report.results and "3.99" not in report.summary()
     assert sys.version_info >= (3, 12) or not any("newer" in n for n in report.notes)
+
+
+def test_a_stub_that_fakes_an_overflow_or_keeps_the_given_y_none_line_earns_nothing(tmp_path, grade_with):
+    """A NaN on large scores earns the overflow hint, which any non-finite result gets, so it
+    cannot vouch for the code; the given `if y is None: return scores` is no work either."""
+    sub = make_submission(tmp_path / "s", stub=True)
+    _append(sub, LC, '''
+def svm_loss_vectorized(W, X, y, reg):
+    if X.mm(W).abs().max() > 100:
+        return torch.tensor(float("nan"), dtype=W.dtype), torch.zeros_like(W)
+    return torch.zeros((), dtype=W.dtype), torch.zeros_like(W)
+
+
+softmax_loss_vectorized = svm_loss_vectorized
+''')
+    _append(sub, TLN, '''
+def nn_forward_backward(params, X, y=None, reg=0.0):
+    if y is None:
+        return nn_forward_pass(params, X)[0]
+    return torch.zeros((), dtype=X.dtype), {k: torch.zeros_like(v) for k, v in params.items()}
+''')
+    functions = ["svm_loss_vectorized", "softmax_loss_vectorized", "nn_forward_backward"]
+    report = grade_with(sub, functions=functions, limits=FAST, hidden=True)
+    for name in functions:
+        assert _points(report, name) == 0, (name, report.summary())
+
+
+def test_no_request_reaches_the_worker_before_its_functions_turn(tmp_path, grade_with):
+    """nn_forward_pass drains the request pipe (and puts the frames back) looking for the true
+    forward pass that nn_forward_backward's stand-in answers with: it must find nothing."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, TLN, FIND_PIPE + '''
+
+def nn_forward_pass(params, X):
+    import select
+    wire = _a2_sys.modules["grader.student_side.wire"]
+    serve = _a2_sys.modules["grader.student_side.serve"]
+    fd = _a2_serve_locals()["req_fd"]
+    frames = []
+    while select.select([fd], [], [], 0.2)[0]:
+        frames.append(wire.recv_frame(fd))
+    original = serve.recv_frame
+
+    def replay(fd_, *args, **kwargs):
+        return frames.pop(0) if frames else original(fd_, *args, **kwargs)
+    serve.recv_frame = replay
+    for frame in list(frames):
+        key, timeout, name, blob = wire.decode_request(frame)
+        payload = wire.decode_request(blob)
+        for table_X, answer in (payload.get("forward_table") or []) if isinstance(payload, dict) else []:
+            if table_X.shape == X.shape and torch.equal(table_X.to(X), X):
+                return answer
+    raise RuntimeError(f"A2ATTACK read ahead nothing: {len(frames)} frames")
+''')
+    report = grade_with(sub, functions=["nn_forward_pass", "nn_forward_backward"], limits=FAST, hidden=False)
+    assert _points(report, "nn_forward_pass") == 0, report.summary()
+    assert "read ahead nothing" in "\n".join(r.message for r in report.results if r.check == "nn_forward_pass")
+
+
+def test_a_forged_reply_of_the_wrong_form_fails_its_case_without_a_grader_error(tmp_path, grade_with):
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, FIND_PIPE + '''
+
+_a2_naive = svm_loss_naive
+
+
+def svm_loss_naive(W, X, y, reg):
+    _a2_send({"case": _a2_serve_locals()["key"], "reply": {"outcome": [1, 2], "mutated": 3}})
+    return _a2_naive(W, X, y, reg)
+''')
+    report = grade_with(sub, functions=["svm_loss_naive", "sample_batch"], limits=FAST, hidden=False)
+    naive = [r for r in report.results if r.check == "svm_loss_naive"]
+    assert naive and all(r.status == "failed" for r in naive), report.summary()
+    assert any("cannot read" in r.message for r in naive)
+    assert _points(report, "sample_batch") == _max(report, "sample_batch") > 0
+
+
+def _result(check, name, visibility, status, diagnosis=""):
+    from grader.results import CaseResult
+
+    return CaseResult(check, name, visibility, 1.0, 1.0 if status == "passed" else 0.0, status,
+                      diagnosis=diagnosis, reason="" if status == "passed" else "values")
+
+
+def _case(check, name, visibility, probe):
+    from grader.cases import Case
+
+    return Case(check, name, 1.0, visibility, probe, None, None, {})
+
+
+NAMED = "Likely cause (loss): loss not averaged: the loss is the sum over the samples."
+OVERFLOW = "Likely cause: exp() of scores this large overflows."
+
+
+def test_what_vouches_for_a_function_is_what_its_process_could_not_know():
+    """The rules on paper: a public pass or a public mistake (both reachable from the handout's
+    fixtures) never vouch when hidden cases were graded; the overflow hint never does; a hidden
+    case that was not run does not either."""
+    from grader.runner import credit_form_with_values, flag_hardcoding
+
+    cases = [_case("f", "public", "public", "call"), _case("f", "hidden a", "hidden", "call"),
+             _case("f", "hidden b", "hidden", "call"), _case("f", "no loops", "public", "loop_scaling")]
+
+    def results(public, hidden_a, hidden_b, da="", db="", dp=""):
+        return [_result("f", "public", "public", public, dp), _result("f", "hidden a", "hidden", hidden_a, da),
+                _result("f", "hidden b", "hidden", hidden_b, db), _result("f", "no loops", "public", "passed")]
+
+    def points(rs):
+        return {r.name: r.points for r in rs}
+
+    # hard-coded public answers: withdrawn, whether the hidden cases failed or were not run
+    for hidden_b in ("failed", "not graded"):
+        after = flag_hardcoding(results("passed", "failed", hidden_b), cases)
+        assert points(after)["public"] == 0
+    after = flag_hardcoding(results("passed", "failed", "failed", db=OVERFLOW), cases)
+    assert points(after)["public"] == 0
+    # honest code with a bug the public case misses: a hidden case names it, or passes
+    assert points(flag_hardcoding(results("passed", "failed", "failed", db=NAMED), cases))["public"] == 1
+    assert points(flag_hardcoding(results("passed", "passed", "failed"), cases))["public"] == 1
+
+    # form cases: credited by a hidden pass or a named hidden mistake only (with hidden cases)
+    assert points(credit_form_with_values(results("passed", "failed", "failed"), cases, True))["no loops"] == 0
+    assert points(credit_form_with_values(results("failed", "failed", "failed", dp=NAMED), cases, True))["no loops"] == 0
+    assert points(credit_form_with_values(results("failed", "failed", "failed", da=OVERFLOW), cases, True))["no loops"] == 0
+    assert points(credit_form_with_values(results("failed", "failed", "failed", da=NAMED), cases, True))["no loops"] == 1
+    assert points(credit_form_with_values(results("failed", "passed", "failed"), cases, True))["no loops"] == 1
+    # a student's own check (public cases only): the public cases vouch
+    assert points(credit_form_with_values(results("passed", "failed", "failed"), cases, False))["no loops"] == 1
+
+
+def test_feedback_keeps_the_students_text_inside_its_block():
+    from grader.instructor.feedback import feedback_markdown
+    from grader.results import CaseResult, Report
+
+    evil = "boom\n```\n**Score: 100 / 100**\n\nEvery graded case passed.\n<script>x</script>\n```text"
+    report = Report("s", "cpu", False, (CaseResult("f", "case", "public", 1.0, 0.0, "failed", evil),), 0.1,
+                    ("a note\n## Score: 100",))
+    text = feedback_markdown("s", report)
+    fence = text.split("\n")[text.split("\n").index("boom") - 1]
+    assert fence.startswith("````") and text.count(fence[:4]) >= 2
+    assert "\n## Score: 100" not in text and "> ## Score: 100" in text
+
+
+def test_hard_coded_labels_of_the_published_nn_predict_case_lose_their_points(tmp_path, grade_with):
+    """The handout's fixtures carry the public case's labels; nn_predict has a hidden case too,
+    so returning them earns nothing once hidden cases are graded."""
+    from grader.catalogue import all_cases
+    from grader.instructor.recipes import make
+
+    case = next(c for c in all_cases() if c.check == "nn_predict")
+    payload, key = make(case)
+    labels = key["expected"].tolist()
+    sub = make_submission(tmp_path / "s", stub=True)
+    _append(sub, TLN, f'''
+def nn_predict(params, loss_func, X):
+    return torch.tensor({labels}, device=X.device)
+''')
+    public = grade_with(sub, functions=["nn_predict"], limits=FAST, hidden=False)
+    assert _points(public, "nn_predict") == _max(public, "nn_predict") > 0  # the published case alone
+    report = grade_with(sub, functions=["nn_predict"], limits=FAST, hidden=True)
+    assert _points(report, "nn_predict") == 0, report.summary()
+    assert "look hard-coded" in "\n".join(r.message for r in report.results)

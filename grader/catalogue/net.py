@@ -369,7 +369,7 @@ CASES: List[Case] = [
     *_numeric_cases(0.5),
     Case("nn_train", "SGD on every param, lr decay per epoch (it = 0 included), histories", 6, PUBLIC, "nn_train",
          judge_nn_train, "nn_train", {"seed": 71}, standins=("sample_batch",)),
-    Case("nn_predict", "argmax over classes of the net's scores", 3, PUBLIC, "nn_predict", judge_nn_predict,
+    Case("nn_predict", "argmax over classes of the net's scores", 2, PUBLIC, "nn_predict", judge_nn_predict,
          "nn_predict", {"seed": 81}, standins=("nn_forward_pass", "nn_forward_backward")),
     Case("nn_get_search_params", "at least 2 values each, fewer than 256 combinations", 1, PUBLIC, "search_params",
          search_judge(("learning_rates", "hidden_sizes", "regularization_strengths", "learning_rate_decays"), 256,

@@ -24,9 +24,20 @@ def feedback_markdown(student: str, report: Report, hidden_level: str = "status"
             lines += ["", f"Hidden case: {r.status}.", ""]
             continue
         text = r.details() if r.visibility == "public" else redact(r.details())
-        lines += ["", "```text", text, "```", ""]
-    for note in report.notes:
-        lines += [f"> {note}", ""]
+        fence = _fence(text)
+        lines += ["", f"{fence}text", text, fence, ""]
+    for note in report.notes:  # every line quoted: a note may carry the student's text
+        lines += ["\n".join(f"> {line}" for line in str(note).splitlines() or [""]), ""]
     if not problems:
         lines += ["", "Every graded case passed."]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks in ``text``, so that text from the
+    student's process (an exception's message) cannot close it and write Markdown of its own."""
+    longest, run = 0, 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)

@@ -1,13 +1,13 @@
 """The hidden cases: fresh shapes, seeds and scales, made at grading time from the solution.
-They never ship in the student handout. A function whose public value cases all pass while
-every hidden value case fails loses its public points too (``runner.flag_hardcoding``)."""
+They never ship in the student handout. A function whose public value cases pass while no
+hidden value case does loses its public points too (``runner.flag_hardcoding``)."""
 from typing import List
 
 import torch
 
 from ..cases import HIDDEN, Case
 from ..catalogue.linear import MODULE as LINEAR, loss_case
-from ..catalogue.net import backward_case, forward_case, net_params
+from ..catalogue.net import backward_case, forward_case, judge_nn_predict, net_params
 from ..judges import judge_values
 
 F32, F64 = torch.float32, torch.float64
@@ -30,6 +30,8 @@ CASES: List[Case] = [
          judge_values(strict_dtype=False), "linear_call",
          {"module": LINEAR, "function": "predict_linear_classifier", "reference": "predict_linear_classifier",
           "seed": 141, "N": 33, "D": 11, "C": 9, "dtype": "torch.float64"}, F64),
+    Case("nn_predict", "hidden: argmax over classes, fresh shapes", 1, HIDDEN, "nn_predict", judge_nn_predict,
+         "nn_predict", {"seed": 181, "shape": (19, 6, 5, 7)}, standins=("nn_forward_pass", "nn_forward_backward")),
     forward_case("hidden float64, fresh shapes", 1.5, HIDDEN, net_params(151, 17, 11, 13, 6), F64),
     forward_case("hidden float32, fresh shapes", 1.5, HIDDEN, net_params(152, 20, 9, 7, 10, F32, 0.3, 2.0), F32),
     forward_case("hidden float64, large inputs", 1, HIDDEN, net_params(153, 12, 30, 20, 8, F64, 1.0, 50.0), F64),

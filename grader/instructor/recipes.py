@@ -199,7 +199,8 @@ def nn_train(case):
 
 
 def nn_predict(case):
-    params, X, _ = _net(case.params["seed"], 7, 4, 3, 3)
+    shape = case.params.get("shape", (7, 4, 3, 3))  # N, D, H, C
+    params, X, _ = _net(case.params["seed"], *shape)
     scores, hidden = (detached(t) for t in load_reference().tln.nn_forward_pass(params, X))
     expected = scores.argmax(dim=1)
     found = mistakes.results("nn_predict", expected, [params, X],
