@@ -46,6 +46,9 @@ class Verdict:
     warnings: Tuple[str, ...] = ()
     # What failed, for reports: "not implemented", "error", "timeout", "rule", "values", ...
     reason: str = ""
+    # A failed value case with some outputs right: the code computes something (see
+    # runner.credit_form_with_values).
+    vouches: bool = False
 
     @property
     def passed(self) -> bool:

@@ -30,6 +30,7 @@ class CaseResult:
     warnings: Tuple[str, ...] = ()
     reason: str = ""
     seconds: float = 0.0
+    vouches: bool = False  # failed, but some of its outputs are right
 
     @property
     def graded(self) -> bool:

@@ -152,12 +152,12 @@ def _refuse_if_newer_python(load_errors, code_dir: Path) -> None:
 
 
 def _vouched(values: List[CaseResult], hidden: bool) -> bool:
-    """Whether a function's value cases show that its code computes something: one passes, or
-    one names a known mistake on inputs the student's process could not know beforehand (the
-    hidden ones, when they were graded: the public mistakes' results ship with the handout)."""
-    if any(r.status == "passed" for r in values if not hidden or r.visibility == HIDDEN):
-        return True
-    return any(names_a_mistake(r.diagnosis) for r in values if not hidden or r.visibility == HIDDEN)
+    """Whether a function's value cases show that its code computes something: one passes, gets
+    some of its outputs right (a right loss beside a wrong gradient), or names a known mistake,
+    on inputs the student's process could not know beforehand (the hidden ones, when they were
+    graded: the public answers and mistakes' results ship with the handout)."""
+    return any(r.status == "passed" or r.vouches or names_a_mistake(r.diagnosis)
+               for r in values if not hidden or r.visibility == HIDDEN)
 
 
 def flag_hardcoding(results: List[CaseResult], cases: List[Case]) -> List[CaseResult]:
@@ -323,7 +323,7 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
             results.append(CaseResult(case.check, case.name, case.visibility, case.points, points, verdict.status,
                                       _bounded(verdict.message, 6000), _bounded(verdict.diagnosis, 1000),
                                       tuple(_bounded(w, 1000) for w in verdict.warnings[:20]), verdict.reason,
-                                      round(time.monotonic() - t0, 4)))
+                                      round(time.monotonic() - t0, 4), verdict.vouches))
         _refuse_if_newer_python(sandbox.load_errors, prepared.code_dir)
     finally:
         sandbox.close()

@@ -82,6 +82,18 @@ def test_a_function_with_a_known_mistake_keeps_its_form_points(tmp_path, grade_w
     assert _points(report, "svm_loss_vectorized") < _max(report, "svm_loss_vectorized")
 
 
+def test_a_right_loss_beside_a_wrong_gradient_keeps_the_form_points(tmp_path, grade_with):
+    """Honest vectorized code whose gradient is off by a factor no known mistake names: its loss
+    is right on the hidden inputs, which vouches for it, so its no-loop case keeps its points."""
+    sub = make_submission(tmp_path / "s", [(LC, "    dW = coeff.t().mm(X).t() / N + 2 * reg * W",
+                                            "    dW = 1.7 * coeff.t().mm(X).t() / N + 2 * reg * W")])
+    report = grade_with(sub, functions=["svm_loss_vectorized"], limits=FAST, hidden=True)
+    values = [r for r in report.results if "loop" not in r.name.lower()]
+    loops = [r for r in report.results if "loop" in r.name.lower()]
+    assert values and all(r.status == "failed" and r.vouches for r in values), report.summary()
+    assert loops and all(r.status == "passed" and r.points == r.max_points for r in loops), report.summary()
+
+
 def test_replaced_probes_and_rewritten_records_earn_nothing(tmp_path, grade_with):
     """Module-level code replaces the probes of the form and training cases with forgeries
     built from the payload alone (a gradient that matches, no loop, an SGD that never moves)."""
@@ -281,11 +293,11 @@ def svm_loss_naive(W, X, y, reg):
     assert _points(report, "sample_batch") == _max(report, "sample_batch") > 0
 
 
-def _result(check, name, visibility, status, diagnosis=""):
+def _result(check, name, visibility, status, diagnosis="", vouches=False):
     from grader.results import CaseResult
 
     return CaseResult(check, name, visibility, 1.0, 1.0 if status == "passed" else 0.0, status,
-                      diagnosis=diagnosis, reason="" if status == "passed" else "values")
+                      diagnosis=diagnosis, reason="" if status == "passed" else "values", vouches=vouches)
 
 
 def _case(check, name, visibility, probe):
@@ -307,8 +319,8 @@ def test_what_vouches_for_a_function_is_what_its_process_could_not_know():
     cases = [_case("f", "public", "public", "call"), _case("f", "hidden a", "hidden", "call"),
              _case("f", "hidden b", "hidden", "call"), _case("f", "no loops", "public", "loop_scaling")]
 
-    def results(public, hidden_a, hidden_b, da="", db="", dp=""):
-        return [_result("f", "public", "public", public, dp), _result("f", "hidden a", "hidden", hidden_a, da),
+    def results(public, hidden_a, hidden_b, da="", db="", dp="", va=False, vp=False):
+        return [_result("f", "public", "public", public, dp, vp), _result("f", "hidden a", "hidden", hidden_a, da, va),
                 _result("f", "hidden b", "hidden", hidden_b, db), _result("f", "no loops", "public", "passed")]
 
     def points(rs):
@@ -330,6 +342,10 @@ def test_what_vouches_for_a_function_is_what_its_process_could_not_know():
     assert points(credit_form_with_values(results("failed", "failed", "failed", da=OVERFLOW), cases, True))["no loops"] == 0
     assert points(credit_form_with_values(results("failed", "failed", "failed", da=NAMED), cases, True))["no loops"] == 1
     assert points(credit_form_with_values(results("failed", "passed", "failed"), cases, True))["no loops"] == 1
+    # some outputs right (a right loss, a wrong gradient) on a hidden case vouches; on a public one not
+    assert points(credit_form_with_values(results("failed", "failed", "failed", va=True), cases, True))["no loops"] == 1
+    assert points(credit_form_with_values(results("failed", "failed", "failed", vp=True), cases, True))["no loops"] == 0
+    assert points(flag_hardcoding(results("passed", "failed", "failed", va=True), cases))["public"] == 1
     # a student's own check (public cases only): the public cases vouch
     assert points(credit_form_with_values(results("passed", "failed", "failed"), cases, False))["no loops"] == 1
 
