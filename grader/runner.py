@@ -298,7 +298,8 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                 raise
             except Exception as exc:  # noqa: BLE001 - a bug of ours must not hide the other cases
                 prepared_cases.append((case, None, _grader_error(case, exc)))
-        requests = [Request(case.key, case.probe, got.blob, case.timeout, frozenset(_runs(case, graph)) | {case.check})
+        requests = [Request(case.key, case.probe, got.blob, case.timeout, frozenset(_runs(case, graph)) | {case.check},
+                            ahead=not case.standins)
                     for case, got, verdict in prepared_cases if case.probe is not None and verdict is None]
         replies = sandbox.replies(requests)
         for case, got, verdict in prepared_cases:

@@ -65,6 +65,9 @@ class Request:
     blob: bytes
     timeout: Optional[float] = None
     calls: FrozenSet[str] = frozenset()
+    # Whether it may reach the worker before its function's turn: only a payload of plain inputs
+    # may (one with stand-in tables can hold what answers another function's cases).
+    ahead: bool = False
 
 
 @dataclass
@@ -570,10 +573,10 @@ class Sandbox:
     def replies(self, requests: List[Request]):
         """Yield one :class:`Reply` per request, in order.
 
-        The worker is sent requests of the same graded function ahead (up to ``AHEAD`` of them
-        and ``AHEAD_BYTES``, so that neither pipe can fill while the other waits), so it goes
-        from case to case while the grader judges; no request reaches it before its function's
-        turn. Each case has its own
+        The worker is sent requests ahead (up to ``AHEAD`` of them and ``AHEAD_BYTES``, so that
+        neither pipe can fill while the other waits), so it goes from case to case while the
+        grader judges; a request whose payload holds stand-in tables never reaches it before its
+        function's turn (``Request.ahead``). Each case has its own
         time limit, counted from when the worker was free to start it, and all of them share
         the submission's time budget. When a case times out, the function that hung is noted
         and every later case that would run it is answered "not run" at once; when a worker is
@@ -608,10 +611,10 @@ class Sandbox:
             while sent < len(requests) and sent - index < AHEAD:
                 if set(requests[sent].calls) & set(hung):
                     break  # to be skipped: do not send it (nor anything after it, to keep the order)
-                if sent > index and _function(requests[sent]) != _function(request):
-                    # Never ahead of its function's turn: a payload may hold what a stand-in
-                    # answers (the true forward pass while nn_forward_backward is graded), which
-                    # must not reach that function's own cases through the request pipe.
+                if sent > index and _function(requests[sent]) != _function(request) and not requests[sent].ahead:
+                    # Not ahead of its function's turn: its payload holds what a stand-in answers
+                    # (the true forward pass while nn_forward_backward is graded), which must not
+                    # reach another function's cases through the request pipe.
                     break
                 waiting = sum(len(r.blob) for r in requests[index + 1:sent]) + len(requests[sent].blob)
                 if sent > index and waiting > AHEAD_BYTES:

@@ -243,7 +243,7 @@ def nn_forward_backward(params, X, y=None, reg=0.0):
         assert _points(report, name) == 0, (name, report.summary())
 
 
-def test_no_request_reaches_the_worker_before_its_functions_turn(tmp_path, grade_with):
+def test_no_stand_in_table_reaches_the_worker_before_its_functions_turn(tmp_path, grade_with):
     """nn_forward_pass drains the request pipe (and puts the frames back) looking for the true
     forward pass that nn_forward_backward's stand-in answers with: it must find nothing."""
     sub = make_submission(tmp_path / "s")

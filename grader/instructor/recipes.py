@@ -120,14 +120,16 @@ def linear_loops(case):
 
 def sample_batch(case):
     """Rows that carry their own index. Besides the three draws that check freshness and seeding,
-    60 more draws check the spread: with the first two, 62 independent draws of 20 rows from 50,
-    so a uniform sampler misses a given row with probability 0.98 ** 1240 (about 1.3e-11; without
-    replacement 0.6 ** 62, about 1.8e-14), any of the 50 below 1e-9 (6.6e-10), while an off-by-one that
-    never draws the last (or the first) row always does."""
+    24 more draws check the spread: with the first two, 26 independent draws of 50 rows from 50,
+    so a uniform sampler misses a given row with probability 0.98 ** 1300 (about 3.9e-12; without
+    replacement never), any of the 50 below 1e-9 (2e-10 at most by the union bound),
+    while an off-by-one that never draws the last (or the first) row always does. (A batch as
+    large as the data leaves each row out of a draw with probability about 1/e: the fewest
+    draws for the bound.)"""
     N = 50
     X = torch.stack([torch.arange(N, dtype=F64), 2.0 * torch.arange(N), -torch.arange(N, dtype=F64)], dim=1)
-    return {"X": X, "y": torch.arange(N) % 7, "num_train": N, "batch_size": 20, "seed": case.params["seed"],
-            "spread_draws": 60}, {}
+    return {"X": X, "y": torch.arange(N) % 7, "num_train": N, "batch_size": N, "seed": case.params["seed"],
+            "spread_draws": 24}, {}
 
 
 def _batches(g, num_train, batch_size, count):
