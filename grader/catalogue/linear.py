@@ -12,6 +12,7 @@ import torch
 from ..cases import PUBLIC, Case, Verdict, failed, passed
 from ..compare import compare
 from ..judges import error_verdict, judge_loop_free, judge_numeric_grad, judge_values, outcome_failure
+from ..student_side.standins import standin_linear_outputs
 from .common import accuracy_problem, search_judge
 
 F64 = torch.float64
@@ -130,16 +131,6 @@ def _check_batches(calls, payload):
         if call["reg"].get("value") != payload["reg"]:
             return f"call {k}: loss_func got reg={call['reg'].get('value')}, expected {payload['reg']}"
     return None
-
-
-def standin_linear_outputs(seed, W, n):
-    """The gradients and losses the stand-in loss_func (``RecordingLinearLoss``) returned in its
-    first ``n`` calls, made again here from its seed: what the student's process reports of
-    them is never used (its code could have rewritten the record)."""
-    gen = torch.Generator().manual_seed(seed)
-    grads = [torch.randn(W.shape, generator=gen, dtype=F64).to(W.dtype) for _ in range(n)]
-    losses = [float(torch.tensor(1.0 + 0.5 ** k, dtype=W.dtype)) for k in range(n)]
-    return grads, losses
 
 
 def judge_train_steps(case, payload, reply, key, device_type) -> Verdict:

@@ -7,6 +7,7 @@ import torch
 from ..cases import PUBLIC, Case, Verdict, failed, passed
 from ..compare import compare
 from ..judges import error_verdict, judge_numeric_grad, judge_values, outcome_failure
+from ..student_side.standins import standin_net_outputs
 from .common import accuracy_problem, search_judge
 
 F32, F64 = torch.float32, torch.float64
@@ -112,17 +113,6 @@ def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
         return failed("after nn_train, the caller's params do not hold the result of the last SGD step "
                       "(update params in place)", "values")
     return _judge_histories(out, calls, preds, payload, per_epoch, losses)
-
-
-def standin_net_outputs(seed, params, dtype, n):
-    """The gradients and losses the stand-in loss_func (``RecordingNetLoss``) returned in its
-    first ``n`` calls with labels, made again here from its seed (the student's process could
-    have rewritten its record)."""
-    gen = torch.Generator().manual_seed(seed)
-    grads = [{k: torch.randn(v.shape, generator=gen, dtype=F64).to(v.dtype) for k, v in params.items()}
-             for _ in range(n)]
-    losses = [float(torch.tensor(2.0 - 0.01 * k, dtype=dtype)) for k in range(n)]
-    return grads, losses
 
 
 def _judge_histories(out, calls, preds, payload, per_epoch, losses) -> Verdict:

@@ -110,6 +110,32 @@ class TableSampler:
         return X[idx], y[idx]
 
 
+def _linear_loss(k: int, dtype) -> torch.Tensor:
+    return torch.tensor(1.0 + 0.5 ** k, dtype=dtype)
+
+
+def _net_loss(k: int, dtype) -> torch.Tensor:
+    return torch.tensor(2.0 - 0.01 * k, dtype=dtype)
+
+
+def standin_linear_outputs(seed, W, n):
+    """The gradients and losses :class:`RecordingLinearLoss` returns in its first ``n`` calls,
+    made again (by the grader, from the seed: what the student's process reports of them could
+    have been rewritten)."""
+    gen = torch.Generator().manual_seed(seed)
+    grads = [torch.randn(W.shape, generator=gen, dtype=torch.float64).to(W.dtype) for _ in range(n)]
+    return grads, [float(_linear_loss(k, W.dtype)) for k in range(n)]
+
+
+def standin_net_outputs(seed, params, dtype, n):
+    """The gradients and losses :class:`RecordingNetLoss` returns in its first ``n`` calls with
+    labels, made again by the grader from the seed."""
+    gen = torch.Generator().manual_seed(seed)
+    grads = [{k: torch.randn(v.shape, generator=gen, dtype=torch.float64).to(v.dtype) for k, v in params.items()}
+             for _ in range(n)]
+    return grads, [float(_net_loss(k, dtype)) for k in range(n)]
+
+
 class RecordingLinearLoss:
     """A ``loss_func(W, X_batch, y_batch, reg)`` that records its calls and returns known
     losses and gradients (random numbers), so that every SGD step can be checked exactly."""
@@ -120,7 +146,7 @@ class RecordingLinearLoss:
     @unseen
     def __call__(self, W, X_batch, y_batch, reg, *extra):
         grad = torch.randn(W.shape, generator=self.gen, dtype=torch.float64).to(W)
-        loss = torch.tensor(1.0 + 0.5 ** len(self.calls), dtype=W.dtype, device=W.device)
+        loss = _linear_loss(len(self.calls), W.dtype).to(W.device)
         self.calls.append({"W": describe(W), "X_batch": describe(X_batch), "y_batch": describe(y_batch),
                            "reg": describe(reg)})  # the grader makes the gradients and losses again
         return loss, grad
@@ -144,7 +170,7 @@ class RecordingNetLoss:
             return X[:, :3] * torch.tensor([1.0, -1.0, 0.5], device=X.device, dtype=X.dtype)
         grads = {k: torch.randn(v.shape, generator=self.gen, dtype=torch.float64).to(v)
                  for k, v in params.items()}
-        loss = torch.tensor(2.0 - 0.01 * len(self.calls), dtype=X.dtype, device=X.device)
+        loss = _net_loss(len(self.calls), X.dtype).to(X.device)
         self.calls.append({"params": {k: describe(v) for k, v in params.items()}, "X_batch": describe(X),
                            "y_batch": describe(y), "reg": describe(reg)})  # grads and loss: made again by the grader
         return loss, grads
