@@ -3,8 +3,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import torch
 
 from processes import alive, processes_with
 from submissions import LC, make_submission
@@ -89,9 +91,113 @@ def test_cuda_request_without_a_gpu_is_a_clear_error():
 
 
 def test_fixtures_rebuild_bit_for_bit():
+    """A rebuild on this machine matches the stored fixtures: bit for bit where this CPU rounds
+    as the one that built them, within the tolerance table where its kernels round differently."""
     from grader.instructor import fixtures_build
 
-    assert fixtures_build.verify() == []
+    found = fixtures_build.verify()
+    assert found.problems == [], "\n".join(found.problems)
+    assert found.compared > 400  # every stored tensor and float was looked at
+
+
+def _fixture_tensors(fixtures, dtype):
+    """(dict, key, path as verify names it) of every stored tensor of ``dtype`` held in a dict."""
+    found = []
+
+    def walk(obj, path):
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else ()
+        for key, value in sorted(items, key=lambda kv: str(kv[0])):
+            where = f"{path}['{key}']" if isinstance(obj, dict) else f"{path}[{key}]"
+            if isinstance(value, torch.Tensor):
+                if isinstance(obj, dict) and value.dtype == dtype and value.numel() > 1:
+                    found.append((obj, key, where))
+            else:
+                walk(value, where)
+
+    for check in sorted(fixtures):
+        walk(fixtures[check], check)
+    return found
+
+
+def _rebuilt(edit):
+    """A copy of the stored fixtures, as a rebuild elsewhere could give them, edited by ``edit``."""
+    import copy
+
+    from grader.fixtures import load
+
+    fresh = copy.deepcopy(load())
+    edit(fresh)
+    return fresh
+
+
+def _last_bits(fresh):
+    """Another CPU's rounding: one float64 and one float32 entry moved by one or two ulps."""
+    for dtype, steps in ((torch.float64, 2), (torch.float32, 1)):
+        holder, key, _ = _fixture_tensors(fresh, dtype)[-1]
+        for _ in range(steps):
+            holder[key] = torch.nextafter(holder[key], torch.full_like(holder[key], float("inf")))
+
+
+def test_fixtures_verify_accepts_and_names_last_bit_rounding(monkeypatch, capsys):
+    from grader.fixtures import load
+    from grader.instructor import commands, fixtures_build
+
+    found = fixtures_build.compare_fixtures(load(), _rebuilt(_last_bits))
+    assert found.problems == []
+    named = sorted(_fixture_tensors(load(), dtype)[-1][2] for dtype in (torch.float64, torch.float32))
+    assert len(found.rounded) == 2
+    for path, line in zip(named, sorted(found.rounded)):
+        assert line.startswith(f"{path}: float rounding, within tolerance"), line
+
+    monkeypatch.setattr(fixtures_build, "compute", lambda cases: _rebuilt(_last_bits))
+    assert commands.cmd_fixtures(SimpleNamespace(action="verify")) == 0
+    out = capsys.readouterr().out
+    assert "2 of " in out and "not bit-identical" in out and "match a rebuild within the tolerance table" in out
+
+
+def _scaled(fresh):
+    holder, key, _ = _fixture_tensors(fresh, torch.float64)[-1]
+    holder[key] = holder[key] * (1 + 1e-5)
+
+
+def _label(fresh):
+    holder, key, _ = _fixture_tensors(fresh, torch.int64)[-1]
+    holder[key] = holder[key].flip(0) + 1
+
+
+def _reshaped(fresh):
+    holder, key, _ = _fixture_tensors(fresh, torch.float32)[-1]
+    holder[key] = holder[key].reshape(-1)[:-1]
+
+
+def _retyped(fresh):
+    holder, key, _ = _fixture_tensors(fresh, torch.float64)[-1]
+    holder[key] = holder[key].float()
+
+
+def _nan(fresh):
+    holder, key, _ = _fixture_tensors(fresh, torch.float64)[-1]
+    holder[key] = holder[key].clone()
+    holder[key].view(-1)[0] = float("nan")
+
+
+def _dropped(fresh):
+    check = sorted(fresh)[0]
+    del fresh[check][sorted(fresh[check])[0]]
+
+
+@pytest.mark.parametrize("edit, words", [(_scaled, "values are not close"), (_label, "must match exactly"),
+                                         (_reshaped, "shape"), (_retyped, "dtype"), (_nan, "inf or nan"),
+                                         (_dropped, "keys")])
+def test_fixtures_verify_refuses_a_real_change(edit, words, monkeypatch, capsys):
+    from grader.fixtures import load
+    from grader.instructor import commands, fixtures_build
+
+    found = fixtures_build.compare_fixtures(load(), _rebuilt(edit))
+    assert len(found.problems) == 1 and words in found.problems[0], found.problems
+    monkeypatch.setattr(fixtures_build, "compute", lambda cases: _rebuilt(edit))
+    assert commands.cmd_fixtures(SimpleNamespace(action="verify")) == 1
+    assert words in capsys.readouterr().out
 
 
 def test_points_add_up_to_100():
