@@ -49,6 +49,9 @@ class Verdict:
     # A failed value case with some outputs right: the code computes something (see
     # runner.credit_form_with_values).
     vouches: bool = False
+    # What whoever runs the grader must set right (data missing on this machine, say): said
+    # once per report however many cases share it, and never in a student's feedback.
+    setup_note: str = ""
 
     @property
     def passed(self) -> bool:

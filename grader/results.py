@@ -31,6 +31,7 @@ class CaseResult:
     reason: str = ""
     seconds: float = 0.0
     vouches: bool = False  # failed, but some of its outputs are right
+    setup_note: str = ""  # for whoever runs the grader (see Verdict.setup_note), not for students
 
     @property
     def graded(self) -> bool:
@@ -69,6 +70,11 @@ class Report:
     @property
     def not_graded_points(self) -> float:
         return round(sum(r.max_points for r in self.results if not r.graded), 4)
+
+    @property
+    def setup_notes(self) -> Tuple[str, ...]:
+        """What whoever runs the grader must set right, each said once."""
+        return tuple(dict.fromkeys(r.setup_note for r in self.results if r.setup_note))
 
     @property
     def all_passed(self) -> bool:
@@ -111,7 +117,7 @@ class Report:
         for r in warned:
             lines.append(f"- [note] {r.check}: {r.name}")
             lines.extend(f"    {w}" for w in r.warnings)
-        lines.extend(f"Note: {n}" for n in self.notes)
+        lines.extend(f"Note: {n}" for n in self.notes + self.setup_notes)
         lines.append(f"\nGraded in {self.seconds:.1f} s.")
         return "\n".join(lines)
 
@@ -132,13 +138,16 @@ class Report:
         head = (f"<p><b>Score: {self.score:g} / {self.max_score:g}</b>"
                 + (f" &nbsp; ({self.not_graded_points:g} points not graded)" if self.not_graded_points else "")
                 + "</p>")
+        notes = "".join(f"<p>Note: {html.escape(n)}</p>" for n in self.notes + self.setup_notes)
         return (head + "<table><thead><tr><th>function</th><th>case</th><th>status</th><th>points</th>"
-                "<th style='text-align:left'>details</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+                "<th style='text-align:left'>details</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+                + notes)
 
     def to_dict(self) -> dict:
         return {"submission": self.submission, "device": self.device, "hidden": self.hidden,
                 "score": self.score, "max_score": self.max_score, "seconds": self.seconds,
-                "results": [r.to_dict() for r in self.results], "notes": list(self.notes)}
+                "results": [r.to_dict() for r in self.results], "notes": list(self.notes),
+                "setup_notes": list(self.setup_notes)}
 
     def to_gradescope(self, hidden_level: str = "full") -> dict:
         """Gradescope's results.json: score, execution_time, tests[name, score, max_score,
@@ -163,5 +172,15 @@ class Report:
                 "output": output, "visibility": visibility,
                 "tags": [r.check],
             })
+        output = list(self.notes)
+        if self.setup_notes:
+            # Said where the instructor looks first (the top of the results); the set-up's details
+            # (paths, how to fix them) go to a test that only the course staff sees.
+            output.insert(0, f"NOT GRADED: {self.not_graded_points:g} points were left out of this score because of "
+                             "the autograder's set-up, not of this submission; the course staff must fix the "
+                             "autograder and regrade (see the hidden test \"autograder set-up\").")
+            tests.append({"name": "autograder set-up (course staff only)", "number": str(len(tests) + 1),
+                          "score": 0.0, "max_score": 0.0, "status": "failed", "output": "\n".join(self.setup_notes),
+                          "visibility": "hidden", "tags": ["setup"]})
         return {"score": self.score, "execution_time": round(self.seconds, 3), "tests": tests,
-                "output": "\n".join(self.notes)}
+                "output": "\n".join(output)}

@@ -324,7 +324,8 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
             results.append(CaseResult(case.check, case.name, case.visibility, case.points, points, verdict.status,
                                       _bounded(verdict.message, 6000), _bounded(verdict.diagnosis, 1000),
                                       tuple(_bounded(w, 1000) for w in verdict.warnings[:20]), verdict.reason,
-                                      round(time.monotonic() - t0, 4), verdict.vouches))
+                                      round(time.monotonic() - t0, 4), verdict.vouches,
+                                      _bounded(verdict.setup_note, 2000)))
         _refuse_if_newer_python(sandbox.load_errors, prepared.code_dir)
     finally:
         sandbox.close()

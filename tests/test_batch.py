@@ -170,7 +170,8 @@ def test_gradescope_bundle_runs_in_a_simulated_autograder(tmp_path):
     root = tmp_path / "autograder"
     with zipfile.ZipFile(bundle) as zf:
         names = zf.namelist()
-        assert {"setup.sh", "run_autograder", "source/grader/cli.py", "source/a2/two_layer_net.py"} <= set(names)
+        assert {"setup.sh", "fetch_data.sh", "run_autograder", "source/grader/cli.py",
+                "source/a2/two_layer_net.py"} <= set(names)
         assert any(n.startswith("source/grader/fixtures/") for n in names)
         zf.extractall(root)
     (root / "run_autograder").chmod(0o755)
@@ -190,8 +191,42 @@ def test_gradescope_bundle_runs_in_a_simulated_autograder(tmp_path):
             assert 0 < result["score"] < 85
             hidden = [t for t in result["tests"] if t["visibility"] == "after_published"]
             assert hidden and all(t["output"].startswith("hidden case:") for t in hidden)
+        if case == "good":  # no CIFAR-10 in this simulated image: said at the top, details for the staff only
+            assert result["output"].startswith("NOT GRADED: 15 points were left out of this score"), result["output"]
+            seen = [t for t in result["tests"] if t["visibility"] != "hidden"]
+            best = [t for t in seen if t["tags"] == ["best_models"]]
+            assert len(best) == 3 and all("CIFAR-10 is not on the grading machine" in t["output"] for t in best)
+            assert not any(str(root / "data") in t["output"] or "On a machine with internet" in t["output"]
+                           for t in seen)
+            staff = [t for t in result["tests"] if t["visibility"] == "hidden" and t["tags"] == ["setup"]]
+            assert len(staff) == 1 and str(root / "data") in staff[0]["output"] and staff[0]["max_score"] == 0
         if case == "empty":
             assert "could not be graded" in result["output"]
+
+
+@pytest.mark.parametrize("failures, rc", [(2, 0), (3, 1)])
+def test_gradescope_image_build_retries_cifar10_and_fails_without_it(tmp_path, failures, rc):
+    """setup.sh fails the image build when CIFAR-10 cannot be downloaded (after retries), rather
+    than grade every submission out of 85 without a word."""
+    from grader.instructor.gradescope import FETCH_DATA_SH, SETUP_SH
+
+    assert "bash /autograder/fetch_data.sh" in SETUP_SH and "set -e" in SETUP_SH and "|| echo" not in SETUP_SH
+    root = tmp_path / "autograder"
+    (root / "source").mkdir(parents=True)
+    (root / "fetch_data.sh").write_text(FETCH_DATA_SH)
+    calls = tmp_path / "calls"
+    fake = tmp_path / "python"  # a download that fails the first ``failures`` times
+    fake.write_text(f"#!/usr/bin/env bash\necho \"$*\" >> {calls}\n"
+                    f"[ $(wc -l < {calls}) -gt {failures} ] || exit 1\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": str(fake), "A2_FETCH_TRIES": "3",
+           "A2_FETCH_PAUSE": "0"}
+    done = subprocess.run(["bash", str(root / "fetch_data.sh")], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == rc, done.stderr
+    tried = calls.read_text().splitlines()
+    assert len(tried) == 3 and all(t == f"-m helpers.data cifar10 --root {root}/data" for t in tried)
+    assert "try 1 of 3" in done.stderr and "try 2 of 3" in done.stderr
+    assert ("the autograder image is not built" in done.stderr) == bool(rc)
 
 
 def _result(cases):

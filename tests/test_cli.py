@@ -226,3 +226,21 @@ def test_cuda_grading_on_a_gpu():
 
     report = grader.check(["nn_forward_backward", "softmax_loss_vectorized"], device="cuda", hidden=True)
     assert report.score == report.max_score, report.summary()
+
+
+def test_missing_cifar10_is_said_once_and_not_in_student_feedback(tmp_path):
+    """Without CIFAR-10 each best-model case says so in a line; where the data is expected and
+    how to get it is one note for whoever runs the grader, kept out of the student's feedback."""
+    from grader.instructor.feedback import feedback_markdown
+    from grader.runner import grade
+
+    nodata = tmp_path / "nodata"
+    done = run("check", "--only", "best_models", "--data-dir", str(nodata))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("CIFAR-10 is not on the grading machine") == 3
+    assert done.stdout.count("On a machine with internet") == 1 and done.stdout.count(str(nodata)) >= 1
+    report = grade(None, functions=["best_models"], data_dir=nodata)
+    assert len(report.setup_notes) == 1 and str(nodata) in report.setup_notes[0]
+    feedback = feedback_markdown("s1", report)
+    assert "CIFAR-10 is not on the grading machine" in feedback and str(nodata) not in feedback
+    assert "On a machine with internet" not in feedback

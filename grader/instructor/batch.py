@@ -137,7 +137,7 @@ def grade_entry(entry: Entry, out: Path, chash: str, *, hidden, device, limits, 
             "cases": [{"check": r.check, "name": r.name, "visibility": r.visibility, "status": r.status,
                        "reason": r.reason, "diagnosis": r.diagnosis, "points": r.points,
                        "max_points": r.max_points, "message": r.message[:400]} for r in report.results],
-            "notes": list(report.notes),
+            "notes": list(report.notes), "setup_notes": list(report.setup_notes),
         }
         write_atomic(out / "feedback" / f"{entry.id}.md", feedback_markdown(entry.id, report, feedback_hidden))
         return result

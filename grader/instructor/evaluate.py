@@ -29,7 +29,7 @@ def data_problem(data_dir):
     try:
         _cifar(data_dir, False)
     except DatasetUnavailable as exc:
-        return f"CIFAR-10 is not on this machine, so the checkpoints cannot be evaluated. {exc}"
+        return f"The best-model checkpoints cannot be evaluated: {exc}"
     return None
 
 
@@ -41,7 +41,7 @@ def test_accuracy(kind, state, data_dir):
     try:
         X, y = _cifar(data_dir, kind != "nn")
     except DatasetUnavailable as exc:
-        return f"CIFAR-10 is not on this machine, so it cannot be evaluated. {exc}"
+        return f"The best-model checkpoints cannot be evaluated: {exc}"
     state = {k: v.detach().to(torch.float32) for k, v in state.items()}
     try:
         return (scores(kind, state, X).argmax(1) == y).double().mean().item()
