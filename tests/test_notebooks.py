@@ -55,3 +55,49 @@ def test_both_notebooks_run_offline_in_order_with_every_check_passing(tmp_path, 
     for checkpoint in ("svm_best_model.pt", "softmax_best_model.pt", "nn_best_model.pt"):
         assert (tmp_path / checkpoint).exists()
     assert (tmp_path / "yourname_00000000_A2.zip").exists()
+
+
+# A student's vectorized SVM loss with a float64 mask: fine in the course's float64 notebook,
+# a crash (mm of float32 and float64) on float32 data.
+DOUBLE_MASK_SVM = '''
+def svm_loss_double_mask(W, X, y, reg):
+    scores = X.mm(W)
+    correct = scores[torch.arange(X.shape[0]), y].view(-1, 1)
+    margins = (scores - correct + 1).clamp(min=0)
+    margins[torch.arange(X.shape[0]), y] = 0
+    loss = margins.sum() / X.shape[0] + reg * torch.sum(W * W)
+    mask = (margins > 0).double()
+    mask[torch.arange(X.shape[0]), y] = -mask.sum(dim=1)
+    return loss, X.t().mm(mask) / X.shape[0] + 2 * reg * W
+
+W, history = lc.train_linear_classifier(svm_loss_double_mask, None, data["X_train"], data["y_train"],
+                                        num_iters=20, batch_size=50)
+print("trained with a float64 mask:", W.dtype, len(history))
+'''
+
+
+def test_notebooks_first_cells_make_the_output_folder_and_load_float64_data(tmp_path, monkeypatch):
+    """A2_OUTPUT_DIR that does not exist yet is made; the linear-classifier notebook's data is
+    float64 as in the course, so a student's `.double()` mask trains there."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell
+
+    monkeypatch.setenv("A2_OFFLINE", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    for name in NOTEBOOKS:
+        out = tmp_path / name / "not" / "there"
+        monkeypatch.setenv("A2_OUTPUT_DIR", str(out))
+        nb = nbformat.read(str(REPO / "notebooks" / name), as_version=4)
+        nb.cells = nb.cells[:4]  # title, setup, data switch text, data switch
+        if name == "linear_classifier.ipynb":
+            nb.cells.append(new_code_cell(DOUBLE_MASK_SVM))
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
+        outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+        assert not [o for o in outputs if o.get("output_type") == "error"], name
+        assert out.is_dir(), name
+        if name == "linear_classifier.ipynb":
+            text = "".join(o.get("text", "") for o in outputs)
+            assert all(f"{split}: " in text and re.search(rf"{split}: \(\d+, 65\) torch.float64", text)
+                       for split in ("X_train", "X_val", "X_test")), text
+            assert "trained with a float64 mask: torch.float64 20" in text, text

@@ -31,21 +31,23 @@ lc.hello_linear_classifier()
 # **`OFFLINE = True` runs this whole notebook on small offline data**: scikit-learn's bundled
 # handwritten digits (1797 real 8×8 images, 10 classes), prepared exactly like CIFAR-10. Use it
 # when CIFAR-10 cannot be downloaded; the accuracy targets of the course refer to CIFAR-10.
-# Checkpoints and the submission zip go to `OUTPUT_DIR`.
+# The data is float64, as in the course's own notebook (the grader grades the linear classifiers
+# in float64 only). Checkpoints and the submission zip go to `OUTPUT_DIR` (made if missing).
 
 # %%
 OFFLINE = os.environ.get("A2_OFFLINE", "0") == "1"  # <- set to True to work offline
 OUTPUT_DIR = Path(os.environ.get("A2_OUTPUT_DIR", ROOT))
+OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
 NUM_ITERS = 300 if OFFLINE else 1500  # training iterations per run
 
 if OFFLINE:
-    data = helpers.load_digits_data(bias_trick=True)
+    data = helpers.load_digits_data(bias_trick=True, dtype=torch.float64)
     image_shape, classes = (1, 8, 8), [str(d) for d in range(10)]
 else:
-    data = helpers.preprocess_cifar10(bias_trick=True, show_examples=False)
+    data = helpers.preprocess_cifar10(bias_trick=True, show_examples=False, dtype=torch.float64)
     image_shape, classes = (3, 32, 32), list(helpers.data.CIFAR10_CLASSES)
 for name, tensor in data.items():
-    print(f"{name}: {tuple(tensor.shape)}")
+    print(f"{name}: {tuple(tensor.shape)} {tensor.dtype}")
 
 # %% [markdown]
 # ## The multiclass SVM loss
@@ -66,7 +68,7 @@ for name, tensor in data.items():
 
 # %%
 torch.manual_seed(0)
-X_dev, y_dev = data["X_train"][:128].double(), data["y_train"][:128]
+X_dev, y_dev = data["X_train"][:128], data["y_train"][:128]
 W = 0.0001 * torch.randn(X_dev.shape[1], 10, dtype=torch.float64)
 loss, grad = lc.svm_loss_naive(W, X_dev, y_dev, 0.0)
 print(f"loss {loss.item():.4f} (close to 9 for tiny weights: nine margins of about 1)")

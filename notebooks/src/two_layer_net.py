@@ -29,11 +29,12 @@ tln.hello_two_layer_net()
 # ## Data switch
 #
 # **`OFFLINE = True` runs this whole notebook on small offline data** (scikit-learn's digits)
-# instead of CIFAR-10. Checkpoints and the submission zip go to `OUTPUT_DIR`.
+# instead of CIFAR-10. Checkpoints and the submission zip go to `OUTPUT_DIR` (made if missing).
 
 # %%
 OFFLINE = os.environ.get("A2_OFFLINE", "0") == "1"  # <- set to True to work offline
 OUTPUT_DIR = Path(os.environ.get("A2_OUTPUT_DIR", ROOT))
+OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
 UNIQUENAME, UMID = "yourname", "00000000"  # <- yours, for the submission zip
 
 # %% [markdown]
