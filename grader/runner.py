@@ -321,9 +321,10 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                     verdict = _grader_error(case, exc)
             points = case.points if verdict.passed else 0.0
             # Messages may quote what the student's process sent: bounded before they are kept.
+            shown = prepared.shown  # tracebacks name the student's files, not the private copy
             results.append(CaseResult(case.check, case.name, case.visibility, case.points, points, verdict.status,
-                                      _bounded(verdict.message, 6000), _bounded(verdict.diagnosis, 1000),
-                                      tuple(_bounded(w, 1000) for w in verdict.warnings[:20]), verdict.reason,
+                                      _bounded(shown(verdict.message), 6000), _bounded(shown(verdict.diagnosis), 1000),
+                                      tuple(_bounded(shown(w), 1000) for w in verdict.warnings[:20]), verdict.reason,
                                       round(time.monotonic() - t0, 4), verdict.vouches,
                                       _bounded(verdict.setup_note, 2000)))
         _refuse_if_newer_python(sandbox.load_errors, prepared.code_dir)
@@ -337,7 +338,7 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
     notes = []
     if sandbox.load_errors:
         for module, error in sandbox.load_errors.items():
-            notes.append(f"{module}.py could not be loaded: {error['type']}: {error['message']}")
+            notes.append(prepared.shown(f"{module}.py could not be loaded: {error['type']}: {error['message']}"))
     notes += sandbox.confinement_notes()
     label = prepared.origin if submission is not None else "this repository's a2/"
     return Report(label, device, hidden, tuple(results), round(time.monotonic() - start, 3), tuple(notes))

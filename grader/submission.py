@@ -35,6 +35,16 @@ class Prepared:
     code_dir: Path  # a private copy of the two files
     checkpoint_dirs: List[Path]
     _temps: List[Path] = field(default_factory=list)
+    # Where the two files lie inside the submission as handed in ("a2", "" or "janedoe/a2"):
+    # messages name the student's own files there, never the private copy.
+    shown_dir: str = ""
+
+    def shown(self, text: str) -> str:
+        """``text`` with the private copy's paths written as the student's own files."""
+        prefix = f"{self.shown_dir}/" if self.shown_dir else ""
+        for private in dict.fromkeys((str(self.code_dir), os.path.realpath(self.code_dir))):
+            text = text.replace(private + os.sep, prefix)
+        return text
 
     def cleanup(self) -> None:
         for temp in self._temps:
@@ -142,7 +152,13 @@ def prepare(submission=None) -> Prepared:
         found_at = next((d / name for d in (base, code, base / "notebooks") if (d / name).is_file()), None)
         if found_at is not None and _is_own(found_at, root):
             shutil.copyfile(found_at, checkpoints / name, follow_symlinks=False)
-    return Prepared(str(source), layout, private, [checkpoints], temps)
+    return Prepared(str(source), layout, private, [checkpoints], temps, _shown_dir(code, folder))
+
+
+def _shown_dir(code: Path, folder: Path) -> str:
+    """The code folder as the submission names it: "a2", "" (the two files at the top), "janedoe"."""
+    relative = code.relative_to(folder).as_posix()
+    return "" if relative == "." else relative
 
 
 def _is_own(path: Path, root: Path) -> bool:

@@ -5,7 +5,7 @@ import zipfile
 import pytest
 
 from grader.submission import SubmissionError, prepare, safe_extract
-from submissions import make_submission
+from submissions import LC, TLN, make_submission
 
 
 def test_kit_and_course_layouts_are_found_and_copied_privately(tmp_path):
@@ -28,7 +28,7 @@ def test_zip_with_a_top_folder_is_found(tmp_path):
         for p in (tmp_path / "jane").iterdir():
             zf.write(p, arcname=f"jane_A2/{p.name}")
     prepared = prepare(archive)
-    assert prepared.layout == "course"
+    assert prepared.layout == "course" and prepared.shown_dir == "jane_A2"
     prepared.cleanup()
 
 
@@ -82,3 +82,25 @@ def test_too_many_members_are_refused(tmp_path, monkeypatch):
             zf.writestr(f"f{i}.py", "x")
     with pytest.raises(SubmissionError, match="holds 4 entries"):
         safe_extract(archive, tmp_path)
+
+
+def test_messages_name_the_students_own_files_not_the_private_copy(tmp_path, grade_with):
+    """A traceback or a load error names the file as handed in (a2/two_layer_net.py, or
+    jane_A2/linear_classifier.py inside a zip), never the grader's temporary copy."""
+    crash = (TLN, "    scores = hidden.mm(W2) + b2  # (N, C)\n", "    scores = hidden.mm(W2) + b2  # (N, C)\n    1 / 0\n")
+    kit = grade_with(make_submission(tmp_path / "kit", [crash]), functions=["nn_forward_pass"], hidden=False)
+    failed = [r for r in kit.results if r.status == "failed"]
+    assert failed and all('File "a2/two_layer_net.py", line' in r.message and "1 / 0" in r.message for r in failed)
+
+    make_submission(tmp_path / "jane", [(LC, "import torch\n", "import torch\nimport not_a_module_zz\n")],
+                    layout="course")
+    archive = tmp_path / "jane.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in (tmp_path / "jane").iterdir():
+            zf.write(p, arcname=f"jane_A2/{p.name}")
+    course = grade_with(archive, functions=["svm_loss_naive"], hidden=False)
+    texts = [r.message for r in course.results] + list(course.notes)
+    assert any('File "jane_A2/linear_classifier.py", line' in t for t in texts), texts
+    for report in (kit, course):
+        shown = str({k: v for k, v in report.to_dict().items() if k != "submission"})
+        assert "code-" not in shown and "a2-grading-" not in shown and str(tmp_path) not in shown
