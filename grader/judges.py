@@ -5,6 +5,7 @@ The known mistakes' results are part of a case's key (computed by the instructor
 the mistake written out, stored with the public fixtures): here they are only compared with.
 """
 import dataclasses
+import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from .cases import Verdict, failed, passed
@@ -25,6 +26,19 @@ def outcome_failure(reply, what: str = "") -> Optional[Verdict]:
     if outcome and outcome.get("error"):
         return error_verdict(outcome["error"], what)
     return None
+
+
+def raised(error: Dict[str, str], limit: int = 400) -> str:
+    """"raised Type: message (file, line N: `code`)", the place being the last of the
+    student's own frames, for notes that name what happened in a line."""
+    message = error.get("message", "")
+    message = message if len(message) <= limit else message[:limit] + " ..."
+    frames = re.findall(r'File "([^"]+)", line (\d+), in [^\n]*\n[ \t]+([^\n]*)', error.get("traceback") or "")
+    where = ""
+    if frames:
+        path, line, code = frames[-1]
+        where = f" ({path.replace(chr(92), '/').rsplit('/', 1)[-1]}, line {line}: `{code.strip()[:120]}`)"
+    return f"raised {error.get('type', 'an exception')}: {message}{where}"
 
 
 def error_verdict(error: Dict[str, str], what: str = "") -> Verdict:

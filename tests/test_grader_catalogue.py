@@ -444,3 +444,45 @@ def test_find_best_net_probe_puts_the_students_functions_back():
     assert [n["sizes"] for n in reply["nets"]] == [[3072, 8, 10]] * 3
     assert sorted(t["learning_rate"] for n in reply["nets"] for t in n["trains"]) == sorted(payload["grid"][0])
     assert reply["best_net"] == 1 and reply["stat_from"] == [1]  # the lr = 1 net, in the middle
+
+
+CPU_LOAD = 'checkpoint = torch.load(path, map_location="cpu", weights_only=True)'
+
+
+def _line(name, text):
+    """The line number of ``text`` in the solution's file ``name`` (edits below keep line counts)."""
+    from submissions import solution_source
+
+    return next(i for i, line in enumerate(solution_source(name).splitlines(), start=1) if text in line)
+
+
+@pytest.mark.parametrize("edits, words", [
+    ([(LC, "        self.W = W\n\n\nclass LinearSVM", "        self.W = W.t()\n\n\nclass LinearSVM")],
+     ["LinearSVM and Softmax: load(save(...)) does not give back the same W (W has shape (3, 5) after load, "
+      "(5, 3) before)"]),
+    ([(TLN, CPU_LOAD, 'checkpoint = {"W1": 1}\n        ' + CPU_LOAD.replace("checkpoint", "_"))],
+     ["TwoLayerNet: load(save(...)) failed, load raised ValueError: ", "(two_layer_net.py, line"]),
+    ([(LC, CPU_LOAD, CPU_LOAD.replace('"cpu"', '"cuda"')), (TLN, CPU_LOAD, CPU_LOAD.replace('"cpu"', '"cuda"'))],
+     ["LinearSVM and Softmax: load(save(...)) failed, load raised RuntimeError: Attempting to deserialize object "
+      "on a CUDA device",
+      f'linear_classifier.py, line {_line(LC, CPU_LOAD)}: `checkpoint = torch.load(path, map_location="cuda", ',
+      "TwoLayerNet: load(save(...)) failed, load raised RuntimeError: Attempting to deserialize",
+      f"two_layer_net.py, line {_line(TLN, CPU_LOAD)}: `checkpoint = torch.load(path, map_location=\"cuda\""]),
+])
+def test_given_code_notes_say_what_happened_and_reach_the_feedback(tmp_path, grade_with, edits, words):
+    """A broken save/load of the given classes costs nothing, and the note names what happened
+    (the step that raised, the exception and the student's line, or how the weights differ),
+    in check's output and in the student's feedback Markdown, not only in the JSON."""
+    import torch
+
+    from grader.instructor.feedback import feedback_markdown
+
+    if any('"cuda"' in new for _, _, new in edits) and torch.cuda.is_available():
+        pytest.skip("map_location='cuda' loads where there is a GPU")
+    report = grade_with(make_submission(tmp_path / "given", edits), functions=["LinearClassifier", "TwoLayerNet"],
+                        hidden=False)
+    assert report.score == 0 and report.max_score == 0 and {r.status for r in report.results} == {"passed"}
+    notes = "\n".join(w for r in report.results for w in r.warnings)
+    for shown in (notes, report.summary(), feedback_markdown("s", report)):
+        for word in words:
+            assert word in shown, (word, shown)

@@ -1,9 +1,10 @@
-"""Judging pieces the two files' cases share: search grids and reported accuracies."""
+"""Judging pieces the two files' cases share: search grids, reported accuracies and the given
+classes' save/load round trip."""
 import math
 from typing import List, Optional, Tuple
 
 from ..cases import Verdict, failed, passed
-from ..judges import outcome_failure
+from ..judges import outcome_failure, raised
 
 
 def search_judge(labels, most: int, strictly_fewer: bool = False):
@@ -68,3 +69,14 @@ def accuracy_problem(reported: List[Tuple[str, dict, float]], whose: str) -> Opt
     if len(units) > 1:
         return "use one unit for all accuracies: some are fractions and some percentages"
     return None
+
+
+def round_trip_notes(trip, name: str, attribute: str) -> List[str]:
+    """What went wrong in load(save(...)), as it happened: the step that raised, with the
+    exception and the line, or how what came back differs."""
+    if trip["error"]:
+        return [f"{name}: load(save(...)) failed, {trip.get('step', 'a step')} {raised(trip['error'])}"]
+    if not trip["same"]:
+        return [f"{name}: load(save(...)) does not give back the same {attribute}"
+                + (f" ({trip['difference']})" if trip.get("difference") else "")]
+    return []

@@ -6,9 +6,9 @@ import torch
 
 from ..cases import PUBLIC, Case, Verdict, failed, passed
 from ..compare import compare
-from ..judges import error_verdict, judge_numeric_grad, judge_values, outcome_failure
+from ..judges import error_verdict, judge_numeric_grad, judge_values, outcome_failure, raised
 from ..student_side.standins import standin_net_outputs
-from .common import accuracy_problem, search_judge
+from .common import accuracy_problem, round_trip_notes, search_judge
 
 F32, F64 = torch.float32, torch.float64
 MODULE = "two_layer_net"
@@ -314,7 +314,7 @@ def judge_search_returns(case, payload, reply, key, device_type) -> Verdict:
 
 def _wired(step, what, own_params=True):
     if step.get("error"):
-        return f"{what} raised {step['error']['type']}: {step['error']['message']}"
+        return f"{what} {raised(step['error'])}"
     if len(step["calls"]) != 1 or (own_params and not all(step.get("own_params", [True]))):
         return f"{what} does not hand its work to the module's function with the net's own params"
     return None
@@ -338,9 +338,7 @@ def judge_net_class(case, payload, reply, key, device_type) -> Verdict:
                 notes.append(problem)
         if not reply.data["train"].get("error") and not all(all(f) for f in reply.data["train"]["functions"]):
             notes.append("net.train does not pass nn_forward_backward and nn_predict to nn_train")
-        trip = reply.data["round_trip"]
-        if trip["error"] or not trip["same"]:
-            notes.append("load(save(...)) does not give back the same params")
+        notes += round_trip_notes(reply.data["round_trip"], "TwoLayerNet", "params")
     if not notes:
         return passed()
     return passed(warnings=["note (no points: TwoLayerNet is the template's given code, keep it as handed out): "

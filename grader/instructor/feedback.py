@@ -26,6 +26,14 @@ def feedback_markdown(student: str, report: Report, hidden_level: str = "status"
         text = r.details() if r.visibility == "public" else redact(r.details())
         fence = _fence(text)
         lines += ["", f"{fence}text", text, fence, ""]
+    noted = [r for r in report.results if r.status == "passed" and r.warnings
+             and (r.visibility == "public" or hidden_level == "full")]
+    if noted:  # notes on passing cases (given code, dtypes, ...): no points, but worth knowing
+        lines += ["", "## Notes (no points lost)", ""]
+    for r in noted:
+        text = "\n".join(r.warnings) if r.visibility == "public" else redact("\n".join(r.warnings))
+        fence = _fence(text)
+        lines += [f"### `{r.check}`: {r.name}", "", f"{fence}text", text, fence, ""]
     for note in report.notes:  # every line quoted: a note may carry the student's text
         lines += ["\n".join(f"> {line}" for line in str(note).splitlines() or [""]), ""]
     if not problems:

@@ -358,19 +358,35 @@ def _step(ctx, fn, *args, **kwargs):
 
 
 def _round_trip(ctx, cls, obj, attribute, folder, make):
-    """save() then load() into a fresh object: whether the attribute comes back equal."""
+    """save() then load() into a fresh object: whether the attribute comes back equal, and if
+    not, which step raised or how it differs."""
     path = os.path.join(folder, f"{cls.__name__}.pt")
     saved, _ = _step(ctx, obj.save, path)
     if not saved.ok:
-        return {"error": saved.error, "same": False}
+        return {"error": saved.error, "step": "save", "same": False}
     made, _ = _step(ctx, make)
     if not made.ok:
-        return {"error": made.error, "same": False}
+        return {"error": made.error, "step": "the constructor", "same": False}
     loaded, _ = _step(ctx, made.value.load, path)
     if not loaded.ok:
-        return {"error": loaded.error, "same": False}
+        return {"error": loaded.error, "step": "load", "same": False}
     before, after = getattr(obj, attribute, None), getattr(made.value, attribute, None)
-    return {"error": None, "same": _equal(before, after)}
+    same = _equal(before, after)
+    return {"error": None, "same": same, "difference": "" if same else _difference(before, after, attribute)}
+
+
+def _difference(before, after, name) -> str:
+    """How what load() gave back differs from what was saved, in a few words."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        if set(before) != set(after):
+            return f"{name} holds {sorted(map(str, after))[:8]} after load, {sorted(map(str, before))} before"
+        key = next(k for k in before if not _equal(before[k], after[k]))
+        return _difference(before[key], after[key], f"{name}[{key!r}]")
+    if not isinstance(after, type(before)):
+        return f"{name} is a {type(after).__name__} after load, a {type(before).__name__} before"
+    if isinstance(after, torch.Tensor) and after.shape != before.shape:
+        return f"{name} has shape {tuple(after.shape)} after load, {tuple(before.shape)} before"
+    return f"{name} holds other values after load"
 
 
 def _equal(a, b) -> bool:
