@@ -5,6 +5,7 @@ tolerance table (MKL rounds float kernels differently per CPU, in the last bits,
 on another machine is rarely bit-identical; such entries are named, not refused)."""
 import json
 import math
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
@@ -110,10 +111,21 @@ def _tensor(stored: torch.Tensor, fresh: torch.Tensor, path: str, out: Verificat
                                f"values differ, greatest difference {float((f - s).abs().max()):.3g})")
 
 
+def _held_by_float32(x: float) -> bool:
+    """Whether a float32 holds ``x`` exactly (so it is, but for a one in ten million chance,
+    the ``.item()`` of a float32 result)."""
+    try:
+        return struct.unpack("f", struct.pack("f", x))[0] == x
+    except OverflowError:
+        return False
+
+
 def _number(stored: float, fresh: float, path: str, out: Verification) -> None:
     if stored == fresh or (math.isnan(stored) and math.isnan(fresh)):
         return
-    rtol, atol = tolerance_for(torch.float64, "cpu")
+    # A Python number has no dtype: one that came out of float32 work gets float32's row.
+    dtype = torch.float32 if _held_by_float32(stored) and _held_by_float32(fresh) else torch.float64
+    rtol, atol = tolerance_for(dtype, "cpu")
     if math.isfinite(stored) and math.isfinite(fresh) and \
             abs(fresh - stored) <= atol * max(1.0, abs(stored)) + rtol * abs(stored):
         out.rounded.append(f"{path}: float rounding, within tolerance ({stored!r} stored, {fresh!r} rebuilt)")
