@@ -244,3 +244,21 @@ def test_missing_cifar10_is_said_once_and_not_in_student_feedback(tmp_path):
     feedback = feedback_markdown("s1", report)
     assert "CIFAR-10 is not on the grading machine" in feedback and str(nodata) not in feedback
     assert "On a machine with internet" not in feedback
+
+
+def test_fixtures_verify_judges_python_numbers_by_the_dtype_they_came_from():
+    """A float32 result's .item() (a loss history) may move by float32's rounding on another CPU;
+    a number float32 cannot hold keeps float64's row."""
+    from grader.instructor import fixtures_build
+
+    f32 = torch.tensor([0.5123], dtype=torch.float32)
+    moved = f32.clone()
+    for _ in range(100):  # a float32 training's drift: about 3e-6
+        moved = torch.nextafter(moved, torch.ones_like(moved))
+    stored = {"f": {"case": {"loss_history": [f32.item()], "acc": 0.1}}}
+    drifted = {"f": {"case": {"loss_history": [moved.item()], "acc": 0.1}}}
+    found = fixtures_build.compare_fixtures(stored, drifted)
+    assert found.problems == [] and len(found.rounded) == 1 and "['loss_history'][0]" in found.rounded[0]
+    changed = {"f": {"case": {"loss_history": [f32.item()], "acc": 0.1 + 3e-6}}}
+    found = fixtures_build.compare_fixtures(stored, changed)
+    assert len(found.problems) == 1 and "['acc']: 0.1 stored" in found.problems[0]
