@@ -301,3 +301,33 @@ def test_check_shows_escape_sequences_without_obeying_them(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "\x1b" not in done.stdout and "\r" not in done.stdout and "\u202e" not in done.stdout
     assert "\\x1b[2J\\x1b[H" in done.stdout and "\\u202e" in done.stdout
+
+
+@pytest.mark.parametrize("changed", ["grader/runner.py", "grader/student_side/capture.py", "grader/student_side/wire.py",
+                                     "grader/sandbox.py", "grader/student_side/confine.py", "grader/instructor/report.py",
+                                     "grader/catalogue/net.py", "grader/fixtures/nn_predict.pt", "helpers/data.py",
+                                     "a2/two_layer_net.py"])
+def test_the_resume_fingerprint_covers_everything_a_grade_depends_on(tmp_path, monkeypatch, changed):
+    """A kit update (runner, tracer, reply format, sandbox, instructor code, fixtures, helpers)
+    or a fix to the solution that hidden keys are made from regrades on resume."""
+    from grader.instructor import batch
+
+    for folder in ("grader", "helpers", "a2"):
+        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(batch, "ROOT", tmp_path)
+    before = batch.fingerprint(True, "cpu")
+    assert batch.fingerprint(True, "cpu") == before  # stable
+    with open(tmp_path / changed, "ab") as f:
+        f.write(b"\n")
+    assert batch.fingerprint(True, "cpu") != before, changed
+
+
+def test_the_resume_fingerprint_covers_the_options():
+    from grader.instructor.batch import fingerprint
+
+    base = dict(feedback_hidden="status", timeout=30.0, budget=60.0, memory_gib=4.0, data_dir="", data=[])
+    first = fingerprint(True, "cpu", **base)
+    for key, value in (("feedback_hidden", "full"), ("timeout", 5.0), ("budget", 90.0), ("memory_gib", 1.0),
+                       ("data", [("test_batch", 31035704, 1)])):
+        assert fingerprint(True, "cpu", **{**base, key: value}) != first, key
+    assert fingerprint(False, "cpu", **base) != first

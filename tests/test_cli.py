@@ -120,3 +120,34 @@ def test_cuda_grading_on_a_gpu():
 
     report = grader.check(["nn_forward_backward", "softmax_loss_vectorized"], device="cuda", hidden=True)
     assert report.score == report.max_score, report.summary()
+
+
+BROKEN = "import sys; sys.modules['grader.instructor.{0}'] = None; from grader.cli import main; sys.exit(main({1!r}))"
+
+
+@pytest.mark.parametrize("module,argv", [("hidden", ["points"]), ("commands", ["points"]),
+                                         ("reference", ["check", "--only", "nn_predict", "--hidden"])])
+def test_an_instructor_side_that_is_here_but_broken_stops_loudly(module, argv):
+    """An ImportError inside the instructor's code (a missing dependency, a bug) is not taken
+    for a student handout: no hidden case is dropped silently; the command says what broke."""
+    done = subprocess.run([sys.executable, "-c", BROKEN.format(module, argv)], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert f"grader.instructor.{module} does not import" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_broken_evaluation_is_not_taken_for_a_handout(monkeypatch, tmp_path):
+    """The best-model evaluation that does not import fails loudly instead of grading shapes only."""
+    from grader.catalogue import models
+    from grader.mode import InstructorSideBroken
+
+    monkeypatch.setitem(sys.modules, "grader.instructor.evaluate", None)
+    with pytest.raises(InstructorSideBroken, match="grader.instructor.evaluate does not import"):
+        models.judge_best("svm")(None, {"checkpoint_dirs": [tmp_path], "data_dir": str(tmp_path)}, None, None, "cpu")
+
+
+def test_a_handout_is_recognised_by_its_missing_instructor_folder(monkeypatch, tmp_path):
+    from grader import catalogue, mode
+
+    monkeypatch.setattr(mode, "INSTRUCTOR_DIR", tmp_path / "absent")
+    assert mode.instructor_module("hidden") is None and catalogue.hidden_cases() == []
