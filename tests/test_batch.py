@@ -134,7 +134,11 @@ def test_killed_batch_resumes_and_regrading_gives_the_same_scores(tmp_path):
         make_submission(subs / f"s{i}", edits)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "grader", "batch", str(subs), "--out", str(out), "--jobs", "1", "--timeout", "5"]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    temp = tmp_path / "tmp"  # the grader's temporary folder: a killed run's grading folder is left here
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((out / "results").glob("*.json"))) < 2:
         time.sleep(0.2)
@@ -142,14 +146,16 @@ def test_killed_batch_resumes_and_regrading_gives_the_same_scores(tmp_path):
     process.wait()
     partial = len(list((out / "results").glob("*.json")))
     assert 2 <= partial < 6
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert [p.name[:11] for p in temp.iterdir()] == ["a2-grading-"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     assert f"{6 - partial} graded now, {partial} already graded" in done.stdout
     first = (out / "grades.csv").read_text()
-    again = subprocess.run(command + ["--force"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(command + ["--force"], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
     assert "6 graded now" in again.stdout
     assert (out / "grades.csv").read_text() == first
     assert not list((out / "results").glob(".*.part"))
+    assert not list(temp.iterdir()), "the killed run's grading folder was left behind"
 
 
 def test_changed_submission_is_regraded_on_resume(tmp_path):
