@@ -278,10 +278,11 @@ def test_no_entry_stops_the_batch_and_nothing_is_left_behind(tmp_path):
     assert "janedoe_12345678" not in grades
     clashing = [s for s in grades if s.startswith("janedoe_12345678")]
     assert len(clashing) == 2 and all("janedoe_12345678 and janedoe_12345678_A2.zip." in errors[s] for s in clashing)
-    # Scratch: filled, undeletable, deep. Each costs only its own function, saying why.
-    for name, why in (("scratch_filler", "more than 256 MiB"), ("scratch_deep", "nested more than 32 deep")):
-        assert float(grades[name]["predict_linear_classifier"]) == 0 and float(grades[name]["nn_predict"]) == 2
-        assert why in (out / "feedback" / f"{name}.md").read_text()
+    # Scratch: filled, undeletable, deep. The worker is stopped (the case it was running fails,
+    # saying why) and a fresh one grades the rest.
+    for name, why in (("scratch_filler", "more than 256 MiB"), ("scratch_deep", "folders nested more than 32 deep")):
+        assert 0 < float(grades[name]["score"]) < 58
+        assert f"its scratch folder held {why}" in (out / "feedback" / f"{name}.md").read_text()
     assert grades["scratch_undeletable"]["score"] == "58"
     assert os.listdir(work_root()) == [".lock"], "a grading folder was left behind"
     # Outputs are written and inert: no control character, no formula.

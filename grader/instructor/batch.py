@@ -34,6 +34,7 @@ from .feedback import feedback_markdown
 log = logging.getLogger(__name__)
 
 HASH_LIMIT = 256 << 20  # bytes of a submission read for its content hash
+MAX_FILES = 20000  # files in a folder entry (a zip holds at most 2000 members)
 
 
 def in_shard(entry_id: str, shard: Optional[Tuple[int, int]]) -> bool:
@@ -69,6 +70,9 @@ def _files(folder: Path) -> List[Path]:
                     todo.append((Path(entry.path), depth + 1))
                 elif entry.is_file(follow_symlinks=False):
                     found.append(Path(entry.path))
+                    if len(found) > MAX_FILES:
+                        raise SubmissionError(f"it holds more than {MAX_FILES} files: hand in the two files (and "
+                                              "the checkpoints) without the rest")
     return sorted(found, key=lambda p: os.fsencode(p))
 
 
