@@ -129,7 +129,9 @@ def colliding_ids(subs, work):
 
 # Student code that attacks what the grader writes or spends, graded like any submission.
 SCRATCH = {
-    "scratch_filler": _in_predict("    for i in range(12):\n        open(f'fill{i}', 'wb').write(b'x' * (64 << 20))"),
+    # 768 MiB allocated at once (however slow the disk), then still running when the scratch folder is looked at.
+    "scratch_filler": _in_predict("    import os, time\n    for i in range(12):\n        with open(f'fill{i}', 'wb') as f:\n"
+                                  "            os.posix_fallocate(f.fileno(), 0, 64 << 20)\n    time.sleep(1)"),
     "scratch_undeletable": _in_predict("    import os\n    os.makedirs('a/b/c')\n    open('a/b/c/f', 'w').write('x')\n"
                                        "    os.chmod('a/b/c', 0)\n    os.chmod('a/b', 0o500)\n    os.chmod('a', 0)"),
     "scratch_deep": _in_predict("    import os\n    for _ in range(2000):\n        os.mkdir('d')\n        os.chdir('d')"),
