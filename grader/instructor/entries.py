@@ -24,12 +24,7 @@ class Entry:
     id: str
     path: Path
     error: Optional[str] = None  # why it is not graded at all (its id is shared with another entry)
-    student: str = ""  # the student id its name maps to ("" : its id)
-
-    @property
-    def name(self) -> str:
-        """The entry's name as people can read it (bytes that are not UTF-8 escaped)."""
-        return shown_name(self.path.name)
+    student: str = ""  # the student id its name maps to ("": its id)
 
 
 def student_id(path: Path) -> str:
