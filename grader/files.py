@@ -82,17 +82,34 @@ def disk_usage(path, max_entries: int, max_depth: int) -> Tuple[int, int, str]:
     return total, entries, why
 
 
+def _make_own(name, dir_fd=None) -> None:
+    """Give the folder ``name`` its owner's full permissions where it lacks them (what removing
+    it needs), never following a link: the folder is opened as a path first, checked, and
+    changed through that handle, so a folder swapped for a link on the way changes nothing."""
+    try:
+        fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return
+    try:
+        if os.fstat(fd).st_mode & 0o700 != 0o700:
+            os.chmod(f"/proc/self/fd/{fd}", 0o700)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def remove_tree(path) -> bool:
     """Remove ``path`` and everything under it, whatever a submission left there: folders of
     any depth (moved up to ``path`` one by one instead of recursing, so no path grows longer
     than one name), folders without permissions (made the owner's first), names in any
-    encoding. Never raises; returns whether ``path`` is gone."""
+    encoding; no link is followed. Never raises; returns whether ``path`` is gone."""
     path = os.fspath(path)
     try:
         if not stat.S_ISDIR(os.lstat(path).st_mode):
             os.unlink(path)
             return True
-        os.chmod(path, 0o700)
+        _make_own(path)
         top = os.open(path, _DIR_FLAGS)
     except FileNotFoundError:
         return True
@@ -104,7 +121,7 @@ def remove_tree(path) -> bool:
             name = pending.pop()
             try:
                 if name is not None:
-                    os.chmod(name, 0o700, dir_fd=top)
+                    _make_own(name, top)
                 fd = top if name is None else os.open(name, _DIR_FLAGS, dir_fd=top)
             except OSError:
                 continue
@@ -125,7 +142,7 @@ def remove_tree(path) -> bool:
                                     os.lstat(target, dir_fd=top)
                                 except FileNotFoundError:
                                     break
-                            os.chmod(child, 0o700, dir_fd=fd)  # moving a folder writes its '..'
+                            _make_own(child, fd)  # moving a folder writes its '..'
                             os.rename(child, target, src_dir_fd=fd, dst_dir_fd=top)
                             pending.append(target)
                     except OSError:

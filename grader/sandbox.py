@@ -326,10 +326,9 @@ class _ScratchWatch(threading.Thread):
             used, _, why = disk_usage(self.worker.scratch, SCRATCH_ENTRIES, SCRATCH_DEPTH)
             if used > SCRATCH_BYTES:
                 why = f"more than {SCRATCH_BYTES >> 20} MiB"
-            if why and not self.done.is_set():
+            if why and self.worker.pid > 0 and not self.done.is_set():  # (its pid comes before any student code)
                 self.over = why
-                if self.worker.pid > 0:
-                    kill_tree(self.worker.pid)
+                kill_tree(self.worker.pid)
                 return
 
 

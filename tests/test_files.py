@@ -35,6 +35,22 @@ def test_remove_tree_removes_any_depth_names_and_permissions(tmp_path):
     assert remove_tree(top)  # gone already: nothing to do
 
 
+def test_remove_tree_follows_no_link_out_of_the_tree(tmp_path):
+    """Links to folders and files outside are removed as links: what they point at keeps its
+    contents and its permissions."""
+    outside = tmp_path / "outside"
+    (outside / "keep").mkdir(parents=True)
+    (outside / "keep" / "f").write_text("x")
+    (outside / "keep").chmod(0o500)
+    top = tmp_path / "scratch"
+    (top / "a").mkdir(parents=True)
+    (top / "a" / "to_folder").symlink_to(outside / "keep")
+    (top / "to_file").symlink_to(outside / "keep" / "f")
+    assert remove_tree(top) and not top.exists()
+    assert (outside / "keep" / "f").read_text() == "x" and (outside / "keep").stat().st_mode & 0o777 == 0o500
+    (outside / "keep").chmod(0o700)
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become another user")
 def test_remove_tree_as_the_tree_owner_fixes_permissions_first(tmp_path):
     """Without root's override, folders made unreadable and unwritable by their owner (the
