@@ -1,5 +1,6 @@
 """python -m grader: exit codes, the printed table, Gradescope JSON, fixtures and the notebook API."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,21 @@ def test_a_handout_is_recognised_by_its_missing_instructor_folder(monkeypatch, t
 
     monkeypatch.setattr(mode, "INSTRUCTOR_DIR", tmp_path / "absent")
     assert mode.instructor_module("hidden") is None and catalogue.hidden_cases() == []
+
+
+def test_check_survives_a_scratch_folder_left_deep_and_locked_and_leaves_nothing(tmp_path):
+    """A submission that leaves folders 2000 deep and without permissions in its scratch folder
+    costs its own case; check still reports (exit 1) and its grading folder is gone."""
+    from hostile_corpus import _in_predict
+
+    make_submission(tmp_path / "s", _in_predict(
+        "    import os\n    os.makedirs('a/b/c')\n    os.chmod('a/b/c', 0)\n    os.chmod('a/b', 0o500)\n"
+        "    os.chmod('a', 0)\n    for _ in range(2000):\n        os.mkdir('d')\n        os.chdir('d')"))
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    done = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "s"), "--only",
+                           "predict_linear_classifier", "nn_predict"], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "TMPDIR": str(temp)})
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "its scratch folder held folders nested more than 32 deep" in done.stdout and "Traceback" not in done.stderr
+    assert list(temp.iterdir()) == []
