@@ -52,33 +52,34 @@ class Prepared:
 
 def safe_extract(archive: Path, target: Path) -> None:
     """Extract ``archive`` into ``target``, refusing anything unsafe before writing a byte."""
+    label = shown_name(archive.name)
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise SubmissionError(f"{shown_name(archive.name)} is not a readable zip file ({exc})") from exc
+        raise SubmissionError(f"{label} is not a readable zip file ({exc})") from exc
     except UnicodeDecodeError as exc:  # a name flagged as UTF-8 that is not
-        raise SubmissionError(f"{shown_name(archive.name)} holds a file name marked as UTF-8 that is not UTF-8 "
+        raise SubmissionError(f"{label} holds a file name marked as UTF-8 that is not UTF-8 "
                               f"({shown_name(exc.object)}): zip the files again with an ordinary zip tool") from exc
     with zf:
         members = zf.infolist()
         if len(members) > MAX_MEMBERS:
-            raise SubmissionError(f"{shown_name(archive.name)} holds {len(members)} entries (at most {MAX_MEMBERS})")
+            raise SubmissionError(f"{label} holds {len(members)} entries (at most {MAX_MEMBERS})")
         total = 0
         for info in members:
             name = PurePosixPath(info.filename.replace("\\", "/"))
             if len(name.parts) > MAX_DEPTH + 1:
-                raise SubmissionError(f"{shown_name(archive.name)}: {info.filename[:200]!r} lies more than {MAX_DEPTH} folders "
+                raise SubmissionError(f"{label}: {info.filename[:200]!r} lies more than {MAX_DEPTH} folders "
                                       "deep: hand in the two files (and the checkpoints) without such folders")
             if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
-                raise SubmissionError(f"{shown_name(archive.name)}: refusing the path {info.filename!r} (absolute or with '..')")
+                raise SubmissionError(f"{label}: refusing the path {info.filename!r} (absolute or with '..')")
             kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the tool stored no file type
             if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
-                raise SubmissionError(f"{shown_name(archive.name)}: refusing {info.filename!r}, a link or special file")
+                raise SubmissionError(f"{label}: refusing {info.filename!r}, a link or special file")
             total += info.file_size
             if total > MAX_TOTAL_BYTES:
-                raise SubmissionError(f"{shown_name(archive.name)} unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB")
+                raise SubmissionError(f"{label} unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB")
             if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise SubmissionError(f"{shown_name(archive.name)}: {info.filename!r} is compressed more than {MAX_RATIO}:1 "
+                raise SubmissionError(f"{label}: {info.filename!r} is compressed more than {MAX_RATIO}:1 "
                                       "(a zip bomb?)")
         for info in members:
             name = PurePosixPath(info.filename.replace("\\", "/"))
@@ -91,7 +92,7 @@ def safe_extract(archive: Path, target: Path) -> None:
                 while chunk := src.read(1 << 20):
                     written += len(chunk)
                     if written > info.file_size:  # the header lied about the size
-                        raise SubmissionError(f"{shown_name(archive.name)}: {info.filename!r} is larger than it declares")
+                        raise SubmissionError(f"{label}: {info.filename!r} is larger than it declares")
                     out.write(chunk)
 
 
@@ -168,7 +169,8 @@ def prepare(submission=None) -> Prepared:
 def _copy_bounded(source: Path, target: Path, limit: int) -> int:
     """Copy at most ``limit + 1`` bytes of ``source`` (not following a link); returns how many."""
     copied = 0
-    with open(source, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NOFOLLOW)) as src, open(target, "wb") as out:
+    nofollow = lambda p, flags: os.open(p, flags | os.O_NOFOLLOW)  # noqa: E731
+    with open(source, "rb", opener=nofollow) as src, open(target, "wb") as out:
         while copied <= limit and (chunk := src.read(min(1 << 20, limit + 1 - copied))):
             out.write(chunk)
             copied += len(chunk)
@@ -185,5 +187,6 @@ def _is_own(path: Path, root: Path) -> bool:
 
 def _own_file(path: Path, root: Path) -> None:
     if not _is_own(path, root):
-        raise SubmissionError(f"{shown_name(path)} is a link (or lies behind one) to {shown_name(os.path.realpath(path))}, outside the "
+        raise SubmissionError(f"{shown_name(path)} is a link (or lies behind one) to "
+                              f"{shown_name(os.path.realpath(path))}, outside the "
                               "submission: hand in the file itself")

@@ -41,7 +41,8 @@ def checkpoint_problem(path, name: str):
         with zipfile.ZipFile(path) as zf:
             members = zf.infolist()
     except (zipfile.BadZipFile, OSError, UnicodeDecodeError, ValueError):
-        return f"{name} is not in torch.save's format (a zip archive, torch 1.6 or newer): save it again with torch.save"
+        return (f"{name} is not in torch.save's format (a zip archive, torch 1.6 or newer): save it again with "
+                "torch.save")
     if sum(m.file_size for m in members) > MAX_CHECKPOINT_BYTES:
         return f"{name} unpacks to more than {limit} when loaded: save only the weights with torch.save"
     if any(m.filename.endswith(".pkl") and m.file_size > MAX_PICKLE_BYTES for m in members):

@@ -59,8 +59,9 @@ def discover(folder: Path) -> List[Entry]:
             entries.append(Entry(sid, paths[0]))
             continue
         names = " and ".join(shown_name(p.name) for p in paths)
-        why = (f"{len(paths)} entries map to the student id {sid}: {names}. {'Neither' if len(paths) == 2 else 'None'} "
-               "is graded (the grader does not guess whose is whose): keep one entry per student, removing or renaming the others, and run the "
+        none = "Neither" if len(paths) == 2 else "None"
+        why = (f"{len(paths)} entries map to the student id {sid}: {names}. {none} is graded (the grader does not "
+               "guess whose is whose): keep one entry per student, removing or renaming the others, and run the "
                "batch again")
         for path in paths:
             own = _own_id(path, taken)
