@@ -13,6 +13,8 @@ from pathlib import Path
 from . import catalogue
 from .cases import FUNCTIONS
 from .files import write_atomic
+from .inert import inert_text
+from .mode import InstructorSideBroken, instructor_module
 from .options import add_grading_options, limits_from
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -37,10 +39,10 @@ def cmd_check(args) -> int:
         report = grade(args.submission, functions=args.only, hidden=args.hidden, device=args.device,
                        limits=limits_from(args), data_dir=args.data_dir, zygote=zygotes)
     except (GradingError, SubmissionError, KeyError) as exc:
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        print(f"error: {inert_text(exc.args[0] if exc.args else exc)}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - e.g. the zygote could not start
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {inert_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         zygotes.close()
@@ -91,18 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
     points = sub.add_parser("points", help="print the points per function and the tolerance table")
     points.set_defaults(func=cmd_points)
 
-    try:
-        from .instructor import commands
-    except ImportError:  # a student handout
-        return parser
-    commands.register(sub)
+    commands = instructor_module("commands")  # None in a student handout
+    if commands is not None:
+        commands.register(sub)
     return parser
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if getattr(args, "without", None):
-        os.environ["A2_SANDBOX_WITHOUT"] = ",".join(args.without)
-    return args.func(args)
+    try:  # an instructor's side that is here but broken stops every command, saying why
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                            format="%(levelname)s %(name)s: %(message)s")
+        if getattr(args, "without", None):
+            os.environ["A2_SANDBOX_WITHOUT"] = ",".join(args.without)
+        return args.func(args)
+    except InstructorSideBroken as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Tuple
 
 from .cases import FUNCTIONS
+from .inert import inert_text
 
 _GOT_LINE = re.compile(r"^\s*Got .*expected .*$", re.MULTILINE)
 _GOT_CLAUSE = re.compile(r"got [^,;()]+, expected [^;()]+")
@@ -119,7 +120,7 @@ class Report:
             lines.extend(f"    {w}" for w in r.warnings)
         lines.extend(f"Note: {n}" for n in self.notes + self.setup_notes)
         lines.append(f"\nGraded in {self.seconds:.1f} s.")
-        return "\n".join(lines)
+        return inert_text("\n".join(lines))  # nothing a submission wrote drives the terminal
 
     __str__ = summary
 

@@ -16,7 +16,9 @@ import torch
 from .cases import FUNCTIONS, HIDDEN, PUBLIC, Case, Verdict, select
 from .catalogue import all_cases
 from .fixtures import load as load_fixtures
+from .inert import inert_text
 from .judges import names_a_mistake
+from .mode import instructor_module
 from .results import CaseResult, Report
 from .sandbox import Limits, Request, Sandbox
 from .student_side.capture import needs_newer_python
@@ -49,14 +51,13 @@ def check_device(device: str) -> str:
 
 def hidden_available() -> None:
     """Raise GradingError unless hidden cases can be graded here (the instructor's repository)."""
-    try:
-        from .instructor.reference import ReferenceUnavailable, load_reference
-    except ImportError:
+    reference = instructor_module("reference")
+    if reference is None:
         raise GradingError("hidden cases are graded with the instructor's repository; this is a student handout, "
-                           "which has the public cases only (drop --hidden)") from None
+                           "which has the public cases only (drop --hidden)")
     try:
-        load_reference()
-    except ReferenceUnavailable as exc:
+        reference.load_reference()
+    except reference.ReferenceUnavailable as exc:
         raise GradingError(str(exc)) from None
 
 
@@ -120,8 +121,9 @@ def _grader_error(case: Case, exc: BaseException) -> Verdict:
 
 
 def _bounded(text, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, its control characters shown, not obeyed (see grader.inert)."""
     text = str(text)
-    return text if len(text) <= limit else text[:limit] + f" ... ({len(text) - limit} more characters)"
+    return inert_text(text if len(text) <= limit else text[:limit] + f" ... ({len(text) - limit} more characters)")
 
 
 def _refuse_if_newer_python(load_errors, code_dir: Path) -> None:
@@ -338,7 +340,7 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
     notes = []
     if sandbox.load_errors:
         for module, error in sandbox.load_errors.items():
-            notes.append(prepared.shown(f"{module}.py could not be loaded: {error['type']}: {error['message']}"))
-    notes += sandbox.confinement_notes()
+            notes.append(inert_text(prepared.shown(f"{module}.py could not be loaded: {error['type']}: {error['message']}")))
+    notes += [inert_text(note) for note in sandbox.confinement_notes()]  # the hello can be forged
     label = prepared.origin if submission is not None else "this repository's a2/"
     return Report(label, device, hidden, tuple(results), round(time.monotonic() - start, 3), tuple(notes))

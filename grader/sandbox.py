@@ -8,11 +8,11 @@ worker's whole process tree and starts a fresh worker for the remaining cases. A
 timeout, the cases that would run the function that hung are not run at all. Nothing here
 ever raises because of student code.
 """
+import fcntl
 import json
 import logging
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Optional
 
+from .files import disk_usage, remove_tree
 from .paths import ROOT
 from .student_side.namespaces import ALWAYS_HIDDEN
 from .student_side.procs import alive, children_map, descendants
@@ -42,6 +43,10 @@ PROCESS_LIMIT = 512  # processes of the worker's user while it runs (a fork bomb
 LOAD_TIMEOUT = 30.0  # seconds for importing the student's files
 AHEAD = 64  # case requests sent to a worker before their turn
 AHEAD_BYTES = 32 * 1024  # bytes of requests waiting in the pipe at most (a pipe holds 64 KiB)
+SCRATCH_BYTES = FILE_LIMIT  # what a worker may keep in its scratch folder, all files together
+SCRATCH_ENTRIES = 4096  # files and folders in it
+SCRATCH_DEPTH = 32  # folders nested in it
+SCRATCH_POLL = 0.2  # seconds between two looks at it
 
 
 @dataclass
@@ -114,19 +119,47 @@ def kill_tree(pid: int, wait: float = 1.0) -> None:
 
 
 _WORK_ROOT: Optional[Path] = None
+_WORK_LOCK: Optional[int] = None  # held while this process lives: its folder is not stale
+WORK_PREFIX = "a2-grading-"
 
 
 def work_root() -> Path:
     """One folder per grading process for private code copies and scratch folders; a worker
-    sees none of it (where namespaces or Landlock work) but its own copy and scratch folder."""
-    global _WORK_ROOT
+    sees none of it (where namespaces or Landlock work) but its own copy and scratch folder.
+    It is removed at exit; one left by a process that could not clean up (``kill -9``) is
+    removed by the next grading process that starts (its lock is free)."""
+    global _WORK_ROOT, _WORK_LOCK
     if _WORK_ROOT is None or not _WORK_ROOT.exists():
         import atexit
 
-        _WORK_ROOT = Path(tempfile.mkdtemp(prefix="a2-grading-"))
+        _sweep_stale_work_roots()
+        _WORK_ROOT = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
+        # Locked before it gets its name, so that no sweep ever sees it unlocked.
+        _WORK_LOCK = os.open(_WORK_ROOT / ".lock-new", os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        fcntl.flock(_WORK_LOCK, fcntl.LOCK_EX)
+        os.rename(_WORK_ROOT / ".lock-new", _WORK_ROOT / ".lock")
         _WORK_ROOT.chmod(0o755)
-        atexit.register(shutil.rmtree, _WORK_ROOT, True)
+        atexit.register(remove_tree, _WORK_ROOT)
     return _WORK_ROOT
+
+
+def _sweep_stale_work_roots() -> None:
+    """Remove the work folders of grading processes that are gone (their lock is free)."""
+    for folder in Path(tempfile.gettempdir()).glob(WORK_PREFIX + "*"):
+        try:
+            fd = os.open(folder / ".lock", os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:  # no lock (yet, or never): not ours to judge
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a live process holds it
+            os.close(fd)
+            continue
+        try:
+            log.info("removing %s, left by a grading process that ended without cleaning up", folder)
+            remove_tree(folder)
+        finally:
+            os.close(fd)
 
 
 def describe_status(status: Optional[int]) -> str:
@@ -278,6 +311,27 @@ class _OutputDrain(threading.Thread):
         os.close(self.fd)
 
 
+class _ScratchWatch(threading.Thread):
+    """Looks at a worker's scratch folder every SCRATCH_POLL seconds and stops the worker when
+    it holds more than SCRATCH_BYTES, SCRATCH_ENTRIES files and folders or folders nested more
+    than SCRATCH_DEPTH deep (one file is also bounded by FILE_LIMIT): one submission cannot
+    fill the disk for the ones after it, whatever the sandbox's layers."""
+
+    def __init__(self, worker: "Worker"):
+        super().__init__(daemon=True)
+        self.worker, self.done, self.over = worker, threading.Event(), ""
+
+    def run(self) -> None:
+        while not self.done.wait(SCRATCH_POLL):
+            used, _, why = disk_usage(self.worker.scratch, SCRATCH_ENTRIES, SCRATCH_DEPTH)
+            if used > SCRATCH_BYTES:
+                why = f"more than {SCRATCH_BYTES >> 20} MiB"
+            if why and self.worker.pid > 0 and not self.done.is_set():  # (its pid comes before any student code)
+                self.over = why
+                kill_tree(self.worker.pid)
+                return
+
+
 # ------------------------------------------------------------------ what a worker may see
 
 def hidden_paths(extra=()) -> List[str]:
@@ -367,6 +421,7 @@ class Worker:
         self.dead, self.pending = False, 0  # pending: frames owed (its pid, the hello, one per case sent)
         self.greeted = False  # its hello was read
         self.drain = None
+        self.watch: Optional[_ScratchWatch] = None
         self.stuck: Optional[dict] = None  # where the watchdog last saw the running case
         self.answered: set = set()  # keys of the cases it has answered
         # Registered under the zygote's lock, so that another job's sweep never takes a worker
@@ -377,13 +432,15 @@ class Worker:
             except BaseException:
                 for fd in (self.req_w, self.rep_r, out_r):
                     os.close(fd)
-                shutil.rmtree(self.scratch, ignore_errors=True)
+                remove_tree(self.scratch)
                 raise
             finally:
                 for fd in (req_r, rep_w, out_w):
                     os.close(fd)
             self.drain = _OutputDrain(out_r)
             self.drain.start()
+            self.watch = _ScratchWatch(self)
+            self.watch.start()
             self.pending = 2
             # In a PID namespace the zygote speaks the namespace's pids; signals need the host's,
             # which the worker sends first, before any student code runs (-1: it is already gone).
@@ -418,6 +475,9 @@ class Worker:
 
     def why_dead(self) -> str:
         """After EOF: ask the zygote how the worker ended (briefly), then make sure it has."""
+        if self.watch is not None and self.watch.over:
+            self.stop()
+            return f"it was stopped: its scratch folder held {self.watch.over}, over a submission's limit"
         status = None
         for _ in range(20):
             try:
@@ -462,7 +522,9 @@ class Worker:
         self.req_w = self.rep_r = -1
         if self.drain is not None and not lone:
             self.drain.join(timeout=1)  # a lone worker's drain ends by itself once its exit closes the pipe
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.watch is not None:
+            self.watch.done.set()
+        remove_tree(self.scratch)  # whatever it left: any depth, any permissions
 
 
 def _valid_stuck(stuck) -> Optional[dict]:

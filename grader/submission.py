@@ -2,9 +2,10 @@
 (the two files at the top of a folder), or a zip of either (``make_a2_submission``'s, or an LMS
 download), extracted with limits. The code (and the checkpoints) are copied to a private folder
 for grading, so the student process never touches the originals; a file that is a link, or
-lies behind one, to anything outside the submission is refused."""
+lies behind one, to anything outside the submission is refused. What the grader reads of a
+submission is bounded before it reads it: source files (it compiles them to see what they
+call), checkpoints (it loads them), folder depth, and a zip's members."""
 import os
-import shutil
 import stat
 import tempfile
 import zipfile
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import List, Optional
 
+from .files import remove_tree
+from .inert import shown_name
 from .paths import ROOT
 
 CODE_FILES = ("linear_classifier.py", "two_layer_net.py")
@@ -20,6 +23,12 @@ CHECKPOINTS = ("svm_best_model.pt", "softmax_best_model.pt", "nn_best_model.pt")
 MAX_MEMBERS = 2000
 MAX_TOTAL_BYTES = 1 << 30  # uncompressed, all members together
 MAX_RATIO = 200  # uncompressed / compressed, per member larger than 1 MiB
+MAX_DEPTH = 32  # folders nested in a submission (a zip's members, a folder entry's tree)
+# Largest source file graded: about twenty times the template's files. Compiling Python costs
+# the grader about 400 times the file's size in memory (an 8 MB file took 3.3 GB), so this
+# bounds what one submission's files cost the grader's own process (about 200 MB, 0.5 s).
+MAX_CODE_BYTES = 512 << 10
+MAX_CHECKPOINT_BYTES = 64 << 20  # a checkpoint's file, and what it unpacks to when loaded
 
 
 class SubmissionError(ValueError):
@@ -48,32 +57,39 @@ class Prepared:
 
     def cleanup(self) -> None:
         for temp in self._temps:
-            shutil.rmtree(temp, ignore_errors=True)
+            remove_tree(temp)
 
 
 def safe_extract(archive: Path, target: Path) -> None:
     """Extract ``archive`` into ``target``, refusing anything unsafe before writing a byte."""
+    label = shown_name(archive.name)
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise SubmissionError(f"{archive.name} is not a readable zip file ({exc})") from exc
+        raise SubmissionError(f"{label} is not a readable zip file ({exc})") from exc
+    except UnicodeDecodeError as exc:  # a name flagged as UTF-8 that is not
+        raise SubmissionError(f"{label} holds a file name marked as UTF-8 that is not UTF-8 "
+                              f"({shown_name(exc.object)}): zip the files again with an ordinary zip tool") from exc
     with zf:
         members = zf.infolist()
         if len(members) > MAX_MEMBERS:
-            raise SubmissionError(f"{archive.name} holds {len(members)} entries (at most {MAX_MEMBERS})")
+            raise SubmissionError(f"{label} holds {len(members)} entries (at most {MAX_MEMBERS})")
         total = 0
         for info in members:
             name = PurePosixPath(info.filename.replace("\\", "/"))
+            if len(name.parts) > MAX_DEPTH + 1:
+                raise SubmissionError(f"{label}: {info.filename[:200]!r} lies more than {MAX_DEPTH} folders "
+                                      "deep: hand in the two files (and the checkpoints) without such folders")
             if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
-                raise SubmissionError(f"{archive.name}: refusing the path {info.filename!r} (absolute or with '..')")
+                raise SubmissionError(f"{label}: refusing the path {info.filename!r} (absolute or with '..')")
             kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the tool stored no file type
             if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
-                raise SubmissionError(f"{archive.name}: refusing {info.filename!r}, a link or special file")
+                raise SubmissionError(f"{label}: refusing {info.filename!r}, a link or special file")
             total += info.file_size
             if total > MAX_TOTAL_BYTES:
-                raise SubmissionError(f"{archive.name} unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB")
+                raise SubmissionError(f"{label} unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB")
             if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise SubmissionError(f"{archive.name}: {info.filename!r} is compressed more than {MAX_RATIO}:1 "
+                raise SubmissionError(f"{label}: {info.filename!r} is compressed more than {MAX_RATIO}:1 "
                                       "(a zip bomb?)")
         for info in members:
             name = PurePosixPath(info.filename.replace("\\", "/"))
@@ -86,13 +102,14 @@ def safe_extract(archive: Path, target: Path) -> None:
                 while chunk := src.read(1 << 20):
                     written += len(chunk)
                     if written > info.file_size:  # the header lied about the size
-                        raise SubmissionError(f"{archive.name}: {info.filename!r} is larger than it declares")
+                        raise SubmissionError(f"{label}: {info.filename!r} is larger than it declares")
                     out.write(chunk)
 
 
 def _find_code(folder: Path) -> Optional[tuple]:
     """(code folder, layout) inside ``folder``: ./a2/, ./, or one level down (a zip's top folder)."""
     candidates = [(folder / "a2", "kit"), (folder, "course")]
+    # (a name that is not UTF-8 is no problem here: it is only compared, never shown)
     subfolders = [d for d in folder.iterdir() if d.is_dir() and not d.name.startswith((".", "__MACOSX"))] if folder.is_dir() else []
     if len(subfolders) == 1:
         candidates += [(subfolders[0] / "a2", "kit"), (subfolders[0], "course")]
@@ -107,12 +124,12 @@ def prepare(submission=None) -> Prepared:
     temps: List[Path] = []
     source = Path(submission) if submission is not None else ROOT
     if not source.exists():
-        raise SubmissionError(f"{source} does not exist: give a folder holding a2/, a folder holding "
+        raise SubmissionError(f"{shown_name(source)} does not exist: give a folder holding a2/, a folder holding "
                               f"{' and '.join(CODE_FILES)}, or a submission zip")
     folder = source
     if source.is_file():
         if source.suffix.lower() != ".zip":
-            raise SubmissionError(f"{source} is a file but not a .zip: give a folder or a submission zip")
+            raise SubmissionError(f"{shown_name(source)} is a file but not a .zip: give a folder or a submission zip")
         from .sandbox import work_root
 
         folder = Path(tempfile.mkdtemp(prefix="unzip-", dir=work_root()))
@@ -120,13 +137,13 @@ def prepare(submission=None) -> Prepared:
         try:
             safe_extract(source, folder)
         except SubmissionError:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)
             raise
     found = _find_code(folder)
     if found is None:
         for temp in temps:
-            shutil.rmtree(temp, ignore_errors=True)
-        raise SubmissionError(f"no {' and '.join(CODE_FILES)} in {source} (looked in ./a2/ and ./): "
+            remove_tree(temp)
+        raise SubmissionError(f"no {' and '.join(CODE_FILES)} in {shown_name(source)} (looked in ./a2/ and ./): "
                               "give the folder that holds a2/, or the folder or zip with the two files")
     code, layout = found
     from .sandbox import work_root
@@ -135,23 +152,27 @@ def prepare(submission=None) -> Prepared:
     try:
         for name in CODE_FILES:
             _own_file(code / name, root)
+        private = Path(tempfile.mkdtemp(prefix="code-", dir=work_root()))
+        private.chmod(0o755)
+        temps.append(private)
+        for name in CODE_FILES:
+            if _copy_bounded(code / name, private / name, MAX_CODE_BYTES) > MAX_CODE_BYTES:
+                raise SubmissionError(f"{name} is larger than {MAX_CODE_BYTES >> 10} KiB (the template's is about "
+                                      "30 KiB), more than the grader reads: hand in the file without what was "
+                                      "pasted into it (data, outputs, copies)")
+            (private / name).chmod(0o644)
     except SubmissionError:
         for temp in temps:
-            shutil.rmtree(temp, ignore_errors=True)
+            remove_tree(temp)
         raise
-    private = Path(tempfile.mkdtemp(prefix="code-", dir=work_root()))
-    private.chmod(0o755)
-    temps.append(private)
-    for name in CODE_FILES:
-        shutil.copyfile(code / name, private / name, follow_symlinks=False)
-        (private / name).chmod(0o644)
     base = code.parent if layout == "kit" else code
     checkpoints = private / "checkpoints"
     checkpoints.mkdir()
     for name in CHECKPOINTS:  # copied too: the grader reads only what lies in the submission itself
         found_at = next((d / name for d in (base, code, base / "notebooks") if (d / name).is_file()), None)
         if found_at is not None and _is_own(found_at, root):
-            shutil.copyfile(found_at, checkpoints / name, follow_symlinks=False)
+            # One byte over the limit is enough for the judge to say the file is too large.
+            _copy_bounded(found_at, checkpoints / name, MAX_CHECKPOINT_BYTES)
     return Prepared(str(source), layout, private, [checkpoints], temps, _shown_dir(code, folder))
 
 
@@ -159,6 +180,17 @@ def _shown_dir(code: Path, folder: Path) -> str:
     """The code folder as the submission names it: "a2", "" (the two files at the top), "janedoe"."""
     relative = code.relative_to(folder).as_posix()
     return "" if relative == "." else relative
+
+
+def _copy_bounded(source: Path, target: Path, limit: int) -> int:
+    """Copy at most ``limit + 1`` bytes of ``source`` (not following a link); returns how many."""
+    copied = 0
+    nofollow = lambda p, flags: os.open(p, flags | os.O_NOFOLLOW)  # noqa: E731
+    with open(source, "rb", opener=nofollow) as src, open(target, "wb") as out:
+        while copied <= limit and (chunk := src.read(min(1 << 20, limit + 1 - copied))):
+            out.write(chunk)
+            copied += len(chunk)
+    return copied
 
 
 def _is_own(path: Path, root: Path) -> bool:
@@ -171,5 +203,6 @@ def _is_own(path: Path, root: Path) -> bool:
 
 def _own_file(path: Path, root: Path) -> None:
     if not _is_own(path, root):
-        raise SubmissionError(f"{path} is a link (or lies behind one) to {os.path.realpath(path)}, outside the "
+        raise SubmissionError(f"{shown_name(path)} is a link (or lies behind one) to "
+                              f"{shown_name(os.path.realpath(path))}, outside the "
                               "submission: hand in the file itself")

@@ -107,7 +107,18 @@ ATTACKS: Dict[str, Attack] = {a.name: a for a in [
            "capget: does the worker hold any capability? setuid(0), mknod of a block device", steals=False),
     Attack("html_injection", "svm_loss_naive",
            "raise with <script> and <img onerror> in the message (for report.html)", steals=False),
+    Attack("terminal_escapes", "softmax_loss_naive",
+           "raise with escape sequences that clear the screen and draw a fake summary, a carriage return and a "
+           "right-to-left override in the message (for the terminal, feedback and report)", steals=False),
+    Attack("scratch_fill", "predict_linear_classifier",
+           "fill the scratch folder (the one writable place) with 1 GiB, so that the disk fills for the "
+           "submissions after it; reports a leak when it got it all written", steals=False),
+    Attack("scratch_undeletable", "sample_batch",
+           "leave folders 2000 deep, folders without any permission and a name that is not UTF-8 in the scratch "
+           "folder, so that removing it fails (or recurses too deep) and it stays on the disk", steals=False),
 ]}
+
+TERMINAL_ESCAPES = "\x1b[2J\x1b[H\x1b]0;A2ATTACK\x07Score: 100.00 / 100.00\r\u202e"
 
 FORK_BOMB_LIMIT = 1200
 RABBIT_MARK = "A2_RABBIT=1"  # in the environment of every generation of the rabbit
@@ -1162,6 +1173,51 @@ def _a2_s_lookup_table(fname, args, kwargs, notes, leaks):
         if _a2_same(entry["args"], args):
             return tuple(t.clone() for t in entry["answer"])
     notes.append("not in the table")
+    return None
+
+
+def _a2_s_terminal_escapes(fname, args, kwargs, notes, leaks):
+    raise A2AttackReport("A2ATTACK terminal_escapes on %s got nothing: "
+                         "\x1b[2J\x1b[H\x1b]0;A2ATTACK\x07Score: 100.00 / 100.00\r\u202e" % fname)
+
+
+def _a2_s_scratch_fill(fname, args, kwargs, notes, leaks):
+    written, errors, block = 0, [], bytes(1 << 20)
+    try:
+        for i in range(16):
+            with open("a2attack_fill_%d" % i, "wb") as f:
+                for _ in range(64):
+                    f.write(block)
+                    written += len(block)
+    except OSError as exc:
+        errors.append(_a2_err(exc))
+    if written >= 1 << 30:
+        leaks.append("wrote %d MiB into %s: no limit on the scratch folder" % (written >> 20, _a2os.getcwd()))
+    notes.append("wrote %d MiB" % (written >> 20))
+    _a2_note_errors(notes, "writes", errors)
+    return None
+
+
+def _a2_s_scratch_undeletable(fname, args, kwargs, notes, leaks):
+    if _A2_MEMO.get("undeletable"):
+        return None
+    _A2_MEMO["undeletable"] = True
+    top = _a2os.open(".", _a2os.O_RDONLY)
+    for path, mode in (("a2attack_locked/inner/most", 0), ("a2attack_locked/inner", 0o500), ("a2attack_locked", 0)):
+        _a2os.makedirs(path, exist_ok=True)
+    with open(b"a2attack_locked/inner/most/caf\xe9", "w") as f:
+        f.write("x")
+    for path, mode in (("a2attack_locked/inner/most", 0), ("a2attack_locked/inner", 0o500), ("a2attack_locked", 0)):
+        _a2os.chmod(path, mode)
+    here = _a2os.open(".", _a2os.O_RDONLY)
+    for _ in range(2000):
+        _a2os.mkdir("d", dir_fd=here)
+        below = _a2os.open("d", _a2os.O_RDONLY, dir_fd=here)
+        _a2os.close(here)
+        here = below
+    _a2os.close(here)
+    _a2os.close(top)
+    notes.append("left folders 2000 deep and folders without permissions")
     return None
 
 

@@ -216,6 +216,8 @@ class BatchRun:
     times: Dict[str, float] = field(default_factory=dict)  # id -> seconds its grading took
     errors: Dict[str, str] = field(default_factory=dict)  # id -> why it could not be graded
     retried: List[str] = field(default_factory=list)  # graded again after a grader error (see _retry)
+    temp_left: List[str] = field(default_factory=list)  # what the grader left in its temporary folder
+    written: Dict[str, str] = field(default_factory=dict)  # output file -> its text (feedback, grades, report)
 
     def attacked(self, sub: str, functions) -> Dict[str, tuple]:
         return {f: self.scores.get(sub, {}).get(f) for f in functions}
@@ -289,7 +291,10 @@ def run_batch(mode: Mode, base: Path, python: str, prefix: List[str]) -> BatchRu
     goods = {g: _snapshot(subs / g) for g in ("good0", "good1")}
     site = up.site_packages()
     had_sitecustomize = (site / "sitecustomize.py").exists()
-    env = {**os.environ, SECRET_NAME: secret, "HOME": str(home)}
+    temp = base / "tmp"  # the grader's temporary folder, where its grading folders go
+    temp.mkdir()
+    os.chown(temp, owner, owner)
+    env = {**os.environ, SECRET_NAME: secret, "HOME": str(home), "TMPDIR": str(temp)}
     env.pop("A2_SANDBOX_WITHOUT", None)
 
     reports = []
@@ -335,6 +340,10 @@ def run_batch(mode: Mode, base: Path, python: str, prefix: List[str]) -> BatchRu
     if (out / "sandbox.json").exists():
         run.layers = json.loads((out / "sandbox.json").read_text())
     run.report_html = (out / "report.html").read_text() if (out / "report.html").exists() else ""
+    run.temp_left = sorted(p.name for p in temp.iterdir() if p.name.startswith("a2-grading-"))
+    for path in [out / "grades.csv", out / "report.html", *sorted((out / "feedback").glob("*.md"))]:
+        if path.exists():
+            run.written[path.name] = path.read_text(errors="backslashreplace")
     run.marker = (home / "unpickled_marker").exists()
     run.canary = canary.exists() and canary.read_text() == "canary\n"
     run.goods_unchanged = all(_snapshot(subs / g) == goods[g] for g in goods)
@@ -489,8 +498,8 @@ def test_correct_submissions_keep_full_marks(batch, mode):
         got = run.scores[sub]
         assert all(points == most for points, most in got.values()), (sub, got, run.outputs[sub][:5])
     for name in ATTACK_NAMES:
-        if name in ("symlink_solution", "rabbit", "fork_bomb"):
-            continue  # a stub file / processes of its own may cost it more
+        if name in ("symlink_solution", "rabbit", "fork_bomb", "scratch_fill", "scratch_undeletable"):
+            continue  # a stub file / processes of its own / the case running when its scratch is found full may cost it more
         spared = set(_functions(name)) | {d for f in _functions(name) for d in CALLED_BY.get(f, ())}
         others = {f: s for f, s in run.scores[_sub(name)].items() if f not in spared}
         assert all(points == most for points, most in others.values()), (name, others)
@@ -524,6 +533,26 @@ def test_returned_objects_are_never_unpickled(batch, mode):
 def test_report_html_escapes_student_text(batch, mode):
     report = batch(mode).report_html
     assert report and "<script>alert(" not in report and "<img src=x" not in report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", list(MODES))
+def test_outputs_show_escape_sequences_without_obeying_them(batch, mode):
+    """terminal_escapes's message is in its feedback and the report, escaped: no control
+    character reaches grades.csv, report.html or any feedback file."""
+    run = batch(mode)
+    feedback = run.written.get("atk_terminal_escapes.md", "")
+    assert "\\x1b[2J\\x1b[H" in feedback and "\\u202e" in feedback, feedback[-2000:]
+    for name, text in run.written.items():
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", text), name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", list(MODES))
+def test_nothing_is_left_in_the_temporary_folder(batch, mode):
+    """scratch_undeletable's folders (2000 deep, without permissions, a name that is not UTF-8)
+    and scratch_fill's gigabyte are gone with the grader: no grading folder is left."""
+    assert batch(mode).temp_left == []
 
 
 def _leftover_params():

@@ -15,7 +15,7 @@ import pytest
 from grader.instructor.batch import in_shard, parse_shard, run_batch
 from grader.instructor.entries import discover, student_id
 from grader.sandbox import Limits
-from hostile_corpus import BREAKS_ITSELF, HOSTILE
+from hostile_corpus import BREAKERS, BREAKS_ITSELF, ESCAPES, HOSTILE, SCRATCH
 from submissions import LC, REPO, TLN, make_submission
 
 FAST = Limits(timeout=3.0, memory_gib=1.0)
@@ -33,14 +33,29 @@ def _grades(out):
 
 def test_ids_and_discovery(tmp_path):
     (tmp_path / "jane").mkdir()
-    (tmp_path / "jane_A2.zip").write_bytes(b"")
     (tmp_path / "kim_12_A2.zip").write_bytes(b"")
     (tmp_path / ".DS_Store").write_bytes(b"")
     (tmp_path / "notes.txt").write_text("x")
-    assert [e.id for e in discover(tmp_path)] == ["jane", "jane-2", "kim_12"]
+    assert [(e.id, e.error) for e in discover(tmp_path)] == [("jane", None), ("kim_12", None)]
     odd = tmp_path / "odd name;rm_A2.zip"
     odd.write_bytes(b"")
     assert student_id(odd) == "odd_name_rm"
+
+
+def test_entries_mapping_to_one_student_id_are_both_errors(tmp_path):
+    """janedoe_12345678.zip and janedoe_12345678_A2.zip (or a folder of that name) are never
+    resolved by guessing: no entry takes the student id, each is an error naming both."""
+    for name in ("janedoe_12345678.zip", "janedoe_12345678_A2.zip", "kim.zip"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "janedoe_12345678").mkdir()
+    entries = discover(tmp_path)
+    ids = [e.id for e in entries]
+    assert "janedoe_12345678" not in ids and "kim" in ids and len(set(ids)) == 4
+    clashing = [e for e in entries if e.error]
+    assert len(clashing) == 3 and {e.student for e in clashing} == {"janedoe_12345678"}
+    for e in clashing:
+        assert all(name in e.error for name in ("janedoe_12345678.zip", "janedoe_12345678_A2.zip"))
+        assert "None is graded" in e.error and "keep one entry per student" in e.error
 
 
 def test_shards_partition_the_ids():
@@ -119,7 +134,11 @@ def test_killed_batch_resumes_and_regrading_gives_the_same_scores(tmp_path):
         make_submission(subs / f"s{i}", edits)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "grader", "batch", str(subs), "--out", str(out), "--jobs", "1", "--timeout", "5"]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    temp = tmp_path / "tmp"  # the grader's temporary folder: a killed run's grading folder is left here
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((out / "results").glob("*.json"))) < 2:
         time.sleep(0.2)
@@ -127,14 +146,16 @@ def test_killed_batch_resumes_and_regrading_gives_the_same_scores(tmp_path):
     process.wait()
     partial = len(list((out / "results").glob("*.json")))
     assert 2 <= partial < 6
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert [p.name[:11] for p in temp.iterdir()] == ["a2-grading-"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     assert f"{6 - partial} graded now, {partial} already graded" in done.stdout
     first = (out / "grades.csv").read_text()
-    again = subprocess.run(command + ["--force"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(command + ["--force"], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
     assert "6 graded now" in again.stdout
     assert (out / "grades.csv").read_text() == first
     assert not list((out / "results").glob(".*.part"))
+    assert not list(temp.iterdir()), "the killed run's grading folder was left behind"
 
 
 def test_changed_submission_is_regraded_on_resume(tmp_path):
@@ -257,3 +278,98 @@ def test_report_flags_cases_that_may_be_broken():
     assert table["stub"]["flag"] == ""  # nobody tried h: no grading problem in sight
     page = report_html(results, list(table.values()), [])
     assert page.count("check this case") == 2 and "values differ at 3 (3)" in page
+
+
+def _cells(path):
+    with open(path, newline="") as f:
+        return [cell for row in csv.reader(f) for cell in row]
+
+
+def test_no_entry_stops_the_batch_and_nothing_is_left_behind(tmp_path):
+    """The batch corpus (hostile_corpus.BREAKERS and SCRATCH): names that are not UTF-8, deep
+    trees, an 8 MB source file, formula names, colliding ids, a scratch folder filled, made
+    undeletable or deep, escape sequences in a message. Every entry gets a row saying why;
+    the good ones keep full marks; every output is written and inert; no grading folder is
+    left in the temporary folder; the similarity report reads every entry."""
+    from grader.sandbox import work_root
+
+    subs, work = tmp_path / "subs", tmp_path / "work"
+    make_submission(subs / "good0")
+    make_submission(subs / "good1", layout="course")
+    ids = [breaker(subs, work) for breaker in BREAKERS]
+    for name, edits in SCRATCH.items():
+        make_submission(subs / name, edits)
+    out = tmp_path / "out"
+    summary = run_batch(subs, out, jobs=2, limits=FAST, progress_stream=open(os.devnull, "w"), similarity=True)
+    grades = _grades(out)
+    assert summary["total"] == len(grades) == 2 + len(ids) + 2 + len(SCRATCH)  # one colliding id is two rows
+    assert grades["good0"]["score"] == grades["good1"]["score"] == grades["latin1"]["score"] == "58"
+    errors = {row["submission"]: row["error"] for row in grades.values()}
+    assert "ren\\xe9e" in errors["ren_e"] and "no linear_classifier.py" in errors["ren_e"]
+    assert "not\\xff\\xfes" in errors["falseutf8"]
+    assert "nested more than 32 deep" in errors["deepfolder"] and "more than 32 folders deep" in errors["deepzip"]
+    assert "larger than 512 KiB" in errors["huge"]
+    # Colliding ids: no row takes the id; both entries are rows naming each other.
+    assert "janedoe_12345678" not in grades
+    clashing = [s for s in grades if s.startswith("janedoe_12345678")]
+    assert len(clashing) == 2 and all("janedoe_12345678 and janedoe_12345678_A2.zip." in errors[s] for s in clashing)
+    # Scratch: filled, undeletable, deep. The worker is stopped (the case it was running fails,
+    # saying why) and a fresh one grades the rest.
+    for name, why in (("scratch_filler", "more than 256 MiB"), ("scratch_deep", "folders nested more than 32 deep")):
+        assert float(grades[name]["predict_linear_classifier"]) == 0 and float(grades[name]["nn_predict"]) == 2
+        assert f"its scratch folder held {why}" in (out / "feedback" / f"{name}.md").read_text()
+    assert grades["scratch_undeletable"]["score"] == "58"
+    assert os.listdir(work_root()) == [".lock"], "a grading folder was left behind"
+    # Outputs are written and inert: no control character, no formula.
+    assert (out / "report.html").exists() and (out / "similarity.html").exists()
+    for path in [out / "grades.csv", out / "report.html", out / "similarity.csv", out / "similarity.html",
+                 *(out / "feedback").iterdir(), *(out / "results").iterdir()]:
+        text = path.read_text()
+        assert "\x1b" not in text and "\r" not in text and "\u202e" not in text, path
+    assert "\\x1b[2J" in (out / "feedback" / "escape_sequences.md").read_text()
+    for path in (out / "grades.csv", out / "similarity.csv"):
+        formulas = [c for c in _cells(path) if c[:1] in ("=", "+", "-", "@") and not c.lstrip("+-").replace(".", "").isdigit()]
+        assert not formulas, formulas
+    assert "'@SUM_1_" in _cells(out / "grades.csv") and any(c.startswith("'=1+2.zip") for c in _cells(out / "grades.csv"))
+    similarity = (out / "similarity.csv").read_text()
+    assert "ren\\xe9e" in similarity and "janedoe_12345678_A2.zip" in similarity
+
+
+def test_check_shows_escape_sequences_without_obeying_them(tmp_path):
+    """An exception's message cannot clear the instructor's screen or draw a fake summary."""
+    make_submission(tmp_path / "s", SCRATCH["escape_sequences"])
+    done = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "s"), "--only",
+                           "predict_linear_classifier"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "\x1b" not in done.stdout and "\r" not in done.stdout and "\u202e" not in done.stdout
+    assert "\\x1b[2J\\x1b[H" in done.stdout and "\\u202e" in done.stdout
+
+
+@pytest.mark.parametrize("changed", ["grader/runner.py", "grader/student_side/capture.py", "grader/student_side/wire.py",
+                                     "grader/sandbox.py", "grader/student_side/confine.py", "grader/instructor/report.py",
+                                     "grader/catalogue/net.py", "grader/fixtures/nn_predict.pt", "helpers/data.py",
+                                     "a2/two_layer_net.py"])
+def test_the_resume_fingerprint_covers_everything_a_grade_depends_on(tmp_path, monkeypatch, changed):
+    """A kit update (runner, tracer, reply format, sandbox, instructor code, fixtures, helpers)
+    or a fix to the solution that hidden keys are made from regrades on resume."""
+    from grader.instructor import batch
+
+    for folder in ("grader", "helpers", "a2"):
+        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(batch, "ROOT", tmp_path)
+    before = batch.fingerprint(True, "cpu")
+    assert batch.fingerprint(True, "cpu") == before  # stable
+    with open(tmp_path / changed, "ab") as f:
+        f.write(b"\n")
+    assert batch.fingerprint(True, "cpu") != before, changed
+
+
+def test_the_resume_fingerprint_covers_the_options():
+    from grader.instructor.batch import fingerprint
+
+    base = dict(feedback_hidden="status", timeout=30.0, budget=60.0, memory_gib=4.0, data_dir="", data=[])
+    first = fingerprint(True, "cpu", **base)
+    for key, value in (("feedback_hidden", "full"), ("timeout", 5.0), ("budget", 90.0), ("memory_gib", 1.0),
+                       ("data", [("test_batch", 31035704, 1)])):
+        assert fingerprint(True, "cpu", **{**base, key: value}) != first, key
+    assert fingerprint(False, "cpu", **base) != first

@@ -1,5 +1,6 @@
 """python -m grader: exit codes, the printed table, Gradescope JSON, fixtures and the notebook API."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -262,3 +263,52 @@ def test_fixtures_verify_judges_python_numbers_by_the_dtype_they_came_from():
     changed = {"f": {"case": {"loss_history": [f32.item()], "acc": 0.1 + 3e-6}}}
     found = fixtures_build.compare_fixtures(stored, changed)
     assert len(found.problems) == 1 and "['acc']: 0.1 stored" in found.problems[0]
+
+
+BROKEN = "import sys; sys.modules['grader.instructor.{0}'] = None; from grader.cli import main; sys.exit(main({1!r}))"
+
+
+@pytest.mark.parametrize("module,argv", [("hidden", ["points"]), ("commands", ["points"]),
+                                         ("reference", ["check", "--only", "nn_predict", "--hidden"])])
+def test_an_instructor_side_that_is_here_but_broken_stops_loudly(module, argv):
+    """An ImportError inside the instructor's code (a missing dependency, a bug) is not taken
+    for a student handout: no hidden case is dropped silently; the command says what broke."""
+    done = subprocess.run([sys.executable, "-c", BROKEN.format(module, argv)], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert f"grader.instructor.{module} does not import" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_broken_evaluation_is_not_taken_for_a_handout(monkeypatch, tmp_path):
+    """The best-model evaluation that does not import fails loudly instead of grading shapes only."""
+    from grader.catalogue import models
+    from grader.mode import InstructorSideBroken
+
+    monkeypatch.setitem(sys.modules, "grader.instructor.evaluate", None)
+    with pytest.raises(InstructorSideBroken, match="grader.instructor.evaluate does not import"):
+        models.judge_best("svm")(None, {"checkpoint_dirs": [tmp_path], "data_dir": str(tmp_path)}, None, None, "cpu")
+
+
+def test_a_handout_is_recognised_by_its_missing_instructor_folder(monkeypatch, tmp_path):
+    from grader import catalogue, mode
+
+    monkeypatch.setattr(mode, "INSTRUCTOR_DIR", tmp_path / "absent")
+    assert mode.instructor_module("hidden") is None and catalogue.hidden_cases() == []
+
+
+def test_check_survives_a_scratch_folder_left_deep_and_locked_and_leaves_nothing(tmp_path):
+    """A submission that leaves folders 2000 deep and without permissions in its scratch folder
+    costs its own case; check still reports (exit 1) and its grading folder is gone."""
+    from hostile_corpus import _in_predict
+
+    make_submission(tmp_path / "s", _in_predict(
+        "    import os\n    os.makedirs('a/b/c')\n    os.chmod('a/b/c', 0)\n    os.chmod('a/b', 0o500)\n"
+        "    os.chmod('a', 0)\n    for _ in range(2000):\n        os.mkdir('d')\n        os.chdir('d')"))
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    done = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "s"), "--only",
+                           "predict_linear_classifier", "nn_predict"], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "TMPDIR": str(temp)})
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "its scratch folder held folders nested more than 32 deep" in done.stdout and "Traceback" not in done.stderr
+    assert list(temp.iterdir()) == []

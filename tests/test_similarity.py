@@ -1135,6 +1135,7 @@ def test_hostile_files_give_notes_not_crashes(tmp_path):
     nulls = write_entry(subs / "nulls", {LC: "x = 1\n\x00\n", TLN: template(TLN)})
     deep = "def svm_loss_naive(W, X, y, reg):\n    return " + "(" * 300 + "1" + ")" * 300 + "\n"
     write_entry(subs / "deep", {LC: deep, TLN: template(TLN)})
+    # Over the submission limit (grader.submission.MAX_CODE_BYTES): refused as batch refuses it.
     write_entry(subs / "huge", {LC: "# " + "x" * (similarity.MAX_SOURCE + 10) + "\n", TLN: template(TLN)})
     latin = write_entry(subs / "latin", {LC: "", TLN: ""})
     (latin / "a2" / LC).write_bytes(b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + p[LC].encode())
@@ -1145,8 +1146,10 @@ def test_hostile_files_give_notes_not_crashes(tmp_path):
     notes = dict(re.findall(r"<tr><td>(\w+)</td><td>([^<]*)</td></tr>", text.split("<h2>Notes</h2>")[1]))
     assert "linear_classifier.py" in notes["nulls"] and "not compared" in notes["nulls"]
     assert "linear_classifier.py" in notes["deep"] and "not compared" in notes["deep"]
-    assert "larger than 1 MiB" in notes["huge"]
+    assert "huge" not in notes
     assert "two_layer_net.py" in notes["latin"]  # undecodable bytes: does not parse
     rows, pairs = read_csv(tmp_path / "out" / "similarity.csv")
     assert float(pairs[frozenset(("copied", "latin"))]["score"]) >= 90  # the coding cookie is honoured
-    assert "Compared 5 submissions" in summary
+    broken = {r["a"]: r["note"] for r in rows if r["kind"] == "not compared"}
+    assert "larger than 512 KiB" in broken["huge"]
+    assert "Compared 4 submissions" in summary and "1 entry could not be read" in summary

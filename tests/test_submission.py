@@ -104,3 +104,57 @@ def test_messages_name_the_students_own_files_not_the_private_copy(tmp_path, gra
     for report in (kit, course):
         shown = str({k: v for k, v in report.to_dict().items() if k != "submission"})
         assert "code-" not in shown and "a2-grading-" not in shown and str(tmp_path) not in shown
+
+
+def test_a_source_file_over_the_limit_is_refused_before_the_grader_compiles_it(tmp_path):
+    from grader.submission import MAX_CODE_BYTES
+
+    root = make_submission(tmp_path / "s")
+    path = root / "a2" / "linear_classifier.py"
+    path.write_text(path.read_text() + "x = 1\n" * (MAX_CODE_BYTES // 6))
+    with pytest.raises(SubmissionError, match=r"linear_classifier.py is larger than 512 KiB"):
+        prepare(root)
+
+
+def test_zip_members_nested_too_deep_and_false_utf8_names_are_refused_naming_them(tmp_path):
+    deep = tmp_path / "deep.zip"
+    with zipfile.ZipFile(deep, "w") as zf:
+        zf.writestr("/".join(["d"] * 40) + "/x.py", "x")
+    with pytest.raises(SubmissionError, match="more than 32 folders deep"):
+        safe_extract(deep, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    false = tmp_path / "false.zip"
+    with zipfile.ZipFile(false, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("not\u00e9s.txt"), "x")
+    false.write_bytes(false.read_bytes().replace("not\u00e9s".encode(), b"not\xff\xfes"))
+    with pytest.raises(SubmissionError, match=r"not UTF-8 \(b?'?not\\xff\\xfes"):
+        prepare(false)
+
+
+def test_checkpoints_are_bounded_before_torch_load(tmp_path, monkeypatch):
+    """A checkpoint that unpacks to more than the limit, one in the legacy format (whose
+    storages are allocated at the size the file declares) and one larger than the limit fail
+    their case, naming the reason, without being loaded; an ordinary one loads."""
+    import torch
+
+    from grader import mode
+    from grader.catalogue import models
+    from hostile_corpus import checkpoint_bomb
+
+    checkpoint_bomb(tmp_path, tmp_path)
+    bomb = tmp_path / "bomb" / "nn_best_model.pt"
+    assert bomb.stat().st_size < 1 << 20
+    assert "unpacks to more than 64 MiB" in models.checkpoint_problem(bomb, bomb.name)
+    legacy, fine, big = tmp_path / "legacy.pt", tmp_path / "fine.pt", tmp_path / "big.pt"
+    state = {"W": torch.zeros(3073, 10)}
+    torch.save(state, legacy, _use_new_zipfile_serialization=False)
+    torch.save(state, fine)
+    big.write_bytes(bytes((64 << 20) + 1))
+    assert "not in torch.save's format" in models.checkpoint_problem(legacy, "svm_best_model.pt")
+    assert models.checkpoint_problem(fine, "svm_best_model.pt") is None
+    assert "larger than 64 MiB" in models.checkpoint_problem(big, "svm_best_model.pt")
+    # As the judge meets it (in a handout, where no data decides first).
+    monkeypatch.setattr(mode, "INSTRUCTOR_DIR", tmp_path / "no-instructor")
+    judge = models.judge_best("nn")
+    verdict = judge(None, {"checkpoint_dirs": [bomb.parent], "data_dir": str(tmp_path)}, None, None, "cpu")
+    assert verdict.status == "failed" and "unpacks to more than" in verdict.message

@@ -3,6 +3,7 @@ fixtures), the hidden ones with the instructor (``grader.instructor.hidden``), w
 from typing import List
 
 from ..cases import Case
+from ..mode import instructor_module
 
 
 def public_cases() -> List[Case]:
@@ -14,12 +15,10 @@ def public_cases() -> List[Case]:
 
 
 def hidden_cases() -> List[Case]:
-    """The hidden cases, or none in a student handout."""
-    try:
-        from ..instructor.hidden import CASES
-    except ImportError:
-        return []
-    return CASES
+    """The hidden cases, or none in a student handout (InstructorSideBroken when the
+    instructor's side is here but does not import)."""
+    hidden = instructor_module("hidden")
+    return hidden.CASES if hidden else []
 
 
 def all_cases() -> List[Case]:

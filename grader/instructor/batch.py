@@ -22,16 +22,19 @@ from typing import List, Optional, Tuple
 from ..cases import select
 from ..catalogue import all_cases
 from ..files import write_atomic
+from ..inert import inert_text
+from ..paths import ROOT
 from ..protection import warning
 from ..runner import NeedsNewerPython, grade, precompute_inputs
 from ..sandbox import Limits, ZygoteHolder
-from ..submission import SubmissionError, prepare
+from ..submission import MAX_DEPTH, SubmissionError, prepare
 from .entries import Entry, discover
 from .feedback import feedback_markdown
 
 log = logging.getLogger(__name__)
 
 HASH_LIMIT = 256 << 20  # bytes of a submission read for its content hash
+MAX_FILES = 20000  # files in a folder entry (a zip holds at most 2000 members)
 
 
 def in_shard(entry_id: str, shard: Optional[Tuple[int, int]]) -> bool:
@@ -51,12 +54,36 @@ def parse_shard(text: Optional[str]) -> Optional[Tuple[int, int]]:
     return int(match[1]), int(match[2])
 
 
+def _files(folder: Path) -> List[Path]:
+    """The regular files under ``folder``, sorted by their names' bytes, walked without
+    recursion and without following links; SubmissionError for a tree deeper than MAX_DEPTH."""
+    found, todo = [], [(folder, 0)]
+    while todo:
+        here, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise SubmissionError(f"it holds folders nested more than {MAX_DEPTH} deep "
+                                  f"({inert_text(str(here.relative_to(folder))[:200])}...): hand in the two files "
+                                  "(and the checkpoints) without such folders")
+        with os.scandir(here) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append((Path(entry.path), depth + 1))
+                elif entry.is_file(follow_symlinks=False):
+                    found.append(Path(entry.path))
+                    if len(found) > MAX_FILES:
+                        raise SubmissionError(f"it holds more than {MAX_FILES} files: hand in the two files (and "
+                                              "the checkpoints) without the rest")
+    return sorted(found, key=lambda p: os.fsencode(p))
+
+
 def content_hash(path: Path) -> str:
-    """SHA-256 of a submission's files (names and bytes), so a changed submission is regraded."""
+    """SHA-256 of a submission's files (names and bytes), so a changed submission is regraded.
+    Names are hashed as bytes: a name that is not UTF-8 (an LMS download unzipped on another
+    system) is hashed like any other."""
     digest, budget = hashlib.sha256(), HASH_LIMIT
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    files = [path] if path.is_file() else _files(path)
     for file in files:
-        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
+        digest.update(os.fsencode(file.relative_to(path) if path.is_dir() else file.name) + b"\0")
         with open(file, "rb") as f:
             while budget > 0 and (chunk := f.read(min(1 << 20, budget))):
                 digest.update(chunk)
@@ -64,24 +91,44 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-GRADING_CODE = ("cases.py", "judges.py", "compare.py", "tolerance.py", "catalogue", "student_side/probes.py",
-                "student_side/standins.py", "instructor/hidden.py", "instructor/recipes.py", "instructor/mistakes.py")
+# What a grade depends on besides the submission, as (folder, pattern): every file of the grader
+# that runs in either process (runner, tracer, reply format, sandbox, student side, catalogue,
+# judges, instructor code), its fixtures, the course helpers a worker runs, and the solution
+# from which hidden keys are made.
+GRADING_FILES = (("grader", "*.py"), ("grader/fixtures", "*"), ("helpers", "*.py"), ("a2", "*.py"))
 
 
-def fingerprint(hidden: bool, device: str) -> str:
-    """What else a result depends on: the grader's cases, fixtures and judging code, and the options."""
-    from ..fixtures import MANIFEST
+def fingerprint(hidden: bool, device: str, **options) -> str:
+    """What else a result depends on: the files of GRADING_FILES (names and bytes), the Python
+    and torch versions, the sandbox layers turned off, and the options (``options``: limits,
+    feedback level, data folder and what CIFAR-10 files it holds). A resumed batch regrades
+    every entry whose fingerprint differs."""
+    import torch
 
-    grader = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(f"hidden={hidden};device={device}".encode())
-    digest.update(MANIFEST.read_bytes() if MANIFEST.exists() else b"")
-    for name in GRADING_CODE:
-        for path in sorted((grader / name).rglob("*.py")) if (grader / name).is_dir() else [grader / name]:
-            digest.update(path.read_bytes())
+    state = {"hidden": hidden, "device": device, "python": sys.version, "torch": torch.__version__,
+             "without": os.environ.get("A2_SANDBOX_WITHOUT", ""), **options}
+    digest = hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode())
+    for folder, pattern in GRADING_FILES:
+        base = ROOT / folder
+        for path in sorted(p for p in base.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(os.fsencode(path.relative_to(ROOT)) + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
+def _data_state(data_dir) -> list:
+    """What the best-model evaluation would find in the data folder: CIFAR-10's files, their
+    sizes and times (a download between two runs changes "not graded" into a grade)."""
+    from helpers.data import CIFAR10_FOLDER, default_data_dir
+
+    folder = Path(data_dir or default_data_dir()) / CIFAR10_FOLDER
+    try:
+        return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir())][:100]
+    except OSError:
+        return []
+
+
 def error_result(entry: Entry, message: str, chash: str, fp: str) -> dict:
+    message = inert_text(message)
     return {"score": 0.0, "execution_time": 0.0, "tests": [], "output": f"Not graded: {message}",
             "extra_data": {"id": entry.id, "content_hash": chash, "fingerprint": fp, "error": message,
                            "function_scores": {}, "max_score": 0.0, "cases": []}}
@@ -118,6 +165,8 @@ class Progress:
 def grade_entry(entry: Entry, out: Path, chash: str, *, hidden, device, limits, zygotes, inputs, fp, protect,
                 feedback_hidden, data_dir) -> dict:
     """Grade one entry and write its feedback; returns its result; never raises."""
+    if entry.error:
+        return error_result(entry, entry.error, chash, fp)
     try:
         try:
             prepared = prepare(entry.path)
@@ -169,15 +218,25 @@ def run_batch(submissions, out, *, jobs: int = 2, hidden: bool = False, device: 
         hidden_available()
     if out == submissions or submissions in out.parents:
         raise SubmissionError(f"--out {out} must not lie inside the submissions folder")
-    entries = [e for e in discover(submissions) if in_shard(e.id, shard)]
+    # Entries whose names map to one student id land in the same shard (the student id decides).
+    entries = [e for e in discover(submissions) if in_shard(e.student or e.id, shard)]
     (out / "results").mkdir(parents=True, exist_ok=True)
-    fp = fingerprint(hidden, device)
-    hashes = {e.id: content_hash(e.path) for e in entries}
-    todo = [e for e in entries if force or not existing(out, e, hashes[e.id], fp)]
-    skipped = len(entries) - len(todo)
     limits = dataclasses.replace(limits or Limits())
     if not limits.threads:
         limits.threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+    fp = fingerprint(hidden, device, feedback_hidden=feedback_hidden, timeout=limits.timeout, budget=limits.budget,
+                     memory_gib=limits.memory_gib, load_timeout=limits.load_timeout, data_dir=str(data_dir or ""),
+                     data=_data_state(data_dir))
+    hashes = {}
+    for i, e in enumerate(entries):
+        try:
+            hashes[e.id] = content_hash(e.path)
+        except (SubmissionError, OSError) as exc:  # this entry cannot be read: a row saying why
+            message = str(exc) if isinstance(exc, SubmissionError) else f"it cannot be read ({exc})"
+            entries[i] = e = dataclasses.replace(e, error=e.error or message)
+            hashes[e.id] = ""
+    todo = [e for e in entries if force or not existing(out, e, hashes[e.id], fp)]
+    skipped = len(entries) - len(todo)
     inputs = precompute_inputs(select(all_cases(), None, hidden))
     zygotes = ZygoteHolder()
     line = warning(zygotes.layers())

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from ..files import write_atomic
+from ..inert import inert_text
 from ..options import add_grading_options, add_limit_options, limits_from
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -20,7 +21,7 @@ def cmd_batch(args) -> int:
                             feedback_hidden=args.feedback_hidden, data_dir=args.data_dir,
                             similarity=args.similarity)
     except (GradingError, SubmissionError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {inert_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
     print(f"{summary['total']} submissions: {summary['graded']} graded now, {summary['skipped']} already graded "
           f"(unchanged), {summary['errors']} could not be graded; mean score {summary['mean_score']}")
@@ -103,7 +104,7 @@ def cmd_release(args) -> int:
     try:
         path = release(args.out, force=args.force)
     except ReleaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {inert_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
     print(f"Wrote the student handout to {path}")
     return EXIT_OK
@@ -115,7 +116,7 @@ def cmd_similarity(args) -> int:
     try:
         summary = run_similarity(args.submissions, args.out, references=args.reference)
     except SimilarityError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {inert_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
     print(summary)
     return EXIT_OK

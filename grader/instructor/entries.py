@@ -1,11 +1,19 @@
 """A folder of submissions: one entry per student (a folder in either layout, or a zip), named
 by a student id made from the entry's name. Batch grading and the similarity report read
-folders of submissions the same way."""
+folders of submissions the same way.
+
+Two entries that map to the same student id (``janedoe_12345678.zip`` and
+``janedoe_12345678_A2.zip``) are never told apart by guessing: whichever sorted first would take
+the student's row, and a copier could take another student's row. Both are listed as errors,
+naming each other, and neither is graded until one of them is removed or renamed."""
+import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Optional
 
+from ..inert import shown_name
 from ..submission import SubmissionError
 
 SUFFIX = re.compile(r"(_A2)?\.zip$", re.IGNORECASE)
@@ -15,6 +23,8 @@ SUFFIX = re.compile(r"(_A2)?\.zip$", re.IGNORECASE)
 class Entry:
     id: str
     path: Path
+    error: Optional[str] = None  # why it is not graded at all (its id is shared with another entry)
+    student: str = ""  # the student id its name maps to ("": its id)
 
 
 def student_id(path: Path) -> str:
@@ -22,16 +32,39 @@ def student_id(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_.@-]", "_", name) or "unnamed"
 
 
+def _own_id(path: Path, taken) -> str:
+    """An id for an entry whose student id is shared: its whole name, made unique by a digest
+    of its name's bytes when that is taken (by a student id too: once the other entry is gone,
+    the one kept gets the student id, and no stale result stands in its place)."""
+    name = re.sub(r"[^A-Za-z0-9_.@-]", "_", path.name)
+    if name not in taken:
+        return name
+    return f"{name}~{hashlib.sha256(os.fsencode(path.name)).hexdigest()[:8]}"
+
+
 def discover(folder: Path) -> List[Entry]:
-    """One entry per folder or zip in ``folder`` (hidden files ignored), sorted by id; a name
-    used twice gets a numbered suffix."""
+    """One entry per folder or zip in ``folder`` (hidden files ignored), sorted by id. Entries
+    that map to the same student id are errors that name each other (see the module's note)."""
     if not folder.is_dir():
-        raise SubmissionError(f"{folder} is not a folder of submissions")
-    entries, seen = [], {}
-    for path in sorted(folder.iterdir()):
+        raise SubmissionError(f"{shown_name(folder)} is not a folder of submissions")
+    groups: Dict[str, List[Path]] = {}
+    for path in sorted(folder.iterdir(), key=lambda p: os.fsencode(p.name)):
         if path.name.startswith(".") or not (path.is_dir() or path.suffix.lower() == ".zip"):
             continue
-        base = student_id(path)
-        seen[base] = seen.get(base, 0) + 1
-        entries.append(Entry(base if seen[base] == 1 else f"{base}-{seen[base]}", path))
-    return entries
+        groups.setdefault(student_id(path), []).append(path)
+    taken = set(groups)  # an entry's own id never takes a student id, its own group's included
+    entries = []
+    for sid, paths in groups.items():
+        if len(paths) == 1:
+            entries.append(Entry(sid, paths[0]))
+            continue
+        names = " and ".join(shown_name(p.name) for p in paths)
+        none = "Neither" if len(paths) == 2 else "None"
+        why = (f"{len(paths)} entries map to the student id {sid}: {names}. {none} is graded (the grader does not "
+               "guess whose is whose): keep one entry per student, removing or renaming the others, and run the "
+               "batch again")
+        for path in paths:
+            own = _own_id(path, taken)
+            taken.add(own)
+            entries.append(Entry(own, path, why, sid))
+    return sorted(entries, key=lambda e: e.id)

@@ -1,5 +1,6 @@
 """Feedback for one student, as Markdown: what failed and why. Hidden cases show only what the
 instructor allows, and never expected values."""
+from ..inert import inert_text
 from ..results import Report, redact
 
 HIDDEN_LEVELS = ("none", "status", "full")
@@ -38,7 +39,7 @@ def feedback_markdown(student: str, report: Report, hidden_level: str = "status"
         lines += ["\n".join(f"> {line}" for line in str(note).splitlines() or [""]), ""]
     if not problems:
         lines += ["", "Every graded case passed."]
-    return "\n".join(lines).rstrip() + "\n"
+    return inert_text("\n".join(lines).rstrip()) + "\n"  # control characters shown, not obeyed
 
 
 def _fence(text: str) -> str:

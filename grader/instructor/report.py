@@ -2,7 +2,6 @@
 gradebooks, and ``report.html`` with PNG plots: the score histogram, the pass rate of every
 case with its most common diagnosed mistake, and the submissions that could not be graded."""
 import collections
-import csv
 import html
 import io
 import json
@@ -13,6 +12,7 @@ from typing import Dict, List
 
 from ..cases import FUNCTIONS
 from ..files import write_atomic
+from ..inert import InertWriter, inert_text
 
 
 def load_results(out: Path, ids: List[str]) -> Dict[str, dict]:
@@ -28,7 +28,7 @@ def load_results(out: Path, ids: List[str]) -> Dict[str, dict]:
 
 def grades_csv(results: Dict[str, dict]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = InertWriter(buffer, lineterminator="\n")  # no cell starts a spreadsheet formula
     writer.writerow(["submission", "score", "max_score", *FUNCTIONS, "error"])
     for student, result in sorted(results.items()):
         extra = result.get("extra_data", {})
@@ -160,7 +160,7 @@ def report_html(results: Dict[str, dict], table: List[dict], images: List[str], 
             f"<tr><td>{html.escape(s)}</td><td>{html.escape(e)}</td></tr>" for s, e in sorted(errors.items())) + "</table>")
     else:
         parts.append("<p>None.</p>")
-    return "\n".join(parts) + "\n"
+    return inert_text("\n".join(parts)) + "\n"  # the results' text is JSON a submission's process shaped
 
 
 def _protection(out: Path) -> str:

@@ -52,7 +52,6 @@ row per student pair, one per student x reference pair, one per entry that could
 read).
 """
 import ast
-import csv
 import difflib
 import functools
 import html
@@ -71,6 +70,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..cases import FUNCTIONS
 from ..files import write_atomic
+from ..inert import InertWriter, shown_name
 from ..paths import ROOT
 from ..submission import CODE_FILES, SubmissionError, prepare
 from .entries import Entry, discover
@@ -298,13 +298,15 @@ def function_bodies(source: str, wanted: Iterable[str]) -> Dict[str, Tuple[str, 
 
 def read_code(entry: Entry, kind: str, template: Template, cache: dict):
     """A :class:`Code` for ``entry``, or a :class:`Broken` saying why there is none."""
+    if entry.error:  # e.g. its name maps to a student id another entry maps to
+        return Broken(entry.id, kind, shown_name(entry.path), entry.error)
     try:
         prepared = prepare(entry.path)
     except SubmissionError as exc:
-        return Broken(entry.id, kind, str(entry.path), str(exc))
+        return Broken(entry.id, kind, shown_name(entry.path), str(exc))
     except Exception as exc:  # noqa: BLE001 - one entry never stops the comparison
-        return Broken(entry.id, kind, str(entry.path), f"cannot read it: {type(exc).__name__}: {exc}")
-    code = Code(entry.id, kind, str(entry.path))
+        return Broken(entry.id, kind, shown_name(entry.path), f"cannot read it: {type(exc).__name__}: {exc}")
+    code = Code(entry.id, kind, shown_name(entry.path))
     try:
         for name in CODE_FILES:
             wanted = [f for f in COMPARED if FILE_OF[f] == name]
@@ -545,7 +547,7 @@ def similarity_csv(students: List[Code], pairs: Dict[Tuple[int, int], Match],
     """One row per student pair and per student x reference pair (all of them, zeros
     included, highest score first), then one per entry that could not be read."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = InertWriter(buffer, lineterminator="\n")  # no cell starts a spreadsheet formula
     writer.writerow(CSV_HEADER)
 
     def rows(found, kind, left, right, all_pairs):
