@@ -164,7 +164,68 @@ BUGS = [
      "nn_forward_backward", "without y (y=None): raised AttributeError"),
     ("net loss in float64 for float32 inputs", [(TLN, FLOAT64_LOSS[0], FLOAT64_LOSS[1])],
      "nn_forward_backward", "loss: dtype float64, expected float32"),
+    ("softmax vectorized shifts by one max for the whole matrix", [
+        (LC, "    scores = scores - scores.max(dim=1, keepdim=True).values\n", "    scores -= scores.max()\n")],
+     "softmax_loss_vectorized", "one max over the whole matrix instead of each row's"),
+    ("softmax vectorized, torch.max of the whole matrix, then log of probabilities", [
+        (LC, "    scores = scores - scores.max(dim=1, keepdim=True).values\n"
+             "    log_probs = scores - scores.exp().sum(dim=1, keepdim=True).log()  # (N, C)\n",
+             "    scores = scores - torch.max(scores)\n"
+             "    log_probs = (scores.exp() / scores.exp().sum(dim=1, keepdim=True)).log()\n")],
+     "softmax_loss_vectorized", "one max over the whole matrix instead of each row's"),
+    ("svm naive dW neither averaged nor regularized", [(LC, "    dW /= num_train\n    dW += 2 * reg * W\n", "")],
+     "svm_loss_naive", "not averaged over N and regularization missing"),
+    ("softmax vectorized without max shift and a divided regularization gradient", [
+        (LC, "    scores = scores - scores.max(dim=1, keepdim=True).values\n", ""),
+        (LC, "    dW = dscores.t().mm(X).t() / N + 2 * reg * W  # (D, C)", "    dW = (dscores.t().mm(X).t() + 2 * reg * W) / N")],
+     "softmax_loss_vectorized", "regularization gradient divided by N"),
+    ("svm vectorized margins never clamped at 0", [
+        (LC, "    margins = (scores - correct + 1).clamp(min=0)  # (N, C)", "    margins = scores - correct + 1  # (N, C)")],
+     "svm_loss_vectorized", "margins not clamped at 0"),
+    ("svm vectorized regularization as reg * sum(W.T @ W)", [
+        (LC, "loss = margins.sum() / N + reg * torch.sum(W * W)", "loss = margins.sum() / N + reg * torch.sum(W.t().mm(W))")],
+     "svm_loss_vectorized", "reg * sum(W.T @ W)"),
+    ("net regularization gradient divided by N", [
+        (TLN, "grads[\"W2\"] = h1.t().mm(dscores) + 2 * reg * W2", "grads[\"W2\"] = h1.t().mm(dscores) + 2 * reg * W2 / N")],
+     "nn_forward_backward", "regularization gradient divided by N"),
+    ("net not averaged and no factor 2", [
+        (TLN, "grads[\"W2\"] = h1.t().mm(dscores) + 2 * reg * W2", "grads[\"W2\"] = h1.t().mm(dscores) * N + reg * W2")],
+     "nn_forward_backward", "not averaged over N and missing factor 2"),
+    ("softmax naive reg gradient squared", [(LC, "    dW = dW / num_train + 2 * reg * W", "    dW = dW / num_train + 2 * reg * W * W")],
+     "softmax_loss_naive", "with reg = 0 your dW is right, so the data term is right"),
+    ("svm vectorized gradient wrong in the data term", [
+        (LC, "    coeff[rows, y] = -coeff.sum(dim=1)", "    coeff[rows, y] = -1")],
+     "svm_loss_vectorized", "with reg = 0 your dW is already wrong"),
+    ("net shifts by one max for the whole matrix", [
+        (TLN, "shifted = scores - scores.max(dim=1, keepdim=True).values", "shifted = scores - scores.max()")],
+     "nn_forward_backward", "one max over the whole matrix instead of each row's"),
 ]
+
+
+def test_a_right_gradient_beside_a_wrong_loss_keeps_its_numeric_gradient_case(tmp_path, grade_with):
+    """No double penalty: the loss alone is wrong (not averaged); the gradient is the reference's,
+    so the case that differences the student's own loss passes, saying the loss is what is wrong."""
+    edits = [(LC, "    loss = loss / num_train + reg * torch.sum(W * W)", "    loss = loss + reg * torch.sum(W * W)")]
+    report = grade_with(make_submission(tmp_path / "loss", edits), functions=["softmax_loss_naive"], hidden=True)
+    numeric = [r for r in _fn(report, "softmax_loss_naive") if "numeric" in r.name]
+    assert numeric and all(r.status == "passed" for r in numeric), report.summary()
+    assert "the loss is what is wrong" in numeric[0].details(), numeric[0].details()
+    lost = _lost(report, "softmax_loss_naive")
+    assert lost and all("loss" in r.message and "dW" not in r.message for r in lost), report.summary()
+
+
+def test_a_float64_result_right_only_to_float32_precision_is_placed():
+    """A float32 accumulator in a float64 loss: values off by float32 rounding, and said so; a
+    result off by more is not called a precision problem."""
+    import torch
+
+    from grader.localise import float32_precision
+
+    right = torch.tensor(1.2345678901234, dtype=torch.float64)
+    rounded = {"kind": "tensor", "value": right.float().double() * (1 + 3e-7), "dtype": "float64", "device": "cpu"}
+    wrong = {"kind": "tensor", "value": right * 1.001, "dtype": "float64", "device": "cpu"}
+    assert "float32's precision" in float32_precision(["loss"], {"loss": rounded}, {"loss": right}, "cpu")[0]
+    assert float32_precision(["loss"], {"loss": wrong}, {"loss": right}, "cpu") == []
 
 
 def _bug(name):

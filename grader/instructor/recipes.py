@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Tuple
 import torch
 
 from ..cases import HIDDEN, Case
+from ..localise import ONE, REG0
 from . import mistakes
 from .mistakes import detached
 from .reference import load_reference
@@ -43,22 +44,37 @@ def upcast(obj):
 
 # ------------------------------------------------------------------ problems
 
-def linear_problem(seed, N, D, C, dtype=F64, w_scale=0.1, x_scale=1.0, reg=0.3, offset=0.0):
-    """[W, X, y, reg]. With ``offset``, X's first column is 1 and W's first row about
-    ``offset``, so every score of a row is near ``offset`` (the bias trick's constant feature)."""
+def _row_offsets(g, N, offset, uniform):
+    """How far each row's scores are shifted: spread evenly from 0 to ``offset`` over the rows
+    (in a random order), so that one max for the whole matrix leaves the lower rows' exp() at 0;
+    with ``uniform``, every row at ``offset`` (the probe that tells one max for the whole
+    matrix from no shift at all)."""
+    order = torch.randperm(N, generator=g)
+    if uniform:
+        return torch.full((N,), float(offset), dtype=F64)
+    return offset * torch.linspace(0.0, 1.0, N, dtype=F64)[order]
+
+
+def linear_problem(seed, N, D, C, dtype=F64, w_scale=0.1, x_scale=1.0, reg=0.3, offset=0.0, uniform=False):
+    """[W, X, y, reg]. With ``offset``, X's first column holds each row's offset (from 0 to
+    ``offset``, see :func:`_row_offsets`) and W's first row is 1, so every score of row i is near
+    row i's offset, within a few units of each other (the bias trick's constant feature, scaled
+    per row); the weights, and so the regularization, stay small."""
     g = _gen(seed)
     W = _randn(g, D, C, scale=w_scale)
     X = _randn(g, N, D, scale=x_scale)
     y = torch.randint(C, (N,), generator=g)
     if offset:
-        X[:, 0] = 1.0
-        W[0] += offset
+        X[:, 0] = _row_offsets(g, N, offset, uniform)
+        W[0] = 1.0
     return [W.to(dtype), X.to(dtype), y, reg]
 
 
-def net_problem(params):
+def net_problem(params, uniform=False):
     """(params, X, y) of a net recipe: the toy data, or random parameters (biases too, so the
-    ReLU mask matters) and data; with ``offset``, b2 about ``offset`` in every class."""
+    ReLU mask matters) and data. With ``offset``, X's first column holds each row's offset (see
+    :func:`_row_offsets`) and feeds hidden unit 0 alone (weight 1, bias 0), which adds it to
+    every class's score (W2's first row is 1): rows far apart, each row's scores close."""
     dtype = DTYPES[params["dtype"]]
     if params["problem"] == "toy":
         from helpers.toy import get_toy_data
@@ -72,17 +88,29 @@ def net_problem(params):
     X = _randn(g, N, D, scale=params["x_scale"])
     y = torch.randint(C, (N,), generator=g)
     if params.get("offset"):
-        net["b2"] = net["b2"] + params["offset"]
+        X[:, 0] = _row_offsets(g, N, params["offset"], uniform)
+        net["W1"][0], net["W1"][:, 0], net["b1"][0] = 0.0, 0.0, 0.0
+        net["W1"][0, 0] = 1.0
+        net["W2"][0] = 1.0
     return {k: v.to(dtype) for k, v in net.items()}, X.to(dtype), y
 
 
-def _call(case, args, names, reference, **extra):
-    """Payload and key of a case that calls one function and compares its result."""
+def _call(case, args, names, reference, probes=(), **extra):
+    """Payload and key of a case that calls one function and compares its result. ``probes``:
+    (label, args) of further calls on inputs that tell mistakes apart (the student's function is
+    called on them too; their results only explain a failure, they earn nothing)."""
     ref = load_reference()
     expected = detached(reference(ref, upcast(args)))
     payload = {"module": case.params["module"], "function": case.params["function"], "args": args,
                "arg_names": list(names), "dtype": case.dtype, **extra}
-    return payload, {"expected": expected, "mistakes": mistakes.results(case.check, expected, upcast(args))}
+    probe_expected = [(label, detached(reference(ref, upcast(a))), upcast(a)) for label, a in probes]
+    if probes:
+        payload["probes"] = [[label, a] for label, a in probes]
+    key = {"expected": expected,
+           "mistakes": mistakes.results(case.check, expected, upcast(args), probes=probe_expected)}
+    if probes:
+        key["probes"] = {label: value for label, value, _ in probe_expected}
+    return payload, key
 
 
 def forward_table(params, X):
@@ -97,19 +125,25 @@ def forward_table(params, X):
 def linear_call(case):
     p = case.params
     dtype = DTYPES[p["dtype"]]
-    W, X, y, reg = linear_problem(p["seed"], p["N"], p["D"], p["C"], dtype, p.get("w_scale", 0.1),
-                                  p.get("x_scale", 1.0), p.get("reg", 0.3), p.get("offset", 0.0))
+    settings = (p["seed"], p["N"], p["D"], p["C"], dtype, p.get("w_scale", 0.1), p.get("x_scale", 1.0),
+                p.get("reg", 0.3), p.get("offset", 0.0))
+    W, X, y, reg = linear_problem(*settings)
     if p["reference"] == "predict_linear_classifier":
         return _call(case, [W, X], ("W", "X"), lambda ref, a: ref.lc.predict_linear_classifier(*a))
-    return _call(case, [W, X, y, reg], ("W", "X", "y", "reg"), lambda ref, a: getattr(ref.lc, p["reference"])(*a))
+    probes = [(REG0, [W, X, y, 0.0]), (ONE, [W, X[:1].clone(), y[:1].clone(), 0.0])]
+    if p.get("offset"):
+        probes.append(("every row at the same offset", linear_problem(*settings, uniform=True)))
+    return _call(case, [W, X, y, reg], ("W", "X", "y", "reg"), lambda ref, a: getattr(ref.lc, p["reference"])(*a),
+                 probes)
 
 
 def linear_numeric(case):
     args = linear_problem(7, 15, 6, 4, F64)
     g = _gen(8)
     coords = [[int(torch.randint(6, (1,), generator=g)), int(torch.randint(4, (1,), generator=g))] for _ in range(8)]
-    return {"module": case.params["module"], "function": case.params["function"], "args": args, "coords": coords,
-            "h": 1e-6, "key": None}, {}
+    reference = getattr(load_reference().lc, case.params["function"])(*upcast(args))[1]
+    return ({"module": case.params["module"], "function": case.params["function"], "args": args, "coords": coords,
+             "h": 1e-6, "key": None}, {"gradient": [float(reference[tuple(ix)]) for ix in coords]})
 
 
 def linear_loops(case):
@@ -166,6 +200,13 @@ def net_call(case):
     if p["function"] == "nn_forward_pass":
         return _call(case, [params, X], ("params", "X"), lambda ref, a: ref.tln.nn_forward_pass(*a))
     table = forward_table(params, X)
+    probes = [(REG0, [params, X, y, 0.0]), (ONE, [params, X[:1].clone(), y[:1].clone(), 0.0])]
+    table += forward_table(params, X[:1].clone())
+    if p.get("offset"):
+        same_params, X_uniform, _ = net_problem(p, uniform=True)
+        assert all(torch.equal(same_params[k], params[k]) for k in params)
+        probes.append(("every row at the same offset", [params, X_uniform, y, p["reg"]]))
+        table += forward_table(params, X_uniform)
     if p.get("without_y"):  # the docstring: without labels, the scores (with_y tells a stub from work)
         return _call(case, [params, X], ("params", "X"), lambda ref, a: ref.tln.nn_forward_backward(*a),
                      forward_table=table, with_y=[y, p["reg"]])
@@ -173,7 +214,7 @@ def net_call(case):
     def backward(ref, a):
         loss, grads = ref.tln.nn_forward_backward(*a)
         return loss, {k: grads[k] for k in PARAM_NAMES}
-    return _call(case, [params, X, y, p["reg"]], ("params", "X", "y", "reg"), backward, forward_table=table)
+    return _call(case, [params, X, y, p["reg"]], ("params", "X", "y", "reg"), backward, probes, forward_table=table)
 
 
 def net_numeric(case):
@@ -183,8 +224,10 @@ def net_numeric(case):
     coords = {key: [[int(torch.randint(s, (1,), generator=g)) for s in params[key].shape] for _ in range(2)]
               for key in PARAM_NAMES}
     key = case.params["key"]
-    return {"module": "two_layer_net", "function": "nn_forward_backward", "args": [params, X, y, 0.1],
-            "coords": coords[key], "h": 1e-6, "key": key}, {}
+    reference = load_reference().tln.nn_forward_backward(upcast(params), upcast(X), y, 0.1)[1][key]
+    return ({"module": "two_layer_net", "function": "nn_forward_backward", "args": [params, X, y, 0.1],
+             "coords": coords[key], "h": 1e-6, "key": key},
+            {"gradient": [float(reference[tuple(ix)]) for ix in coords[key]]})
 
 
 def _net(seed, N, D, H, C):

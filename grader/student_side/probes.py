@@ -133,10 +133,15 @@ def probe_call(ctx: Context, p):
         replacements["nn_forward_pass"] = TableForwardPass(Table(p["forward_table"], "nn_forward_pass"))
     with Substitutes([ctx.modules.get(p["module"])], replacements):
         outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), **kwargs)
+        probed = {}
+        for label, probe_args in p.get("probes", []) if outcome.ok else []:
+            # further inputs that tell mistakes apart: they explain a failure, they earn nothing
+            result = ctx.call(fn, *to_device(probe_args, ctx.device), trace=False)
+            probed[label] = {"value": describe(result.value) if result.ok else None, "error": result.error}
     names = p.get("arg_names") or [f"argument {i}" for i in range(len(args))]
     mutated = [m for i, name in enumerate(names[:len(args)])
                for m in mutated_paths(before[i], args[i], name)]
-    return {"outcome": outcome_dict(outcome), "mutated": mutated}
+    return {"outcome": outcome_dict(outcome), "mutated": mutated, "probes": probed}
 
 
 @probe("scores_without_y")
