@@ -40,6 +40,9 @@ FLOAT64_LOSS = ("loss = -log_probs[rows, y].sum() / N + reg * (torch.sum(W1 * W1
                 "loss = -log_probs[rows, y].sum() / N + reg * (torch.sum(W1 * W1) + torch.sum(W2 * W2))\n"
                 "    loss = loss.double()  # right values, float64 for float32 inputs\n")
 
+LOOP_OLD = '    for lr, hidden, reg, decay in itertools.product(*get_param_set_fn()):\n        net = TwoLayerNet(input_size, hidden, num_classes,\n                          dtype=X_train.dtype, device=X_train.device)\n        stat = net.train(X_train, y_train, X_val, y_val, learning_rate=lr,\n                         learning_rate_decay=decay, reg=reg, num_iters=1000, batch_size=500)\n        val_acc = (net.predict(X_val) == y_val).double().mean().item()\n        if best_net is None or val_acc > best_val_acc:\n            best_net, best_stat, best_val_acc = net, stat, val_acc\n'
+LOOP_NEW = '    learning_rates, hidden_sizes, regs, decays = get_param_set_fn()\n    for lr, hidden, reg in itertools.product(learning_rates, hidden_sizes, regs):\n        for decay in decays:\n            net = TwoLayerNet(input_size, hidden, num_classes,\n                              dtype=X_train.dtype, device=X_train.device)\n            stat = net.train(X_train, y_train, X_val, y_val, learning_rate=lr,\n                             learning_rate_decay=decay, reg=reg, num_iters=1000, batch_size=500)\n        val_acc = (net.predict(X_val) == y_val).double().mean().item()\n        if best_net is None or val_acc > best_val_acc:\n            best_net, best_stat, best_val_acc = net, stat, val_acc\n'
+
 # (id, edits, function that must lose points, words the message must contain)
 BUGS = [
     ("svm naive dW not averaged", [(LC, "    dW /= num_train\n", "")], "svm_loss_naive", "not averaged"),
@@ -196,6 +199,18 @@ BUGS = [
     ("svm vectorized gradient wrong in the data term", [
         (LC, "    coeff[rows, y] = -coeff.sum(dim=1)", "    coeff[rows, y] = -1")],
      "svm_loss_vectorized", "with reg = 0 your dW is already wrong"),
+    ("find_best_net compares only the last decay's nets", [(TLN, LOOP_OLD, LOOP_NEW)],
+     "find_best_net", "outside it), so only the last decay's net of each combination"),
+    ("find_best_net returns neither best_stat nor best_val_acc", [
+        (TLN, "            best_net, best_stat, best_val_acc = net, stat, val_acc", "            best_net = net")],
+     "find_best_net", "best_stat is None"),
+    ("find_best_net returns every run's stats as best_stat", [
+        (TLN, "            best_net, best_stat, best_val_acc = net, stat, val_acc",
+              "            best_net, best_val_acc = net, val_acc\n        all_stats.append(stat)"),
+        (TLN, "    # END SOLUTION\n    return best_net, best_stat, best_val_acc",
+              "    best_stat = all_stats\n    # END SOLUTION\n    return best_net, best_stat, best_val_acc"),
+        (TLN, "    input_size = X_train.shape[1]\n", "    input_size = X_train.shape[1]\n    all_stats = []\n")],
+     "find_best_net", "best_stat holds 6 runs' stats"),
     ("net shifts by one max for the whole matrix", [
         (TLN, "shifted = scores - scores.max(dim=1, keepdim=True).values", "shifted = scores - scores.max()")],
      "nn_forward_backward", "one max over the whole matrix instead of each row's"),
@@ -473,7 +488,12 @@ def test_search_case_learning_rates_are_told_apart_by_the_graders_own_training()
     payload, key = find_best_net(next(c for c in CASES if c.check == "find_best_net"))
     assert payload["data"]["X_train"].shape[1] == 3 * 32 * 32 and int(payload["data"]["y_train"].max()) == 9
     finals = key["final"]
-    assert key["best_acc"] >= 0.6 and all(v <= 0.3 for lr, v in finals.items() if lr != repr(key["best_lr"]))
+    assert key["best_acc"] >= 0.6 and all(v <= 0.3 for lr, v in finals.items() if lr.split()[0] != repr(key["best_lr"]))
+    # the best learning rate with the last decay gets half way: ahead of every other net of that
+    # decay, behind the best (so a search that compares only the last decay's nets keeps it)
+    last = f"{key['best_lr']!r} {payload['grid'][3][-1]!r}"
+    assert max(v for lr, v in finals.items() if lr != last and lr != repr(key["best_lr"])) < finals[last] < key["best_acc"]
+    assert key["best_decay"] != payload["grid"][3][-1]
     assert max(key["peaks"].values()) > key["best_acc"]
     assert payload["grid"][0][1] == key["best_lr"]  # neither the first nor the last
     # every value strictly positive: a search that plots its grid on log scales (the notebook's
@@ -484,6 +504,7 @@ def test_search_case_learning_rates_are_told_apart_by_the_graders_own_training()
     for lr in payload["grid"][0]:  # the tables say what the grader's own training does
         if lr != key["best_lr"]:
             assert grader_training(payload["data"], lr)[3][-1] == key["final"][repr(lr)], lr
+    assert grader_training(payload["data"], key["best_lr"])[3][1] == finals[last]  # half way
     good = payload["histories"][repr(key["best_lr"])]["stat"]
     assert good["loss_history"][-1] < 0.1 * good["loss_history"][0]
 
@@ -502,6 +523,7 @@ def test_find_best_net_probe_puts_the_students_functions_back():
     reply = PROBES["find_best_net"](Context({"two_layer_net": tln}, {}, [], "cpu"), payload)
     assert all(getattr(tln, name) is value for name, value in real.items())
     assert reply["outcome"]["error"] is None and reply["asked"] == 1
-    assert [n["sizes"] for n in reply["nets"]] == [[3072, 8, 10]] * 3
-    assert sorted(t["learning_rate"] for n in reply["nets"] for t in n["trains"]) == sorted(payload["grid"][0])
-    assert reply["best_net"] == 1 and reply["stat_from"] == [1]  # the lr = 1 net, in the middle
+    assert [n["sizes"] for n in reply["nets"]] == [[3072, 8, 10]] * 6
+    assert sorted(t["learning_rate"] for n in reply["nets"] for t in n["trains"]) == sorted(payload["grid"][0] * 2)
+    assert reply["best_net"] == 2 and reply["stat_from"] == [2]  # lr = 1 with the first decay
+    assert reply["stat_none"] is False and reply["stat_members"] is None

@@ -272,17 +272,19 @@ def grader_training(data, lr, hidden=SEARCH_HIDDEN, std=1e-4):
     """Where training a net with learning rate ``lr`` gets on ``data``: full-batch gradient
     descent on the softmax loss with torch autograd (the grader's own code, independent of the
     solution and of the student). Returns (initial params, trained params, losses, validation
-    accuracy at the start, half way and the end)."""
+    accuracy at the start, half way and the end, params half way)."""
     g = _gen(0)  # draws as TwoLayerNet's after torch.manual_seed(0): the stand-in's nets start here too
     D, C = data["X_train"].shape[1], int(data["y_train"].max()) + 1
     initial = {"W1": std * torch.randn(D, hidden, generator=g), "b1": torch.zeros(hidden),
                "W2": std * torch.randn(hidden, C, generator=g), "b2": torch.zeros(C)}
     params = {k: v.clone().requires_grad_() for k, v in initial.items()}
-    losses, val = [], []
+    losses, val, half = [], [], None
     for step in range(SEARCH_STEPS + 1):
         if step in (0, SEARCH_STEPS // 2, SEARCH_STEPS):
             with torch.no_grad():
                 val.append(_accuracy(params, data["X_val"], data["y_val"]))
+        if step == SEARCH_STEPS // 2:
+            half = {k: v.detach().clone() for k, v in params.items()}
         if step == SEARCH_STEPS:
             break
         loss = torch.nn.functional.cross_entropy(_scores(params, data["X_train"])[0], data["y_train"])
@@ -291,7 +293,7 @@ def grader_training(data, lr, hidden=SEARCH_HIDDEN, std=1e-4):
             for value, grad in zip(params.values(), grads):
                 value -= lr * grad
         losses.append(loss.item())
-    return initial, {k: v.detach() for k, v in params.items()}, losses, val
+    return initial, {k: v.detach() for k, v in params.items()}, losses, val, half
 
 
 def search_data(seed):
@@ -309,42 +311,61 @@ def search_data(seed):
     return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
 
 
+def _lr_decay(lr, decay) -> str:
+    """How the search case's tables name a net trained with one learning rate and one decay
+    (tables name most nets by their learning rate alone)."""
+    return f"{lr!r} {decay!r}"
+
+
 def find_best_net(case):
     """The grid's middle learning rate learns the problem; the first never moves the net but its
     history is made to peak above the best net's final accuracy (so that ranking nets by the
-    peak of their history picks it); the last (1e-9) never learns either. Keeping the first, the
-    last or the peak therefore all fail, each with its own message. Every value of the grid is
-    strictly positive, as a real search's are: a search that plots its results on log scales
-    (the notebook's scatter of math.log10 of the learning rates and regs) runs."""
+    peak of their history picks it); the last (1e-9) never learns either. Of the two decays, the
+    first lets the middle learning rate learn all the way; with the last (a rate that shrinks
+    fast) the net gets only half way, still ahead of every other net trained with that decay: a
+    search that compares only the last decay's nets (its evaluation outside the decay loop)
+    keeps it. Keeping the first, the last, the peak or the last decay's best therefore all fail,
+    each with its own message. Every value of the grid is strictly positive, as a real search's
+    are: a search that plots its results on log scales (the notebook's scatter of math.log10 of
+    the learning rates and regs) runs."""
     data = search_data(case.params["seed"])
     good, peaky, still = 1.0, 1e-7, 1e-9
-    initial, trained, losses, val = grader_training(data, good)
+    decays = [0.9, 0.1]
+    initial, trained, losses, val, half = grader_training(data, good)
     states = {}
-    for name, params in (("initial", initial), ("trained", trained)):
+    for name, params in (("initial", initial), ("half", half), ("trained", trained)):
         tables = {split: _scores(params, data[split]) for split in ("X_train", "X_val")}
         states[name] = {"scores": {s: t[0].clone() for s, t in tables.items()},
                         "hidden": {s: t[1].clone() for s, t in tables.items()}}
     start = _accuracy(initial, data["X_val"], data["y_val"])
     best = _accuracy(trained, data["X_val"], data["y_val"])
+    middle = _accuracy(half, data["X_val"], data["y_val"])
     train_start = _accuracy(initial, data["X_train"], data["y_train"])
     peak = min(1.0, best + 0.1)
     flat = {"loss_history": [losses[0]] * 3, "train_acc_history": [train_start] * 3, "val_acc_history": [start] * 3}
+    half_way = SEARCH_STEPS // 2
     histories = {
         repr(good): {"state": "trained", "stat": {
             "loss_history": losses, "val_acc_history": val,
             "train_acc_history": [train_start, _accuracy(trained, data["X_train"], data["y_train"]),
                                   _accuracy(trained, data["X_train"], data["y_train"])]}},
+        _lr_decay(good, decays[-1]): {"state": "half", "stat": {
+            "loss_history": losses[:half_way] + [losses[half_way - 1]] * (SEARCH_STEPS - half_way),
+            "val_acc_history": [start, middle, middle],
+            "train_acc_history": [train_start, _accuracy(half, data["X_train"], data["y_train"]),
+                                  _accuracy(half, data["X_train"], data["y_train"])]}},
         repr(peaky): {"state": "initial", "stat": {"loss_history": [losses[0], losses[-1], losses[0]],
                                                    "train_acc_history": [train_start, 1.0, train_start],
                                                    "val_acc_history": [start, peak, start]}},
         repr(still): {"state": "initial", "stat": flat},
         "untrained": {"state": "initial", "stat": flat},
     }
-    grid = ([peaky, good, still], [SEARCH_HIDDEN], [1e-3], [1.0])
+    grid = ([peaky, good, still], [SEARCH_HIDDEN], [1e-3], decays)
     payload = {"data": data, "grid": grid, "states": states, "histories": histories}
-    key = {"best_state": "trained", "best_lr": good, "best_acc": best,
-           "final": {repr(peaky): start, repr(good): best, repr(still): start},
-           "peaks": {repr(peaky): peak, repr(good): max(val), repr(still): start},
+    key = {"best_state": "trained", "best_lr": good, "best_decay": decays[0], "best_acc": best,
+           "final": {repr(peaky): start, repr(good): best, repr(still): start, _lr_decay(good, decays[-1]): middle},
+           "peaks": {repr(peaky): peak, repr(good): max(val), repr(still): start,
+                     _lr_decay(good, decays[-1]): middle},
            "untrained": start}  # where a net trained with a learning rate off the grid stays
     return payload, key
 

@@ -344,12 +344,14 @@ def probe_find_best_net(ctx: Context, p):
     world = SearchWorld(p, ctx.device)
     with Substitutes([ctx.modules.get("two_layer_net")], world.replacements()):
         outcome = ctx.call(fn, to_device(p["data"], ctx.device), get_param_set_fn, trace=False)
-    found = {"best_net": None, "stat_from": []}
+    found = {"best_net": None, "stat_from": [], "stat_none": False, "stat_members": None}
     if outcome.ok and isinstance(outcome.value, (tuple, list)) and len(outcome.value) == 3:
         net, stat, _ = outcome.value
         kept = world.kept(net)
         found["best_net"] = kept if kept is not None else (None if net is None else f"<{type(net).__name__}>")
         found["stat_from"] = world.stat_owners(stat)
+        found["stat_none"] = stat is None
+        found["stat_members"] = world.stat_members(stat)
         outcome.value = (None, None, outcome.value[2])
     return {"outcome": outcome_dict(outcome), "asked": len(asked), "nets": world.nets, **found}
 
