@@ -142,6 +142,14 @@ def _probes_agree(probed, on_probes, names, dtype, device_type) -> bool:
     return True
 
 
+def _probes_agree_safely(probed, on_probes, names, dtype, device_type) -> bool:
+    """:func:`_probes_agree`, where a probe result the grader cannot read agrees with nothing."""
+    try:
+        return _probes_agree(probed, on_probes, names, dtype, device_type)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError):
+        return False
+
+
 def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stability=False, expected=None,
              probed=None, unexplained=None) -> str:
     """Name the known mistake(s) whose results match the student's wrong values.
@@ -166,7 +174,7 @@ def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stabil
         mistaken = _value_leaves(result, "result", names)
         fits = {path for path in got if path in mistaken
                 and _same_fit(got[path], mistaken[path], dtype=dtype, device_type=device_type)}
-        if any(_nonfinite(mistaken[path]) for path in fits) and not _probes_agree(
+        if any(_nonfinite(mistaken[path]) for path in fits) and not _probes_agree_safely(
                 probed or {}, on_probes, names, dtype, device_type):
             continue
         if fits & set(wrong):
@@ -230,9 +238,9 @@ def _placed(paths, desc, key, probed, names, case, device_type) -> List[str]:
     lines = float32_precision(paths, got, expected, device_type)
     rest = [p for p in paths if not any(f"({p})" in line for line in lines)]
     probe_keys = {label: _value_leaves(value, "result", names) for label, value in key.get("probes", {}).items()}
-    mine = {label: _desc_leaves(entry["value"], "result", names) for label, entry in probed.items()
-            if isinstance(entry, dict) and isinstance(entry.get("value"), dict)}
     try:
+        mine = {label: _desc_leaves(entry["value"], "result", names) for label, entry in probed.items()
+                if isinstance(entry, dict) and isinstance(entry.get("value"), dict)}
         lines += localise(rest, got, expected, mine, probe_keys, case.params.get("reg"), device_type)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError):
         pass  # what the student's process sent about its probes cannot be read: nothing to place
