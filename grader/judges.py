@@ -223,7 +223,8 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True):
         diagnosis = diagnose(desc, key.get("mistakes", []), problems, dtype=case.dtype, device_type=device_type,
                              names=names, stability=case.params.get("stability", False),
                              expected=key["expected"], probed=probed, unexplained=unexplained) if problems else ""
-        if unexplained:
+        overflowed = case.params.get("stability", False) and any(p.kind == "nonfinite" for p in problems)
+        if unexplained and not overflowed:  # an overflow is explained by the hint: the probes would mislead
             diagnosis = " ".join(filter(None, [diagnosis] + _placed(unexplained, desc, key, probed, names, case,
                                                                         device_type)))
         verdict = failed(message, "rule" if violations and not problems else "values", diagnosis, notes)

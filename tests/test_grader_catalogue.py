@@ -243,6 +243,17 @@ def test_a_float64_result_right_only_to_float32_precision_is_placed():
     assert float32_precision(["loss"], {"loss": wrong}, {"loss": right}, "cpu") == []
 
 
+def test_find_best_net_names_every_wrong_return(tmp_path, grade_with):
+    """best_stat left None and best_val_acc never updated: the returns case names both, and the
+    case that keeps the best net says why the last net was kept."""
+    report = grade_with(make_submission(tmp_path / "returns", _bug("find_best_net returns neither best_stat nor "
+                                                                   "best_val_acc")), functions=["find_best_net"])
+    returns = next(r for r in _lost(report, "find_best_net") if r.name.startswith("returns"))
+    assert "best_stat is None" in returns.message and "best_val_acc is 0.0" in returns.message, returns.message
+    kept = next(r for r in _lost(report, "find_best_net") if r.name.startswith("keeps"))
+    assert "best_val_acc is not updated" in kept.details(), kept.details()
+
+
 def _bug(name):
     return next(edits for label, edits, _, _ in BUGS if label == name)
 
