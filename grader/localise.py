@@ -1,9 +1,9 @@
 """Where a wrong result goes wrong, when no known mistake explains it: the student's function is
-also called on probe inputs that separate the terms (``reg = 0``: the data term alone; one
-sample: the sum over samples and the division by N), and its results there are compared with
-the probes' expected values (made with the case's key). What differs between the student's
-result with ``reg`` and with ``reg = 0`` is the student's regularization part, compared with the
-expected one. Nothing here computes an answer: it only compares the student's results with the
+also called on probe inputs that separate the terms (the case's first rows with its ``reg`` and
+with ``reg = 0``: the data term alone; one sample: the sum over samples and the division by N),
+and its results there are compared with the probes' expected values (made with the case's key).
+What differs between the student's result with ``reg`` and with ``reg = 0`` is the student's
+regularization part, compared with the expected one. Nothing here computes an answer: it only compares the student's results with the
 key's.
 """
 from typing import Dict, List, Optional
@@ -12,8 +12,19 @@ import torch
 
 from .compare import matches
 
-REG0 = "reg = 0"
+FEW_ROWS = 4  # the probes take the case's first rows: cheap, even for the loops of the naive losses
+FEW = f"first {FEW_ROWS} samples"
+REG0 = f"first {FEW_ROWS} samples, reg = 0"
 ONE = "one sample, reg = 0"
+
+
+def probe_inputs(args, reg_index=3):
+    """The probe calls of a loss case with inputs ``args`` ([W or params, X, y, reg]): the first
+    rows with the case's reg and with reg = 0, and the first row alone with reg = 0."""
+    first, X, y = args[0], args[1], args[2]
+    return [(FEW, [first, X[:FEW_ROWS].clone(), y[:FEW_ROWS].clone(), args[reg_index]]),
+            (REG0, [first, X[:FEW_ROWS].clone(), y[:FEW_ROWS].clone(), 0.0]),
+            (ONE, [first, X[:1].clone(), y[:1].clone(), 0.0])]
 
 
 def _tensor(desc) -> Optional[torch.Tensor]:
@@ -59,16 +70,17 @@ def _where(got: torch.Tensor, want: torch.Tensor, name: str, device_type: str) -
 
 
 def localise(paths: List[str], got: Dict[str, dict], expected: Dict[str, torch.Tensor], probed: dict,
-             probe_keys: Dict[str, Dict[str, torch.Tensor]], reg, device_type: str) -> List[str]:
+             probe_keys: Dict[str, Dict[str, torch.Tensor]], reg, device_type: str, net: bool = False) -> List[str]:
     """One sentence per wrong output (``paths``) that the probes can place, in the template's
     words. ``got``/``expected``: the case's outputs by path; ``probed``: the student's results on
     the probes (leaves by path); ``probe_keys``: their expected values (leaves by path)."""
     lines = []
     for path in paths:
         name = path
-        if REG0 not in probe_keys or REG0 not in probed or path not in probe_keys[REG0]:
+        if any(label not in probe_keys or label not in probed or path not in probe_keys[label]
+               for label in (FEW, REG0)):
             continue
-        mine, right = _tensor(got.get(path)), expected.get(path)
+        mine, right = _tensor(probed[FEW].get(path)), probe_keys[FEW][path]
         mine0, right0 = _tensor(probed[REG0].get(path)), probe_keys[REG0][path]
         if mine is None or mine0 is None or right is None or not torch.isfinite(mine).all():
             continue
@@ -82,16 +94,18 @@ def localise(paths: List[str], got: Dict[str, dict], expected: Dict[str, torch.T
                     else f"the regularization's part of {name}")
             detail = ""
             if right.dim() == 0:
-                detail = f": yours adds {float(reg_mine):.8g}, reg * sum(W * W) is {float(reg_right):.8g}"
+                term = "reg * (sum(W1 * W1) + sum(W2 * W2))" if net else "reg * sum(W * W)"
+                detail = f": yours adds {float(reg_mine):.8g}, {term} is {float(reg_right):.8g}"
             else:
                 dot = float((reg_right * reg_right).sum())
                 if dot > 0:
                     ratio = float((reg_mine * reg_right).sum()) / dot
                     if _close(reg_mine, ratio * reg_right, device_type):
-                        detail = f": yours is {ratio:.6g} times 2 * reg * W"
+                        weight = name.replace("grads['", "").replace("']", "") if net else "W"
+                        detail = f": yours is {ratio:.6g} times 2 * reg * {weight}"
                 detail += _where(reg_mine, reg_right, name, device_type)
-            lines.append(f"Where it goes wrong ({path}): with reg = 0 your {name} is right, so the data term is "
-                         f"right and {part} (reg = {reg}) is wrong{detail}.")
+            lines.append(f"Where it goes wrong ({path}): on the case's first {FEW_ROWS} samples with reg = 0 your "
+                         f"{name} is right, so the data term is right and {part} (reg = {reg}) is wrong{detail}.")
         elif not data_ok:
             where = "" if right0.dim() == 0 else _where(mine0, right0, name, device_type)
             one = ""
@@ -103,8 +117,8 @@ def localise(paths: List[str], got: Dict[str, dict], expected: Dict[str, torch.T
                     one = " It is wrong for a single sample too."
             reg_text = ("the regularization's part is right" if reg_ok
                         else "the regularization's part is wrong as well")
-            lines.append(f"Where it goes wrong ({path}): with reg = 0 your {name} is already wrong{where}, so the "
-                         f"data term is wrong ({reg_text}).{one}")
+            lines.append(f"Where it goes wrong ({path}): on the case's first {FEW_ROWS} samples with reg = 0 your "
+                         f"{name} is already wrong{where}, so the data term is wrong ({reg_text}).{one}")
     return lines
 
 

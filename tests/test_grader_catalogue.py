@@ -538,3 +538,15 @@ def test_find_best_net_probe_puts_the_students_functions_back():
     assert sorted(t["learning_rate"] for n in reply["nets"] for t in n["trains"]) == sorted(payload["grid"][0] * 2)
     assert reply["best_net"] == 2 and reply["stat_from"] == [2]  # lr = 1 with the first decay
     assert reply["stat_none"] is False and reply["stat_members"] is None
+
+
+def test_a_bug_no_known_mistake_explains_is_placed_in_the_regularization_with_its_factor(tmp_path, grade_with):
+    """A regularization gradient that is not a known mistake (3 * reg * W2): the message says the
+    data term is right, the regularization's part of grads['W2'] is wrong, and by what factor."""
+    edits = [(TLN, "grads[\"W2\"] = h1.t().mm(dscores) + 2 * reg * W2", "grads[\"W2\"] = h1.t().mm(dscores) + 3 * reg * W2")]
+    report = grade_with(make_submission(tmp_path / "w2", edits), functions=["nn_forward_backward"], hidden=False)
+    lost = [r for r in _lost(report, "nn_forward_backward") if "reg=0.2" in r.name]
+    assert lost, report.summary()
+    text = lost[0].details()
+    assert "Where it goes wrong (grads['W2'])" in text and "the data term is right" in text, text
+    assert "1.5 times 2 * reg * W2" in text, text

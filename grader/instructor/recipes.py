@@ -13,7 +13,9 @@ from typing import Any, Callable, Dict, Tuple
 import torch
 
 from ..cases import HIDDEN, Case
-from ..localise import ONE, REG0
+from ..localise import FEW_ROWS, probe_inputs
+
+SAME_OFFSET = f"first {FEW_ROWS} samples, every row at the same offset"
 from . import mistakes
 from .mistakes import detached
 from .reference import load_reference
@@ -130,9 +132,10 @@ def linear_call(case):
     W, X, y, reg = linear_problem(*settings)
     if p["reference"] == "predict_linear_classifier":
         return _call(case, [W, X], ("W", "X"), lambda ref, a: ref.lc.predict_linear_classifier(*a))
-    probes = [(REG0, [W, X, y, 0.0]), (ONE, [W, X[:1].clone(), y[:1].clone(), 0.0])]
+    probes = probe_inputs([W, X, y, reg])
     if p.get("offset"):
-        probes.append(("every row at the same offset", linear_problem(*settings, uniform=True)))
+        W_u, X_u, y_u, reg_u = linear_problem(*settings, uniform=True)
+        probes.append((SAME_OFFSET, [W_u, X_u[:FEW_ROWS].clone(), y_u[:FEW_ROWS].clone(), reg_u]))
     return _call(case, [W, X, y, reg], ("W", "X", "y", "reg"), lambda ref, a: getattr(ref.lc, p["reference"])(*a),
                  probes)
 
@@ -200,12 +203,13 @@ def net_call(case):
     if p["function"] == "nn_forward_pass":
         return _call(case, [params, X], ("params", "X"), lambda ref, a: ref.tln.nn_forward_pass(*a))
     table = forward_table(params, X)
-    probes = [(REG0, [params, X, y, 0.0]), (ONE, [params, X[:1].clone(), y[:1].clone(), 0.0])]
-    table += forward_table(params, X[:1].clone())
+    probes = probe_inputs([params, X, y, p["reg"]])
+    table += forward_table(params, X[:FEW_ROWS].clone()) + forward_table(params, X[:1].clone())
     if p.get("offset"):
         same_params, X_uniform, _ = net_problem(p, uniform=True)
         assert all(torch.equal(same_params[k], params[k]) for k in params)
-        probes.append(("every row at the same offset", [params, X_uniform, y, p["reg"]]))
+        X_uniform = X_uniform[:FEW_ROWS].clone()
+        probes.append((SAME_OFFSET, [params, X_uniform, y[:FEW_ROWS].clone(), p["reg"]]))
         table += forward_table(params, X_uniform)
     if p.get("without_y"):  # the docstring: without labels, the scores (with_y tells a stub from work)
         return _call(case, [params, X], ("params", "X"), lambda ref, a: ref.tln.nn_forward_backward(*a),
