@@ -194,6 +194,13 @@ BUGS = [
     ("net not averaged and no factor 2", [
         (TLN, "grads[\"W2\"] = h1.t().mm(dscores) + 2 * reg * W2", "grads[\"W2\"] = h1.t().mm(dscores) * N + reg * W2")],
      "nn_forward_backward", "not averaged over N and missing factor 2"),
+    ("svm naive with a float32 accumulator in a float64 loss", [
+        (LC, "    loss = 0.0\n    for i in range(num_train):\n        scores = W.t().mv(X[i])  # (C,)\n        correct_class_score",
+         "    loss = torch.tensor(0.0, device=W.device)\n    for i in range(num_train):\n"
+         "        scores = W.t().mv(X[i])  # (C,)\n        correct_class_score"),
+        (LC, "    loss /= num_train\n    loss += reg * torch.sum(W * W)\n",
+         "    loss = loss / num_train + reg * torch.sum(W * W)\n")],
+     "svm_loss_naive", "right only to float32's precision"),
     ("softmax naive reg gradient squared", [(LC, "    dW = dW / num_train + 2 * reg * W", "    dW = dW / num_train + 2 * reg * W * W")],
      "softmax_loss_naive", "with reg = 0 your dW is right, so the data term is right"),
     ("svm vectorized gradient wrong in the data term", [
