@@ -242,8 +242,7 @@ def _placed(paths, desc, key, probed, names, case, device_type) -> List[str]:
     try:
         mine = {label: _desc_leaves(entry["value"], "result", names) for label, entry in probed.items()
                 if isinstance(entry, dict) and isinstance(entry.get("value"), dict)}
-        lines += localise(rest, got, expected, mine, probe_keys, case.params.get("reg"), device_type,
-                          net=case.check == "nn_forward_backward")
+        lines += localise(rest, got, expected, mine, probe_keys, case.params.get("reg"), device_type)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError):
         pass  # what the student's process sent about its probes cannot be read: nothing to place
     return lines

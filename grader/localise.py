@@ -70,11 +70,12 @@ def _where(got: torch.Tensor, want: torch.Tensor, name: str, device_type: str) -
 
 
 def localise(paths: List[str], got: Dict[str, dict], expected: Dict[str, torch.Tensor], probed: dict,
-             probe_keys: Dict[str, Dict[str, torch.Tensor]], reg, device_type: str, net: bool = False) -> List[str]:
+             probe_keys: Dict[str, Dict[str, torch.Tensor]], reg, device_type: str) -> List[str]:
     """One sentence per wrong output (``paths``) that the probes can place, in the template's
     words. ``got``/``expected``: the case's outputs by path; ``probed``: the student's results on
     the probes (leaves by path); ``probe_keys``: their expected values (leaves by path)."""
     lines = []
+    net = any(path.startswith("grads[") for path in expected)  # a net's params are W1, b1, W2, b2
     for path in paths:
         name = path
         if any(label not in probe_keys or label not in probed or path not in probe_keys[label]
