@@ -3,8 +3,8 @@ also called on probe inputs that separate the terms (the case's first rows with 
 with ``reg = 0``: the data term alone; one sample: the sum over samples and the division by N),
 and its results there are compared with the probes' expected values (made with the case's key).
 What differs between the student's result with ``reg`` and with ``reg = 0`` is the student's
-regularization part, compared with the expected one. Nothing here computes an answer: it only compares the student's results with the
-key's.
+regularization part, compared with the expected one. Nothing here computes an answer: it only
+compares the student's results with the key's.
 """
 from typing import Dict, List, Optional
 
