@@ -8,8 +8,11 @@ import dataclasses
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+import torch
+
 from .cases import Verdict, failed, passed
 from .compare import compare, matches
+from .localise import float32_precision, localise
 
 BANNED_PREFIXES = ("torch.nn.", "torch._C._nn.")
 BANNED_NAMES = {"relu", "relu_"}
@@ -111,28 +114,83 @@ def _value_leaves(value: Any, path: str, names=None) -> Dict[str, Any]:
     return {path: value}
 
 
-def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stability=False, expected=None) -> str:
+def _nonfinite(value) -> bool:
+    return isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all())
+
+
+def _same_fit(desc, mistaken, *, dtype, device_type) -> bool:
+    """Whether the student's output is a known mistake's. Where the mistake's result is inf or
+    nan, the student's must be too, at the same places (a result that is nan everywhere does
+    not match every answer); elsewhere within tolerance."""
+    if not _nonfinite(mistaken):
+        return matches(desc, mistaken, dtype=dtype, device_type=device_type)
+    if desc.get("kind") == "number":
+        got = torch.tensor(float(desc["value"]), dtype=torch.float64)
+    elif desc.get("kind") == "tensor":
+        got = desc["value"].to(torch.float64)
+        if got.numel() == 1 and mistaken.dim() == 0:
+            got = got.reshape(())
+    else:
+        return False
+    if tuple(got.shape) != tuple(mistaken.shape):
+        return False
+    finite = torch.isfinite(mistaken)
+    if not torch.equal(torch.isfinite(got), finite):
+        return False
+    if not finite.any():
+        return True
+    return matches({"kind": "tensor", "value": got[finite], "dtype": "float64", "device": device_type},
+                   mistaken[finite], dtype=torch.float64, device_type=device_type)
+
+
+def _probes_agree(probed, on_probes, names, dtype, device_type) -> bool:
+    """Whether the student's results on the probe inputs are a mistake's results there."""
+    for label, mistaken in on_probes.items():
+        entry = probed.get(label) if isinstance(probed, dict) else None
+        if not isinstance(entry, dict) or not isinstance(entry.get("value"), dict):
+            return False
+        got, want = _desc_leaves(entry["value"], "result", names), _value_leaves(mistaken, "result", names)
+        if set(want) - set(got) or not all(_same_fit(got[path], value, dtype=dtype, device_type=device_type)
+                                           for path, value in want.items()):
+            return False
+    return True
+
+
+def _probes_agree_safely(probed, on_probes, names, dtype, device_type) -> bool:
+    """:func:`_probes_agree`, where a probe result the grader cannot read agrees with nothing."""
+    try:
+        return _probes_agree(probed, on_probes, names, dtype, device_type)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError):
+        return False
+
+
+def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stability=False, expected=None,
+             probed=None, unexplained=None) -> str:
     """Name the known mistake(s) whose results match the student's wrong values.
 
-    ``mistakes`` is a list of (label, explanation, result). For every wrong output the mistake
-    that reproduces the most of the student's result is named; on a tie, the first listed. An
+    ``mistakes`` is a list of (label, explanation, result[, results on the probe inputs]). For
+    every wrong output the mistake that reproduces the most of the student's result is named; on
+    a tie, the first listed. A mistake whose result is not finite where the student's is not
+    either must also match the student's results on the case's probe inputs (``probed``): one
+    max for the whole matrix and no shift at all both overflow on the case's own inputs. An
     output whose values match ``expected`` (wrong only in its dtype) has no mistake to name."""
     notes = []
-    if stability and any(p.kind == "nonfinite" for p in problems):
-        notes.append(f"Likely cause: {STABILITY_HINT}.")
-    wrong = [p.path for p in problems if p.kind in ("values", "shape", "dtype", "type")]
+    wrong = [p.path for p in problems if p.kind in ("values", "shape", "dtype", "type", "nonfinite")]
     got = _desc_leaves(desc, "result", names)
     if expected is not None:
         right = _value_leaves(expected, "result", names)
         wrong = [path for path in wrong if not (path in got and path in right and matches(
             got[path], right[path], dtype=dtype, device_type=device_type))]
-    if not wrong or not mistakes:
-        return " ".join(notes)
     candidates = []
-    for label, explanation, result in mistakes:
+    for entry in mistakes or []:
+        label, explanation, result = entry[:3]
+        on_probes = entry[3] if len(entry) > 3 else {}
         mistaken = _value_leaves(result, "result", names)
         fits = {path for path in got if path in mistaken
-                and matches(got[path], mistaken[path], dtype=dtype, device_type=device_type)}
+                and _same_fit(got[path], mistaken[path], dtype=dtype, device_type=device_type)}
+        if any(_nonfinite(mistaken[path]) for path in fits) and not _probes_agree_safely(
+                probed or {}, on_probes, names, dtype, device_type):
+            continue
         if fits & set(wrong):
             candidates.append((len(fits), f"{label}: {explanation}", fits))
     explained: Dict[str, List[str]] = {}
@@ -140,6 +198,10 @@ def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stabil
         best = max((c for c in candidates if path in c[2]), key=lambda c: c[0], default=None)
         if best:
             explained.setdefault(best[1], []).append(path)
+    if unexplained is not None:
+        unexplained.extend(path for path in wrong if not any(path in paths for paths in explained.values()))
+    if stability and any(p.kind == "nonfinite" for p in problems) and not explained:
+        notes.append(f"Likely cause: {STABILITY_HINT}.")
     for text, paths in explained.items():
         notes.append(f"Likely cause ({', '.join(paths)}): {text}.")
     return " ".join(notes)
@@ -170,13 +232,34 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True):
         if not problems and not violations:
             return passed(warnings=notes)
         message = "\n".join(violations + [p.message for p in problems])
+        probed = reply.data.get("probes") if isinstance(reply.data.get("probes"), dict) else {}
+        unexplained: List[str] = []
         diagnosis = diagnose(desc, key.get("mistakes", []), problems, dtype=case.dtype, device_type=device_type,
                              names=names, stability=case.params.get("stability", False),
-                             expected=key["expected"]) if problems else ""
+                             expected=key["expected"], probed=probed, unexplained=unexplained) if problems else ""
+        overflowed = case.params.get("stability", False) and any(p.kind == "nonfinite" for p in problems)
+        if unexplained and not overflowed:  # an overflow is explained by the hint: the probes would mislead
+            diagnosis = " ".join(filter(None, [diagnosis] + _placed(unexplained, desc, key, probed, names, case,
+                                                                        device_type)))
         verdict = failed(message, "rule" if violations and not problems else "values", diagnosis, notes)
         return dataclasses.replace(verdict, vouches=some_outputs_right(desc, key["expected"], names, case.dtype,
                                                                        device_type))
     return judge
+
+
+def _placed(paths, desc, key, probed, names, case, device_type) -> List[str]:
+    """Sentences that place the wrong outputs no known mistake explains (see :mod:`.localise`)."""
+    got, expected = _desc_leaves(desc, "result", names), _value_leaves(key["expected"], "result", names)
+    lines = float32_precision(paths, got, expected, device_type)
+    rest = [p for p in paths if not any(f"({p})" in line for line in lines)]
+    probe_keys = {label: _value_leaves(value, "result", names) for label, value in key.get("probes", {}).items()}
+    try:
+        mine = {label: _desc_leaves(entry["value"], "result", names) for label, entry in probed.items()
+                if isinstance(entry, dict) and isinstance(entry.get("value"), dict)}
+        lines += localise(rest, got, expected, mine, probe_keys, case.params.get("reg"), device_type)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError):
+        pass  # what the student's process sent about its probes cannot be read: nothing to place
+    return lines
 
 
 def some_outputs_right(desc, expected, names, dtype, device_type) -> bool:
@@ -206,8 +289,14 @@ def judge_loop_free(case, payload, reply, key, device_type) -> Verdict:
                   "a Python loop (for, while, a comprehension or map) over samples or classes.", "rule")
 
 
+def _relative(a: float, b: float) -> float:
+    return abs(a - b) / max(abs(a) + abs(b), 1e-8)
+
+
 def judge_numeric_grad(case, payload, reply, key, device_type) -> Verdict:
-    """The student's analytic gradient against centred differences of the student's loss."""
+    """The student's analytic gradient against centred differences of the student's loss. When
+    they disagree but the gradient is the reference's at every point (``key["gradient"]``), the
+    loss is what is wrong (its own value cases say so): the gradient keeps its points here."""
     verdict = outcome_failure(reply)
     if verdict:
         return verdict
@@ -225,6 +314,13 @@ def judge_numeric_grad(case, payload, reply, key, device_type) -> Verdict:
         return passed(warnings=notes)
     ix, a, n = where
     name = f"grads['{payload['key']}']" if payload.get("key") else "dW"
+    reference = (key or {}).get("gradient")
+    if reference and len(reference) == len(analytic) and all(
+            isinstance(g, (int, float)) and _relative(g, r) < 1e-6 for g, r in zip(analytic, reference)):
+        return passed(warnings=notes + [
+            f"note: {name} is right (it matches the reference gradient at every point checked), but the numeric "
+            f"gradient of your loss is {n:.8g} where {name}{tuple(ix)} = {a:.8g}: the loss is what is wrong, "
+            "not the gradient (see the value cases)"])
     return failed(f"{name}{tuple(ix)} = {a:.8g}, but the numeric gradient of your own loss there is {n:.8g} "
                   f"(relative error {worst:.2e}, up to {allowed:g} allowed): the gradient does not match the loss",
                   "values", warnings=notes)

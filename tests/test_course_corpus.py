@@ -269,6 +269,35 @@ BUGS = {
                                                       "N, D = X.shape\n    C = y.shape")],
          "w22_eecs598_reset_seed_percent": [(TLN, "nn_forward_backward", "N, D = X.shape",
                                              "N, D = X.shape\n    C = y.shape")]}),
+    "softmax shifted by one max for the whole matrix": (
+        "softmax_loss_vectorized", r"one max over the whole matrix instead of each row's",
+        {"f20_inplace_relu_percent": [(LC, "softmax_loss_vectorized",
+                                       "scores = scores - scores.max(dim=1, keepdim=True).values",
+                                       "scores = scores - scores.max()")],
+         "w22_item_heavy": [(LC, "softmax_loss_vectorized", "max_scores, _ = torch.max(scores, dim=1, keepdim=True)",
+                             "max_scores = torch.max(scores)")]}),
+    "net loss shifted by one max for the whole matrix": (
+        "nn_forward_backward", r"one max over the whole matrix instead of each row's",
+        {"f20_inplace_relu_percent": [(TLN, "nn_forward_backward",
+                                       "shifted = scores - scores.max(dim=1, keepdim=True).values",
+                                       "shifted = scores - scores.max()")],
+         "w22_item_heavy": [(TLN, "nn_forward_backward",
+                             "scores_shift = scores - torch.max(scores, dim=1, keepdim=True)[0]",
+                             "scores_shift = scores - torch.max(scores)")]}),
+    "SVM margins never clamped at 0": (
+        "svm_loss_vectorized", r"margins not clamped at 0",
+        {"f20_inplace_relu_percent": [(LC, "svm_loss_vectorized", "margins = (scores - correct_scores + 1).clamp(min=0)",
+                                       "margins = scores - correct_scores + 1")],
+         "w22_item_heavy": [(LC, "svm_loss_vectorized", "margins[margins < 0] = 0", "pass  # no clamp")]}),
+    "find_best_net compares only the last decay's nets": (
+        "find_best_net", r"only the last decay's net of each combination is ever compared",
+        {"w22_logsumexp_F_one_hot": [(TLN, "find_best_net",
+                                      "                    val_acc = stat['val_acc_history'][-1]\n"
+                                      "                    if val_acc > best_val_acc:\n"
+                                      "                        best_val_acc, best_net, best_stat = val_acc, net, stat",
+                                      "                val_acc = stat['val_acc_history'][-1]\n"
+                                      "                if val_acc > best_val_acc:\n"
+                                      "                    best_val_acc, best_net, best_stat = val_acc, net, stat")]}),
 }
 
 # Wrong on the course's GPU only: `loss = torch.tensor(0.0, dtype=torch.float64)` before the given

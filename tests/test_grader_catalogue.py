@@ -40,6 +40,9 @@ FLOAT64_LOSS = ("loss = -log_probs[rows, y].sum() / N + reg * (torch.sum(W1 * W1
                 "loss = -log_probs[rows, y].sum() / N + reg * (torch.sum(W1 * W1) + torch.sum(W2 * W2))\n"
                 "    loss = loss.double()  # right values, float64 for float32 inputs\n")
 
+LOOP_OLD = '    for lr, hidden, reg, decay in itertools.product(*get_param_set_fn()):\n        net = TwoLayerNet(input_size, hidden, num_classes,\n                          dtype=X_train.dtype, device=X_train.device)\n        stat = net.train(X_train, y_train, X_val, y_val, learning_rate=lr,\n                         learning_rate_decay=decay, reg=reg, num_iters=1000, batch_size=500)\n        val_acc = (net.predict(X_val) == y_val).double().mean().item()\n        if best_net is None or val_acc > best_val_acc:\n            best_net, best_stat, best_val_acc = net, stat, val_acc\n'
+LOOP_NEW = '    learning_rates, hidden_sizes, regs, decays = get_param_set_fn()\n    for lr, hidden, reg in itertools.product(learning_rates, hidden_sizes, regs):\n        for decay in decays:\n            net = TwoLayerNet(input_size, hidden, num_classes,\n                              dtype=X_train.dtype, device=X_train.device)\n            stat = net.train(X_train, y_train, X_val, y_val, learning_rate=lr,\n                             learning_rate_decay=decay, reg=reg, num_iters=1000, batch_size=500)\n        val_acc = (net.predict(X_val) == y_val).double().mean().item()\n        if best_net is None or val_acc > best_val_acc:\n            best_net, best_stat, best_val_acc = net, stat, val_acc\n'
+
 # (id, edits, function that must lose points, words the message must contain)
 BUGS = [
     ("svm naive dW not averaged", [(LC, "    dW /= num_train\n", "")], "svm_loss_naive", "not averaged"),
@@ -164,7 +167,98 @@ BUGS = [
      "nn_forward_backward", "without y (y=None): raised AttributeError"),
     ("net loss in float64 for float32 inputs", [(TLN, FLOAT64_LOSS[0], FLOAT64_LOSS[1])],
      "nn_forward_backward", "loss: dtype float64, expected float32"),
+    ("softmax vectorized shifts by one max for the whole matrix", [
+        (LC, "    scores = scores - scores.max(dim=1, keepdim=True).values\n", "    scores -= scores.max()\n")],
+     "softmax_loss_vectorized", "one max over the whole matrix instead of each row's"),
+    ("softmax vectorized, torch.max of the whole matrix, then log of probabilities", [
+        (LC, "    scores = scores - scores.max(dim=1, keepdim=True).values\n"
+             "    log_probs = scores - scores.exp().sum(dim=1, keepdim=True).log()  # (N, C)\n",
+             "    scores = scores - torch.max(scores)\n"
+             "    log_probs = (scores.exp() / scores.exp().sum(dim=1, keepdim=True)).log()\n")],
+     "softmax_loss_vectorized", "one max over the whole matrix instead of each row's"),
+    ("svm naive dW neither averaged nor regularized", [(LC, "    dW /= num_train\n    dW += 2 * reg * W\n", "")],
+     "svm_loss_naive", "not averaged over N and regularization missing"),
+    ("softmax vectorized without max shift and a divided regularization gradient", [
+        (LC, "    scores = scores - scores.max(dim=1, keepdim=True).values\n", ""),
+        (LC, "    dW = dscores.t().mm(X).t() / N + 2 * reg * W  # (D, C)", "    dW = (dscores.t().mm(X).t() + 2 * reg * W) / N")],
+     "softmax_loss_vectorized", "regularization gradient divided by N"),
+    ("svm vectorized margins never clamped at 0", [
+        (LC, "    margins = (scores - correct + 1).clamp(min=0)  # (N, C)", "    margins = scores - correct + 1  # (N, C)")],
+     "svm_loss_vectorized", "margins not clamped at 0"),
+    ("svm vectorized regularization as reg * sum(W.T @ W)", [
+        (LC, "loss = margins.sum() / N + reg * torch.sum(W * W)", "loss = margins.sum() / N + reg * torch.sum(W.t().mm(W))")],
+     "svm_loss_vectorized", "reg * sum(W.T @ W)"),
+    ("net regularization gradient divided by N", [
+        (TLN, "grads[\"W2\"] = h1.t().mm(dscores) + 2 * reg * W2", "grads[\"W2\"] = h1.t().mm(dscores) + 2 * reg * W2 / N")],
+     "nn_forward_backward", "regularization gradient divided by N"),
+    ("net not averaged and no factor 2", [
+        (TLN, "grads[\"W2\"] = h1.t().mm(dscores) + 2 * reg * W2", "grads[\"W2\"] = h1.t().mm(dscores) * N + reg * W2")],
+     "nn_forward_backward", "not averaged over N and missing factor 2"),
+    ("svm naive with a float32 accumulator in a float64 loss", [
+        (LC, "    loss = 0.0\n    for i in range(num_train):\n        scores = W.t().mv(X[i])  # (C,)\n        correct_class_score",
+         "    loss = torch.tensor(0.0, device=W.device)\n    for i in range(num_train):\n"
+         "        scores = W.t().mv(X[i])  # (C,)\n        correct_class_score"),
+        (LC, "    loss /= num_train\n    loss += reg * torch.sum(W * W)\n",
+         "    loss = loss / num_train + reg * torch.sum(W * W)\n")],
+     "svm_loss_naive", "right only to float32's precision"),
+    ("softmax naive reg gradient squared", [(LC, "    dW = dW / num_train + 2 * reg * W", "    dW = dW / num_train + 2 * reg * W * W")],
+     "softmax_loss_naive", "with reg = 0 your dW is right, so the data term is right"),
+    ("svm vectorized gradient wrong in the data term", [
+        (LC, "    coeff[rows, y] = -coeff.sum(dim=1)", "    coeff[rows, y] = -1")],
+     "svm_loss_vectorized", "with reg = 0 your dW is already wrong"),
+    ("find_best_net compares only the last decay's nets", [(TLN, LOOP_OLD, LOOP_NEW)],
+     "find_best_net", "outside it), so only the last decay's net of each combination"),
+    ("find_best_net returns neither best_stat nor best_val_acc", [
+        (TLN, "            best_net, best_stat, best_val_acc = net, stat, val_acc", "            best_net = net")],
+     "find_best_net", "best_stat is None"),
+    ("find_best_net returns every run's stats as best_stat", [
+        (TLN, "            best_net, best_stat, best_val_acc = net, stat, val_acc",
+              "            best_net, best_val_acc = net, val_acc\n        all_stats.append(stat)"),
+        (TLN, "    # END SOLUTION\n    return best_net, best_stat, best_val_acc",
+              "    best_stat = all_stats\n    # END SOLUTION\n    return best_net, best_stat, best_val_acc"),
+        (TLN, "    input_size = X_train.shape[1]\n", "    input_size = X_train.shape[1]\n    all_stats = []\n")],
+     "find_best_net", "best_stat holds 6 runs' stats"),
+    ("net shifts by one max for the whole matrix", [
+        (TLN, "shifted = scores - scores.max(dim=1, keepdim=True).values", "shifted = scores - scores.max()")],
+     "nn_forward_backward", "one max over the whole matrix instead of each row's"),
 ]
+
+
+def test_a_right_gradient_beside_a_wrong_loss_keeps_its_numeric_gradient_case(tmp_path, grade_with):
+    """No double penalty: the loss alone is wrong (not averaged); the gradient is the reference's,
+    so the case that differences the student's own loss passes, saying the loss is what is wrong."""
+    edits = [(LC, "    loss = loss / num_train + reg * torch.sum(W * W)", "    loss = loss + reg * torch.sum(W * W)")]
+    report = grade_with(make_submission(tmp_path / "loss", edits), functions=["softmax_loss_naive"], hidden=True)
+    numeric = [r for r in _fn(report, "softmax_loss_naive") if "numeric" in r.name]
+    assert numeric and all(r.status == "passed" for r in numeric), report.summary()
+    assert "the loss is what is wrong" in numeric[0].details(), numeric[0].details()
+    lost = _lost(report, "softmax_loss_naive")
+    assert lost and all("loss" in r.message and "dW" not in r.message for r in lost), report.summary()
+
+
+def test_a_float64_result_right_only_to_float32_precision_is_placed():
+    """A float32 accumulator in a float64 loss: values off by float32 rounding, and said so; a
+    result off by more is not called a precision problem."""
+    import torch
+
+    from grader.localise import float32_precision
+
+    right = torch.tensor(1.2345678901234, dtype=torch.float64)
+    rounded = {"kind": "tensor", "value": right.float().double() * (1 + 3e-7), "dtype": "float64", "device": "cpu"}
+    wrong = {"kind": "tensor", "value": right * 1.001, "dtype": "float64", "device": "cpu"}
+    assert "float32's precision" in float32_precision(["loss"], {"loss": rounded}, {"loss": right}, "cpu")[0]
+    assert float32_precision(["loss"], {"loss": wrong}, {"loss": right}, "cpu") == []
+
+
+def test_find_best_net_names_every_wrong_return(tmp_path, grade_with):
+    """best_stat left None and best_val_acc never updated: the returns case names both, and the
+    case that keeps the best net says why the last net was kept."""
+    report = grade_with(make_submission(tmp_path / "returns", _bug("find_best_net returns neither best_stat nor "
+                                                                   "best_val_acc")), functions=["find_best_net"])
+    returns = next(r for r in _lost(report, "find_best_net") if r.name.startswith("returns"))
+    assert "best_stat is None" in returns.message and "best_val_acc is 0.0" in returns.message, returns.message
+    kept = next(r for r in _lost(report, "find_best_net") if r.name.startswith("keeps"))
+    assert "best_val_acc is not updated" in kept.details(), kept.details()
 
 
 def _bug(name):
@@ -412,7 +506,12 @@ def test_search_case_learning_rates_are_told_apart_by_the_graders_own_training()
     payload, key = find_best_net(next(c for c in CASES if c.check == "find_best_net"))
     assert payload["data"]["X_train"].shape[1] == 3 * 32 * 32 and int(payload["data"]["y_train"].max()) == 9
     finals = key["final"]
-    assert key["best_acc"] >= 0.6 and all(v <= 0.3 for lr, v in finals.items() if lr != repr(key["best_lr"]))
+    assert key["best_acc"] >= 0.6 and all(v <= 0.3 for lr, v in finals.items() if lr.split()[0] != repr(key["best_lr"]))
+    # the best learning rate with the last decay gets half way: ahead of every other net of that
+    # decay, behind the best (so a search that compares only the last decay's nets keeps it)
+    last = f"{key['best_lr']!r} {payload['grid'][3][-1]!r}"
+    assert max(v for lr, v in finals.items() if lr != last and lr != repr(key["best_lr"])) < finals[last] < key["best_acc"]
+    assert key["best_decay"] != payload["grid"][3][-1]
     assert max(key["peaks"].values()) > key["best_acc"]
     assert payload["grid"][0][1] == key["best_lr"]  # neither the first nor the last
     # every value strictly positive: a search that plots its grid on log scales (the notebook's
@@ -423,6 +522,7 @@ def test_search_case_learning_rates_are_told_apart_by_the_graders_own_training()
     for lr in payload["grid"][0]:  # the tables say what the grader's own training does
         if lr != key["best_lr"]:
             assert grader_training(payload["data"], lr)[3][-1] == key["final"][repr(lr)], lr
+    assert grader_training(payload["data"], key["best_lr"])[3][1] == finals[last]  # half way
     good = payload["histories"][repr(key["best_lr"])]["stat"]
     assert good["loss_history"][-1] < 0.1 * good["loss_history"][0]
 
@@ -441,9 +541,11 @@ def test_find_best_net_probe_puts_the_students_functions_back():
     reply = PROBES["find_best_net"](Context({"two_layer_net": tln}, {}, [], "cpu"), payload)
     assert all(getattr(tln, name) is value for name, value in real.items())
     assert reply["outcome"]["error"] is None and reply["asked"] == 1
-    assert [n["sizes"] for n in reply["nets"]] == [[3072, 8, 10]] * 3
-    assert sorted(t["learning_rate"] for n in reply["nets"] for t in n["trains"]) == sorted(payload["grid"][0])
-    assert reply["best_net"] == 1 and reply["stat_from"] == [1]  # the lr = 1 net, in the middle
+    assert [n["sizes"] for n in reply["nets"]] == [[3072, 8, 10]] * 6
+    assert sorted(t["learning_rate"] for n in reply["nets"] for t in n["trains"]) == sorted(payload["grid"][0] * 2)
+    assert reply["best_net"] == 2 and reply["stat_from"] == [2]  # lr = 1 with the first decay
+    assert reply["stat_none"] is False and reply["stat_members"] is None
+
 
 
 CPU_LOAD = 'checkpoint = torch.load(path, map_location="cpu", weights_only=True)'
@@ -486,3 +588,15 @@ def test_given_code_notes_say_what_happened_and_reach_the_feedback(tmp_path, gra
     for shown in (notes, report.summary(), feedback_markdown("s", report)):
         for word in words:
             assert word in shown, (word, shown)
+
+
+def test_a_bug_no_known_mistake_explains_is_placed_in_the_regularization_with_its_factor(tmp_path, grade_with):
+    """A regularization gradient that is not a known mistake (3 * reg * W2): the message says the
+    data term is right, the regularization's part of grads['W2'] is wrong, and by what factor."""
+    edits = [(TLN, "grads[\"W2\"] = h1.t().mm(dscores) + 2 * reg * W2", "grads[\"W2\"] = h1.t().mm(dscores) + 3 * reg * W2")]
+    report = grade_with(make_submission(tmp_path / "w2", edits), functions=["nn_forward_backward"], hidden=False)
+    lost = [r for r in _lost(report, "nn_forward_backward") if "reg=0.2" in r.name]
+    assert lost, report.summary()
+    text = lost[0].details()
+    assert "Where it goes wrong (grads['W2'])" in text and "the data term is right" in text, text
+    assert "1.5 times 2 * reg * W2" in text, text

@@ -1,6 +1,6 @@
 """Cases for ``two_layer_net.py``: what each checks, and its judge."""
 import math
-from typing import List
+from typing import List, Optional
 
 import torch
 
@@ -247,15 +247,38 @@ def judge_search_grid(case, payload, reply, key, device_type) -> Verdict:
     return failed(wrong[0], "values", f"Likely cause: {wrong[1]}.") if wrong else passed()
 
 
-def _final_accuracy(key, lr):
-    """The validation accuracy a net trained with ``lr`` ends at: the stand-in moves a net only
-    for the learning rates of its tables; with any other it stays where it started."""
-    return key["final"].get(_lr_key(lr), key.get("untrained"))
+def _combo_key(lr, decay) -> str:
+    return f"{_lr_key(lr)} {_lr_key(decay)}"
+
+
+def _trained_with(net):
+    """(learning_rate, learning_rate_decay) of a net's last training, or (None, None)."""
+    if not net["trains"]:
+        return None, None
+    last = net["trains"][-1]
+    return last["learning_rate"], last.get("learning_rate_decay")
+
+
+def _final_accuracy(key, lr, decay=None):
+    """The validation accuracy a net trained with ``lr`` (and ``decay``) ends at: the stand-in
+    moves a net only for the learning rates of its tables; with any other it stays where it
+    started."""
+    return key["final"].get(_combo_key(lr, decay), key["final"].get(_lr_key(lr), key.get("untrained")))
 
 
 def _kept(reply):
     best = reply.data["best_net"]
     return best if isinstance(best, int) else None
+
+
+def _last_decay_only(nets, best, payload, key) -> bool:
+    """Whether the kept net is the best of the nets trained with the grid's last decay while the
+    best net is another decay's: the search compared only each combination's last decay's net."""
+    last = payload["grid"][3][-1]
+    if key.get("best_decay") == last or _trained_with(nets[best])[1] != last:
+        return False
+    finals = [_final_accuracy(key, *_trained_with(n)) for n in nets if _trained_with(n)[1] == last]
+    return _final_accuracy(key, *_trained_with(nets[best])) >= max(f for f in finals if f is not None) - 1e-12
 
 
 def judge_search_best(case, payload, reply, key, device_type) -> Verdict:
@@ -271,8 +294,17 @@ def judge_search_best(case, payload, reply, key, device_type) -> Verdict:
                       "best so far", "values")
     if nets[best]["state"] == key["best_state"]:
         return passed()
-    lr = nets[best]["trains"][-1]["learning_rate"] if nets[best]["trains"] else None
-    peak, final = key["peaks"].get(_lr_key(lr)), _final_accuracy(key, lr)
+    lr, decay = _trained_with(nets[best])
+    peak = key["peaks"].get(_combo_key(lr, decay), key["peaks"].get(_lr_key(lr)))
+    final = _final_accuracy(key, lr, decay)
+    if _last_decay_only(nets, best, payload, key):
+        return failed(f"the search kept the net trained with learning_rate={lr}, learning_rate_decay={decay}, which "
+                      f"reaches {final:.2f} on validation, while the one trained with learning_rate={key['best_lr']}, "
+                      f"learning_rate_decay={key['best_decay']} reaches {key['best_acc']:.2f}; the kept net is the "
+                      f"best of those trained with the last decay ({decay})", "values",
+                      "Likely cause: the evaluation and the best-net bookkeeping sit after the loop over "
+                      "learning_rate_decays (outside it), so only the last decay's net of each combination is ever "
+                      "compared: measure and compare every net inside the innermost loop, right after its train().")
     reported = reply.data["outcome"]["value"]["items"][2]
     got = reported.get("value") if reported.get("kind") == "number" else None
     if peak is not None and got is not None and peak > final + 1e-6 and (
@@ -283,30 +315,60 @@ def judge_search_best(case, payload, reply, key, device_type) -> Verdict:
                       "values", "Likely cause: nets are ranked by the best point of their history "
                       "(max(stat['val_acc_history'])) instead of the trained net: compare each trained net's "
                       "validation accuracy (its predict on X_val, or the history's last entry).")
+    if best == len(nets) - 1 and got is not None and abs(got - final) > 1e-6 and abs(got - 100 * final) > 1e-4:
+        return failed(f"the search kept the last net it trained (learning_rate={lr}, learning_rate_decay={decay}), "
+                      f"which reaches {final:.2f} on validation, while the one trained with "
+                      f"learning_rate={key['best_lr']} reaches {key['best_acc']:.2f}", "values",
+                      f"Likely cause: best_val_acc is not updated when a net is kept (it returns {got!r}), so every "
+                      "net beats it and the last one trained is kept: update best_net, best_stat and best_val_acc "
+                      "together.")
     return failed(f"the search kept the net trained with learning_rate={lr}, which reaches "
                   f"{final if final is not None else float('nan'):.2f} on validation, while the one trained with "
                   f"learning_rate={key['best_lr']} reaches {key['best_acc']:.2f}: keep the net with the highest "
                   "validation accuracy", "values")
 
 
+def _stat_problem(reply, best) -> Optional[str]:
+    """What is wrong with the returned best_stat, or None."""
+    if reply.data.get("stat_none"):
+        return ("best_stat is None: keep the dict that the kept net's train() returned (best_stat = stat) whenever "
+                "you keep a net")
+    members = reply.data.get("stat_members")
+    if isinstance(members, dict) and isinstance(members.get("owned"), int) and members["owned"] > 1:
+        return (f"best_stat holds {members['members']} runs' stats ({members['owned']} of them what train() "
+                "returned): it must be the one dict that the kept net's train() returned")
+    if best is None or best not in reply.data["stat_from"]:
+        return "best_stat must be the dict that the kept net's train() returned"
+    return None
+
+
 def judge_search_returns(case, payload, reply, key, device_type) -> Verdict:
-    """best_stat and best_val_acc belong to the net that was kept."""
+    """best_stat and best_val_acc belong to the net that was kept; every wrong return is named."""
     verdict = _search_outcome(reply, payload, device_type)
     if verdict:
         return verdict
     nets, best = reply.data["nets"], _kept(reply)
+    problems = []
     if best is None:
-        return failed("best_net is not one of the nets the search trained, so its stat and accuracy cannot be "
-                      "either", "values")
-    truth = _final_accuracy(key, nets[best]["trains"][-1]["learning_rate"]) if nets[best]["trains"] else None
-    if truth is None:
+        problems.append("best_net is not one of the nets the search trained, so its stat and accuracy cannot be "
+                        "either")
+        truth = None
+    elif not nets[best]["trains"]:
         return failed("best_net was never trained", "values")
-    problem = accuracy_problem([("best_val_acc", reply.data["outcome"]["value"]["items"][2], truth)],
-                               "the kept net's validation")
-    if problem:
-        return failed(problem, "values")
-    if best not in reply.data["stat_from"]:
-        return failed("best_stat must be the dict that the kept net's train() returned", "values")
+    else:
+        truth = _final_accuracy(key, *_trained_with(nets[best]))
+    reported = reply.data["outcome"]["value"]["items"][2]
+    if truth is not None:
+        problem = accuracy_problem([("best_val_acc", reported, truth)], "the kept net's validation")
+        if problem:
+            problems.append(problem)
+    elif reported.get("kind") != "number" or reported.get("type") == "bool":
+        problems.append(accuracy_problem([("best_val_acc", reported, key["best_acc"])], "the best net's validation"))
+    stat = _stat_problem(reply, best)
+    if stat and not (best is None and stat.startswith("best_stat must be")):
+        problems.append(stat)
+    if problems:
+        return failed("\n".join(problems), "values")
     return passed()
 
 

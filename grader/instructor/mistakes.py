@@ -20,64 +20,151 @@ def _reg_parts(W, reg):
     return reg * (W * W).sum(), 2 * reg * W
 
 
+# The data term's mistakes (what the result's data part becomes) and the regularization's (how
+# its loss and gradient parts are scaled), for the linear losses. A submission may make one of
+# each: every pair is a known mistake too, named as both.
+def _data_not_averaged(expected, args):
+    W, X, y, reg = args
+    loss, dW = expected
+    R, dR = _reg_parts(W, reg)
+    N = X.shape[0]
+    return (loss - R) * N, (dW - dR) * N
+
+
+def _data_negated_grad(expected, args):
+    W, X, y, reg = args
+    loss, dW = expected
+    R, dR = _reg_parts(W, reg)
+    return loss - R, -(dW - dR)
+
+
+def _svm_correct_class_counted(expected, args):
+    W, X, y, reg = args
+    loss, dW = expected
+    R, dR = _reg_parts(W, reg)
+    onehot = torch.nn.functional.one_hot(y, W.shape[1]).to(W.dtype)
+    return loss - R + 1.0, dW - dR - X.t().mm(onehot) / X.shape[0]
+
+
+def _svm_correct_class_counted_loss(expected, args):
+    W, X, y, reg = args
+    loss, dW = expected
+    R, dR = _reg_parts(W, reg)
+    return loss - R + 1.0, dW - dR
+
+
+def _svm_unclamped(expected, args):
+    """Margins never clamped at 0: every margin counts, negative ones too (the mask of positive
+    margins in the gradient stays as it is)."""
+    W, X, y, reg = args
+    loss, dW = expected
+    R, dR = _reg_parts(W, reg)
+    N, rows = X.shape[0], torch.arange(X.shape[0])
+    scores = X.mm(W)
+    margins = scores - scores[rows, y][:, None] + 1
+    margins[rows, y] = 0
+    return margins.sum() / N, dW - dR
+
+
+def _svm_unclamped_grad(expected, args):
+    """Margins never clamped, in the gradient too: every class but the correct one counts."""
+    W, X, y, reg = args
+    loss, _ = _svm_unclamped(expected, args)
+    N, C, rows = X.shape[0], W.shape[1], torch.arange(X.shape[0])
+    coeff = torch.ones(N, C, dtype=W.dtype)
+    coeff[rows, y] = -(C - 1)
+    return loss, X.t().mm(coeff) / N
+
+
+def _softmax_global_max(expected, args):
+    """One max over the whole score matrix instead of each row's: rows far below the largest
+    score underflow (exp() gives 0 for every class), and their probabilities are 0 / 0."""
+    W, X, y, reg = args
+    N, rows = X.shape[0], torch.arange(X.shape[0])
+    scores = X.mm(W)
+    scores = scores - scores.max()
+    probs = scores.exp() / scores.exp().sum(dim=1, keepdim=True)
+    loss = -probs[rows, y].log().sum() / N
+    probs[rows, y] -= 1
+    return loss, X.t().mm(probs) / N
+
+
+GLOBAL_MAX = ("one max over the whole matrix instead of each row's",
+              "scores.max() (or torch.max(scores)) is the largest score of the whole batch; rows whose scores "
+              "lie far below it underflow (exp() gives 0 for every class, then 0 / 0 or log(0)). Subtract each "
+              "row's own largest score: scores.max(dim=1, keepdim=True).values")
+
+
 def linear_loss_mistakes(kind: str) -> List[Mistake]:
-    def not_averaged(expected, args):
-        W, X, y, reg = args
-        loss, dW = expected
-        R, dR = _reg_parts(W, reg)
-        N = X.shape[0]
-        return (loss - R) * N + R, (dW - dR) * N + dR
-
-    def half_reg(expected, args):
-        W, X, y, reg = args
-        loss, dW = expected
-        R, dR = _reg_parts(W, reg)
-        return loss - R / 2, dW - dR / 2
-
-    def no_reg(expected, args):
-        W, X, y, reg = args
-        loss, dW = expected
-        R, dR = _reg_parts(W, reg)
-        return loss - R, dW - dR
-
-    def negated_grad(expected, args):
-        loss, dW = expected
-        return loss, -dW
-
-    entries = [
+    data = [
         ("not averaged over N", "the loss or gradient is summed over the batch instead of averaged "
-         "(divide the data term by N)", not_averaged),
-        ("regularization with 1/2 or missing factor 2", "the regularization is reg * sum(W*W) with "
-         "gradient 2 * reg * W; this result uses 0.5 * reg * sum(W*W) or a gradient of reg * W", half_reg),
-        ("regularization missing", "the regularization term reg * sum(W*W) (gradient 2 * reg * W) is missing", no_reg),
-        ("gradient sign flipped", "the gradient has the wrong sign", negated_grad),
+         "(divide the data term by N)", _data_not_averaged),
+        ("gradient sign flipped", "the gradient has the wrong sign", _data_negated_grad),
     ]
     if kind == "svm":
-        def correct_class_counted(expected, args):
+        explanation = ("the correct class contributes a margin of exactly 1 per sample; skip j == y[i] (or zero "
+                       "those margins)")
+        unclamped = ("the margins are never clamped at 0: only positive margins count, max(0, s_j - s_y + 1) "
+                     "(a margin below 0 adds nothing to the loss)")
+        data += [("correct class counted in the margins", explanation, _svm_correct_class_counted),
+                 ("correct class counted in the margins", explanation, _svm_correct_class_counted_loss),
+                 ("margins not clamped at 0", unclamped, _svm_unclamped),
+                 ("margins not clamped at 0", unclamped, _svm_unclamped_grad)]
+    else:
+        data.append((*GLOBAL_MAX, _softmax_global_max))
+    regs = [
+        ("regularization with 1/2 or missing factor 2", "the regularization is reg * sum(W*W) with "
+         "gradient 2 * reg * W; this result uses 0.5 * reg * sum(W*W) or a gradient of reg * W", (0.5, 0.5)),
+        ("regularization missing", "the regularization term reg * sum(W*W) (gradient 2 * reg * W) is missing",
+         (0.0, 0.0)),
+        ("regularization gradient divided by N", "only the data term is averaged: the regularization gradient "
+         "is 2 * reg * W, not divided by N", (1.0, "1/N")),
+        ("regularization written reg * sum(W.T @ W)", "W.T @ W sums products of different columns too; the "
+         "regularization is reg * sum(W * W), the sum of the squared weights", "wtw"),
+    ]
+
+    def with_reg(data_part, reg_part):
+        def variant(expected, args):
             W, X, y, reg = args
-            loss, dW = expected
-            onehot = torch.nn.functional.one_hot(y, W.shape[1]).to(W.dtype)
-            return loss + 1.0, dW - X.t().mm(onehot) / X.shape[0]
+            R, dR = _reg_parts(W, reg)
+            if data_part is None:
+                loss, dW = expected
+                loss, dW = loss - R, dW - dR
+            else:
+                loss, dW = data_part(expected, args)
+            if reg_part is None:
+                return loss + R, dW + dR
+            if reg_part == "wtw":
+                return loss + reg * W.t().mm(W).sum(), dW + dR
+            scale_loss, scale_grad = reg_part
+            if scale_grad == "1/N":
+                scale_grad = 1.0 / X.shape[0]
+            return loss + scale_loss * R, dW + scale_grad * dR
+        return variant
 
-        def correct_class_counted_loss(expected, args):
-            loss, dW = expected
-            return loss + 1.0, dW
-
-        explanation = "the correct class contributes a margin of exactly 1 per sample; skip j == y[i] (or zero those margins)"
-        entries += [("correct class counted in the margins", explanation, correct_class_counted),
-                    ("correct class counted in the margins", explanation, correct_class_counted_loss)]
+    entries = [(label, explanation, with_reg(fn, None)) for label, explanation, fn in data]
+    entries += [(label, explanation, with_reg(None, part)) for label, explanation, part in regs]
+    # two mistakes at once: one in the data term, one in the regularization
+    entries += [(f"{dl} and {rl}", f"{de}; and {re}", with_reg(fn, part))
+                for dl, de, fn in data for rl, re, part in regs if fn is not _data_negated_grad]
     return entries
 
 
 def two_layer_variant(params, X, y, reg, *, average=True, reg_scale=1.0, reg_grad=2.0,
-                      reg_bias=False, relu_mask=True, bias_mean=False):
+                      reg_bias=False, relu_mask=True, bias_mean=False, global_max=False, reg_grad_over_n=False):
     """nn_forward_backward written with switches for the usual mistakes."""
     W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
     N = X.shape[0]
     pre = X.mm(W1) + b1
     hidden = pre.clamp(min=0)
     scores = hidden.mm(W2) + b2
-    log_probs = torch.log_softmax(scores, dim=1)
+    if global_max:  # one max for the whole matrix: rows far below it underflow to 0 / 0
+        shifted = scores - scores.max()
+        log_probs = (shifted.exp() / shifted.exp().sum(dim=1, keepdim=True)).log()
+    else:
+        log_probs = torch.log_softmax(scores, dim=1)
+    if reg_grad_over_n:
+        reg_grad = reg_grad / N
     data = -log_probs[torch.arange(N), y].sum()
     weights = [W1, W2] + ([b1, b2] if reg_bias else [])
     loss = (data / N if average else data) + reg_scale * reg * sum((w * w).sum() for w in weights)
@@ -103,18 +190,31 @@ def _net(**flags):
     return variant
 
 
-# Order matters on ties (when the inputs cannot tell two mistakes apart, the first is named):
-# simpler mistakes come first.
-NET_BACKWARD = [
-    ("not averaged over N", "the loss or the gradients are summed over the batch instead of averaged", _net(average=False)),
-    ("missing factor 2 in the regularization gradient", "the gradient of reg * sum(W*W) is 2 * reg * W, not reg * W", _net(reg_grad=1.0)),
-    ("regularization with 1/2", "the loss uses 0.5 * reg * (sum(W1*W1) + sum(W2*W2)); the kit uses no 1/2", _net(reg_scale=0.5, reg_grad=1.0)),
-    ("regularization on the biases", "only W1 and W2 are regularized, never b1 or b2", _net(reg_bias=True)),
-    ("missing ReLU mask in the backward pass", "the gradient flows back through the ReLU only where its input was positive "
-     "(multiply dhidden by hidden > 0)", _net(relu_mask=False)),
-    ("bias gradient averaged instead of summed", "dscores is already divided by N; the bias gradient is the sum of its rows, not the mean",
-     _net(bias_mean=True)),
+NET_SINGLE = [
+    ("not averaged over N", "the loss or the gradients are summed over the batch instead of averaged",
+     {"average": False}),
+    ("missing factor 2 in the regularization gradient", "the gradient of reg * sum(W*W) is 2 * reg * W, not reg * W",
+     {"reg_grad": 1.0}),
+    ("regularization with 1/2", "the loss uses 0.5 * reg * (sum(W1*W1) + sum(W2*W2)); the kit uses no 1/2",
+     {"reg_scale": 0.5, "reg_grad": 1.0}),
+    ("regularization on the biases", "only W1 and W2 are regularized, never b1 or b2", {"reg_bias": True}),
+    ("missing ReLU mask in the backward pass", "the gradient flows back through the ReLU only where its input was "
+     "positive (multiply dhidden by hidden > 0)", {"relu_mask": False}),
+    ("bias gradient averaged instead of summed", "dscores is already divided by N; the bias gradient is the sum of "
+     "its rows, not the mean", {"bias_mean": True}),
+    ("regularization gradient divided by N", "only the data term is averaged: the regularization gradient is "
+     "2 * reg * W, not divided by N", {"reg_grad_over_n": True}),
+    ("regularization missing", "the loss has no reg * (sum(W1*W1) + sum(W2*W2)) and the gradients no 2 * reg * W",
+     {"reg_scale": 0.0, "reg_grad": 0.0}),
+    (GLOBAL_MAX[0], GLOBAL_MAX[1], {"global_max": True}),
 ]
+
+# Order matters on ties (when the inputs cannot tell two mistakes apart, the first is named):
+# simpler mistakes come first, then two at once (named as both).
+NET_BACKWARD = [(label, explanation, _net(**flags)) for label, explanation, flags in NET_SINGLE] + [
+    (f"{la} and {lb}", f"{ea}; and {eb}", _net(**fa, **fb))
+    for i, (la, ea, fa) in enumerate(NET_SINGLE) for lb, eb, fb in NET_SINGLE[i + 1:]
+    if not set(fa) & set(fb)]
 
 
 def _forward(kind):
@@ -162,16 +262,31 @@ CATALOGUE: Dict[str, List[Mistake]] = {
 }
 
 
-def results(check: str, expected, args, extra: List[Mistake] = ()) -> list:
-    """[(label, explanation, result)] of every mistake that applies to these inputs."""
+def results(check: str, expected, args, extra: List[Mistake] = (), probes=()) -> list:
+    """[(label, explanation, result, probe results)] of every mistake that applies to these
+    inputs. ``probes``: (label, expected, args) of the case's probe calls; each mistake's result
+    on them (by label) tells it from another whose result on the case's own inputs is the same
+    (one max for the whole matrix and no shift at all both overflow there)."""
     out = []
     for label, explanation, variant in list(CATALOGUE.get(check, [])) + list(extra):
         try:
             result = variant(expected, args)
+            # consulted only where the result is not finite: kept only then
+            on_probes = {name: detached(variant(value, a)) for name, value, a in probes} if _nonfinite(result) else {}
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
             continue
-        out.append((label, explanation, detached(result)))
+        out.append((label, explanation, detached(result), on_probes))
     return out
+
+
+def _nonfinite(value) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.is_floating_point() and not bool(torch.isfinite(value).all())
+    if isinstance(value, (tuple, list)):
+        return any(_nonfinite(v) for v in value)
+    if isinstance(value, dict):
+        return any(_nonfinite(v) for v in value.values())
+    return False
 
 
 def detached(value):

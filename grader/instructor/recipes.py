@@ -13,6 +13,9 @@ from typing import Any, Callable, Dict, Tuple
 import torch
 
 from ..cases import HIDDEN, Case
+from ..localise import FEW_ROWS, probe_inputs
+
+SAME_OFFSET = f"first {FEW_ROWS} samples, every row at the same offset"
 from . import mistakes
 from .mistakes import detached
 from .reference import load_reference
@@ -43,22 +46,37 @@ def upcast(obj):
 
 # ------------------------------------------------------------------ problems
 
-def linear_problem(seed, N, D, C, dtype=F64, w_scale=0.1, x_scale=1.0, reg=0.3, offset=0.0):
-    """[W, X, y, reg]. With ``offset``, X's first column is 1 and W's first row about
-    ``offset``, so every score of a row is near ``offset`` (the bias trick's constant feature)."""
+def _row_offsets(g, N, offset, uniform):
+    """How far each row's scores are shifted: spread evenly from 0 to ``offset`` over the rows
+    (in a random order), so that one max for the whole matrix leaves the lower rows' exp() at 0;
+    with ``uniform``, every row at ``offset`` (the probe that tells one max for the whole
+    matrix from no shift at all)."""
+    order = torch.randperm(N, generator=g)
+    if uniform:
+        return torch.full((N,), float(offset), dtype=F64)
+    return offset * torch.linspace(0.0, 1.0, N, dtype=F64)[order]
+
+
+def linear_problem(seed, N, D, C, dtype=F64, w_scale=0.1, x_scale=1.0, reg=0.3, offset=0.0, uniform=False):
+    """[W, X, y, reg]. With ``offset``, X's first column holds each row's offset (from 0 to
+    ``offset``, see :func:`_row_offsets`) and W's first row is 1, so every score of row i is near
+    row i's offset, within a few units of each other (the bias trick's constant feature, scaled
+    per row); the weights, and so the regularization, stay small."""
     g = _gen(seed)
     W = _randn(g, D, C, scale=w_scale)
     X = _randn(g, N, D, scale=x_scale)
     y = torch.randint(C, (N,), generator=g)
     if offset:
-        X[:, 0] = 1.0
-        W[0] += offset
+        X[:, 0] = _row_offsets(g, N, offset, uniform)
+        W[0] = 1.0
     return [W.to(dtype), X.to(dtype), y, reg]
 
 
-def net_problem(params):
+def net_problem(params, uniform=False):
     """(params, X, y) of a net recipe: the toy data, or random parameters (biases too, so the
-    ReLU mask matters) and data; with ``offset``, b2 about ``offset`` in every class."""
+    ReLU mask matters) and data. With ``offset``, X's first column holds each row's offset (see
+    :func:`_row_offsets`) and feeds hidden unit 0 alone (weight 1, bias 0), which adds it to
+    every class's score (W2's first row is 1): rows far apart, each row's scores close."""
     dtype = DTYPES[params["dtype"]]
     if params["problem"] == "toy":
         from helpers.toy import get_toy_data
@@ -72,17 +90,29 @@ def net_problem(params):
     X = _randn(g, N, D, scale=params["x_scale"])
     y = torch.randint(C, (N,), generator=g)
     if params.get("offset"):
-        net["b2"] = net["b2"] + params["offset"]
+        X[:, 0] = _row_offsets(g, N, params["offset"], uniform)
+        net["W1"][0], net["W1"][:, 0], net["b1"][0] = 0.0, 0.0, 0.0
+        net["W1"][0, 0] = 1.0
+        net["W2"][0] = 1.0
     return {k: v.to(dtype) for k, v in net.items()}, X.to(dtype), y
 
 
-def _call(case, args, names, reference, **extra):
-    """Payload and key of a case that calls one function and compares its result."""
+def _call(case, args, names, reference, probes=(), **extra):
+    """Payload and key of a case that calls one function and compares its result. ``probes``:
+    (label, args) of further calls on inputs that tell mistakes apart (the student's function is
+    called on them too; their results only explain a failure, they earn nothing)."""
     ref = load_reference()
     expected = detached(reference(ref, upcast(args)))
     payload = {"module": case.params["module"], "function": case.params["function"], "args": args,
                "arg_names": list(names), "dtype": case.dtype, **extra}
-    return payload, {"expected": expected, "mistakes": mistakes.results(case.check, expected, upcast(args))}
+    probe_expected = [(label, detached(reference(ref, upcast(a))), upcast(a)) for label, a in probes]
+    if probes:
+        payload["probes"] = [[label, a] for label, a in probes]
+    key = {"expected": expected,
+           "mistakes": mistakes.results(case.check, expected, upcast(args), probes=probe_expected)}
+    if probes:
+        key["probes"] = {label: value for label, value, _ in probe_expected}
+    return payload, key
 
 
 def forward_table(params, X):
@@ -97,19 +127,26 @@ def forward_table(params, X):
 def linear_call(case):
     p = case.params
     dtype = DTYPES[p["dtype"]]
-    W, X, y, reg = linear_problem(p["seed"], p["N"], p["D"], p["C"], dtype, p.get("w_scale", 0.1),
-                                  p.get("x_scale", 1.0), p.get("reg", 0.3), p.get("offset", 0.0))
+    settings = (p["seed"], p["N"], p["D"], p["C"], dtype, p.get("w_scale", 0.1), p.get("x_scale", 1.0),
+                p.get("reg", 0.3), p.get("offset", 0.0))
+    W, X, y, reg = linear_problem(*settings)
     if p["reference"] == "predict_linear_classifier":
         return _call(case, [W, X], ("W", "X"), lambda ref, a: ref.lc.predict_linear_classifier(*a))
-    return _call(case, [W, X, y, reg], ("W", "X", "y", "reg"), lambda ref, a: getattr(ref.lc, p["reference"])(*a))
+    probes = probe_inputs([W, X, y, reg])
+    if p.get("offset"):
+        W_u, X_u, y_u, reg_u = linear_problem(*settings, uniform=True)
+        probes.append((SAME_OFFSET, [W_u, X_u[:FEW_ROWS].clone(), y_u[:FEW_ROWS].clone(), reg_u]))
+    return _call(case, [W, X, y, reg], ("W", "X", "y", "reg"), lambda ref, a: getattr(ref.lc, p["reference"])(*a),
+                 probes)
 
 
 def linear_numeric(case):
     args = linear_problem(7, 15, 6, 4, F64)
     g = _gen(8)
     coords = [[int(torch.randint(6, (1,), generator=g)), int(torch.randint(4, (1,), generator=g))] for _ in range(8)]
-    return {"module": case.params["module"], "function": case.params["function"], "args": args, "coords": coords,
-            "h": 1e-6, "key": None}, {}
+    reference = getattr(load_reference().lc, case.params["function"])(*upcast(args))[1]
+    return ({"module": case.params["module"], "function": case.params["function"], "args": args, "coords": coords,
+             "h": 1e-6, "key": None}, {"gradient": [float(reference[tuple(ix)]) for ix in coords]})
 
 
 def linear_loops(case):
@@ -166,6 +203,14 @@ def net_call(case):
     if p["function"] == "nn_forward_pass":
         return _call(case, [params, X], ("params", "X"), lambda ref, a: ref.tln.nn_forward_pass(*a))
     table = forward_table(params, X)
+    probes = probe_inputs([params, X, y, p["reg"]])
+    table += forward_table(params, X[:FEW_ROWS].clone()) + forward_table(params, X[:1].clone())
+    if p.get("offset"):
+        same_params, X_uniform, _ = net_problem(p, uniform=True)
+        assert all(torch.equal(same_params[k], params[k]) for k in params)
+        X_uniform = X_uniform[:FEW_ROWS].clone()
+        probes.append((SAME_OFFSET, [params, X_uniform, y[:FEW_ROWS].clone(), p["reg"]]))
+        table += forward_table(params, X_uniform)
     if p.get("without_y"):  # the docstring: without labels, the scores (with_y tells a stub from work)
         return _call(case, [params, X], ("params", "X"), lambda ref, a: ref.tln.nn_forward_backward(*a),
                      forward_table=table, with_y=[y, p["reg"]])
@@ -173,7 +218,7 @@ def net_call(case):
     def backward(ref, a):
         loss, grads = ref.tln.nn_forward_backward(*a)
         return loss, {k: grads[k] for k in PARAM_NAMES}
-    return _call(case, [params, X, y, p["reg"]], ("params", "X", "y", "reg"), backward, forward_table=table)
+    return _call(case, [params, X, y, p["reg"]], ("params", "X", "y", "reg"), backward, probes, forward_table=table)
 
 
 def net_numeric(case):
@@ -183,8 +228,10 @@ def net_numeric(case):
     coords = {key: [[int(torch.randint(s, (1,), generator=g)) for s in params[key].shape] for _ in range(2)]
               for key in PARAM_NAMES}
     key = case.params["key"]
-    return {"module": "two_layer_net", "function": "nn_forward_backward", "args": [params, X, y, 0.1],
-            "coords": coords[key], "h": 1e-6, "key": key}, {}
+    reference = load_reference().tln.nn_forward_backward(upcast(params), upcast(X), y, 0.1)[1][key]
+    return ({"module": "two_layer_net", "function": "nn_forward_backward", "args": [params, X, y, 0.1],
+             "coords": coords[key], "h": 1e-6, "key": key},
+            {"gradient": [float(reference[tuple(ix)]) for ix in coords[key]]})
 
 
 def _net(seed, N, D, H, C):
@@ -229,17 +276,19 @@ def grader_training(data, lr, hidden=SEARCH_HIDDEN, std=1e-4):
     """Where training a net with learning rate ``lr`` gets on ``data``: full-batch gradient
     descent on the softmax loss with torch autograd (the grader's own code, independent of the
     solution and of the student). Returns (initial params, trained params, losses, validation
-    accuracy at the start, half way and the end)."""
+    accuracy at the start, half way and the end, params half way)."""
     g = _gen(0)  # draws as TwoLayerNet's after torch.manual_seed(0): the stand-in's nets start here too
     D, C = data["X_train"].shape[1], int(data["y_train"].max()) + 1
     initial = {"W1": std * torch.randn(D, hidden, generator=g), "b1": torch.zeros(hidden),
                "W2": std * torch.randn(hidden, C, generator=g), "b2": torch.zeros(C)}
     params = {k: v.clone().requires_grad_() for k, v in initial.items()}
-    losses, val = [], []
+    losses, val, half = [], [], None
     for step in range(SEARCH_STEPS + 1):
         if step in (0, SEARCH_STEPS // 2, SEARCH_STEPS):
             with torch.no_grad():
                 val.append(_accuracy(params, data["X_val"], data["y_val"]))
+        if step == SEARCH_STEPS // 2:
+            half = {k: v.detach().clone() for k, v in params.items()}
         if step == SEARCH_STEPS:
             break
         loss = torch.nn.functional.cross_entropy(_scores(params, data["X_train"])[0], data["y_train"])
@@ -248,7 +297,7 @@ def grader_training(data, lr, hidden=SEARCH_HIDDEN, std=1e-4):
             for value, grad in zip(params.values(), grads):
                 value -= lr * grad
         losses.append(loss.item())
-    return initial, {k: v.detach() for k, v in params.items()}, losses, val
+    return initial, {k: v.detach() for k, v in params.items()}, losses, val, half
 
 
 def search_data(seed):
@@ -266,42 +315,61 @@ def search_data(seed):
     return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
 
 
+def _lr_decay(lr, decay) -> str:
+    """How the search case's tables name a net trained with one learning rate and one decay
+    (tables name most nets by their learning rate alone)."""
+    return f"{lr!r} {decay!r}"
+
+
 def find_best_net(case):
     """The grid's middle learning rate learns the problem; the first never moves the net but its
     history is made to peak above the best net's final accuracy (so that ranking nets by the
-    peak of their history picks it); the last (1e-9) never learns either. Keeping the first, the
-    last or the peak therefore all fail, each with its own message. Every value of the grid is
-    strictly positive, as a real search's are: a search that plots its results on log scales
-    (the notebook's scatter of math.log10 of the learning rates and regs) runs."""
+    peak of their history picks it); the last (1e-9) never learns either. Of the two decays, the
+    first lets the middle learning rate learn all the way; with the last (a rate that shrinks
+    fast) the net gets only half way, still ahead of every other net trained with that decay: a
+    search that compares only the last decay's nets (its evaluation outside the decay loop)
+    keeps it. Keeping the first, the last, the peak or the last decay's best therefore all fail,
+    each with its own message. Every value of the grid is strictly positive, as a real search's
+    are: a search that plots its results on log scales (the notebook's scatter of math.log10 of
+    the learning rates and regs) runs."""
     data = search_data(case.params["seed"])
     good, peaky, still = 1.0, 1e-7, 1e-9
-    initial, trained, losses, val = grader_training(data, good)
+    decays = [0.9, 0.1]
+    initial, trained, losses, val, half = grader_training(data, good)
     states = {}
-    for name, params in (("initial", initial), ("trained", trained)):
+    for name, params in (("initial", initial), ("half", half), ("trained", trained)):
         tables = {split: _scores(params, data[split]) for split in ("X_train", "X_val")}
         states[name] = {"scores": {s: t[0].clone() for s, t in tables.items()},
                         "hidden": {s: t[1].clone() for s, t in tables.items()}}
     start = _accuracy(initial, data["X_val"], data["y_val"])
     best = _accuracy(trained, data["X_val"], data["y_val"])
+    middle = _accuracy(half, data["X_val"], data["y_val"])
     train_start = _accuracy(initial, data["X_train"], data["y_train"])
     peak = min(1.0, best + 0.1)
     flat = {"loss_history": [losses[0]] * 3, "train_acc_history": [train_start] * 3, "val_acc_history": [start] * 3}
+    half_way = SEARCH_STEPS // 2
     histories = {
         repr(good): {"state": "trained", "stat": {
             "loss_history": losses, "val_acc_history": val,
             "train_acc_history": [train_start, _accuracy(trained, data["X_train"], data["y_train"]),
                                   _accuracy(trained, data["X_train"], data["y_train"])]}},
+        _lr_decay(good, decays[-1]): {"state": "half", "stat": {
+            "loss_history": losses[:half_way] + [losses[half_way - 1]] * (SEARCH_STEPS - half_way),
+            "val_acc_history": [start, middle, middle],
+            "train_acc_history": [train_start, _accuracy(half, data["X_train"], data["y_train"]),
+                                  _accuracy(half, data["X_train"], data["y_train"])]}},
         repr(peaky): {"state": "initial", "stat": {"loss_history": [losses[0], losses[-1], losses[0]],
                                                    "train_acc_history": [train_start, 1.0, train_start],
                                                    "val_acc_history": [start, peak, start]}},
         repr(still): {"state": "initial", "stat": flat},
         "untrained": {"state": "initial", "stat": flat},
     }
-    grid = ([peaky, good, still], [SEARCH_HIDDEN], [1e-3], [1.0])
+    grid = ([peaky, good, still], [SEARCH_HIDDEN], [1e-3], decays)
     payload = {"data": data, "grid": grid, "states": states, "histories": histories}
-    key = {"best_state": "trained", "best_lr": good, "best_acc": best,
-           "final": {repr(peaky): start, repr(good): best, repr(still): start},
-           "peaks": {repr(peaky): peak, repr(good): max(val), repr(still): start},
+    key = {"best_state": "trained", "best_lr": good, "best_decay": decays[0], "best_acc": best,
+           "final": {repr(peaky): start, repr(good): best, repr(still): start, _lr_decay(good, decays[-1]): middle},
+           "peaks": {repr(peaky): peak, repr(good): max(val), repr(still): start,
+                     _lr_decay(good, decays[-1]): middle},
            "untrained": start}  # where a net trained with a learning rate off the grid stays
     return payload, key
 

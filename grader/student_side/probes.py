@@ -133,10 +133,15 @@ def probe_call(ctx: Context, p):
         replacements["nn_forward_pass"] = TableForwardPass(Table(p["forward_table"], "nn_forward_pass"))
     with Substitutes([ctx.modules.get(p["module"])], replacements):
         outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), **kwargs)
+        probed = {}
+        for label, probe_args in p.get("probes", []) if outcome.ok else []:
+            # further inputs that tell mistakes apart: they explain a failure, they earn nothing
+            result = ctx.call(fn, *to_device(probe_args, ctx.device), trace=False)
+            probed[label] = {"value": describe(result.value) if result.ok else None, "error": result.error}
     names = p.get("arg_names") or [f"argument {i}" for i in range(len(args))]
     mutated = [m for i, name in enumerate(names[:len(args)])
                for m in mutated_paths(before[i], args[i], name)]
-    return {"outcome": outcome_dict(outcome), "mutated": mutated}
+    return {"outcome": outcome_dict(outcome), "mutated": mutated, "probes": probed}
 
 
 @probe("scores_without_y")
@@ -339,12 +344,14 @@ def probe_find_best_net(ctx: Context, p):
     world = SearchWorld(p, ctx.device)
     with Substitutes([ctx.modules.get("two_layer_net")], world.replacements()):
         outcome = ctx.call(fn, to_device(p["data"], ctx.device), get_param_set_fn, trace=False)
-    found = {"best_net": None, "stat_from": []}
+    found = {"best_net": None, "stat_from": [], "stat_none": False, "stat_members": None}
     if outcome.ok and isinstance(outcome.value, (tuple, list)) and len(outcome.value) == 3:
         net, stat, _ = outcome.value
         kept = world.kept(net)
         found["best_net"] = kept if kept is not None else (None if net is None else f"<{type(net).__name__}>")
         found["stat_from"] = world.stat_owners(stat)
+        found["stat_none"] = stat is None
+        found["stat_members"] = world.stat_members(stat)
         outcome.value = (None, None, outcome.value[2])
     return {"outcome": outcome_dict(outcome), "asked": len(asked), "nets": world.nets, **found}
 

@@ -344,8 +344,13 @@ class SearchWorld:
             "learning_rate": plain(learning_rate), "reg": plain(reg),
             "learning_rate_decay": plain(learning_rate_decay), "num_iters": plain(num_iters),
             "data": [list(v.shape) if torch.is_tensor(v) else plain(v) for v in (X, y, X_val, y_val)]})
-        entry = self.histories.get(repr(float(plain(learning_rate)))) if isinstance(
-            plain(learning_rate), (int, float)) else None
+        entry = None
+        if isinstance(plain(learning_rate), (int, float)):
+            lr = repr(float(plain(learning_rate)))
+            decay = plain(learning_rate_decay)
+            if isinstance(decay, (int, float)):
+                entry = self.histories.get(f"{lr} {float(decay)!r}")
+            entry = entry or self.histories.get(lr)
         record["state"] = entry["state"] if entry else "initial"
         stat = {k: list(v) for k, v in (entry or self.histories["untrained"])["stat"].items()}
         self.stats.append((self.index(record), {k: list(v) for k, v in stat.items()}))
@@ -359,6 +364,17 @@ class SearchWorld:
             return [index for index, returned in self.stats if returned == {k: list(v) for k, v in stat.items()}]
         except TypeError:
             return []
+
+    def stat_members(self, stat):
+        """When ``stat`` is a collection of stats rather than one (a list, or a dict of them): how
+        many it holds and how many of them some net's train() returned; else None."""
+        if isinstance(stat, dict) and stat and all(isinstance(v, dict) for v in stat.values()):
+            members = list(stat.values())
+        elif isinstance(stat, (list, tuple)) and stat and all(isinstance(v, dict) for v in stat):
+            members = list(stat)
+        else:
+            return None
+        return {"members": len(members), "owned": sum(1 for m in members if self.stat_owners(m))}
 
     def kept(self, net):
         """Which of the nets built ``net`` is (itself or a copy), or None."""
