@@ -14,6 +14,11 @@ import torch
 
 PUBLIC, HIDDEN = "public", "hidden"
 
+# Public cases whose inputs are made fresh, as a hidden case's are, when hidden cases are graded:
+# the form cases (numeric gradient check, no-loop rule), which code could otherwise recognise by
+# their published inputs and answer with the form they check, computing nothing.
+FRESH_PROBES = frozenset({"numeric_grad", "loop_scaling"})
+
 # The graded functions in assignment order, with the file each lives in.
 FUNCTIONS: Dict[str, str] = {
     "svm_loss_naive": "linear_classifier",
@@ -49,6 +54,9 @@ class Verdict:
     # A failed value case with some outputs right: the code computes something (see
     # runner.credit_form_with_values).
     vouches: bool = False
+    # The outputs this case shows computed ("loss", "dW", "grads['W1']", ...): right, or wrong
+    # the way a known mistake is (see runner.flag_hardcoding: each output is vouched for alone).
+    computed: Tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:

@@ -31,6 +31,7 @@ class CaseResult:
     reason: str = ""
     seconds: float = 0.0
     vouches: bool = False  # failed, but some of its outputs are right
+    computed: Tuple[str, ...] = ()  # the outputs it shows computed (right, or a known mistake's)
 
     @property
     def graded(self) -> bool:

@@ -166,7 +166,9 @@ def probe_loop_scaling(ctx: Context, p):
     for label, args in p["variants"]:
         outcome = ctx.call(fn, *to_device(args, ctx.device), count_lines=ctx.files)
         runs.append({"label": label, "error": outcome.error,
-                     "torch_calls": outcome.trace.get("torch_calls", 0), "lines": outcome.trace.get("lines", 0)})
+                     "torch_calls": outcome.trace.get("torch_calls", 0), "lines": outcome.trace.get("lines", 0),
+                     "tracing_off": outcome.trace.get("tracing_off", False),
+                     "value": describe(outcome.value) if outcome.ok else None})
     return {"runs": runs, "error": None}
 
 
@@ -208,8 +210,12 @@ def probe_numeric_grad(ctx: Context, p):
                 return {"outcome": outcome_dict(result)}
             values.append(float(result.value[0]))
         numeric.append((values[0] - values[1]) / (2 * h))
+    try:
+        base = float(loss)
+    except Exception:  # noqa: BLE001 - not a number: judged as a wrong loss
+        base = None
     return {"outcome": {"value": None, "error": None, "seconds": outcome.seconds, "trace": {}},
-            "analytic": analytic, "numeric": numeric, "coarse": coarse}
+            "analytic": analytic, "numeric": numeric, "coarse": coarse, "loss": base}
 
 
 @probe("search_params")
