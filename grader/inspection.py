@@ -91,10 +91,12 @@ def _dotted(node) -> str:
 
 
 class _Reader(ast.NodeVisitor):
-    def __init__(self, file: str):
+    def __init__(self, file: str, aliases: Dict[str, Tuple[str, str]] = None):
         self.file = file
         self.findings: List[Finding] = []
         self.names: Set[str] = set()
+        # names that module-level imports bound to a flagged module or name ({name: (kind, import)})
+        self.aliases = aliases or {}
 
     def add(self, kind, what, node):
         self.findings.append(Finding(kind, what, self.file, getattr(node, "lineno", 0)))
@@ -107,7 +109,10 @@ class _Reader(ast.NodeVisitor):
 
     def visit_Name(self, node):
         self.names.add(node.id)
-        if node.id in NAME_WORDS:  # a plain name: a builtin, or what a from-import brought in
+        if node.id in self.aliases:
+            kind, imported = self.aliases[node.id]
+            self.add(kind, f"{node.id} ({imported})", node)
+        elif node.id in NAME_WORDS:  # a plain name: a builtin, or what a from-import brought in
             self.word(node.id, node.id, node)
 
     def visit_Attribute(self, node):
@@ -197,6 +202,24 @@ class Inspection:
         return [f for f in dict.fromkeys(out) if f.kind in kinds]
 
 
+def _import_aliases(tree, file) -> Dict[str, Tuple[str, str]]:
+    """{name bound by a module-level import: (kind, the import)} for imports of flagged modules
+    or names (``import threading as t``, ``from torch._C import DisableTorchFunction as D``)."""
+    aliases = {}
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            probe = _Reader(file)
+            probe.visit(node)
+            if probe.findings:
+                kind = "tamper" if any(f.kind == "tamper" for f in probe.findings) else "autograd"
+                for alias in node.names:
+                    name = (alias.asname or alias.name).split(".")[0] if isinstance(node, ast.Import) \
+                        else (alias.asname or alias.name)
+                    if name != "torch":
+                        aliases[name] = (kind, probe.findings[0].what)
+    return aliases
+
+
 def inspect_sources(sources: Dict[str, str]) -> Inspection:
     """{file name: source} -> :class:`Inspection`. Unparsable files give nothing (their cases
     fail when they are loaded)."""
@@ -207,10 +230,15 @@ def inspect_sources(sources: Dict[str, str]) -> Inspection:
             tree = ast.parse(source, filename=file)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
+        aliases = _import_aliases(tree, file)
         module = _Reader(file)
         for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                # An import alone runs nothing: what uses the name it binds is flagged there.
+                module.names.update(alias for alias in aliases)
+                continue
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                reader = _Reader(file)
+                reader = _Reader(file, aliases)
                 reader.visit(node)
                 uses.setdefault(node.name, set()).update(reader.names - {node.name})
                 findings.setdefault(node.name, []).extend(reader.findings)
