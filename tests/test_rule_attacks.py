@@ -133,11 +133,31 @@ NAIVE_SVM_LOOP = '''
     return loss / N + reg * torch.sum(W * W), dW / N + 2 * reg * W
 '''
 
+# The same loop over plain Python numbers: a constant number of torch calls whatever the sizes,
+# so only the lines it runs show it.
+NAIVE_SVM_PLAIN = '''
+    Xl, Wl, yl = X.tolist(), W.tolist(), y.tolist()
+    N, D, C = len(Xl), len(Wl), len(Wl[0])
+    loss = 0.0
+    dW = [[0.0] * C for _ in range(D)]
+    for i in range(N):
+        s = [sum(Xl[i][d] * Wl[d][j] for d in range(D)) for j in range(C)]
+        for j in range(C):
+            m = s[j] - s[yl[i]] + 1
+            if j != yl[i] and m > 0:
+                loss += m
+                for d in range(D):
+                    dW[d][j] += Xl[i][d]
+                    dW[d][yl[i]] -= Xl[i][d]
+    dW = torch.tensor(dW, dtype=W.dtype, device=W.device)
+    return torch.tensor(loss / N, dtype=W.dtype, device=W.device) + reg * torch.sum(W * W), dW / N + 2 * reg * W
+'''
+
 ATTACKS = {
     "loop in an exec'd string": (LC, "svm_loss_vectorized", '''
 _A2_SOURCE = """
 def _a2_loop(W, X, y, reg):
-''' + NAIVE_SVM_LOOP.replace('"', "'") + '''
+''' + NAIVE_SVM_PLAIN + '''
 """
 
 
@@ -152,7 +172,7 @@ import sys as _a2_sys
 
 def svm_loss_vectorized(W, X, y, reg):
     _a2_sys.settrace(None)
-''' + NAIVE_SVM_LOOP),
+''' + NAIVE_SVM_PLAIN),
     "the loop on another thread": (LC, "svm_loss_vectorized", '''
 import threading as _a2_threading
 
@@ -168,6 +188,8 @@ def svm_loss_vectorized(W, X, y, reg):
     return out[0]
 '''),
     "a loop over plain numbers in builtins": (LC, "softmax_loss_vectorized", '''
+import operator as _a2_operator
+
 _a2_softmax_vec = softmax_loss_vectorized
 
 
@@ -176,7 +198,7 @@ def softmax_loss_vectorized(W, X, y, reg):
     scores = X.mm(W)
     picked = scores.gather(1, y[:, None]).squeeze(1).tolist()
     spread = scores.logsumexp(dim=1).tolist()
-    data = sum(map(lambda pair: pair[1] - pair[0], zip(picked, spread))) / X.shape[0]
+    data = sum(map(_a2_operator.sub, spread, picked)) / X.shape[0]
     return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
 '''),
     "a loop over the features": (LC, "svm_loss_vectorized", '''
@@ -293,3 +315,19 @@ def svm_loss_vectorized(W, X, y, reg):
 ''')
     report = grade_with(sub, functions=["svm_loss_vectorized"], limits=FAST, hidden=True)
     assert _points(report, "svm_loss_vectorized") == _max(report, "svm_loss_vectorized") > 0, report.summary()
+
+
+def test_tracing_switched_off_during_a_call_is_seen_at_run_time_too():
+    """Where the source hides sys.settrace from a reading of the names, the line counter sees
+    on the way out that it is no longer the tracer, and the no-loop case says so."""
+    import sys
+
+    from grader.student_side.capture import call_captured
+
+    def switches_off():
+        getattr(sys, "".join(["set", "trace"]))(None)
+        return sum(range(10))
+
+    outcome = call_captured(switches_off, count_lines=(__file__,), trace=True)
+    assert outcome.ok and outcome.trace["tracing_off"], outcome.trace
+    assert not call_captured(lambda: 1, count_lines=(__file__,), trace=True).trace["tracing_off"]
