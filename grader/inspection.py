@@ -39,13 +39,19 @@ TAMPER = {
     "exec", "eval", "__import__", "importlib", "__builtins__", "builtins", "__code__", "__globals__",
     "__closure__", "co_code", "__subclasses__", "get_objects", "get_referrers", "get_referents", "gc", "ctypes",
     "modules",
+    "__bases__", "__mro__", "pickle", "marshal", "FunctionType", "CodeType", "runpy",
     # work on another thread or process, where the tracer does not look
     "threading", "_thread", "multiprocessing", "concurrent", "asyncio", "Thread", "start_new_thread",
-    "ThreadPoolExecutor", "ProcessPoolExecutor",
+    "ThreadPoolExecutor", "ProcessPoolExecutor", "subprocess", "fork", "system", "popen", "Popen", "execv",
+    "execve", "spawnv", "posix_spawn",
+    # code compiled out of the tracer's sight (loops inside run in C++ or machine code)
+    "jit", "_dynamo", "fx", "cpp_extension", "load_inline", "numba", "njit", "cffi",
 }
 AUTOGRAD = {
     "autograd", "backward", "requires_grad_", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "jacobian",
     "hessian", "enable_grad", "set_grad_enabled", "grad_fn",
+    # a gradient measured by differences of the loss is not derived either
+    "compute_numeric_gradient", "grad_check_sparse",
 }
 # Words flagged as plain names too (a local variable may be called ``ops`` or ``backward``; these
 # are builtins, or what ``from ... import`` brings in, and no one's variable names).
@@ -54,7 +60,10 @@ NAME_WORDS = {
     "DisableTorchFunction", "DisableTorchFunctionSubclass", "_DisableTorchFunctionSubclass", "TorchFunctionMode",
     "TorchDispatchMode", "start_new_thread", "Thread", "ThreadPoolExecutor", "ProcessPoolExecutor", "get_objects",
     "autograd", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "enable_grad", "set_grad_enabled",
+    "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit",
 }
+# Modules whose attributes student code has no business rewriting (``torch.sum = ...``).
+REWRITTEN = ("torch", "sys", "builtins", "__builtins__", "math", "operator", "F")
 ITERATING_CALLS = {"map", "filter", "reduce", "accumulate", "starmap", "apply_", "map_", "map2_", "vectorize",
                    "frompyfunc", "apply_along_axis", "itertools", "functools"}
 ONE_ITERABLE = {"sum", "min", "max", "any", "all", "sorted"}
@@ -97,6 +106,7 @@ class _Reader(ast.NodeVisitor):
         self.names: Set[str] = set()
         # names that module-level imports bound to a flagged module or name ({name: (kind, import)})
         self.aliases = aliases or {}
+        self.checked: Set[int] = set()  # getattr & co. called with a constant name: read there
 
     def add(self, kind, what, node):
         self.findings.append(Finding(kind, what, self.file, getattr(node, "lineno", 0)))
@@ -109,6 +119,8 @@ class _Reader(ast.NodeVisitor):
 
     def visit_Name(self, node):
         self.names.add(node.id)
+        if node.id in DYNAMIC_ATTRIBUTE and id(node) not in self.checked:
+            self.add("tamper", f"{node.id} passed around (its attribute names cannot be read)", node)
         if node.id in self.aliases:
             kind, imported = self.aliases[node.id]
             self.add(kind, f"{node.id} ({imported})", node)
@@ -122,6 +134,8 @@ class _Reader(ast.NodeVisitor):
             self.add("autograd", what, node)
         elif node.attr == "requires_grad" and isinstance(node.ctx, ast.Store):
             self.add("autograd", f"{what} = ...", node)
+        elif isinstance(node.ctx, (ast.Store, ast.Del)) and what.split(".")[0] in REWRITTEN:
+            self.add("tamper", f"{what} = ... (rewrites a module the checks rely on)", node)
         elif node.attr != "compile" or _dotted(node.value) == "torch":
             self.word(node.attr, what, node)
         self.generic_visit(node)
@@ -156,8 +170,15 @@ class _Reader(ast.NodeVisitor):
     def visit_Call(self, node):
         name = node.func.id if isinstance(node.func, ast.Name) else \
             node.func.attr if isinstance(node.func, ast.Attribute) else ""
-        if name in DYNAMIC_ATTRIBUTE and not (len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)):
-            self.add("tamper", f"{name}(...) with a name computed at run time", node)
+        if name in DYNAMIC_ATTRIBUTE:
+            if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+                self.checked.add(id(node.func))
+                if name in ("setattr", "delattr") and _dotted(node.args[0]).split(".")[0] in REWRITTEN:
+                    self.add("tamper", f"{name}({_dotted(node.args[0])}, ...) rewrites a module the checks rely on",
+                             node)
+            else:
+                self.checked.add(id(node.func))
+                self.add("tamper", f"{name}(...) with a name computed at run time", node)
         if name in ITERATING_CALLS:
             self.add("iteration", f"{_dotted(node.func)}(...)", node)
         elif isinstance(node.func, ast.Name) and name in ONE_ITERABLE and len(node.args) == 1 \

@@ -231,6 +231,43 @@ def nn_forward_pass(params, X):
     hidden = torch.ops.aten.relu.default(X.mm(params["W1"]) + params["b1"])
     return hidden.mm(params["W2"]) + params["b2"], hidden
 '''),
+    "a loop compiled by torch.jit.script": (LC, "svm_loss_vectorized", '''
+@torch.jit.script
+def _a2_scores(X, W):
+    out = torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype, device=X.device)
+    for i in range(X.shape[0]):
+        out[i] = X[i] @ W
+    return out
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    N = X.shape[0]
+    scores = _a2_scores(X, W)
+    rows = torch.arange(N, device=X.device)
+    margins = (scores - scores[rows, y].unsqueeze(1) + 1).clamp(min=0)
+    margins[rows, y] = 0
+    coeff = (margins > 0).to(X.dtype)
+    coeff[rows, y] = -coeff.sum(dim=1)
+    return margins.sum() / N + reg * torch.sum(W * W), X.t().mm(coeff) / N + 2 * reg * W
+'''),
+    "settrace reached through a getattr passed around": (LC, "svm_loss_vectorized", '''
+import sys as _a2_sys
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    look = getattr
+    look(_a2_sys, "".join(["set", "tr", "ace"]))(None)
+''' + NAIVE_SVM_PLAIN),
+    "the gradient from the course's numeric gradient helper": (LC, "softmax_loss_naive", '''
+_a2_softmax_vec = softmax_loss_vectorized
+
+
+def softmax_loss_naive(W, X, y, reg):
+    from eecs598.grad import compute_numeric_gradient
+    loss, _ = _a2_softmax_vec(W, X, y, reg)
+    dW = compute_numeric_gradient(lambda w: _a2_softmax_vec(w, X, y, reg)[0], W.clone(), h=1e-5)
+    return loss, dW
+'''),
     "torch.threshold as a ReLU": (TLN, "nn_forward_pass", '''
 def nn_forward_pass(params, X):
     hidden = torch.threshold(X.mm(params["W1"]) + params["b1"], 0, 0)
@@ -250,7 +287,7 @@ def test_a_rule_switched_off_or_reached_around_still_costs_its_points(tmp_path, 
     rule = [r for r in _results(report, function) if r.reason == "rule"]
     assert rule and all(r.points == 0 for r in rule), report.summary()
     assert all("rule broken" in r.message for r in rule)
-    if function != "nn_forward_pass":
+    if function.endswith("vectorized"):
         loops = [r for r in _results(report, function) if "loops" in r.name]
         assert loops and all(r.points == 0 for r in loops), report.summary()
     assert _points(report, other) == _max(report, other) > 0, report.summary()
