@@ -7,6 +7,7 @@ autograd. Public cases' payloads and keys are made once and stored as fixtures; 
 are made at grading time.
 """
 import dataclasses
+import functools
 import hashlib
 from typing import Any, Callable, Dict, Tuple
 
@@ -202,19 +203,26 @@ def net_call(case):
 
 
 def net_numeric(case):
-    g = _gen(case.params["seed"] + 2)
+    """One problem for the four parameters' checks (one seed): made, with its key, once."""
+    payload, losses = _net_numeric_problem(case.params["seed"])
+    key = case.params["key"]
+    return {**payload, "coords": payload["coords"][key], "key": key}, {"losses": losses}
+
+
+@functools.lru_cache(maxsize=8)
+def _net_numeric_problem(seed):
+    g = _gen(seed + 2)
     N, D, H, C = _form_shape(g, 7, 6), _form_shape(g, 4, 4), _form_shape(g, 4, 5), _form_shape(g, 3, 4)
-    params, X, y = net_problem({"problem": "random", "seed": case.params["seed"], "N": N, "D": D, "H": H, "C": C,
+    params, X, y = net_problem({"problem": "random", "seed": seed, "N": N, "D": D, "H": H, "C": C,
                                 "dtype": "torch.float64", "scale": 0.1, "x_scale": 1.0})
-    g = _gen(case.params["seed"] + 1)
+    g = _gen(seed + 1)
     coords = {key: [[int(torch.randint(s, (1,), generator=g)) for s in params[key].shape] for _ in range(2)]
               for key in PARAM_NAMES}
-    key = case.params["key"]
     args = [params, X, y, 0.1]
     expected = detached(load_reference().tln.nn_forward_backward(*upcast(args)))
     found = mistakes.results("nn_forward_backward", expected, upcast(args))
-    return ({"module": "two_layer_net", "function": "nn_forward_backward", "args": args, "coords": coords[key],
-             "h": 1e-6, "key": key}, {"losses": _losses({"expected": expected, "mistakes": found})})
+    return ({"module": "two_layer_net", "function": "nn_forward_backward", "args": args, "coords": coords, "h": 1e-6},
+            _losses({"expected": expected, "mistakes": found}))
 
 
 def _net(seed, N, D, H, C):
