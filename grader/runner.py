@@ -293,8 +293,9 @@ def apply_inspection(case: Case, verdict: Verdict, inspection: Inspection) -> Ve
     iterating = [f for f in found if f.kind == "iteration"]
     if iterating and case.probe == "loop_scaling":
         return Verdict("failed", f"rule broken: no explicit loops. {_listed(iterating)} iterates in Python (a loop run "
-                                 "by a builtin is still a loop over samples or classes): write it with tensor "
-                                 "operations", reason="rule")
+                                 "by a builtin is still a loop: Python's sum(...) of a tensor adds its rows one by "
+                                 "one, where torch.sum and .sum() do not): write it with tensor operations",
+                       reason="rule")
     return verdict
 
 

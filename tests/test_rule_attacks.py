@@ -368,3 +368,36 @@ def test_tracing_switched_off_during_a_call_is_seen_at_run_time_too():
     outcome = call_captured(switches_off, count_lines=(__file__,), trace=True)
     assert outcome.ok and outcome.trace["tracing_off"], outcome.trace
     assert not call_captured(lambda: 1, count_lines=(__file__,), trace=True).trace["tracing_off"]
+
+
+def test_python_sum_of_a_tensor_is_a_loop_in_a_vectorized_loss_and_says_so():
+    """Python's sum(sum(W * W)) (the docstrings' notation taken literally) adds W's rows one by
+    one: a loop over the features, named with torch.sum as the fix; a sum of a literal list is
+    not a loop, and loops in the naive functions are allowed."""
+    from grader.cases import Verdict
+    from grader.catalogue import all_cases
+    from grader.inspection import inspect_sources
+    from grader.runner import apply_inspection
+
+    source = '''
+import torch
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    return reg * sum(sum(W * W)), W
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    return sum([torch.sum(W), torch.sum(X)]), W
+
+
+def svm_loss_naive(W, X, y, reg):
+    return sum(sum(W * W)), W
+'''
+    inspection = inspect_sources({"linear_classifier.py": source})
+    cases = {(c.check, c.probe): c for c in all_cases()}
+    loops = apply_inspection(cases[("svm_loss_vectorized", "loop_scaling")], Verdict("passed"), inspection)
+    assert loops.status == "failed" and "sum(...) of one iterable" in loops.message and "torch.sum" in loops.message
+    for check in ("softmax_loss_vectorized", "svm_loss_naive"):
+        case = cases.get((check, "loop_scaling")) or cases[(check, "call")]
+        assert apply_inspection(case, Verdict("passed"), inspection).passed, check
