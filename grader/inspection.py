@@ -62,6 +62,9 @@ NAME_WORDS = {
     "autograd", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "enable_grad", "set_grad_enabled",
     "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit",
 }
+STRING_WORDS = {"settrace", "setprofile", "DisableTorchFunction", "DisableTorchFunctionSubclass", "autograd",
+                "requires_grad_", "get_objects", "get_referrers", "exec", "eval", "importlib", "functorch",
+                "compute_numeric_gradient"}
 # Modules whose attributes student code has no business rewriting (``torch.sum = ...``).
 REWRITTEN = ("torch", "sys", "builtins", "__builtins__", "math", "operator", "F")
 ITERATING_CALLS = {"map", "filter", "reduce", "accumulate", "starmap", "apply_", "map_", "map2_", "vectorize",
@@ -136,8 +139,8 @@ class _Reader(ast.NodeVisitor):
             self.add("autograd", f"{what} = ...", node)
         elif isinstance(node.ctx, (ast.Store, ast.Del)) and what.split(".")[0] in REWRITTEN:
             self.add("tamper", f"{what} = ... (rewrites a module the checks rely on)", node)
-        elif node.attr != "compile" or _dotted(node.value) == "torch":
-            self.word(node.attr, what, node)
+        elif node.attr not in ("compile", "eval", "exec") or _dotted(node.value) == "torch":
+            self.word(node.attr, what, node)  # (net.eval() is a method, not the builtin)
         self.generic_visit(node)
 
     def visit_Import(self, node):
@@ -159,8 +162,11 @@ class _Reader(ast.NodeVisitor):
             self.names.add(alias.asname or alias.name)
 
     def visit_Constant(self, node):
-        if isinstance(node.value, str) and node.value.isidentifier():
-            self.word(node.value, repr(node.value), node)
+        # A string names what getattr or a dict lookup reaches: the words no one's dictionary
+        # key is ("backward" may well be one), those with a leading underscore and a few more.
+        value = node.value
+        if isinstance(value, str) and value.isidentifier() and (value.startswith("_") or value in STRING_WORDS):
+            self.word(value, repr(value), node)
 
     def visit_keyword(self, node):
         if node.arg == "requires_grad" and not (isinstance(node.value, ast.Constant) and node.value.value is False):

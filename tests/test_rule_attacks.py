@@ -401,3 +401,35 @@ def svm_loss_naive(W, X, y, reg):
     for check in ("softmax_loss_vectorized", "svm_loss_naive"):
         case = cases.get((check, "loop_scaling")) or cases[(check, "call")]
         assert apply_inspection(case, Verdict("passed"), inspection).passed, check
+
+
+def test_everyday_names_are_not_read_as_attacks():
+    """A cache keyed "backward", a variable called ops or backward, a method called eval, the
+    template's module-level imports and torch.no_grad() are not flagged: only what reaches the
+    checks or computes gradients is."""
+    from grader.inspection import inspect_sources
+
+    source = '''
+import itertools
+import random
+import torch
+
+
+def nn_forward_backward(params, X, y=None, reg=0.0):
+    cache = {"forward": X, "backward": None}
+    ops, backward = 1, 2
+    with torch.no_grad():
+        scores = X.mm(params["W1"])
+    if not X.requires_grad:
+        cache["backward"] = scores
+    return scores, cache
+
+
+def find_best_net(data_dict, get_param_set_fn):
+    for lr, hidden in itertools.product([1, 2], [3]):
+        random.seed(0)
+    return max([1, 2]), getattr(data_dict, "keys")
+'''
+    inspection = inspect_sources({"two_layer_net.py": source})
+    for function in ("nn_forward_backward", "find_best_net"):
+        assert not [f for f in inspection.found([function]) if f.kind != "iteration"], inspection.found([function])
