@@ -2,6 +2,7 @@
 cases, the instructor's recipes for hidden ones), run each in the sandbox and judge it."""
 import hashlib
 import logging
+import os
 import sys
 import threading
 import time
@@ -283,7 +284,8 @@ def apply_inspection(case: Case, verdict: Verdict, inspection: Inspection) -> Ve
         return Verdict("failed", f"rule broken: this code switches off or reaches around how the grader checks the "
                                  f"rules ({_listed(tamper)}): tracing, torch's function layer, code run from strings, "
                                  "other threads, frames and the interpreter's internals are out of bounds in this "
-                                 "assignment, and code that uses them earns nothing here", reason="rule")
+                                 "assignment, and code that uses them earns nothing here"
+                       + (f"\n{verdict.message}" if verdict.message else ""), reason="rule")
     autograd = [str(f) for f in found if f.kind == "autograd"]
     if autograd and case.check in LOSS_FUNCTIONS:
         if case.probe == "call":
@@ -331,7 +333,11 @@ def call_graph(files) -> Dict[str, Set[str]]:
 
 
 def inspect_student_files(code_dir: Path) -> Inspection:
-    """The student's two files read by :mod:`grader.inspection` (under the parser's lock)."""
+    """The student's two files read by :mod:`grader.inspection` (under the parser's lock).
+    ``A2_SOURCE_RULES=off`` in the grader's environment sets the reading aside: the sandbox's
+    own tests use it to show that the confinement holds by itself."""
+    if os.environ.get("A2_SOURCE_RULES") == "off":
+        return inspect_sources({})
     sources = {}
     for name in ("linear_classifier.py", "two_layer_net.py"):
         try:

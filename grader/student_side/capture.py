@@ -144,9 +144,10 @@ class CudaOnCpu(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-def _autograd_call(name, short, args, kwargs) -> bool:
+def _autograd_call(name, args, kwargs) -> bool:
     """Whether a call has torch compute gradients: autograd itself, ``.backward()``, reading
     ``.grad``, or a tensor made to require gradients."""
+    short = name.rsplit(".", 1)[-1]
     if name.startswith(("torch.autograd.", "torch.func.", "torch._functorch.")) or short in (
             "backward", "requires_grad_", "grad"):
         return True
@@ -178,9 +179,9 @@ class Tracer(CudaOnCpu):
         name = func_name(func)
         self.count += 1
         self.names.add(name)
-        short = name.rsplit(".", 1)[-1]
-        if _autograd_call(name, short, args, kwargs):
+        if _autograd_call(name, args, kwargs):
             self.autograd.append(f"{name} at {_student_line(self.files)}")
+        short = name.rsplit(".", 1)[-1]
         if name in ("Tensor.cuda", "Tensor.cpu") or (name == "Tensor.to" and _names_device(args[1:], kwargs)):
             self.device_moves.append(name)
         to_gpu = False
