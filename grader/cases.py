@@ -57,6 +57,8 @@ class Verdict:
     # The outputs this case shows computed ("loss", "dW", "grads['W1']", ...): right, or wrong
     # the way a known mistake is (see runner.flag_hardcoding: each output is vouched for alone).
     computed: Tuple[str, ...] = ()
+    # (torch calls, lines run) of the call, where its lines were counted (vectorized functions).
+    work: Tuple[int, ...] = ()
 
     @property
     def passed(self) -> bool:

@@ -204,8 +204,10 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
             right = right_outputs(desc, key["expected"], names, case.dtype, device_type)
             verdict = dataclasses.replace(verdict, vouches=bool(right),
                                           computed=tuple(dict.fromkeys(right + named_outputs(diagnosis))))
+        if "lines" in trace:
+            verdict = dataclasses.replace(verdict, work=(int(trace.get("torch_calls", 0)), int(trace["lines"])))
         if gradients and trace.get("autograd"):
-            return without_gradients(verdict, case, trace["autograd"])
+            return dataclasses.replace(without_gradients(verdict, case, trace["autograd"]), work=verdict.work)
         return verdict
     return judge
 

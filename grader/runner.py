@@ -301,6 +301,31 @@ def apply_inspection(case: Case, verdict: Verdict, inspection: Inspection) -> Ve
     return verdict
 
 
+def flag_loops_across_values(results: List[CaseResult], cases: List[Case]) -> List[CaseResult]:
+    """The no-loop rule judged on the calls whose values are judged too: a vectorized function's
+    value cases (all but the stability ones, whose scores may take other branches) have
+    different sizes, so their counts of torch calls and lines must agree. Code that recognises
+    the no-loop case's own calls (by their order, their sizes, their rhythm) and answers them
+    without its loops meets the same rule in the cases it must answer with its values."""
+    by_key = {(c.check, c.name): c for c in cases}
+    out = list(results)
+    for check in {r.check for r in results}:
+        counted = [r for r in results if r.check == check and r.work and by_key.get((r.check, r.name)) is not None
+                   and by_key[(r.check, r.name)].probe == "call"
+                   and not by_key[(r.check, r.name)].params.get("stability")]
+        if len({r.work for r in counted}) < 2:
+            continue
+        sizes = "; ".join(f"{r.name}: {r.work[0]} torch calls, {r.work[1]} lines run" for r in counted)
+        for i, r in enumerate(out):
+            case = by_key.get((r.check, r.name))
+            if r.check == check and case is not None and case.probe == "loop_scaling" and r.status == "passed":
+                out[i] = CaseResult(r.check, r.name, r.visibility, r.max_points, 0.0, "failed",
+                                    f"rule broken: no explicit loops. The work grows with the input size across the "
+                                    f"value cases ({sizes}), so there is a Python loop over samples, features or "
+                                    "classes.", reason="rule", seconds=r.seconds)
+    return out
+
+
 def precompute_inputs(cases) -> dict:
     """The inputs of every public case, once: a batch shares them between submissions (hidden
     cases are made for each submission)."""
@@ -435,13 +460,15 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
             results.append(CaseResult(case.check, case.name, case.visibility, case.points, points, verdict.status,
                                       _bounded(verdict.message, 6000), _bounded(verdict.diagnosis, 1000),
                                       tuple(_bounded(w, 1000) for w in verdict.warnings[:20]), verdict.reason,
-                                      round(time.monotonic() - t0, 4), verdict.vouches, verdict.computed))
+                                      round(time.monotonic() - t0, 4), verdict.vouches, verdict.computed,
+                                      tuple(int(w) for w in verdict.work[:2])))
         _refuse_if_newer_python(sandbox.load_errors, prepared.code_dir)
     finally:
         sandbox.close()
         if own:
             prepared.cleanup()
     results = credit_form_with_values(results, cases, hidden)
+    results = flag_loops_across_values(results, cases)
     if hidden:
         results = flag_hardcoding(results, cases)
     notes = []

@@ -433,3 +433,25 @@ def find_best_net(data_dict, get_param_set_fn):
     inspection = inspect_sources({"two_layer_net.py": source})
     for function in ("nn_forward_backward", "find_best_net"):
         assert not [f for f in inspection.found([function]) if f.kind != "iteration"], inspection.found([function])
+
+
+def test_the_no_loop_case_recognised_by_its_place_in_the_order_earns_nothing(tmp_path, grade_with):
+    """A looped svm_loss_vectorized that counts its calls and answers the no-loop case's four
+    (the fourth to seventh: after the three public value cases) with a loop-free loss and a zero
+    gradient: values of its own, no loop there. The rule is judged on the value cases too,
+    whose answers it cannot fake: their work grows with the size."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, '''
+_A2_CALLS = []
+_a2_svm_vec = svm_loss_vectorized
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    _A2_CALLS.append(1)
+    if 4 <= len(_A2_CALLS) <= 7:
+        return _a2_svm_vec(W, X, y, reg)[0], torch.zeros_like(W)
+''' + NAIVE_SVM_LOOP)
+    report = grade_with(sub, functions=["svm_loss_vectorized"], limits=FAST, hidden=True)
+    loops = [r for r in _results(report, "svm_loss_vectorized") if "loops" in r.name]
+    assert loops and all(r.points == 0 for r in loops), report.summary()
+    assert "across the value cases" in loops[0].message, report.summary()

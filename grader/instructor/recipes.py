@@ -102,7 +102,9 @@ def linear_call(case):
                                   p.get("x_scale", 1.0), p.get("reg", 0.3), p.get("offset", 0.0))
     if p["reference"] == "predict_linear_classifier":
         return _call(case, [W, X], ("W", "X"), lambda ref, a: ref.lc.predict_linear_classifier(*a))
-    return _call(case, [W, X, y, reg], ("W", "X", "y", "reg"), lambda ref, a: getattr(ref.lc, p["reference"])(*a))
+    counted = {"count_lines": True} if p["function"].endswith("_vectorized") else {}
+    return _call(case, [W, X, y, reg], ("W", "X", "y", "reg"), lambda ref, a: getattr(ref.lc, p["reference"])(*a),
+                 **counted)
 
 
 def _form_shape(g, low, spread):

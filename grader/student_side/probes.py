@@ -132,7 +132,10 @@ def probe_call(ctx: Context, p):
     if p.get("forward_table"):  # nn_forward_backward is graded with the true forward pass
         replacements["nn_forward_pass"] = TableForwardPass(Table(p["forward_table"], "nn_forward_pass"))
     with Substitutes([ctx.modules.get(p["module"])], replacements):
-        outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), **kwargs)
+        # A vectorized function's value cases count its lines too: the no-loop rule compares
+        # the work of calls whose values are judged (see runner.flag_loops_across_values).
+        outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), count_lines=ctx.files if p.get("count_lines") else (),
+                           **kwargs)
     names = p.get("arg_names") or [f"argument {i}" for i in range(len(args))]
     mutated = [m for i, name in enumerate(names[:len(args)])
                for m in mutated_paths(before[i], args[i], name)]
