@@ -8,7 +8,11 @@ Rules for every function you implement here:
 - every tensor you create follows the inputs' device and dtype
   (``torch.zeros_like(W)``, or ``torch.zeros(..., device=X.device, dtype=X.dtype)``);
 - never modify the caller's tensors in place (training may update ``W``);
-- functions marked *vectorized* use no explicit Python loops.
+- functions marked *vectorized* use no explicit Python loops (nor loops run for them by
+  ``exec``, ``map``, ``functools.reduce``, ``sum`` over a sequence, or another thread);
+- derive the gradients by hand: no ``torch.autograd``, ``.backward()``, ``requires_grad``
+  or ``torch.func`` (the numeric gradient check is how you test them);
+- leave the grader's tracing alone (``sys.settrace``, ``torch._C``, ``torch.ops``, frames).
 
 Regularization never carries a factor 1/2: ``loss += reg * sum(W * W)`` and
 ``dW += 2 * reg * W``. Losses and gradients are averaged over the batch.

@@ -3,8 +3,12 @@
 Letters used in shapes: N samples, D input dimensions, H hidden units, C classes.
 
 Rules for every function you implement here:
-- the forward pass may not call ``torch.relu`` or anything in ``torch.nn``: write ReLU
-  yourself (for example with ``clamp`` or a mask);
+- the forward pass may not call ``torch.relu`` or anything in ``torch.nn``, nor their ReLU
+  under another name (``torch.threshold``, ``torch.ops.aten.relu``): write ReLU yourself (for
+  example with ``clamp`` or a mask);
+- derive the gradients by hand: no ``torch.autograd``, ``.backward()``, ``requires_grad``
+  or ``torch.func`` (the numeric gradient check is how you test them);
+- leave the grader's tracing alone (``sys.settrace``, ``torch._C``, ``torch.ops``, frames);
 - never call ``.to()``, ``.cuda()`` or ``.cpu()``; every tensor you create follows the
   inputs' device and dtype;
 - never modify the caller's tensors in place, except the parameters that training updates.

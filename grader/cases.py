@@ -14,6 +14,11 @@ import torch
 
 PUBLIC, HIDDEN = "public", "hidden"
 
+# Public cases whose inputs are made fresh, as a hidden case's are, when hidden cases are graded:
+# the form cases (numeric gradient check, no-loop rule), which code could otherwise recognise by
+# their published inputs and answer with the form they check, computing nothing.
+FRESH_PROBES = frozenset({"numeric_grad", "loop_scaling"})
+
 # The graded functions in assignment order, with the file each lives in.
 FUNCTIONS: Dict[str, str] = {
     "svm_loss_naive": "linear_classifier",
@@ -52,6 +57,11 @@ class Verdict:
     # What whoever runs the grader must set right (data missing on this machine, say): said
     # once per report however many cases share it, and never in a student's feedback.
     setup_note: str = ""
+    # The outputs this case shows computed ("loss", "dW", "grads['W1']", ...): right, or wrong
+    # the way a known mistake is (see runner.flag_hardcoding: each output is vouched for alone).
+    computed: Tuple[str, ...] = ()
+    # (torch calls, lines run) of the call, where its lines were counted (vectorized functions).
+    work: Tuple[int, ...] = ()
 
     @property
     def passed(self) -> bool:

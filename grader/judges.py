@@ -5,6 +5,7 @@ The known mistakes' results are part of a case's key (computed by the instructor
 the mistake written out, stored with the public fixtures): here they are only compared with.
 """
 import dataclasses
+import math
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -15,7 +16,11 @@ from .compare import compare, matches
 from .localise import float32_precision, localise
 
 BANNED_PREFIXES = ("torch.nn.", "torch._C._nn.")
-BANNED_NAMES = {"relu", "relu_"}
+# torch.relu and ReLU under other names (threshold(x, 0, 0), rrelu, prelu, relu6, hardtanh are
+# torch.nn's activation functions, whichever namespace they are reached through); clamp, clip,
+# maximum, where and masks are elementwise maths: writing the ReLU yourself.
+BANNED_NAMES = {"relu", "relu_", "threshold", "threshold_", "rrelu", "rrelu_", "prelu", "relu6", "hardtanh",
+                "hardtanh_", "_relu"}
 STABILITY_HINT = ("exp() of scores this large overflows (to inf, then nan) unless each row's largest score is "
                   "subtracted from the row first; softmax is unchanged by the shift")
 
@@ -59,8 +64,9 @@ def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=()) -> Tuple[
         banned = [n for n in trace.get("names", [])
                   if n.rsplit(".", 1)[-1] in BANNED_NAMES or n.startswith(BANNED_PREFIXES)]
         if banned:
-            violations.append(f"rule broken: the forward pass may not call torch.relu or anything in torch.nn; "
-                              f"it called {', '.join(sorted(banned))} (write the ReLU yourself, e.g. with clamp)")
+            violations.append(f"rule broken: the forward pass may not call torch.relu or anything in torch.nn (nor "
+                              f"its activation functions under another name, such as torch.threshold); it called "
+                              f"{', '.join(sorted(banned))} (write the ReLU yourself, e.g. with clamp)")
     if trace.get("device_moves"):
         violations.append("rule broken: no device moves (.to(device), .cuda(), .cpu()); this code used "
                           + ", ".join(sorted(set(trace["device_moves"]))))
@@ -207,43 +213,81 @@ def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stabil
     return " ".join(notes)
 
 
+_NAMED = re.compile(r"Likely cause \(([^)]*)\)")
+
+
+def named_outputs(diagnosis: str) -> Tuple[str, ...]:
+    """The outputs a diagnosis names a known mistake for ("Likely cause (dW): ...")."""
+    return tuple(path for group in _NAMED.findall(diagnosis or "") for path in group.split(", ") if path)
+
+
+def gradient_outputs(paths) -> Tuple[str, ...]:
+    """The gradient outputs among a loss function's outputs: all but the loss."""
+    return tuple(p for p in paths if p != "loss")
+
+
+def hand_gradient_violation(uses: List[str]) -> str:
+    return ("rule broken: the gradient must be derived by hand (that is the exercise); this code has torch compute "
+            f"it with autograd ({', '.join(uses[:3])}): the gradient outputs earn nothing, the loss is judged as usual")
+
+
+def without_gradients(verdict: Verdict, case, uses: List[str]) -> Verdict:
+    """A loss function's verdict when its gradient comes from autograd: the gradient outputs
+    count as not computed (the case fails, as it would for code with no gradient); what the
+    loss shows stays."""
+    computed = tuple(p for p in verdict.computed if p == "loss")
+    message = hand_gradient_violation(uses)
+    if not verdict.passed and verdict.message:
+        message += "\n" + verdict.message
+    return Verdict("failed", message, verdict.diagnosis, verdict.warnings, "rule", bool(computed), computed)
+
+
 def names_a_mistake(diagnosis: str) -> bool:
     """Whether a diagnosis names a known mistake (not only the overflow hint, which any
     non-finite result on a stability case gets)."""
     return "Likely cause (" in diagnosis
 
 
-def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True):
+def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, gradients=False):
     """Judge a ``call`` probe against the key's expected value.
 
     With ``strict_dtype`` off (functions the course only ever runs in one dtype), a result in
-    another floating dtype with the right values passes with a note."""
+    another floating dtype with the right values passes with a note. With ``gradients`` (a loss
+    function's case), gradient outputs computed with torch autograd count as not computed."""
     def judge(case, payload, reply, key, device_type) -> Verdict:
         verdict = outcome_failure(reply)
         if verdict:
             return verdict
         desc = reply.data["outcome"]["value"]
-        violations, notes = rule_findings(reply.data["outcome"].get("trace", {}),
-                                          [] if allow_mutation else reply.data.get("mutated", []), rules)
+        trace = reply.data["outcome"].get("trace", {})
+        violations, notes = rule_findings(trace, [] if allow_mutation else reply.data.get("mutated", []), rules)
         found = compare(desc, key["expected"], "result", dtype=case.dtype, device_type=device_type, names=names,
                         strict_dtype=strict_dtype)
         problems = [p for p in found if p.kind != "dtype_note"]
         notes += [f"note: {p.message}" for p in found if p.kind == "dtype_note"]
         if not problems and not violations:
-            return passed(warnings=notes)
-        message = "\n".join(violations + [p.message for p in problems])
-        probed = reply.data.get("probes") if isinstance(reply.data.get("probes"), dict) else {}
-        unexplained: List[str] = []
-        diagnosis = diagnose(desc, key.get("mistakes", []), problems, dtype=case.dtype, device_type=device_type,
-                             names=names, stability=case.params.get("stability", False),
-                             expected=key["expected"], probed=probed, unexplained=unexplained) if problems else ""
-        overflowed = case.params.get("stability", False) and any(p.kind == "nonfinite" for p in problems)
-        if unexplained and not overflowed:  # an overflow is explained by the hint: the probes would mislead
-            diagnosis = " ".join(filter(None, [diagnosis] + _placed(unexplained, desc, key, probed, names, case,
-                                                                        device_type)))
-        verdict = failed(message, "rule" if violations and not problems else "values", diagnosis, notes)
-        return dataclasses.replace(verdict, vouches=some_outputs_right(desc, key["expected"], names, case.dtype,
-                                                                       device_type))
+            verdict = passed(warnings=notes)
+            verdict = dataclasses.replace(verdict, computed=tuple(_value_leaves(key["expected"], "result", names)))
+        else:
+            message = "\n".join(violations + [p.message for p in problems])
+            probed = reply.data.get("probes") if isinstance(reply.data.get("probes"), dict) else {}
+            unexplained: List[str] = []
+            diagnosis = diagnose(desc, key.get("mistakes", []), problems, dtype=case.dtype, device_type=device_type,
+                                 names=names, stability=case.params.get("stability", False),
+                                 expected=key["expected"], probed=probed, unexplained=unexplained) if problems else ""
+            overflowed = case.params.get("stability", False) and any(p.kind == "nonfinite" for p in problems)
+            if unexplained and not overflowed:  # an overflow is explained by the hint: the probes would mislead
+                diagnosis = " ".join(filter(None, [diagnosis] + _placed(unexplained, desc, key, probed, names, case,
+                                                                            device_type)))
+            verdict = failed(message, "rule" if violations and not problems else "values", diagnosis, notes)
+            right = right_outputs(desc, key["expected"], names, case.dtype, device_type)
+            verdict = dataclasses.replace(verdict, vouches=bool(right),
+                                          computed=tuple(dict.fromkeys(right + named_outputs(diagnosis))))
+        if "lines" in trace:
+            verdict = dataclasses.replace(verdict, work=(int(trace.get("torch_calls", 0)), int(trace["lines"])))
+        if gradients and trace.get("autograd"):
+            return dataclasses.replace(without_gradients(verdict, case, trace["autograd"]), work=verdict.work)
+        return verdict
     return judge
 
 
@@ -262,11 +306,16 @@ def _placed(paths, desc, key, probed, names, case, device_type) -> List[str]:
     return lines
 
 
+def right_outputs(desc, expected, names, dtype, device_type) -> Tuple[str, ...]:
+    """The outputs that equal their expected values (within tolerance)."""
+    got, right = _desc_leaves(desc, "result", names), _value_leaves(expected, "result", names)
+    return tuple(path for path, value in right.items()
+                 if path in got and matches(got[path], value, dtype=dtype, device_type=device_type))
+
+
 def some_outputs_right(desc, expected, names, dtype, device_type) -> bool:
     """Whether at least one of the outputs equals its expected value (within tolerance)."""
-    got, right = _desc_leaves(desc, "result", names), _value_leaves(expected, "result", names)
-    return any(path in got and matches(got[path], value, dtype=dtype, device_type=device_type)
-               for path, value in right.items())
+    return bool(right_outputs(desc, expected, names, dtype, device_type))
 
 
 def judge_loop_free(case, payload, reply, key, device_type) -> Verdict:
@@ -279,14 +328,35 @@ def judge_loop_free(case, payload, reply, key, device_type) -> Verdict:
     for run in data["runs"]:
         if run["error"]:
             return error_verdict(run["error"], f"with {run['label']}")
+    if any(run.get("tracing_off") for run in data["runs"]):
+        return failed("rule broken: the code switched off the grader's line tracing (sys.settrace) while it ran, so "
+                      "its loops cannot be counted; leave tracing alone", "rule")
     base = data["runs"][0]
     grown = [r for r in data["runs"][1:] if r["torch_calls"] != base["torch_calls"] or r["lines"] != base["lines"]]
-    if not grown:
-        return passed()
-    sizes = "; ".join(f"{r['label']}: {r['torch_calls']} torch calls, {r['lines']} lines run"
-                      for r in [base] + grown)
-    return failed(f"rule broken: no explicit loops. The work grows with the input size ({sizes}), so there is "
-                  "a Python loop (for, while, a comprehension or map) over samples or classes.", "rule")
+    if grown:
+        sizes = "; ".join(f"{r['label']}: {r['torch_calls']} torch calls, {r['lines']} lines run"
+                          for r in [base] + grown)
+        return failed(f"rule broken: no explicit loops. The work grows with the input size ({sizes}), so there is "
+                      "a Python loop (for, while, a comprehension or map) over samples, features or classes.", "rule")
+    for run, want in zip(data["runs"], (key or {}).get("runs", [])):
+        if not _computes(run.get("value"), want, ("loss", "dW"), device_type):
+            return failed(f"with {run['label']}: the outputs are not {case.check}'s on these inputs (none is right, "
+                          "nor wrong the way a known mistake is): the no-loop rule is credited to code that "
+                          "computes its outputs, on inputs it has not seen before", "values")
+    return passed()
+
+
+def _computes(desc, want, names, device_type) -> bool:
+    """Whether a result shows some output computed: right, or wrong as a known mistake is."""
+    if not isinstance(desc, dict):
+        return False
+    found = compare(desc, want["expected"], "result", dtype=torch.float64, device_type=device_type, names=names,
+                    strict_dtype=False)
+    problems = [p for p in found if p.kind != "dtype_note"]
+    if not problems or right_outputs(desc, want["expected"], names, torch.float64, device_type):
+        return True
+    return names_a_mistake(diagnose(desc, want.get("mistakes", []), problems, dtype=torch.float64,
+                                    device_type=device_type, names=names, expected=want["expected"]))
 
 
 def _relative(a: float, b: float) -> float:
@@ -310,17 +380,27 @@ def judge_numeric_grad(case, payload, reply, key, device_type) -> Verdict:
         err = abs(a - n) / max(abs(a) + abs(n), 1e-8)
         if err > worst:
             worst, where = err, (ix, a, n)
-    if worst < allowed:
-        return passed(warnings=notes)
-    ix, a, n = where
     name = f"grads['{payload['key']}']" if payload.get("key") else "dW"
     reference = (key or {}).get("gradient")
     if reference and len(reference) == len(analytic) and all(
             isinstance(g, (int, float)) and _relative(g, r) < 1e-6 for g, r in zip(analytic, reference)):
+        # The reference gradient on inputs the student has not seen is computed work, whatever the loss.
+        if worst < allowed:
+            return passed(warnings=notes)
+        ix, a, n = where
         return passed(warnings=notes + [
             f"note: {name} is right (it matches the reference gradient at every point checked), but the numeric "
             f"gradient of your loss is {n:.8g} where {name}{tuple(ix)} = {a:.8g}: the loss is what is wrong, "
             "not the gradient (see the value cases)"])
+    losses, loss = (key or {}).get("losses"), reply.data.get("loss")
+    if losses and not (isinstance(loss, (int, float)) and any(
+            math.isclose(loss, want, rel_tol=1e-3 if coarse else 1e-7, abs_tol=1e-9) for want in losses)):
+        return failed(f"the loss returned on these inputs, {loss!r}, is not this function's loss there (neither right "
+                      "nor a known mistake's): the gradient check is credited to code that computes its loss",
+                      "values", warnings=notes)
+    if worst < allowed:
+        return passed(warnings=notes)
+    ix, a, n = where
     return failed(f"{name}{tuple(ix)} = {a:.8g}, but the numeric gradient of your own loss there is {n:.8g} "
                   f"(relative error {worst:.2e}, up to {allowed:g} allowed): the gradient does not match the loss",
                   "values", warnings=notes)

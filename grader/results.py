@@ -33,6 +33,8 @@ class CaseResult:
     seconds: float = 0.0
     vouches: bool = False  # failed, but some of its outputs are right
     setup_note: str = ""  # for whoever runs the grader (see Verdict.setup_note), not for students
+    computed: Tuple[str, ...] = ()  # the outputs it shows computed (right, or a known mistake's)
+    work: Tuple[int, ...] = ()  # (torch calls, lines run), where they were counted
 
     @property
     def graded(self) -> bool:

@@ -2,6 +2,7 @@
 cases, the instructor's recipes for hidden ones), run each in the sandbox and judge it."""
 import hashlib
 import logging
+import os
 import sys
 import threading
 import time
@@ -13,11 +14,12 @@ from typing import Any, Dict, List, Optional, Set
 
 import torch
 
-from .cases import FUNCTIONS, HIDDEN, PUBLIC, Case, Verdict, select
+from .cases import FRESH_PROBES, FUNCTIONS, HIDDEN, PUBLIC, Case, Verdict, select
 from .catalogue import all_cases
 from .fixtures import load as load_fixtures
 from .inert import inert_text
-from .judges import names_a_mistake
+from .inspection import LOSS_FUNCTIONS, Inspection, inspect_sources
+from .judges import hand_gradient_violation, names_a_mistake, without_gradients
 from .mode import instructor_module
 from .results import CaseResult, Report
 from .sandbox import Limits, Request, Sandbox
@@ -72,12 +74,13 @@ class Inputs:
 
 
 def case_inputs(case: Case, fixtures, salt: str = "") -> Inputs:
-    """A case's inputs: from the fixtures for a public case; for a hidden one, from the
-    instructor's recipes with seeds salted by the submission's content (inputs learnt from one
-    grading cannot be replayed in the next, and the same files always get the same inputs)."""
+    """A case's inputs: from the fixtures for a public case; for a hidden one, and with a salt
+    for a public form case (``FRESH_PROBES``), from the instructor's recipes with seeds salted by
+    the submission's content (inputs learnt from one grading cannot be replayed in the next, and
+    the same files always get the same inputs)."""
     if case.probe is None:
         return Inputs(None, None, b"")
-    if case.visibility == PUBLIC:
+    if case.visibility == PUBLIC and not (salt and case.probe in FRESH_PROBES):
         try:
             entry = fixtures[case.check][case.name]
         except KeyError:
@@ -153,32 +156,68 @@ def _refuse_if_newer_python(load_errors, code_dir: Path) -> None:
                 f"Python {newer} or newer")
 
 
+def _vouched_outputs(values: List[CaseResult], hidden: bool) -> Set[str]:
+    """The outputs that a function's value cases show computed: right, or wrong the way a known
+    mistake is (a right loss vouches for the loss, not for dW), on inputs the student's process
+    could not know beforehand (the hidden ones, when they were graded: the public answers and
+    mistakes' results ship with the handout). "*" stands for all of them, from a case whose
+    judge does not name its outputs (nn_predict's labels) and that passes or names a mistake."""
+    found: Set[str] = set()
+    for r in values:
+        if hidden and r.visibility != HIDDEN:
+            continue
+        if r.computed:
+            found.update(r.computed)
+        elif r.status == "passed" or r.vouches or names_a_mistake(r.diagnosis):
+            found.add("*")
+    return found
+
+
 def _vouched(values: List[CaseResult], hidden: bool) -> bool:
-    """Whether a function's value cases show that its code computes something: one passes, gets
-    some of its outputs right (a right loss beside a wrong gradient), or names a known mistake,
-    on inputs the student's process could not know beforehand (the hidden ones, when they were
-    graded: the public answers and mistakes' results ship with the handout)."""
-    return any(r.status == "passed" or r.vouches or names_a_mistake(r.diagnosis)
-               for r in values if not hidden or r.visibility == HIDDEN)
+    """Whether a function's value cases show that its code computes something (see
+    :func:`_vouched_outputs`)."""
+    return bool(_vouched_outputs(values, hidden))
+
+
+def _unvouched(outputs, vouched: Set[str]) -> List[str]:
+    return [] if "*" in vouched else [p for p in (outputs or ("*",)) if p not in vouched]
+
+
+def _result_path(path: str) -> str:
+    return "the result" if path in ("*", "result") else path
 
 
 def flag_hardcoding(results: List[CaseResult], cases: List[Case]) -> List[CaseResult]:
-    """Public value cases of a function that pass while no hidden value case does (whatever
-    else happened to them: failed, timed out, not run) lose their points, unless a hidden case
-    names a known mistake (honest code with a bug the public cases happen to miss): the
-    outputs only fit the published inputs, which a handout carries, answers included."""
+    """A public value case that passes keeps its points only when the hidden cases show each of
+    its outputs computed (right, or wrong the way a known mistake is: honest code with a bug the
+    public cases happen to miss): a right loss vouches for the loss, never for a dW that is right
+    only on the published inputs, which a handout carries, answers included. A hidden case that
+    failed, timed out or did not run shows nothing."""
     probe = {(c.check, c.name): c.probe for c in cases}
     out = list(results)
     for check in {r.check for r in results}:
         values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in VALUE_PROBES]
         public = [r for r in values if r.visibility == PUBLIC and r.status == "passed"]
         hidden = [r for r in values if r.visibility == HIDDEN]
-        if hidden and public and not _vouched(hidden, hidden=True):
-            for i, r in enumerate(out):
-                if r in public and r.max_points:
-                    out[i] = CaseResult(r.check, r.name, r.visibility, r.max_points, 0.0, "failed",
-                                        "passes only on the published inputs and on none of the fresh hidden ones: "
-                                        "the outputs look hard-coded", reason="hard-coded")
+        if not (hidden and public):
+            continue
+        vouched = _vouched_outputs(hidden, hidden=True)
+        for i, r in enumerate(out):
+            missing = _unvouched(r.computed, vouched) if r in public and r.max_points else []
+            if not missing:
+                continue
+            if not vouched:
+                message = ("passes only on the published inputs and on none of the fresh hidden ones: the outputs "
+                           "look hard-coded")
+            else:
+                named = ", ".join(_result_path(p) for p in missing)
+                message = (f"{named} right only on the published inputs: on every fresh hidden input "
+                           f"{'it is' if len(missing) == 1 else 'they are'} wrong, in no known mistake's way, while "
+                           "the function's other outputs are right there: "
+                           f"{'it looks' if len(missing) == 1 else 'they look'} hard-coded (each output earns "
+                           "points only where the hidden cases show it computed)")
+            out[i] = CaseResult(r.check, r.name, r.visibility, r.max_points, 0.0, "failed", message,
+                                reason="hard-coded", seconds=r.seconds)
     return out
 
 
@@ -191,22 +230,101 @@ VALUE_PROBES = frozenset({"call", "nn_predict"})
 FORM_PROBES = frozenset({"numeric_grad", "loop_scaling", "scores_without_y"})
 
 
+def _form_needs(case: Optional[Case]) -> Optional[str]:
+    """The output a form case is about, when it is about one: the numeric gradient check
+    checks the gradient, so only a gradient shown computed credits it."""
+    if case is None or case.probe != "numeric_grad":
+        return None
+    return f"grads['{case.params['key']}']" if case.params.get("key") else "dW"
+
+
 def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden: bool = False) -> List[CaseResult]:
     """A function's form cases earn points only when the function computes something (see
-    :func:`_vouched`). What the student's process measures about itself can be forged; its
-    values cannot, without computing them."""
+    :func:`_vouched_outputs`); the numeric gradient check only when its gradient is shown
+    computed. What the student's process measures about itself can be forged; its values
+    cannot, without computing them."""
     probe = {(c.check, c.name): c.probe for c in cases}
+    by_key = {(c.check, c.name): c for c in cases}
     out = list(results)
     for check in {r.check for r in results}:
         values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in VALUE_PROBES]
-        if not values or _vouched(values, hidden and any(r.visibility == HIDDEN for r in values)):
+        if not values:
             continue
+        vouched = _vouched_outputs(values, hidden and any(r.visibility == HIDDEN for r in values))
         for i, r in enumerate(out):
-            if r.check == check and probe.get((r.check, r.name)) in FORM_PROBES and r.status == "passed" and r.max_points:
+            if not (r.check == check and probe.get((r.check, r.name)) in FORM_PROBES and r.status == "passed"
+                    and r.max_points):
+                continue
+            need = _form_needs(by_key.get((r.check, r.name)))
+            if vouched and (need is None or not _unvouched((need,), vouched)):
+                continue
+            if not vouched:
+                message = (f"not credited: no value case of {check} passes (nor names a known mistake), and this "
+                           "case earns its points only for code that computes the right thing")
+            else:
+                message = (f"not credited: no value case of {check} shows {need} computed (right, or wrong the way "
+                           f"a known mistake is), and this case checks {need}")
+            out[i] = CaseResult(r.check, r.name, r.visibility, r.max_points, 0.0, "failed", message,
+                                reason="no values", seconds=r.seconds)
+    return out
+
+
+def _listed(findings) -> str:
+    return "; ".join(str(f) for f in findings[:3]) + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
+
+
+def apply_inspection(case: Case, verdict: Verdict, inspection: Inspection) -> Verdict:
+    """What the grader read in the student's source (see :mod:`grader.inspection`) over what the
+    student's process reported: code that switches off or reaches around the checks fails every
+    case of the function that reaches it; a loss function's gradient from autograd earns
+    nothing; builtins that iterate break the no-loop rule."""
+    if case.probe is None or verdict.status in ("grader error", "not graded"):
+        return verdict
+    found = inspection.found(ENTRY_POINTS.get(case.check, (case.check,)), case.standins)
+    tamper = [f for f in found if f.kind == "tamper"]
+    if tamper:
+        return Verdict("failed", f"rule broken: this code switches off or reaches around how the grader checks the "
+                                 f"rules ({_listed(tamper)}): tracing, torch's function layer, code run from strings, "
+                                 "other threads, frames and the interpreter's internals are out of bounds in this "
+                                 "assignment, and code that uses them earns nothing here"
+                       + (f"\n{verdict.message}" if verdict.message else ""), reason="rule")
+    autograd = [str(f) for f in found if f.kind == "autograd"]
+    if autograd and case.check in LOSS_FUNCTIONS:
+        if case.probe == "call":
+            return without_gradients(verdict, case, autograd)
+        if case.probe == "numeric_grad":
+            return Verdict("failed", hand_gradient_violation(autograd), reason="rule")
+    iterating = [f for f in found if f.kind == "iteration"]
+    if iterating and case.probe == "loop_scaling":
+        return Verdict("failed", f"rule broken: no explicit loops. {_listed(iterating)} iterates in Python (a loop run "
+                                 "by a builtin is still a loop: Python's sum(...) of a tensor adds its rows one by "
+                                 "one, where torch.sum and .sum() do not): write it with tensor operations",
+                       reason="rule")
+    return verdict
+
+
+def flag_loops_across_values(results: List[CaseResult], cases: List[Case]) -> List[CaseResult]:
+    """The no-loop rule judged on the calls whose values are judged too: a vectorized function's
+    value cases (all but the stability ones, whose scores may take other branches) have
+    different sizes, so their counts of torch calls and lines must agree. Code that recognises
+    the no-loop case's own calls (by their order, their sizes, their rhythm) and answers them
+    without its loops meets the same rule in the cases it must answer with its values."""
+    by_key = {(c.check, c.name): c for c in cases}
+    out = list(results)
+    for check in {r.check for r in results}:
+        counted = [r for r in results if r.check == check and r.work and by_key.get((r.check, r.name)) is not None
+                   and by_key[(r.check, r.name)].probe == "call"
+                   and not by_key[(r.check, r.name)].params.get("stability")]
+        if len({r.work for r in counted}) < 2:
+            continue
+        sizes = "; ".join(f"{r.name}: {r.work[0]} torch calls, {r.work[1]} lines run" for r in counted)
+        for i, r in enumerate(out):
+            case = by_key.get((r.check, r.name))
+            if r.check == check and case is not None and case.probe == "loop_scaling" and r.status == "passed":
                 out[i] = CaseResult(r.check, r.name, r.visibility, r.max_points, 0.0, "failed",
-                                    f"not credited: no value case of {check} passes (nor names a known mistake), "
-                                    "and this case earns its points only for code that computes the right thing",
-                                    reason="no values", seconds=r.seconds)
+                                    f"rule broken: no explicit loops. The work grows with the input size across the "
+                                    f"value cases ({sizes}), so there is a Python loop over samples, features or "
+                                    "classes.", reason="rule", seconds=r.seconds)
     return out
 
 
@@ -239,6 +357,22 @@ def call_graph(files) -> Dict[str, Set[str]]:
             if isinstance(const, types.CodeType):
                 graph.setdefault(const.co_name, set()).update(_names_used(const))
     return graph
+
+
+def inspect_student_files(code_dir: Path) -> Inspection:
+    """The student's two files read by :mod:`grader.inspection` (under the parser's lock).
+    ``A2_SOURCE_RULES=off`` in the grader's environment sets the reading aside: the sandbox's
+    own tests use it to show that the confinement holds by itself."""
+    if os.environ.get("A2_SOURCE_RULES") == "off":
+        return inspect_sources({})
+    sources = {}
+    for name in ("linear_classifier.py", "two_layer_net.py"):
+        try:
+            sources[name] = (Path(code_dir) / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+    with _PARSE:
+        return inspect_sources(sources)
 
 
 def _names_used(code) -> Set[str]:
@@ -289,12 +423,14 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
 
         data_dir = Path(data_dir) if data_dir else default_data_dir()
         graph = call_graph(prepared.code_dir / name for name in ("linear_classifier.py", "two_layer_net.py"))
+        inspection = inspect_student_files(prepared.code_dir)
         salt = content_salt(prepared.code_dir) if hidden else ""
         results = []
         prepared_cases = []  # (case, inputs, verdict when the inputs could not be had)
         for case in cases:
             try:
-                got = inputs[case.key] if inputs and case.key in inputs else case_inputs(case, fixtures, salt)
+                shared = inputs and case.key in inputs and not (salt and case.probe in FRESH_PROBES)
+                got = inputs[case.key] if shared else case_inputs(case, fixtures, salt)
                 prepared_cases.append((case, got, None))
             except GradingError:
                 raise
@@ -318,7 +454,7 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                     if reply is not None and reply.not_run:
                         verdict = Verdict("failed", reply.failure, reason="not run")
                     else:
-                        verdict = _judge(case, payload, reply, key, device)
+                        verdict = apply_inspection(case, _judge(case, payload, reply, key, device), inspection)
                 except Exception as exc:  # noqa: BLE001
                     verdict = _grader_error(case, exc)
             points = case.points if verdict.passed else 0.0
@@ -328,13 +464,15 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                                       _bounded(shown(verdict.message), 6000), _bounded(shown(verdict.diagnosis), 1000),
                                       tuple(_bounded(shown(w), 1000) for w in verdict.warnings[:20]), verdict.reason,
                                       round(time.monotonic() - t0, 4), verdict.vouches,
-                                      _bounded(verdict.setup_note, 2000)))
+                                      setup_note=_bounded(verdict.setup_note, 2000), computed=verdict.computed,
+                                      work=tuple(int(w) for w in verdict.work[:2])))
         _refuse_if_newer_python(sandbox.load_errors, prepared.code_dir)
     finally:
         sandbox.close()
         if own:
             prepared.cleanup()
     results = credit_form_with_values(results, cases, hidden)
+    results = flag_loops_across_values(results, cases)
     if hidden:
         results = flag_hardcoding(results, cases)
     notes = []

@@ -42,6 +42,9 @@ GOOD = ("good0", "good1", "00_victim")
 KILLER = "00_killer"  # sorts first with the victim: with --jobs 2 both start at once
 SYMLINK = "atk_symlink_solution"
 RUN_TIMEOUT = 400
+# These tests show what the confinement holds by itself: the grader's reading of the student's
+# source (which names most of these attacks' tools before anything runs) is set aside.
+SANDBOX_ALONE = {"A2_SOURCE_RULES": "off"}
 CALLED_BY = {"nn_forward_pass": ("nn_forward_backward",)}  # graded functions that run another one unreplaced
 
 
@@ -294,7 +297,7 @@ def run_batch(mode: Mode, base: Path, python: str, prefix: List[str]) -> BatchRu
     temp = base / "tmp"  # the grader's temporary folder, where its grading folders go
     temp.mkdir()
     os.chown(temp, owner, owner)
-    env = {**os.environ, SECRET_NAME: secret, "HOME": str(home), "TMPDIR": str(temp)}
+    env = {**os.environ, SECRET_NAME: secret, "HOME": str(home), "TMPDIR": str(temp), **SANDBOX_ALONE}
     env.pop("A2_SANDBOX_WITHOUT", None)
 
     reports = []
@@ -611,7 +614,7 @@ def test_the_attacks_work_when_the_sandbox_is_off():
         command = [sys.executable, "-m", "grader", "batch", str(base / "subs"), "--out", str(out), "--hidden",
                    "--jobs", "2", "--feedback-hidden", "full", "--without", "namespaces", "--without", "landlock",
                    "--without", "seccomp"]
-        env = {**os.environ, SECRET_NAME: secret}
+        env = {**os.environ, SECRET_NAME: secret, **SANDBOX_ALONE}
         done = subprocess.run(up.reaper(base / "left.json") + command, cwd=REPO, env=env, capture_output=True,
                               text=True, timeout=RUN_TIMEOUT)
         assert done.returncode == 0, done.stderr[-2000:]
@@ -797,7 +800,8 @@ def gradescope(world_python):
     with zipfile.ZipFile(bundle) as zf:
         zf.extractall(root)
     up.world_readable(root)
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": world_python, "A2_WORKER_USER": "nobody"}
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": world_python, "A2_WORKER_USER": "nobody",
+           **SANDBOX_ALONE}
     env.pop("PYTHONPATH", None)
     subprocess.run(["bash", str(root / "harden.sh")], env=env, check=True)
 
@@ -887,7 +891,7 @@ def test_kit_installed_from_its_wheel_keeps_the_solution_out_of_reach():
         assert done.returncode == 0, done.stderr[-2000:]
         wheel = next((base / "dist").glob("a2kit-*.whl"))
         python = up.make_world_venv(base / "venv")
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env = {**{k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}, **SANDBOX_ALONE}
         done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
                               capture_output=True, text=True, cwd=base, env=env)
         assert done.returncode == 0, done.stderr[-2000:]

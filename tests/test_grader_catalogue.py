@@ -473,9 +473,9 @@ def test_kit_course_and_zip_layouts_grade_identically(tmp_path, grade_with):
             zf.write(tmp_path / "course" / name, arcname=name)
     zipped = grade_with(archive, hidden=True)
 
-    def key(report):  # hidden inputs are salted with each submission's own files, so their numbers differ
-        return [(r.check, r.name, r.status, r.points, r.message if r.visibility == "public" else r.reason)
-                for r in report.results]
+    def key(report):  # hidden and form cases' inputs are salted with each submission's files: numbers differ
+        return [(r.check, r.name, r.status, r.points, r.message if r.visibility == "public" and "numeric" not in
+                 r.name and "loops" not in r.name else r.reason) for r in report.results]
 
     assert key(kit) == key(course) == key(zipped)
     assert kit.score < kit.max_score

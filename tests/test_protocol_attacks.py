@@ -8,6 +8,7 @@ and credits what a function's form looks like only when its values are right."""
 import sys
 import time
 
+import pytest
 from submissions import LC, TLN, make_submission
 
 from grader.sandbox import Limits
@@ -32,6 +33,14 @@ def _a2_send(obj, raw=None):
     wire = _a2_sys.modules["grader.student_side.wire"]
     wire.send_frame(_a2_serve_locals()["rep_fd"], raw if raw is not None else wire.encode_reply(obj))
 '''
+
+
+@pytest.fixture()
+def protocol_only(monkeypatch):
+    """The checks on what comes back, alone: the grader's reading of the student's source
+    (grader/inspection.py), which names these attacks' frame walking before anything runs, is
+    set aside, so that each layer is shown to hold by itself."""
+    monkeypatch.setenv("A2_SOURCE_RULES", "off")
 
 
 def _points(report, check):
@@ -69,8 +78,11 @@ def nn_forward_backward(params, X, y=None, reg=0.0):
     report = grade_with(sub, functions=functions, limits=FAST, hidden=True)
     for name in functions:
         assert _points(report, name) == 0, (name, report.summary())
-    form = [r for r in report.results if "not credited" in r.message]
-    assert len(form) >= 5 and all(r.status == "failed" for r in form)
+    form = [r for r in report.results if "loops" in r.name or "numeric" in r.name or "without y" in r.name]
+    assert len(form) >= 5 and all(r.status == "failed" for r in form), report.summary()
+    # on fresh inputs the form cases judge values too: zeros are neither the loss nor a known mistake's
+    assert any("not this function's loss" in r.message for r in form), report.summary()
+    assert any("not svm_loss_vectorized's on these inputs" in r.message for r in form), report.summary()
 
 
 def test_a_function_with_a_known_mistake_keeps_its_form_points(tmp_path, grade_with):
@@ -94,7 +106,7 @@ def test_a_right_loss_beside_a_wrong_gradient_keeps_the_form_points(tmp_path, gr
     assert loops and all(r.status == "passed" and r.points == r.max_points for r in loops), report.summary()
 
 
-def test_replaced_probes_and_rewritten_records_earn_nothing(tmp_path, grade_with):
+def test_replaced_probes_and_rewritten_records_earn_nothing(tmp_path, grade_with, protocol_only):
     """Module-level code replaces the probes of the form and training cases with forgeries
     built from the payload alone (a gradient that matches, no loop, an SGD that never moves)."""
     sub = make_submission(tmp_path / "s", stub=True)
@@ -135,7 +147,7 @@ _a2_probes.PROBES.update(numeric_grad=_a2_numeric, loop_scaling=_a2_loops, train
         assert _points(report, name) == 0, (name, report.summary())
 
 
-def test_frames_written_into_the_reply_pipe_are_never_taken_for_a_case(tmp_path, grade_with):
+def test_frames_written_into_the_reply_pipe_are_never_taken_for_a_case(tmp_path, grade_with, protocol_only):
     """svm_get_search_params writes an extra, untagged frame and then a forged reply tagged with
     its own case; softmax_get_search_params is a stub. The stub must not pass with the other
     case's reply, and the cases after it are graded by a fresh worker, at full marks."""
@@ -160,7 +172,7 @@ def svm_get_search_params():
         assert _points(report, name) == _max(report, name) > 0, (name, report.summary())
 
 
-def test_malformed_frames_cost_their_case_only(tmp_path, grade_with):
+def test_malformed_frames_cost_their_case_only(tmp_path, grade_with, protocol_only):
     """A forged watchdog report that is not one, a reply structure of tiny containers made to
     blow up the grader's memory, and a 3 MB message: each costs at most its own case, nothing
     else breaks, and what is kept of a message is short."""
@@ -203,7 +215,7 @@ def predict_linear_classifier(W, X):
         assert _points(report, name) == _max(report, name) > 0, (name, report.summary())
 
 
-def test_a_forged_hello_cannot_claim_a_newer_python(tmp_path, grade_with):
+def test_a_forged_hello_cannot_claim_a_newer_python(tmp_path, grade_with, protocol_only):
     """At import time the student's code sends a hello of its own claiming its file needs a newer
     Python (which would stop grading): the grader compiles the file itself and grades it."""
     sub = make_submission(tmp_path / "s")
@@ -243,7 +255,7 @@ def nn_forward_backward(params, X, y=None, reg=0.0):
         assert _points(report, name) == 0, (name, report.summary())
 
 
-def test_no_stand_in_table_reaches_the_worker_before_its_functions_turn(tmp_path, grade_with):
+def test_no_stand_in_table_reaches_the_worker_before_its_functions_turn(tmp_path, grade_with, protocol_only):
     """nn_forward_pass drains the request pipe (and puts the frames back) looking for the true
     forward pass that nn_forward_backward's stand-in answers with: it must find nothing."""
     sub = make_submission(tmp_path / "s")
@@ -275,7 +287,7 @@ def nn_forward_pass(params, X):
     assert "read ahead nothing" in "\n".join(r.message for r in report.results if r.check == "nn_forward_pass")
 
 
-def test_a_forged_reply_of_the_wrong_form_fails_its_case_without_a_grader_error(tmp_path, grade_with):
+def test_a_forged_reply_of_the_wrong_form_fails_its_case_without_a_grader_error(tmp_path, grade_with, protocol_only):
     sub = make_submission(tmp_path / "s")
     _append(sub, LC, FIND_PIPE + '''
 
@@ -382,3 +394,93 @@ def nn_predict(params, loss_func, X):
     report = grade_with(sub, functions=["nn_predict"], limits=FAST, hidden=True)
     assert _points(report, "nn_predict") == 0, report.summary()
     assert "look hard-coded" in "\n".join(r.message for r in report.results)
+
+
+# ------------------------------------------------------------------ points without the work
+
+LOSS_FUNCTIONS = ["svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive", "softmax_loss_vectorized",
+                  "nn_forward_backward"]
+
+
+def _literal(t):
+    return f"torch.tensor({t.tolist()!r}, dtype={t.dtype})"
+
+
+def _published_gradients():
+    """{(function, X's shape, X's sum): gradient} for every public input of the five loss
+    functions, the numeric gradient checks' included: what a handout's fixtures give (the
+    expected values) or a student's own autograd gives offline (the numeric checks' inputs)."""
+    from grader.catalogue import all_cases
+    from grader.fixtures import load
+    from grader.instructor.reference import load_reference
+
+    fixtures, ref, table = load(), load_reference(), {}
+    for case in all_cases():
+        if case.check not in LOSS_FUNCTIONS or case.visibility != "public" or case.probe == "loop_scaling":
+            continue
+        entry = fixtures[case.check][case.name]
+        args = entry["payload"]["args"]
+        if case.probe == "call" and "with_y" not in entry["payload"]:
+            grad = entry["key"]["expected"][1]
+        elif case.probe == "numeric_grad":
+            fn = getattr(ref.lc if case.check != "nn_forward_backward" else ref.tln, case.check)
+            grad = fn(*args)[1]
+        else:
+            continue
+        X = args[1]
+        table[(case.check, tuple(X.shape), repr(float(X.double().sum())))] = grad
+    return table
+
+
+def _fixture_gradient_attack(sub):
+    """Honest losses; gradients only where the handout published them, zeros elsewhere."""
+    lines = ["_A2_TABLE = {}"]
+    for (fn, shape, total), grad in _published_gradients().items():
+        value = ("{" + ", ".join(f"{k!r}: {_literal(v)}" for k, v in grad.items()) + "}") if isinstance(grad, dict) \
+            else _literal(grad)
+        lines.append(f"_A2_TABLE[({fn!r}, {shape!r}, {total!r})] = {value}")
+    table = "\n".join(lines) + '''
+
+
+def _a2_grad(name, W, X):
+    found = _A2_TABLE.get((name, tuple(X.shape), repr(float(X.double().sum()))))
+    if found is None:
+        return {k: torch.zeros_like(v) for k, v in W.items()} if isinstance(W, dict) else torch.zeros_like(W)
+    if isinstance(found, dict):
+        return {k: v.to(W[k].dtype) for k, v in found.items()}
+    return found.to(W.dtype)
+'''
+    wrappers = "\n".join(f'''
+_a2_{name} = {name}
+
+
+def {name}(W, X, y, reg):
+    return _a2_{name}(W, X, y, reg)[0], _a2_grad("{name}", W, X)
+''' for name in LOSS_FUNCTIONS[:4])
+    _append(sub, LC, table + wrappers)
+    _append(sub, TLN, table + '''
+_a2_backward = nn_forward_backward
+
+
+def nn_forward_backward(params, X, y=None, reg=0.0):
+    if y is None:
+        return _a2_backward(params, X)
+    return _a2_backward(params, X, y, reg)[0], _a2_grad("nn_forward_backward", params, X)
+''')
+
+
+def test_published_gradients_beside_an_honest_loss_earn_what_the_loss_earns(tmp_path, grade_with):
+    """Losses computed honestly, gradients hard-coded from the handout's fixtures on the public
+    inputs (the numeric checks' too) and zeros elsewhere: a right loss vouches for the loss, not
+    for the gradient, so the public cases that judge the gradient lose their points, and so do
+    the numeric gradient checks. What is left is what honest loss-only code keeps (the no-loop
+    rule and the given y=None line: 4 of 47)."""
+    sub = make_submission(tmp_path / "s")
+    _fixture_gradient_attack(sub)
+    public = grade_with(sub, functions=LOSS_FUNCTIONS, limits=FAST, hidden=False)
+    assert sum(_points(public, f) for f in LOSS_FUNCTIONS) == sum(_max(public, f) for f in LOSS_FUNCTIONS)
+    report = grade_with(sub, functions=LOSS_FUNCTIONS, limits=FAST, hidden=True)
+    total = sum(_points(report, f) for f in LOSS_FUNCTIONS)
+    assert total <= 4, report.summary()
+    withdrawn = [r for r in report.results if r.reason == "hard-coded"]
+    assert withdrawn and all("dW" in r.message or "grads[" in r.message for r in withdrawn), report.summary()

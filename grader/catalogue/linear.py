@@ -27,7 +27,7 @@ def loss_case(function, name, points, visibility, seed, N, D, C, dtype, w_scale=
     params = {"module": MODULE, "function": function, "reference": f"{kind}_loss_vectorized", "seed": seed,
               "N": N, "D": D, "C": C, "dtype": str(dtype), "w_scale": w_scale, "x_scale": x_scale, "reg": 0.3,
               "offset": offset, "stability": offset > 0}
-    return Case(function, name, points, visibility, "call", judge_values(names=("loss", "dW"), strict_dtype=False),
+    return Case(function, name, points, visibility, "call", judge_values(names=("loss", "dW"), strict_dtype=False, gradients=True),
                 "linear_call", params, dtype)
 
 

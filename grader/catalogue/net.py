@@ -34,7 +34,7 @@ def forward_case(name, points, visibility, params, dtype):
 def backward_case(name, points, visibility, params, dtype, reg):
     """A value case of nn_forward_backward; its nn_forward_pass answers from a table of the true
     forward pass, so a bug in the student's forward pass costs points only there."""
-    judge = judge_values(names=("loss", "grads"))
+    judge = judge_values(names=("loss", "grads"), gradients=True)
     return Case("nn_forward_backward", name, points, visibility, "call", judge, "net_call",
                 {**params, "module": MODULE, "function": "nn_forward_backward", "reg": reg}, dtype,
                 standins=("nn_forward_pass",))

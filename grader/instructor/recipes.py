@@ -7,12 +7,13 @@ autograd. Public cases' payloads and keys are made once and stored as fixtures; 
 are made at grading time.
 """
 import dataclasses
+import functools
 import hashlib
 from typing import Any, Callable, Dict, Tuple
 
 import torch
 
-from ..cases import HIDDEN, Case
+from ..cases import FRESH_PROBES, HIDDEN, Case
 from ..localise import FEW_ROWS, probe_inputs
 
 SAME_OFFSET = f"first {FEW_ROWS} samples, every row at the same offset"
@@ -136,23 +137,50 @@ def linear_call(case):
     if p.get("offset"):
         W_u, X_u, y_u, reg_u = linear_problem(*settings, uniform=True)
         probes.append((SAME_OFFSET, [W_u, X_u[:FEW_ROWS].clone(), y_u[:FEW_ROWS].clone(), reg_u]))
+    counted = {"count_lines": True} if p["function"].endswith("_vectorized") else {}
     return _call(case, [W, X, y, reg], ("W", "X", "y", "reg"), lambda ref, a: getattr(ref.lc, p["reference"])(*a),
-                 probes)
+                 probes, **counted)
+
+
+def _form_shape(g, low, spread):
+    return int(low + torch.randint(spread, (1,), generator=g))
+
+
+def _linear_reference(case, args):
+    """A loss function's expected (loss, dW) on ``args``, and its known mistakes' results."""
+    expected = detached(getattr(load_reference().lc, case.params["function"])(*upcast(args)))
+    return {"expected": expected, "mistakes": mistakes.results(case.check, expected, upcast(args))}
+
+
+def _losses(key):
+    """The loss, and each known mistake's loss, of a loss function's key."""
+    return [float(key["expected"][0])] + [float(mistake[2][0]) for mistake in key["mistakes"]]  # (label, text, result, ...)
 
 
 def linear_numeric(case):
-    args = linear_problem(7, 15, 6, 4, F64)
-    g = _gen(8)
-    coords = [[int(torch.randint(6, (1,), generator=g)), int(torch.randint(4, (1,), generator=g))] for _ in range(8)]
-    reference = getattr(load_reference().lc, case.params["function"])(*upcast(args))[1]
+    """Shapes, values and entries drawn from the seed (salted with the submission's content when
+    grading with hidden cases: inputs its code cannot recognise); the key holds the loss there
+    and the known mistakes' losses, so the probe's answers are judged as values too."""
+    g = _gen(case.params["seed"])
+    N, D, C = _form_shape(g, 10, 10), _form_shape(g, 4, 5), _form_shape(g, 3, 4)
+    args = linear_problem(case.params["seed"] + 1, N, D, C, F64)
+    coords = [[int(torch.randint(D, (1,), generator=g)), int(torch.randint(C, (1,), generator=g))] for _ in range(8)]
+    key = _linear_reference(case, args)
+    dW = key["expected"][1]  # the reference gradient there: a right dW keeps its case when only the loss is wrong
     return ({"module": case.params["module"], "function": case.params["function"], "args": args, "coords": coords,
-             "h": 1e-6, "key": None}, {"gradient": [float(reference[tuple(ix)]) for ix in coords]})
+             "h": 1e-6, "key": None}, {"losses": _losses(key), "gradient": [float(dW[tuple(ix)]) for ix in coords]})
 
 
 def linear_loops(case):
-    base, twice_n, twice_c = linear_problem(9, 8, 6, 4), linear_problem(9, 16, 6, 4), linear_problem(9, 8, 6, 8)
-    return {"module": case.params["module"], "function": case.params["function"],
-            "variants": [["N=8, C=4", base], ["N=16, C=4", twice_n], ["N=8, C=8", twice_c]]}, {}
+    """Every dimension grows (N, D and C, each doubled alone), from shapes and values drawn from
+    the seed (salted as for the numeric check); the key holds each run's expected outputs and
+    the known mistakes' results, so that what the runs return is judged too."""
+    g, seed = _gen(case.params["seed"]), case.params["seed"]
+    N, D, C = _form_shape(g, 6, 6), _form_shape(g, 4, 4), _form_shape(g, 3, 3)
+    sizes = [(N, D, C), (2 * N, D, C), (N, 2 * D, C), (N, D, 2 * C)]
+    variants = [[f"N={n}, D={d}, C={c}", linear_problem(seed + 1 + k, n, d, c)] for k, (n, d, c) in enumerate(sizes)]
+    key = {"runs": [_linear_reference(case, args) for _, args in variants]}
+    return {"module": case.params["module"], "function": case.params["function"], "variants": variants}, key
 
 
 def sample_batch(case):
@@ -222,16 +250,29 @@ def net_call(case):
 
 
 def net_numeric(case):
-    params, X, y = net_problem({"problem": "random", "seed": case.params["seed"], "N": 9, "D": 5, "H": 6, "C": 4,
+    """One problem for the four parameters' checks (one seed): made, with its key, once."""
+    payload, losses, grads = _net_numeric_problem(case.params["seed"])
+    key = case.params["key"]
+    coords = payload["coords"][key]
+    # the reference gradient there: a right gradient keeps its case when only the loss is wrong
+    return ({**payload, "coords": coords, "key": key},
+            {"losses": losses, "gradient": [float(grads[key][tuple(ix)]) for ix in coords]})
+
+
+@functools.lru_cache(maxsize=8)
+def _net_numeric_problem(seed):
+    g = _gen(seed + 2)
+    N, D, H, C = _form_shape(g, 7, 6), _form_shape(g, 4, 4), _form_shape(g, 4, 5), _form_shape(g, 3, 4)
+    params, X, y = net_problem({"problem": "random", "seed": seed, "N": N, "D": D, "H": H, "C": C,
                                 "dtype": "torch.float64", "scale": 0.1, "x_scale": 1.0})
-    g = _gen(case.params["seed"] + 1)
+    g = _gen(seed + 1)
     coords = {key: [[int(torch.randint(s, (1,), generator=g)) for s in params[key].shape] for _ in range(2)]
               for key in PARAM_NAMES}
-    key = case.params["key"]
-    reference = load_reference().tln.nn_forward_backward(upcast(params), upcast(X), y, 0.1)[1][key]
-    return ({"module": "two_layer_net", "function": "nn_forward_backward", "args": [params, X, y, 0.1],
-             "coords": coords[key], "h": 1e-6, "key": key},
-            {"gradient": [float(reference[tuple(ix)]) for ix in coords[key]]})
+    args = [params, X, y, 0.1]
+    expected = detached(load_reference().tln.nn_forward_backward(*upcast(args)))
+    found = mistakes.results("nn_forward_backward", expected, upcast(args))
+    return ({"module": "two_layer_net", "function": "nn_forward_backward", "args": args, "coords": coords, "h": 1e-6},
+            _losses({"expected": expected, "mistakes": found}), expected[1])
 
 
 def _net(seed, N, D, H, C):
@@ -396,10 +437,10 @@ RECIPES: Dict[str, Callable[[Case], Tuple[Any, Any]]] = {
 
 
 def make(case: Case, salt: str = ""):
-    """(payload, key) of one case; a hidden case's seed is mixed with ``salt`` (a digest of
-    the submission: fresh inputs for every version of every submission, the same for the same
-    files)."""
-    if salt and case.visibility == HIDDEN and "seed" in case.params:
+    """(payload, key) of one case; the seed of a hidden case, or of a form case
+    (``FRESH_PROBES``), is mixed with ``salt`` (a digest of the submission: fresh inputs for
+    every version of every submission, the same for the same files)."""
+    if salt and (case.visibility == HIDDEN or case.probe in FRESH_PROBES) and "seed" in case.params:
         digest = hashlib.sha256(f"{case.params['seed']}:{salt}".encode()).digest()
         case = dataclasses.replace(case, params={**case.params, "seed": int.from_bytes(digest[:4], "big") >> 1})
     return RECIPES[case.recipe](case)

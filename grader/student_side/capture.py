@@ -144,6 +144,18 @@ class CudaOnCpu(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
+def _autograd_call(name, args, kwargs) -> bool:
+    """Whether a call has torch compute gradients: autograd itself, ``.backward()``, reading
+    ``.grad``, or a tensor made to require gradients."""
+    short = name.rsplit(".", 1)[-1]
+    if name.startswith(("torch.autograd.", "torch.func.", "torch._functorch.")) or short in (
+            "backward", "requires_grad_", "grad"):
+        return True
+    if name == "Tensor.requires_grad" and len(args) > 1 and args[1]:
+        return True
+    return bool(kwargs.get("requires_grad"))
+
+
 class Tracer(CudaOnCpu):
     """Records every torch function and Tensor method the student's code calls, and follows
     tensors made on the CPU without ``device=`` to where they would meet a GPU input."""
@@ -157,6 +169,7 @@ class Tracer(CudaOnCpu):
         self.factory_dtype: List[str] = []
         self.factory_no_device: List[str] = []
         self.cuda_crashes: List[str] = []
+        self.autograd: List[str] = []  # gradients computed by torch (a loss function must derive them)
         # Only meaningful while grading on the CPU: on CUDA, such code simply raises.
         self.follow_devices = device is None or device.type == "cpu"
         self.pinned = WeakIdKeyDictionary()  # tensor -> where it was made on the CPU
@@ -166,6 +179,8 @@ class Tracer(CudaOnCpu):
         name = func_name(func)
         self.count += 1
         self.names.add(name)
+        if _autograd_call(name, args, kwargs):
+            self.autograd.append(f"{name} at {_student_line(self.files)}")
         short = name.rsplit(".", 1)[-1]
         if name in ("Tensor.cuda", "Tensor.cpu") or (name == "Tensor.to" and _names_device(args[1:], kwargs)):
             self.device_moves.append(name)
@@ -270,10 +285,14 @@ class LineCounter:
 
     def __enter__(self):
         self._previous = sys.gettrace()
-        sys.settrace(self._global)
+        self._hook = self._global  # one bound method, to know it again on the way out
+        sys.settrace(self._hook)
         return self
 
     def __exit__(self, *exc):
+        # Code that switched the counter off (sys.settrace(None), another tracer) ran lines
+        # that were not counted: said so, never read as a loop-free run.
+        self.switched_off = sys.gettrace() is not self._hook
         sys.settrace(self._previous)
 
 
@@ -448,8 +467,11 @@ def call_captured(fn, *args, trace: bool = False, count_lines=(), trace_dtype=No
             "factory_no_device": sorted(set(tracer.factory_no_device)),
             "cuda_crashes": list(dict.fromkeys(tracer.cuda_crashes))[:5],
         })
+    if tracer is not None and tracer.autograd:
+        outcome.trace["autograd"] = list(dict.fromkeys(tracer.autograd))[:5]
     if counter is not None:
         outcome.trace["lines"] = counter.lines
+        outcome.trace["tracing_off"] = getattr(counter, "switched_off", False)
     return outcome
 
 

@@ -132,7 +132,10 @@ def probe_call(ctx: Context, p):
     if p.get("forward_table"):  # nn_forward_backward is graded with the true forward pass
         replacements["nn_forward_pass"] = TableForwardPass(Table(p["forward_table"], "nn_forward_pass"))
     with Substitutes([ctx.modules.get(p["module"])], replacements):
-        outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), **kwargs)
+        # A vectorized function's value cases count its lines too: the no-loop rule compares
+        # the work of calls whose values are judged (see runner.flag_loops_across_values).
+        outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), count_lines=ctx.files if p.get("count_lines") else (),
+                           **kwargs)
         probed = {}
         for label, probe_args in p.get("probes", []) if outcome.ok else []:
             # further inputs that tell mistakes apart: they explain a failure, they earn nothing
@@ -171,7 +174,9 @@ def probe_loop_scaling(ctx: Context, p):
     for label, args in p["variants"]:
         outcome = ctx.call(fn, *to_device(args, ctx.device), count_lines=ctx.files)
         runs.append({"label": label, "error": outcome.error,
-                     "torch_calls": outcome.trace.get("torch_calls", 0), "lines": outcome.trace.get("lines", 0)})
+                     "torch_calls": outcome.trace.get("torch_calls", 0), "lines": outcome.trace.get("lines", 0),
+                     "tracing_off": outcome.trace.get("tracing_off", False),
+                     "value": describe(outcome.value) if outcome.ok else None})
     return {"runs": runs, "error": None}
 
 
@@ -213,8 +218,12 @@ def probe_numeric_grad(ctx: Context, p):
                 return {"outcome": outcome_dict(result)}
             values.append(float(result.value[0]))
         numeric.append((values[0] - values[1]) / (2 * h))
+    try:
+        base = float(loss)
+    except Exception:  # noqa: BLE001 - not a number: judged as a wrong loss
+        base = None
     return {"outcome": {"value": None, "error": None, "seconds": outcome.seconds, "trace": {}},
-            "analytic": analytic, "numeric": numeric, "coarse": coarse}
+            "analytic": analytic, "numeric": numeric, "coarse": coarse, "loss": base}
 
 
 @probe("search_params")

@@ -1,0 +1,286 @@
+"""Reading the student's code in the grader's process (nothing of it is run here): what the
+rules forbid that the tracer in the student's process cannot be trusted to see.
+
+The tracer runs inside the student's process, so code that knows how it works can switch it
+off (``sys.settrace(None)``, ``torch._C.DisableTorchFunction()``), run work where it does not
+look (``exec`` of a string, another thread, ``torch.ops.aten``), or iterate in builtins that
+run no line of the student's files (``sum(map(f, range(N)))``). None of that can hide from
+the source itself, read here:
+
+- **reaching around the checks** (``tamper``): switching tracing off, running code from
+  strings, threads, the operators underneath torch's functions, frames, the garbage
+  collector's object lists, the grader's own modules. Every case of a function whose code
+  reaches it fails, naming it: the rules of code that does this cannot be checked.
+- **gradients by autograd** (``autograd``): deriving the gradients by hand is the exercise;
+  a loss function that reaches autograd gets nothing for its gradient outputs (its loss is
+  judged as usual).
+- **iteration in builtins** (``iteration``): ``map``, ``filter``, ``functools.reduce``,
+  ``itertools``, ``Tensor.apply_``, and ``sum``/``min``/``max``/``any``/``all``/``sorted`` of
+  one iterable: loops that run in C; they break the no-loop rule of the vectorized functions.
+
+What a function reaches is read from the source: the names its body uses, the student's
+functions those name, and so on (the stand-ins a case puts in place cut that walk), and
+everything the files run at module level.
+"""
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Sequence, Set, Tuple
+
+TAMPER = {
+    # tracing switched off, or frames read and rewritten
+    "settrace", "setprofile", "gettrace", "getprofile", "_getframe", "currentframe", "f_back", "f_locals",
+    "f_globals", "f_trace", "f_builtins", "tb_frame", "gi_frame", "cr_frame",
+    # torch's function-mode layer switched off or reached around
+    "DisableTorchFunction", "DisableTorchFunctionSubclass", "_DisableTorchFunctionSubclass",
+    "_disabled_torch_function_impl", "__torch_function__", "__torch_dispatch__", "TorchFunctionMode",
+    "TorchDispatchMode", "overrides", "_C", "ops", "_ops", "compile",
+    # code from strings, the import machinery, the interpreter's own objects
+    "exec", "eval", "__import__", "importlib", "__builtins__", "builtins", "__code__", "__globals__",
+    "__closure__", "co_code", "__subclasses__", "get_objects", "get_referrers", "get_referents", "gc", "ctypes",
+    "modules",
+    "__bases__", "__mro__", "pickle", "marshal", "FunctionType", "CodeType", "runpy",
+    # work on another thread or process, where the tracer does not look
+    "threading", "_thread", "multiprocessing", "concurrent", "asyncio", "Thread", "start_new_thread",
+    "ThreadPoolExecutor", "ProcessPoolExecutor", "subprocess", "fork", "system", "popen", "Popen", "execv",
+    "execve", "spawnv", "posix_spawn",
+    # code compiled out of the tracer's sight (loops inside run in C++ or machine code)
+    "jit", "_dynamo", "fx", "cpp_extension", "load_inline", "numba", "njit", "cffi",
+}
+AUTOGRAD = {
+    "autograd", "backward", "requires_grad_", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "jacobian",
+    "hessian", "enable_grad", "set_grad_enabled", "grad_fn",
+    # a gradient measured by differences of the loss is not derived either
+    "compute_numeric_gradient", "grad_check_sparse",
+}
+# Words flagged as plain names too (a local variable may be called ``ops`` or ``backward``; these
+# are builtins, or what ``from ... import`` brings in, and no one's variable names).
+NAME_WORDS = {
+    "exec", "eval", "compile", "__import__", "__builtins__", "_getframe", "settrace", "setprofile", "currentframe",
+    "DisableTorchFunction", "DisableTorchFunctionSubclass", "_DisableTorchFunctionSubclass", "TorchFunctionMode",
+    "TorchDispatchMode", "start_new_thread", "Thread", "ThreadPoolExecutor", "ProcessPoolExecutor", "get_objects",
+    "autograd", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "enable_grad", "set_grad_enabled",
+    "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit",
+}
+STRING_WORDS = {"settrace", "setprofile", "DisableTorchFunction", "DisableTorchFunctionSubclass", "autograd",
+                "requires_grad_", "get_objects", "get_referrers", "exec", "eval", "importlib", "functorch",
+                "compute_numeric_gradient"}
+# Modules whose attributes student code has no business rewriting (``torch.sum = ...``).
+REWRITTEN = ("torch", "sys", "builtins", "__builtins__", "math", "operator", "F")
+ITERATING_CALLS = {"map", "filter", "reduce", "accumulate", "starmap", "apply_", "map_", "map2_", "vectorize",
+                   "frompyfunc", "apply_along_axis", "itertools", "functools"}
+ONE_ITERABLE = {"sum", "min", "max", "any", "all", "sorted"}
+DYNAMIC_ATTRIBUTE = {"getattr", "setattr", "delattr", "__getattribute__", "attrgetter", "methodcaller"}
+
+MODULE = "<module>"
+
+# The functions whose outputs are a loss and its gradients.
+LOSS_FUNCTIONS = frozenset({"svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive",
+                            "softmax_loss_vectorized", "nn_forward_backward"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # "tamper", "autograd" or "iteration"
+    what: str  # as written: "sys.settrace", "torch.autograd.grad", "map(...)"
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.what} ({self.file} line {self.line})"
+
+
+def _dotted(node) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        parts.append(_dotted(node.func) + "(...)")
+    return ".".join(reversed(parts)) or type(node).__name__
+
+
+class _Reader(ast.NodeVisitor):
+    def __init__(self, file: str, aliases: Dict[str, Tuple[str, str]] = None):
+        self.file = file
+        self.findings: List[Finding] = []
+        self.names: Set[str] = set()
+        # names that module-level imports bound to a flagged module or name ({name: (kind, import)})
+        self.aliases = aliases or {}
+        self.checked: Set[int] = set()  # getattr & co. called with a constant name: read there
+
+    def add(self, kind, what, node):
+        self.findings.append(Finding(kind, what, self.file, getattr(node, "lineno", 0)))
+
+    def word(self, word, what, node):
+        if word in TAMPER:
+            self.add("tamper", what, node)
+        elif word in AUTOGRAD:
+            self.add("autograd", what, node)
+
+    def visit_Name(self, node):
+        self.names.add(node.id)
+        if node.id in DYNAMIC_ATTRIBUTE and id(node) not in self.checked:
+            self.add("tamper", f"{node.id} passed around (its attribute names cannot be read)", node)
+        if node.id in self.aliases:
+            kind, imported = self.aliases[node.id]
+            self.add(kind, f"{node.id} ({imported})", node)
+        elif node.id in NAME_WORDS:  # a plain name: a builtin, or what a from-import brought in
+            self.word(node.id, node.id, node)
+
+    def visit_Attribute(self, node):
+        self.names.add(node.attr)
+        what = _dotted(node)
+        if node.attr == "func" and isinstance(node.value, ast.Name) and node.value.id == "torch":
+            self.add("autograd", what, node)
+        elif node.attr == "requires_grad" and isinstance(node.ctx, ast.Store):
+            self.add("autograd", f"{what} = ...", node)
+        elif isinstance(node.ctx, (ast.Store, ast.Del)) and what.split(".")[0] in REWRITTEN:
+            self.add("tamper", f"{what} = ... (rewrites a module the checks rely on)", node)
+        elif node.attr not in ("compile", "eval", "exec") or _dotted(node.value) == "torch":
+            self.word(node.attr, what, node)  # (net.eval() is a method, not the builtin)
+        self.generic_visit(node)
+
+    def visit_Import(self, node):
+        for alias in node.names:
+            for part in alias.name.split("."):
+                self.word(part, f"import {alias.name}", node)
+            if alias.name in ("torch.func",):
+                self.add("autograd", f"import {alias.name}", node)
+            self.names.add((alias.asname or alias.name).split(".")[0])
+
+    def visit_ImportFrom(self, node):
+        module = node.module or ""
+        for part in module.split("."):
+            self.word(part, f"from {module} import ...", node)
+        for alias in node.names:
+            self.word(alias.name, f"from {module} import {alias.name}", node)
+            if module == "torch" and alias.name == "func":
+                self.add("autograd", "from torch import func", node)
+            self.names.add(alias.asname or alias.name)
+
+    def visit_Constant(self, node):
+        # A string names what getattr or a dict lookup reaches: the words no one's dictionary
+        # key is ("backward" may well be one), those with a leading underscore and a few more.
+        value = node.value
+        if isinstance(value, str) and value.isidentifier() and (value.startswith("_") or value in STRING_WORDS):
+            self.word(value, repr(value), node)
+
+    def visit_keyword(self, node):
+        if node.arg == "requires_grad" and not (isinstance(node.value, ast.Constant) and node.value.value is False):
+            self.add("autograd", "requires_grad=...", node)
+        self.generic_visit(node)
+
+    def visit_Call(self, node):
+        name = node.func.id if isinstance(node.func, ast.Name) else \
+            node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        if name in DYNAMIC_ATTRIBUTE:
+            if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+                self.checked.add(id(node.func))
+                if name in ("setattr", "delattr") and _dotted(node.args[0]).split(".")[0] in REWRITTEN:
+                    self.add("tamper", f"{name}({_dotted(node.args[0])}, ...) rewrites a module the checks rely on",
+                             node)
+            else:
+                self.checked.add(id(node.func))
+                self.add("tamper", f"{name}(...) with a name computed at run time", node)
+        if name in ITERATING_CALLS:
+            self.add("iteration", f"{_dotted(node.func)}(...)", node)
+        elif isinstance(node.func, ast.Name) and name in ONE_ITERABLE and len(node.args) == 1 \
+                and not isinstance(node.args[0], (ast.List, ast.Tuple, ast.Set, ast.Starred)):
+            self.add("iteration", f"{name}(...) of one iterable", node)
+        self.generic_visit(node)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What each top-level function or class reaches and holds; MODULE for module-level code."""
+
+    uses: Dict[str, Set[str]]
+    findings: Dict[str, Tuple[Finding, ...]]
+
+    def reach(self, start: Iterable[str], cut: Sequence[str] = ()) -> Set[str]:
+        """Top-level definitions that running ``start`` may run, not going through ``cut``. A
+        name that is not a definition of its own (``svm_loss_vectorized = helper``) may be
+        anything module-level code made it: it reaches what module-level code names."""
+        todo = []
+        for name in start:
+            if name in self.uses:
+                todo.append(name)
+            elif name not in cut:
+                todo.extend(self.uses.get(MODULE, ()))
+        seen: Set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name in seen or name in cut or name not in self.uses or name == MODULE:
+                continue
+            seen.add(name)
+            todo.extend(self.uses[name])
+        return seen
+
+    def found(self, start: Iterable[str], cut: Sequence[str] = (), kinds=("tamper", "autograd", "iteration")
+              ) -> List[Finding]:
+        """What the code reachable from ``start`` holds (module-level code's tampering and
+        autograd count for every function: it runs before any of them)."""
+        out = [f for f in self.findings.get(MODULE, ()) if f.kind != "iteration"]
+        for name in sorted(self.reach(start, cut)):
+            out.extend(self.findings.get(name, ()))
+        return [f for f in dict.fromkeys(out) if f.kind in kinds]
+
+
+def _import_aliases(tree, file) -> Dict[str, Tuple[str, str]]:
+    """{name bound by a module-level import: (kind, the import)} for imports of flagged modules
+    or names (``import threading as t``, ``from torch._C import DisableTorchFunction as D``)."""
+    aliases = {}
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            probe = _Reader(file)
+            probe.visit(node)
+            if probe.findings:
+                kind = "tamper" if any(f.kind == "tamper" for f in probe.findings) else "autograd"
+                for alias in node.names:
+                    name = (alias.asname or alias.name).split(".")[0] if isinstance(node, ast.Import) \
+                        else (alias.asname or alias.name)
+                    if name != "torch":
+                        aliases[name] = (kind, probe.findings[0].what)
+    return aliases
+
+
+def inspect_sources(sources: Dict[str, str]) -> Inspection:
+    """{file name: source} -> :class:`Inspection`. Unparsable files give nothing (their cases
+    fail when they are loaded)."""
+    uses: Dict[str, Set[str]] = {}
+    findings: Dict[str, List[Finding]] = {}
+    for file, source in sources.items():
+        try:
+            tree = ast.parse(source, filename=file)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        aliases = _import_aliases(tree, file)
+        module = _Reader(file)
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                # An import alone runs nothing: what uses the name it binds is flagged there.
+                module.names.update(alias for alias in aliases)
+                continue
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                reader = _Reader(file, aliases)
+                reader.visit(node)
+                uses.setdefault(node.name, set()).update(reader.names - {node.name})
+                findings.setdefault(node.name, []).extend(reader.findings)
+            else:
+                module.visit(node)
+        uses.setdefault(MODULE, set()).update(module.names)
+        findings.setdefault(MODULE, []).extend(module.findings)
+    return Inspection(uses, {k: tuple(v) for k, v in findings.items()})
+
+
+def inspect_files(paths: Iterable[Path]) -> Inspection:
+    sources = {}
+    for path in paths:
+        try:
+            sources[Path(path).name] = Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+    return inspect_sources(sources)

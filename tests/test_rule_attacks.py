@@ -1,0 +1,457 @@
+"""Attacks by code that knows how the rules are checked: gradients by autograd, and rules
+switched off from inside the student's process (tracing turned off, work run from strings, on
+other threads or through torch's operators underneath its functions, loops run by builtins, a
+loop over the feature dimension, the no-loop case recognised by its published shapes). Each
+attack keeps a correct submission around it and changes one function: that function loses
+the points of the rule it breaks, named; the rest of the submission keeps full marks."""
+import pytest
+from submissions import LC, TLN, make_submission
+
+from grader.sandbox import Limits
+
+FAST = Limits(timeout=5.0, memory_gib=1.0)
+
+
+def _append(sub, name, text):
+    path = sub / "a2" / name
+    path.write_text(path.read_text() + "\n\n" + text)
+
+
+def _results(report, check):
+    return [r for r in report.results if r.check == check]
+
+
+def _points(report, check):
+    return sum(r.points for r in _results(report, check))
+
+
+def _max(report, check):
+    return sum(r.max_points for r in _results(report, check))
+
+
+def _text(report, check):
+    return "\n".join(r.message for r in _results(report, check))
+
+
+# ------------------------------------------------------------------ gradients by autograd
+
+AUTOGRAD_LINEAR = '''
+def _a2_autograd_loss(loss_of):
+    def loss_and_grad(W, X, y, reg):
+        Wc = W.detach().clone().requires_grad_(True)
+        loss = loss_of(Wc, X, y, reg)
+        grad, = torch.autograd.grad(loss, Wc)
+        return loss.detach(), grad
+
+
+    return loss_and_grad
+
+
+def _a2_svm(W, X, y, reg):
+    N = X.shape[0]
+    scores = X.mm(W)
+    correct = scores[torch.arange(N), y].unsqueeze(1)
+    margins = (scores - correct + 1).clamp(min=0)
+    margins = margins * (1 - torch.nn.functional.one_hot(y, W.shape[1]).to(W.dtype))
+    return margins.sum() / N + reg * torch.sum(W * W)
+
+
+def _a2_softmax(W, X, y, reg):
+    scores = X.mm(W)
+    return torch.nn.functional.cross_entropy(scores, y) + reg * torch.sum(W * W)
+
+
+svm_loss_vectorized = _a2_autograd_loss(_a2_svm)
+softmax_loss_naive = _a2_autograd_loss(_a2_softmax)
+'''
+
+BACKWARD_NET = '''
+def nn_forward_backward(params, X, y=None, reg=0.0):
+    scores, _ = nn_forward_pass(params, X)
+    if y is None:
+        return scores
+    copies = {k: v.detach().clone() for k, v in params.items()}
+    for v in copies.values():
+        v.requires_grad = True
+    hidden = (X.mm(copies["W1"]) + copies["b1"]).clamp(min=0)
+    scores = hidden.mm(copies["W2"]) + copies["b2"]
+    loss = torch.nn.functional.cross_entropy(scores, y) + reg * (torch.sum(copies["W1"] ** 2)
+                                                                 + torch.sum(copies["W2"] ** 2))
+    loss.backward()
+    return loss.detach(), {k: v.grad for k, v in copies.items()}
+'''
+
+
+def test_gradients_by_autograd_earn_nothing_for_the_gradient(tmp_path, grade_with):
+    """torch.autograd.grad on a requires_grad copy, and .backward(): the values are right, the
+    exercise (deriving the gradient) is not done. The gradient outputs earn nothing, named; the
+    loss keeps what a loss earns alone (the no-loop rule, the given y=None line)."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, AUTOGRAD_LINEAR)
+    _append(sub, TLN, BACKWARD_NET)
+    functions = ["svm_loss_vectorized", "softmax_loss_naive", "nn_forward_backward", "svm_loss_naive"]
+    report = grade_with(sub, functions=functions, limits=FAST, hidden=True)
+    for name in ("svm_loss_vectorized", "softmax_loss_naive", "nn_forward_backward"):
+        scored = [r for r in _results(report, name) if r.points]
+        assert all("loops" in r.name or "without y" in r.name for r in scored), (name, report.summary())
+        assert "derived by hand" in _text(report, name), report.summary()
+    assert _points(report, "svm_loss_vectorized") == 1.5  # its no-loop rule: the loss is computed, loop-free
+    assert _points(report, "nn_forward_backward") == 1  # the given y=None line
+    assert _points(report, "svm_loss_naive") == _max(report, "svm_loss_naive") > 0
+
+
+def test_gradients_by_autograd_are_seen_at_run_time_too():
+    """The tracer names autograd where the source hides it from a reading of the names."""
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    def hidden_autograd(W, X):
+        engine = getattr(torch, "".join(["auto", "grad"]))
+        Wc = W.detach().clone()
+        Wc.requires_grad = True
+        grad, = engine.grad((X.mm(Wc) ** 2).sum(), Wc)
+        return grad
+
+    outcome = call_captured(hidden_autograd, torch.ones(3, 2), torch.ones(4, 3), trace=True)
+    assert outcome.ok and outcome.trace.get("autograd"), outcome.trace
+
+
+# ------------------------------------------------------------------ rules switched off
+
+NAIVE_SVM_LOOP = '''
+    N, C = X.shape[0], W.shape[1]
+    loss, dW = torch.zeros((), dtype=W.dtype), torch.zeros_like(W)
+    for i in range(N):
+        scores = X[i].matmul(W)
+        for j in range(C):
+            margin = scores[j] - scores[y[i]] + 1
+            if j != y[i] and margin > 0:
+                loss = loss + margin
+                dW[:, j] += X[i]
+                dW[:, y[i]] -= X[i]
+    return loss / N + reg * torch.sum(W * W), dW / N + 2 * reg * W
+'''
+
+# The same loop over plain Python numbers: a constant number of torch calls whatever the sizes,
+# so only the lines it runs show it.
+NAIVE_SVM_PLAIN = '''
+    Xl, Wl, yl = X.tolist(), W.tolist(), y.tolist()
+    N, D, C = len(Xl), len(Wl), len(Wl[0])
+    loss = 0.0
+    dW = [[0.0] * C for _ in range(D)]
+    for i in range(N):
+        s = [sum(Xl[i][d] * Wl[d][j] for d in range(D)) for j in range(C)]
+        for j in range(C):
+            m = s[j] - s[yl[i]] + 1
+            if j != yl[i] and m > 0:
+                loss += m
+                for d in range(D):
+                    dW[d][j] += Xl[i][d]
+                    dW[d][yl[i]] -= Xl[i][d]
+    dW = torch.tensor(dW, dtype=W.dtype, device=W.device)
+    return torch.tensor(loss / N, dtype=W.dtype, device=W.device) + reg * torch.sum(W * W), dW / N + 2 * reg * W
+'''
+
+ATTACKS = {
+    "loop in an exec'd string": (LC, "svm_loss_vectorized", '''
+_A2_SOURCE = """
+def _a2_loop(W, X, y, reg):
+''' + NAIVE_SVM_PLAIN + '''
+"""
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    space = {"torch": torch}
+    exec(_A2_SOURCE, space)
+    return space["_a2_loop"](W, X, y, reg)
+'''),
+    "sys.settrace(None) before the loop": (LC, "svm_loss_vectorized", '''
+import sys as _a2_sys
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    _a2_sys.settrace(None)
+''' + NAIVE_SVM_PLAIN),
+    "the loop on another thread": (LC, "svm_loss_vectorized", '''
+import threading as _a2_threading
+
+
+def _a2_loop(W, X, y, reg):
+''' + NAIVE_SVM_LOOP + '''
+
+def svm_loss_vectorized(W, X, y, reg):
+    out = []
+    worker = _a2_threading.Thread(target=lambda: out.append(_a2_loop(W, X, y, reg)))
+    worker.start()
+    worker.join()
+    return out[0]
+'''),
+    "a loop over plain numbers in builtins": (LC, "softmax_loss_vectorized", '''
+import operator as _a2_operator
+
+_a2_softmax_vec = softmax_loss_vectorized
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    _, dW = _a2_softmax_vec(W, X, y, reg)
+    scores = X.mm(W)
+    picked = scores.gather(1, y[:, None]).squeeze(1).tolist()
+    spread = scores.logsumexp(dim=1).tolist()
+    data = sum(map(_a2_operator.sub, spread, picked)) / X.shape[0]
+    return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
+'''),
+    "a loop over the features": (LC, "svm_loss_vectorized", '''
+def svm_loss_vectorized(W, X, y, reg):
+    N, D = X.shape
+    scores = torch.zeros(N, W.shape[1], dtype=X.dtype, device=X.device)
+    for d in range(D):
+        scores = scores + X[:, d:d + 1] * W[d]
+    rows = torch.arange(N, device=X.device)
+    margins = (scores - scores[rows, y].unsqueeze(1) + 1).clamp(min=0)
+    margins[rows, y] = 0
+    coeff = (margins > 0).to(X.dtype)
+    coeff[rows, y] = -coeff.sum(dim=1)
+    return margins.sum() / N + reg * torch.sum(W * W), X.t().mm(coeff) / N + 2 * reg * W
+'''),
+    "DisableTorchFunction around torch.relu": (TLN, "nn_forward_pass", '''
+def nn_forward_pass(params, X):
+    with torch._C.DisableTorchFunction():
+        hidden = torch.relu(X.mm(params["W1"]) + params["b1"])
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
+    "_DisableTorchFunctionSubclass around torch.relu": (TLN, "nn_forward_pass", '''
+def nn_forward_pass(params, X):
+    with torch._C._DisableTorchFunctionSubclass():
+        hidden = torch.relu(X.mm(params["W1"]) + params["b1"])
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
+    "torch.ops.aten.relu": (TLN, "nn_forward_pass", '''
+def nn_forward_pass(params, X):
+    hidden = torch.ops.aten.relu.default(X.mm(params["W1"]) + params["b1"])
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
+    "a loop compiled by torch.jit.script": (LC, "svm_loss_vectorized", '''
+@torch.jit.script
+def _a2_scores(X, W):
+    out = torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype, device=X.device)
+    for i in range(X.shape[0]):
+        out[i] = X[i] @ W
+    return out
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    N = X.shape[0]
+    scores = _a2_scores(X, W)
+    rows = torch.arange(N, device=X.device)
+    margins = (scores - scores[rows, y].unsqueeze(1) + 1).clamp(min=0)
+    margins[rows, y] = 0
+    coeff = (margins > 0).to(X.dtype)
+    coeff[rows, y] = -coeff.sum(dim=1)
+    return margins.sum() / N + reg * torch.sum(W * W), X.t().mm(coeff) / N + 2 * reg * W
+'''),
+    "settrace reached through a getattr passed around": (LC, "svm_loss_vectorized", '''
+import sys as _a2_sys
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    look = getattr
+    look(_a2_sys, "".join(["set", "tr", "ace"]))(None)
+''' + NAIVE_SVM_PLAIN),
+    "the gradient from the course's numeric gradient helper": (LC, "softmax_loss_naive", '''
+_a2_softmax_vec = softmax_loss_vectorized
+
+
+def softmax_loss_naive(W, X, y, reg):
+    from eecs598.grad import compute_numeric_gradient
+    loss, _ = _a2_softmax_vec(W, X, y, reg)
+    dW = compute_numeric_gradient(lambda w: _a2_softmax_vec(w, X, y, reg)[0], W.clone(), h=1e-5)
+    return loss, dW
+'''),
+    "torch.threshold as a ReLU": (TLN, "nn_forward_pass", '''
+def nn_forward_pass(params, X):
+    hidden = torch.threshold(X.mm(params["W1"]) + params["b1"], 0, 0)
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_a_rule_switched_off_or_reached_around_still_costs_its_points(tmp_path, grade_with, attack):
+    """The rule's case fails, saying why; the values may be right, the rule is not kept."""
+    file, function, code = ATTACKS[attack]
+    sub = make_submission(tmp_path / "s")
+    _append(sub, file, code)
+    other = "svm_loss_naive" if file == LC else "nn_predict"
+    report = grade_with(sub, functions=[function, other], limits=FAST, hidden=True)
+    rule = [r for r in _results(report, function) if r.reason == "rule"]
+    assert rule and all(r.points == 0 for r in rule), report.summary()
+    assert all("rule broken" in r.message for r in rule)
+    if function.endswith("vectorized"):
+        loops = [r for r in _results(report, function) if "loops" in r.name]
+        assert loops and all(r.points == 0 for r in loops), report.summary()
+    assert _points(report, other) == _max(report, other) > 0, report.summary()
+
+
+def test_the_no_loop_case_recognised_by_its_published_shapes_earns_nothing(tmp_path, grade_with):
+    """A looped svm_loss_vectorized that returns zeros on the no-loop case's published shapes
+    (which need no loop): with hidden cases the case's inputs are fresh, every dimension grows,
+    and what it returns is judged."""
+    from grader.fixtures import load
+
+    variants = load()["svm_loss_vectorized"]["rule: no explicit loops"]["payload"]["variants"]
+    shapes = sorted({(tuple(args[1].shape), tuple(args[0].shape)) for _, args in variants})
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, f'''
+_A2_PUBLISHED = {shapes!r}
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    if (tuple(X.shape), tuple(W.shape)) in _A2_PUBLISHED:
+        return torch.zeros((), dtype=W.dtype), torch.zeros_like(W)
+''' + NAIVE_SVM_LOOP)
+    report = grade_with(sub, functions=["svm_loss_vectorized"], limits=FAST, hidden=True)
+    loops = [r for r in _results(report, "svm_loss_vectorized") if "loops" in r.name]
+    assert loops and all(r.points == 0 for r in loops), report.summary()
+
+
+LEGITIMATE_RELUS = {
+    "clamp(min=0)": "(X.mm(params['W1']) + params['b1']).clamp(min=0)",
+    "a mask": "(lambda a: a * (a > 0))(X.mm(params['W1']) + params['b1'])",
+    "torch.maximum with zeros": "torch.maximum(X.mm(params['W1']) + params['b1'], "
+                                "torch.zeros_like(params['b1']))",
+    "torch.where": "(lambda a: torch.where(a > 0, a, torch.zeros_like(a)))(X.mm(params['W1']) + params['b1'])",
+}
+
+
+@pytest.mark.parametrize("style", sorted(LEGITIMATE_RELUS))
+def test_a_relu_written_by_hand_keeps_full_marks(tmp_path, grade_with, style):
+    sub = make_submission(tmp_path / "s")
+    _append(sub, TLN, f'''
+def nn_forward_pass(params, X):
+    hidden = {LEGITIMATE_RELUS[style]}
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+''')
+    report = grade_with(sub, functions=["nn_forward_pass"], limits=FAST, hidden=True)
+    assert _points(report, "nn_forward_pass") == _max(report, "nn_forward_pass") > 0, report.summary()
+
+
+def test_no_grad_blocks_and_item_calls_are_not_autograd(tmp_path, grade_with):
+    """Honest code may wrap work in torch.no_grad() and read requires_grad: that computes no
+    gradient and keeps full marks."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, '''
+_a2_svm_vec = svm_loss_vectorized
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    with torch.no_grad():
+        loss, dW = _a2_svm_vec(W, X, y, reg)
+    assert not W.requires_grad
+    return loss, dW
+''')
+    report = grade_with(sub, functions=["svm_loss_vectorized"], limits=FAST, hidden=True)
+    assert _points(report, "svm_loss_vectorized") == _max(report, "svm_loss_vectorized") > 0, report.summary()
+
+
+def test_tracing_switched_off_during_a_call_is_seen_at_run_time_too():
+    """Where the source hides sys.settrace from a reading of the names, the line counter sees
+    on the way out that it is no longer the tracer, and the no-loop case says so."""
+    import sys
+
+    from grader.student_side.capture import call_captured
+
+    def switches_off():
+        getattr(sys, "".join(["set", "trace"]))(None)
+        return sum(range(10))
+
+    outcome = call_captured(switches_off, count_lines=(__file__,), trace=True)
+    assert outcome.ok and outcome.trace["tracing_off"], outcome.trace
+    assert not call_captured(lambda: 1, count_lines=(__file__,), trace=True).trace["tracing_off"]
+
+
+def test_python_sum_of_a_tensor_is_a_loop_in_a_vectorized_loss_and_says_so():
+    """Python's sum(sum(W * W)) (the docstrings' notation taken literally) adds W's rows one by
+    one: a loop over the features, named with torch.sum as the fix; a sum of a literal list is
+    not a loop, and loops in the naive functions are allowed."""
+    from grader.cases import Verdict
+    from grader.catalogue import all_cases
+    from grader.inspection import inspect_sources
+    from grader.runner import apply_inspection
+
+    source = '''
+import torch
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    return reg * sum(sum(W * W)), W
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    return sum([torch.sum(W), torch.sum(X)]), W
+
+
+def svm_loss_naive(W, X, y, reg):
+    return sum(sum(W * W)), W
+'''
+    inspection = inspect_sources({"linear_classifier.py": source})
+    cases = {(c.check, c.probe): c for c in all_cases()}
+    loops = apply_inspection(cases[("svm_loss_vectorized", "loop_scaling")], Verdict("passed"), inspection)
+    assert loops.status == "failed" and "sum(...) of one iterable" in loops.message and "torch.sum" in loops.message
+    for check in ("softmax_loss_vectorized", "svm_loss_naive"):
+        case = cases.get((check, "loop_scaling")) or cases[(check, "call")]
+        assert apply_inspection(case, Verdict("passed"), inspection).passed, check
+
+
+def test_everyday_names_are_not_read_as_attacks():
+    """A cache keyed "backward", a variable called ops or backward, a method called eval, the
+    template's module-level imports and torch.no_grad() are not flagged: only what reaches the
+    checks or computes gradients is."""
+    from grader.inspection import inspect_sources
+
+    source = '''
+import itertools
+import random
+import torch
+
+
+def nn_forward_backward(params, X, y=None, reg=0.0):
+    cache = {"forward": X, "backward": None}
+    ops, backward = 1, 2
+    with torch.no_grad():
+        scores = X.mm(params["W1"])
+    if not X.requires_grad:
+        cache["backward"] = scores
+    return scores, cache
+
+
+def find_best_net(data_dict, get_param_set_fn):
+    for lr, hidden in itertools.product([1, 2], [3]):
+        random.seed(0)
+    return max([1, 2]), getattr(data_dict, "keys")
+'''
+    inspection = inspect_sources({"two_layer_net.py": source})
+    for function in ("nn_forward_backward", "find_best_net"):
+        assert not [f for f in inspection.found([function]) if f.kind != "iteration"], inspection.found([function])
+
+
+def test_the_no_loop_case_recognised_by_its_place_in_the_order_earns_nothing(tmp_path, grade_with):
+    """A looped svm_loss_vectorized that counts its calls and answers the no-loop case's four
+    (the fourth to seventh: after the three public value cases) with a loop-free loss and a zero
+    gradient: values of its own, no loop there. The rule is judged on the value cases too,
+    whose answers it cannot fake: their work grows with the size."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, '''
+_A2_CALLS = []
+_a2_svm_vec = svm_loss_vectorized
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    _A2_CALLS.append(1)
+    if 4 <= len(_A2_CALLS) <= 7:
+        return _a2_svm_vec(W, X, y, reg)[0], torch.zeros_like(W)
+''' + NAIVE_SVM_LOOP)
+    report = grade_with(sub, functions=["svm_loss_vectorized"], limits=FAST, hidden=True)
+    loops = [r for r in _results(report, "svm_loss_vectorized") if "loops" in r.name]
+    assert loops and all(r.points == 0 for r in loops), report.summary()
+    assert "across the value cases" in loops[0].message, report.summary()
