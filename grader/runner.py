@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Set
 
 import torch
 
-from .cases import FUNCTIONS, HIDDEN, PUBLIC, Case, Verdict, select
+from .cases import FROM_OTHER_CASES, FUNCTIONS, HIDDEN, PUBLIC, Case, Verdict, select
 from .catalogue import all_cases
 from .fixtures import load as load_fixtures
 from .judges import names_a_mistake
@@ -74,7 +74,7 @@ def case_inputs(case: Case, fixtures, salt: str = "") -> Inputs:
     """A case's inputs: from the fixtures for a public case; for a hidden one, from the
     instructor's recipes with seeds salted by the submission's content (inputs learnt from one
     grading cannot be replayed in the next, and the same files always get the same inputs)."""
-    if case.probe is None:
+    if case.probe is None or case.probe in FROM_OTHER_CASES:
         return Inputs(None, None, b"")
     if case.visibility == PUBLIC:
         try:
@@ -117,6 +117,15 @@ def _grader_error(case: Case, exc: BaseException) -> Verdict:
     log.error("grader error in %s:\n%s", case.key, "".join(traceback.format_exception(exc)))
     return Verdict("grader error", f"internal grader error (not your code's fault; please report it): {detail}",
                    reason="grader error")
+
+
+def _result(case: Case, verdict: Verdict, seconds: float) -> CaseResult:
+    points = case.points if verdict.passed else 0.0
+    # Messages may quote what the student's process sent: bounded before they are kept.
+    return CaseResult(case.check, case.name, case.visibility, case.points, points, verdict.status,
+                      _bounded(verdict.message, 6000), _bounded(verdict.diagnosis, 1000),
+                      tuple(_bounded(w, 1000) for w in verdict.warnings[:20]), verdict.reason, round(seconds, 4),
+                      verdict.vouches)
 
 
 def _bounded(text, limit: int) -> str:
@@ -180,13 +189,14 @@ def flag_hardcoding(results: List[CaseResult], cases: List[Case]) -> List[CaseRe
     return out
 
 
-# Cases that judge a function's values against expected ones (nn_predict's: its labels).
-VALUE_PROBES = frozenset({"call", "nn_predict"})
+# Cases that judge a function's values against expected ones (nn_predict's: its labels;
+# sample_batch's: rows of X with their labels).
+VALUE_PROBES = frozenset({"call", "nn_predict", "sample_batch"})
 
 # Cases that judge a function's form rather than its values: its gradient agrees with its own
-# loss, it has no loops, it keeps the given `if y is None: return scores`. Code that computes
-# nothing (a stub returning zeros) has all of these.
-FORM_PROBES = frozenset({"numeric_grad", "loop_scaling", "scores_without_y"})
+# loss, it has no loops, it keeps the given `if y is None: return scores`, its tensors follow
+# the inputs' device. Code that computes nothing (a stub returning zeros) has all of these.
+FORM_PROBES = frozenset({"numeric_grad", "loop_scaling", "scores_without_y", "device_rule"})
 
 
 def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden: bool = False) -> List[CaseResult]:
@@ -300,10 +310,17 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                 prepared_cases.append((case, None, _grader_error(case, exc)))
         requests = [Request(case.key, case.probe, got.blob, case.timeout, frozenset(_runs(case, graph)) | {case.check},
                             ahead=not case.standins)
-                    for case, got, verdict in prepared_cases if case.probe is not None and verdict is None]
+                    for case, got, verdict in prepared_cases
+                    if case.probe is not None and case.probe not in FROM_OTHER_CASES and verdict is None]
         replies = sandbox.replies(requests)
+        seen: Dict[str, list] = {}  # function -> its value cases' replies, for the cases judged from them
+        later = []  # (index in results, case) of those cases
         for case, got, verdict in prepared_cases:
             t0 = time.monotonic()
+            if verdict is None and case.probe in FROM_OTHER_CASES:
+                later.append((len(results), case))
+                results.append(None)
+                continue
             if verdict is None:
                 payload, key = got.payload, got.key
                 try:
@@ -312,6 +329,8 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                         reply = None
                     else:
                         reply = next(replies)
+                        if case.probe in VALUE_PROBES:
+                            seen.setdefault(case.check, []).append(reply)
                         t0 = time.monotonic() - reply.seconds  # the case's own time, from when its turn came
                     if reply is not None and reply.not_run:
                         verdict = Verdict("failed", reply.failure, reason="not run")
@@ -319,12 +338,14 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                         verdict = _judge(case, payload, reply, key, device)
                 except Exception as exc:  # noqa: BLE001
                     verdict = _grader_error(case, exc)
-            points = case.points if verdict.passed else 0.0
-            # Messages may quote what the student's process sent: bounded before they are kept.
-            results.append(CaseResult(case.check, case.name, case.visibility, case.points, points, verdict.status,
-                                      _bounded(verdict.message, 6000), _bounded(verdict.diagnosis, 1000),
-                                      tuple(_bounded(w, 1000) for w in verdict.warnings[:20]), verdict.reason,
-                                      round(time.monotonic() - t0, 4), verdict.vouches))
+            results.append(_result(case, verdict, time.monotonic() - t0))
+        for index, case in later:
+            t0 = time.monotonic()
+            try:
+                verdict = _judge(case, seen.get(case.check, []), None, None, device)
+            except Exception as exc:  # noqa: BLE001
+                verdict = _grader_error(case, exc)
+            results[index] = _result(case, verdict, time.monotonic() - t0)
         _refuse_if_newer_python(sandbox.load_errors, prepared.code_dir)
     finally:
         sandbox.close()
