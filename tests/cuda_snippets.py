@@ -137,6 +137,10 @@ def ones_on_the_device_of_a_cpu_tensor(W, X, y):
     return torch.ones(X.shape[0], W.shape[1], dtype=X.dtype, device=onehot.device) * X.mm(W)
 
 
+def mask_typed_as_a_gpu_tensor(W, X, y):
+    return (X.mm(W) > 0).type(torch.cuda.DoubleTensor) * X.mm(W)
+
+
 def zeros_named_on_the_gpu(W, X, y):
     return torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype, device="cuda") + X.mm(W)
 
@@ -154,7 +158,7 @@ SNIPPETS = {fn.__name__: (fn, crashes) for fn, crashes in [
     (zeros_moved_by_cuda_then_original_used, True), (cpu_copy_of_an_input_used_with_inputs, True),
     (cpu_number_read_back_then_inputs, False), (labels_to_the_inputs_device_and_dtype, False),
     (zeros_moved_to_the_inputs_device, False), (zeros_named_on_the_gpu, False),
-    (ones_on_the_device_of_a_cpu_tensor, True),
+    (ones_on_the_device_of_a_cpu_tensor, True), (mask_typed_as_a_gpu_tensor, False),
 ]}
 
 

@@ -296,6 +296,8 @@ NAMED_DEVICES = [
      "device=torch.device('cuda')"),
     ("sample_batch indices on 'cuda'", LC, "sample_batch", "idx = torch.randint(num_train, (batch_size,), device=X.device)",
      "idx = torch.randint(num_train, (batch_size,), device='cuda')", "torch.randint(..., device='cuda')"),
+    ("svm mask typed as torch.cuda.DoubleTensor", LC, "svm_loss_vectorized", "coeff = (margins > 0).to(dtype=X.dtype)",
+     "coeff = (margins > 0).type(torch.cuda.DoubleTensor)", ".type(torch.cuda.DoubleTensor)"),
     ("predict through .cuda()", LC, "predict_linear_classifier", "y_pred = X.mm(W).argmax(dim=1)",
      "y_pred = X.mm(W).cuda().argmax(dim=1)", ".cuda() moves a tensor to the GPU"),
     ("forward pass .to('cuda')", TLN, "nn_forward_pass", "hidden = (X.mm(W1) + b1).clamp(min=0)",

@@ -100,6 +100,8 @@ DEVICE_RULE_CODE = [
     ("X.cuda()", True),
     ("X.to('cuda')", True),
     ("X.to(torch.device('cuda'), dtype=X.dtype)", True),
+    ("(X > 0).type(torch.cuda.FloatTensor)", True),  # crashes without a GPU: given the CPU's type
+    ("(X > 0).type('torch.cuda.DoubleTensor')", True),
     ("X.cpu()", True),  # returned: used as a tensor
     ("X.to('cpu')", True),
     ("X.cpu().mm(W)", True),
@@ -116,6 +118,8 @@ DEVICE_RULE_CODE = [
     ("X.cpu().tolist()", False),
     ("X.sum().detach().cpu().item()", False),
     ("float(X.sum().cpu())", False),
+    ("(X > 0).type(torch.DoubleTensor)", False),
+    ("(X > 0).type(X.dtype)", False),
     ("torch.zeros_like(W)", False),
     ("X.new_zeros(3)", False),
 ]

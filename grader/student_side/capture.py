@@ -53,7 +53,7 @@ READS = {
 SAME_DATA = {"detach", "clone", "contiguous", "squeeze", "flatten", "reshape", "view", "__getitem__"}
 _DEVICES_KEPT = 4096  # devices read from tensors that the tracer remembers
 # The only calls that can name a device other than through a device= keyword.
-_NAMES_THAT_MAY_NAME_A_DEVICE = {"Tensor.cuda", "Tensor.to"}
+_NAMES_THAT_MAY_NAME_A_DEVICE = {"Tensor.cuda", "Tensor.to", "Tensor.type"}
 
 
 _NAMES: Dict[Any, str] = {}
@@ -144,6 +144,21 @@ def _is_cpu(value) -> bool:
     return isinstance(value, str) and value.split(":")[0] == "cpu"
 
 
+def _cuda_tensor_type(args, kwargs):
+    """The GPU tensor type a ``.type(...)`` call names (``torch.cuda.FloatTensor``, or its
+    name as a string), or None."""
+    target = kwargs.get("dtype", args[0] if args else None)
+    name = target if isinstance(target, str) else (
+        f"{getattr(target, '__module__', '')}.{getattr(target, '__name__', '')}" if isinstance(target, type) else "")
+    return target if name.startswith("torch.cuda.") else None
+
+
+def _cpu_tensor_type(target):
+    """The CPU tensor type of the same dtype as a GPU one (``torch.FloatTensor``)."""
+    name = target if isinstance(target, str) else f"torch.cuda.{target.__name__}"
+    return getattr(torch, name[len("torch.cuda."):], target)
+
+
 def _is_cuda(value) -> bool:
     if isinstance(value, torch.device):
         return value.type == "cuda"
@@ -173,6 +188,10 @@ class CudaOnCpu(TorchFunctionMode):
         if name == "Tensor.to" and any(_is_cuda(a) for a in args[1:]):
             self.cuda_named.append(_student_line(self.files, 3))
             args = tuple("cpu" if _is_cuda(a) else a for a in args)
+        if name == "Tensor.type" and _cuda_tensor_type(args[1:], kwargs) is not None:
+            self.cuda_named.append(_student_line(self.files, 3))
+            target = _cpu_tensor_type(_cuda_tensor_type(args[1:], kwargs))
+            args, kwargs = (args[:1], {**kwargs, "dtype": target}) if "dtype" in kwargs else ((args[0], target) + args[2:], kwargs)
         return func, args, kwargs
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -211,7 +230,8 @@ class Tracer(CudaOnCpu):
         to_gpu = False
         if self.follow_devices:
             to_gpu = name == "Tensor.cuda" or (name == "Tensor.to" and (
-                _is_cuda(kwargs.get("device")) or any(_is_cuda(a) for a in args[1:])))
+                _is_cuda(kwargs.get("device")) or any(_is_cuda(a) for a in args[1:]))) or (
+                name == "Tensor.type" and _cuda_tensor_type(args[1:], kwargs) is not None)
             func, args, kwargs = self.remap(func, args, kwargs, name)
             # Until a tensor has been made on the CPU there is nothing to follow: only
             # numpy() of an input can crash.
@@ -292,6 +312,12 @@ class Tracer(CudaOnCpu):
                     self.device_breaks[self.cpu_results[tensor]] = None
         if name == "Tensor.cuda":
             self.device_breaks[f"{_student_line(self.files)}: .cuda() moves a tensor to the GPU"] = None
+            return False
+        if name == "Tensor.type":
+            target = _cuda_tensor_type(args[1:], kwargs)
+            if target is not None:
+                shown = repr(target) if isinstance(target, str) else f"torch.cuda.{target.__name__}"
+                self.device_breaks[f"{_student_line(self.files)}: .type({shown}) moves a tensor to the GPU"] = None
             return False
         if name == "Tensor.cpu":
             return True
