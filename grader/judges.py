@@ -111,11 +111,10 @@ def judge_device_rule(case, payload, reply, key, device_type) -> Verdict:
     breaks = device_breaks(calls)
     if not breaks:
         return passed()
-    return failed("rule broken: every tensor follows the inputs' device (the template: no .to(), .cuda() or "
-                  ".cpu() in your code; create tensors with device=X.device, torch.zeros_like(W) or "
-                  "X.new_zeros(...)): " + "; ".join(breaks[:3])
-                  + ". A device written out crashes where it is missing (device='cuda' on every machine without "
-                  "a GPU); .to(X.device), .to(W.dtype) and device=X.device follow the inputs and are fine", "rule")
+    return failed("rule broken: tensors follow the inputs' device (the template: no .to(), .cuda() or .cpu()): "
+                  + "; ".join(breaks[:3]) + ". A device written out crashes where it is missing (device='cuda' on "
+                  "every machine without a GPU). Make tensors with device=X.device, torch.zeros_like(W) or "
+                  "X.new_zeros(...); a .to(X.device) or .to(W.dtype) follows the inputs too", "rule")
 
 
 def _desc_leaves(desc: Any, path: str, names=None) -> Dict[str, Any]:

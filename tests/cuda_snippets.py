@@ -141,6 +141,10 @@ def mask_typed_as_a_gpu_tensor(W, X, y):
     return (X.mm(W) > 0).type(torch.cuda.DoubleTensor) * X.mm(W)
 
 
+def mask_typed_as_a_cpu_tensor(W, X, y):
+    return (X.mm(W) > 0).type(torch.DoubleTensor) * X.mm(W)
+
+
 def zeros_named_on_the_gpu(W, X, y):
     return torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype, device="cuda") + X.mm(W)
 
@@ -159,6 +163,7 @@ SNIPPETS = {fn.__name__: (fn, crashes) for fn, crashes in [
     (cpu_number_read_back_then_inputs, False), (labels_to_the_inputs_device_and_dtype, False),
     (zeros_moved_to_the_inputs_device, False), (zeros_named_on_the_gpu, False),
     (ones_on_the_device_of_a_cpu_tensor, True), (mask_typed_as_a_gpu_tensor, False),
+    (mask_typed_as_a_cpu_tensor, True),
 ]}
 
 

@@ -102,6 +102,7 @@ DEVICE_RULE_CODE = [
     ("X.to(torch.device('cuda'), dtype=X.dtype)", True),
     ("(X > 0).type(torch.cuda.FloatTensor)", True),  # crashes without a GPU: given the CPU's type
     ("(X > 0).type('torch.cuda.DoubleTensor')", True),
+    ("(X > 0).type(torch.DoubleTensor) * X", True),  # a CPU tensor type: on a GPU, a move to the CPU
     ("X.cpu()", True),  # returned: used as a tensor
     ("X.to('cpu')", True),
     ("X.cpu().mm(W)", True),
@@ -116,9 +117,9 @@ DEVICE_RULE_CODE = [
     ("X.to(X.device, X.dtype)", False),
     ("X.sum().cpu().item()", False),
     ("X.cpu().tolist()", False),
+    ("(X > 0).type(torch.DoubleTensor).tolist()", False),
     ("X.sum().detach().cpu().item()", False),
     ("float(X.sum().cpu())", False),
-    ("(X > 0).type(torch.DoubleTensor)", False),
     ("(X > 0).type(X.dtype)", False),
     ("torch.zeros_like(W)", False),
     ("X.new_zeros(3)", False),

@@ -131,6 +131,11 @@ def _device_text(value) -> str:
     return repr(value)
 
 
+def _type_text(target) -> str:
+    """How a tensor type argument reads: ``torch.FloatTensor`` or ``'torch.FloatTensor'``."""
+    return repr(target) if isinstance(target, str) else f"{target.__module__}.{target.__name__}"
+
+
 def _device_target(args, kwargs):
     """The device a ``.to(...)`` call names (``.to("cuda")``, ``.to(device=...)``), or None."""
     if kwargs.get("device") is not None:
@@ -151,6 +156,15 @@ def _cuda_tensor_type(args, kwargs):
     name = target if isinstance(target, str) else (
         f"{getattr(target, '__module__', '')}.{getattr(target, '__name__', '')}" if isinstance(target, type) else "")
     return target if name.startswith("torch.cuda.") else None
+
+
+def _cpu_tensor_type_named(args, kwargs):
+    """The CPU tensor type a ``.type(...)`` call names (``torch.FloatTensor``, or its name as a
+    string): on a GPU tensor that is a move to the CPU. None for a dtype or anything else."""
+    target = kwargs.get("dtype", args[0] if args else None)
+    name = target if isinstance(target, str) else (
+        f"{getattr(target, '__module__', '')}.{getattr(target, '__name__', '')}" if isinstance(target, type) else "")
+    return target if name.startswith("torch.") and name.endswith("Tensor") and name.count(".") == 1 else None
 
 
 def _cpu_tensor_type(target):
@@ -250,7 +264,9 @@ class Tracer(CudaOnCpu):
             # On the CPU, .cpu() returns its own tensor: the moved one is told apart as a view.
             result = result.view_as(result) if args and result is args[0] else result
             line = _student_line(self.files)
-            what = ".cpu()" if name == "Tensor.cpu" else f".to({_device_text(_device_target(args[1:], kwargs))})"
+            what = ".cpu()" if name == "Tensor.cpu" else (
+                f".type({_type_text(_cpu_tensor_type_named(args[1:], kwargs))})" if name == "Tensor.type"
+                else f".to({_device_text(_device_target(args[1:], kwargs))})")
             self.cpu_results[result] = (f"{line}: {what} moves a tensor off the inputs' device and uses it as a "
                                         "tensor (reading a number back, as in .cpu().item(), is fine)")
             if self.follow_devices:
@@ -318,7 +334,7 @@ class Tracer(CudaOnCpu):
             if target is not None:
                 shown = repr(target) if isinstance(target, str) else f"torch.cuda.{target.__name__}"
                 self.device_breaks[f"{_student_line(self.files)}: .type({shown}) moves a tensor to the GPU"] = None
-            return False
+            return _cpu_tensor_type_named(args[1:], kwargs) is not None
         if name == "Tensor.cpu":
             return True
         if name == "Tensor.to":
