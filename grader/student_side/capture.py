@@ -54,6 +54,8 @@ SAME_DATA = {"detach", "clone", "contiguous", "squeeze", "flatten", "reshape", "
 _DEVICES_KEPT = 4096  # devices read from tensors that the tracer remembers
 # The only calls that can name a device other than through a device= keyword.
 _NAMES_THAT_MAY_NAME_A_DEVICE = {"Tensor.cuda", "Tensor.to", "Tensor.type"}
+# Calls that may move a tensor between devices (besides any with a device= keyword).
+_MAY_MOVE = _NAMES_THAT_MAY_NAME_A_DEVICE | {"Tensor.cpu"}
 
 
 _NAMES: Dict[Any, str] = {}
@@ -240,7 +242,8 @@ class Tracer(CudaOnCpu):
         self.count += 1
         self.names.add(name)
         short = name.rsplit(".", 1)[-1]
-        to_cpu = self._device_rule(name, short, args, kwargs)
+        to_cpu = (name in _MAY_MOVE or "device" in kwargs or len(self.cpu_results) > 0) and \
+            self._device_rule(name, short, args, kwargs)
         to_gpu = False
         if self.follow_devices:
             to_gpu = name == "Tensor.cuda" or (name == "Tensor.to" and (
