@@ -52,7 +52,7 @@ def in_process_seconds(submission: Path) -> float:
 
     import pickle
 
-    from grader.cases import select
+    from grader.cases import FROM_OTHER_CASES, select
     from grader.catalogue import all_cases
     from grader.fixtures import load
     from grader.runner import case_inputs, content_salt
@@ -61,7 +61,8 @@ def in_process_seconds(submission: Path) -> float:
     from grader.student_side.serve import load_student
     from grader.submission import prepare
 
-    cases = [c for c in select(all_cases(), None, True) if c.probe]
+    # (the device rule's cases run nothing: they are judged from the other cases' replies)
+    cases = [c for c in select(all_cases(), None, True) if c.probe and c.probe not in FROM_OTHER_CASES]
     prepared = prepare(submission)
     salt = content_salt(prepared.code_dir)
     inputs = {c.key: case_inputs(c, load(), salt) for c in cases}

@@ -43,6 +43,11 @@ FUNCTIONS: Dict[str, str] = {
 }
 
 
+# Probes of cases that run nothing of their own: they are judged, once their function's value
+# cases are, from those cases' replies (the device rule, from the traces of their calls).
+FROM_OTHER_CASES = frozenset({"device_rule"})
+
+
 @dataclass(frozen=True)
 class Verdict:
     status: str  # "passed", "failed", "not graded" or "not run"

@@ -58,7 +58,10 @@ def error_verdict(error: Dict[str, str], what: str = "") -> Verdict:
 
 
 def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=()) -> Tuple[List[str], List[str]]:
-    """(violations, notes) from a call's trace."""
+    """(violations, notes) from a call's trace. A device named or moved to is not among them:
+    graded on the CPU, code that names the GPU is given the CPU and its values are judged as
+    they are; the rule has its own case (:func:`judge_device_rule`). Code that would crash on
+    CUDA inputs fails here: it crashes in every case where the course runs it."""
     violations, notes = [], []
     if "no_relu" in rules:
         banned = [n for n in trace.get("names", [])
@@ -67,9 +70,6 @@ def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=()) -> Tuple[
             violations.append(f"rule broken: the forward pass may not call torch.relu or anything in torch.nn (nor "
                               f"its activation functions under another name, such as torch.threshold); it called "
                               f"{', '.join(sorted(banned))} (write the ReLU yourself, e.g. with clamp)")
-    if trace.get("device_moves"):
-        violations.append("rule broken: no device moves (.to(device), .cuda(), .cpu()); this code used "
-                          + ", ".join(sorted(set(trace["device_moves"]))))
     if trace.get("cuda_crashes"):
         violations.append("would crash on CUDA inputs (the course's notebooks run on the GPU): "
                           + "; ".join(trace["cuda_crashes"][:2])
@@ -80,14 +80,64 @@ def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=()) -> Tuple[
                      + " (pass dtype=X.dtype or use *_like)")
     if mutated:
         violations.append(f"rule broken: the caller's inputs must not be modified in place; changed: {', '.join(mutated)}")
-    if trace.get("cuda_named") and not trace.get("device_moves"):
-        notes.append(f"note: {', '.join(trace['cuda_named'])} names the GPU (device='cuda'): that code runs only where "
-                     "a GPU is (graded on the CPU, it was given the CPU); follow the inputs' device instead "
-                     "(device=X.device)")
     if trace.get("factory_no_device") and not trace.get("cuda_crashes"):
         notes.append(f"note: {', '.join(trace['factory_no_device'])} made a floating tensor without device=: "
                      "with inputs on a GPU it would sit on the CPU (pass device=X.device or use *_like)")
     return violations, notes
+
+
+DEVICE_RULE = "rule: tensors follow the inputs' device"
+
+
+def _traced_calls(replies):
+    """(calls, failure): the traced calls in these replies (one call's ``outcome``, or
+    sample_batch's ``draws``), and the first reason a case got no call to the end. Replies come
+    from the student's process: anything not of the expected form is skipped."""
+    calls, failure = [], None
+    for reply in replies:
+        data = getattr(reply, "data", None)
+        if not isinstance(data, dict):
+            failure = failure or getattr(reply, "failure", None)
+            continue
+        draws = data.get("draws")
+        for call in [data.get("outcome")] + (list(draws[:64]) if isinstance(draws, list) else []):
+            if isinstance(call, dict) and isinstance(call.get("error"), dict):
+                failure = failure or call["error"]
+            elif isinstance(call, dict) and isinstance(call.get("trace"), dict):
+                calls.append(call)
+    return calls, failure
+
+
+def device_breaks(calls) -> List[str]:
+    """Where these traced calls named a device or moved a tensor, in order, once each."""
+    found: List[str] = []
+    for call in calls:
+        breaks = call["trace"].get("device_breaks")
+        if isinstance(breaks, list):
+            found += [b[:300] for b in breaks[:5] if isinstance(b, str)]
+    return list(dict.fromkeys(found))
+
+
+def judge_device_rule(case, payload, reply, key, device_type) -> Verdict:
+    """The template's rule that every tensor follows the inputs' device (no ``.to()``,
+    ``.cuda()``, ``.cpu()``), judged from ``payload``: the replies of the function's value
+    cases (public and hidden), whose calls the tracer followed. A device written out or a move costs this case
+    alone. With no traced call that ran to the end there is nothing to judge: the case fails
+    with the reason (and, like the other form cases, it is credited only when a value case
+    vouches for the function, see ``runner.credit_form_with_values``)."""
+    calls, failure = _traced_calls(payload or [])
+    if not calls:
+        if isinstance(failure, dict) and isinstance(failure.get("message"), str):
+            return error_verdict({"type": str(failure.get("type", "")), "message": failure["message"]})
+        return failed(f"not checked: {failure if isinstance(failure, str) else 'no case of this function ran its code'}",
+                      "not run")
+    breaks = device_breaks(calls)
+    if not breaks:
+        return passed()
+    return failed("rule broken: tensors follow the inputs' device (the template: no .to(), .cuda() or .cpu()): "
+                  + "; ".join(breaks[:3]) + ". A device written out crashes where it is missing (device='cuda' on "
+                  "every machine without a GPU). Make tensors with device=X.device, torch.zeros_like(W) or "
+                  "X.new_zeros(...); a .to(X.device) or .to(W.dtype) follows the inputs too", "rule")
 
 
 def _desc_leaves(desc: Any, path: str, names=None) -> Dict[str, Any]:

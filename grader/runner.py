@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Set
 
 import torch
 
-from .cases import FRESH_PROBES, FUNCTIONS, HIDDEN, PUBLIC, Case, Verdict, select
+from .cases import FRESH_PROBES, FROM_OTHER_CASES, FUNCTIONS, HIDDEN, PUBLIC, Case, Verdict, select
 from .catalogue import all_cases
 from .fixtures import load as load_fixtures
 from .inert import inert_text
@@ -78,7 +78,7 @@ def case_inputs(case: Case, fixtures, salt: str = "") -> Inputs:
     for a public form case (``FRESH_PROBES``), from the instructor's recipes with seeds salted by
     the submission's content (inputs learnt from one grading cannot be replayed in the next, and
     the same files always get the same inputs)."""
-    if case.probe is None:
+    if case.probe is None or case.probe in FROM_OTHER_CASES:
         return Inputs(None, None, b"")
     if case.visibility == PUBLIC and not (salt and case.probe in FRESH_PROBES):
         try:
@@ -121,6 +121,17 @@ def _grader_error(case: Case, exc: BaseException) -> Verdict:
     log.error("grader error in %s:\n%s", case.key, "".join(traceback.format_exception(exc)))
     return Verdict("grader error", f"internal grader error (not your code's fault; please report it): {detail}",
                    reason="grader error")
+
+
+def _result(case: Case, verdict: Verdict, seconds: float, shown=str) -> CaseResult:
+    points = case.points if verdict.passed else 0.0
+    # Messages may quote what the student's process sent: bounded before they are kept;
+    # ``shown`` names the student's files as handed in, not the grader's private copy.
+    return CaseResult(case.check, case.name, case.visibility, case.points, points, verdict.status,
+                      _bounded(shown(verdict.message), 6000), _bounded(shown(verdict.diagnosis), 1000),
+                      tuple(_bounded(shown(w), 1000) for w in verdict.warnings[:20]), verdict.reason, round(seconds, 4),
+                      verdict.vouches, setup_note=_bounded(verdict.setup_note, 2000), computed=verdict.computed,
+                      work=tuple(int(w) for w in verdict.work[:2]))
 
 
 def _bounded(text, limit: int) -> str:
@@ -221,13 +232,14 @@ def flag_hardcoding(results: List[CaseResult], cases: List[Case]) -> List[CaseRe
     return out
 
 
-# Cases that judge a function's values against expected ones (nn_predict's: its labels).
-VALUE_PROBES = frozenset({"call", "nn_predict"})
+# Cases that judge a function's values against expected ones (nn_predict's: its labels;
+# sample_batch's: rows of X with their labels).
+VALUE_PROBES = frozenset({"call", "nn_predict", "sample_batch"})
 
 # Cases that judge a function's form rather than its values: its gradient agrees with its own
-# loss, it has no loops, it keeps the given `if y is None: return scores`. Code that computes
-# nothing (a stub returning zeros) has all of these.
-FORM_PROBES = frozenset({"numeric_grad", "loop_scaling", "scores_without_y"})
+# loss, it has no loops, it keeps the given `if y is None: return scores`, its tensors follow
+# the inputs' device. Code that computes nothing (a stub returning zeros) has all of these.
+FORM_PROBES = frozenset({"numeric_grad", "loop_scaling", "scores_without_y", "device_rule"})
 
 
 def _form_needs(case: Optional[Case]) -> Optional[str]:
@@ -438,10 +450,17 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                 prepared_cases.append((case, None, _grader_error(case, exc)))
         requests = [Request(case.key, case.probe, got.blob, case.timeout, frozenset(_runs(case, graph)) | {case.check},
                             ahead=not case.standins)
-                    for case, got, verdict in prepared_cases if case.probe is not None and verdict is None]
+                    for case, got, verdict in prepared_cases
+                    if case.probe is not None and case.probe not in FROM_OTHER_CASES and verdict is None]
         replies = sandbox.replies(requests)
+        seen: Dict[str, list] = {}  # function -> its value cases' replies, for the cases judged from them
+        later = []  # (index in results, case) of those cases
         for case, got, verdict in prepared_cases:
             t0 = time.monotonic()
+            if verdict is None and case.probe in FROM_OTHER_CASES:
+                later.append((len(results), case))
+                results.append(None)
+                continue
             if verdict is None:
                 payload, key = got.payload, got.key
                 try:
@@ -450,6 +469,8 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                         reply = None
                     else:
                         reply = next(replies)
+                        if case.probe in VALUE_PROBES:
+                            seen.setdefault(case.check, []).append(reply)
                         t0 = time.monotonic() - reply.seconds  # the case's own time, from when its turn came
                     if reply is not None and reply.not_run:
                         verdict = Verdict("failed", reply.failure, reason="not run")
@@ -457,15 +478,14 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                         verdict = apply_inspection(case, _judge(case, payload, reply, key, device), inspection)
                 except Exception as exc:  # noqa: BLE001
                     verdict = _grader_error(case, exc)
-            points = case.points if verdict.passed else 0.0
-            # Messages may quote what the student's process sent: bounded before they are kept.
-            shown = prepared.shown  # tracebacks name the student's files, not the private copy
-            results.append(CaseResult(case.check, case.name, case.visibility, case.points, points, verdict.status,
-                                      _bounded(shown(verdict.message), 6000), _bounded(shown(verdict.diagnosis), 1000),
-                                      tuple(_bounded(shown(w), 1000) for w in verdict.warnings[:20]), verdict.reason,
-                                      round(time.monotonic() - t0, 4), verdict.vouches,
-                                      setup_note=_bounded(verdict.setup_note, 2000), computed=verdict.computed,
-                                      work=tuple(int(w) for w in verdict.work[:2])))
+            results.append(_result(case, verdict, time.monotonic() - t0, prepared.shown))
+        for index, case in later:
+            t0 = time.monotonic()
+            try:
+                verdict = apply_inspection(case, _judge(case, seen.get(case.check, []), None, None, device), inspection)
+            except Exception as exc:  # noqa: BLE001
+                verdict = _grader_error(case, exc)
+            results[index] = _result(case, verdict, time.monotonic() - t0, prepared.shown)
         _refuse_if_newer_python(sandbox.load_errors, prepared.code_dir)
     finally:
         sandbox.close()

@@ -116,6 +116,39 @@ def zeros_moved_by_cuda_then_original_used(W, X, y):
     return zeros + X.mm(W)
 
 
+def cpu_copy_of_an_input_used_with_inputs(W, X, y):
+    return X.cpu().mm(W)
+
+
+def cpu_number_read_back_then_inputs(W, X, y):
+    return X.mm(W) * X.sum().cpu().item()
+
+
+def labels_to_the_inputs_device_and_dtype(W, X, y):
+    return X.mm(W)[torch.arange(X.shape[0], device=X.device), y.to(dtype=torch.long, device=X.device)]
+
+
+def zeros_moved_to_the_inputs_device(W, X, y):
+    return torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype).to(X.device) + X.mm(W)
+
+
+def ones_on_the_device_of_a_cpu_tensor(W, X, y):
+    onehot = torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype)
+    return torch.ones(X.shape[0], W.shape[1], dtype=X.dtype, device=onehot.device) * X.mm(W)
+
+
+def mask_typed_as_a_gpu_tensor(W, X, y):
+    return (X.mm(W) > 0).type(torch.cuda.DoubleTensor) * X.mm(W)
+
+
+def mask_typed_as_a_cpu_tensor(W, X, y):
+    return (X.mm(W) > 0).type(torch.DoubleTensor) * X.mm(W)
+
+
+def zeros_named_on_the_gpu(W, X, y):
+    return torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype, device="cuda") + X.mm(W)
+
+
 # name -> (function, crashes with CUDA inputs)
 SNIPPETS = {fn.__name__: (fn, crashes) for fn, crashes in [
     (onehot_zeros_then_subtract, True), (eye_indexed_by_labels, True), (arange_index_of_an_input, False),
@@ -126,7 +159,11 @@ SNIPPETS = {fn.__name__: (fn, crashes) for fn, crashes in [
     (relu_in_place_on_a_fresh_tensor, False), (zeros_given_the_inputs_device, False),
     (zeros_like_of_a_cpu_tensor_given_the_inputs_device, False), (zeros_like_of_a_cpu_tensor, True),
     (new_zeros_of_a_cpu_tensor_given_the_inputs_device, False), (zeros_moved_to_the_gpu, False),
-    (zeros_moved_by_cuda_then_original_used, True),
+    (zeros_moved_by_cuda_then_original_used, True), (cpu_copy_of_an_input_used_with_inputs, True),
+    (cpu_number_read_back_then_inputs, False), (labels_to_the_inputs_device_and_dtype, False),
+    (zeros_moved_to_the_inputs_device, False), (zeros_named_on_the_gpu, False),
+    (ones_on_the_device_of_a_cpu_tensor, True), (mask_typed_as_a_gpu_tensor, False),
+    (mask_typed_as_a_cpu_tensor, True),
 ]}
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from course_corpus import FILES, LC, REGIONS, STYLE_LIST, STYLES, TLN, course_submission, render
+from course_corpus import FILES, LC, REGIONS, STYLE_LIST, STYLES, TLN, apply_edits, course_submission, render
 
 FULL_MARKS = 85.0  # 100 minus the three best-model cases, not graded without CIFAR-10 and checkpoints
 BEST_MODEL_CASES = 3
@@ -315,6 +315,61 @@ CUDA_BUGS = {
                                    (LC, "softmax_loss_naive", "loss = loss - torch.log(probs[y[i]])",
                                     "loss -= torch.log(probs[y[i]])")]}),
 }
+
+
+# A device written out costs the device rule's case alone (graded on the CPU, code that names the
+# GPU is given the CPU and its values keep their points); the message names the line.
+# bug -> (function, words, style, edits)
+NAMED_DEVICES = {
+    "SVM rows on 'cuda'": ("svm_loss_vectorized", "torch.arange(..., device='cuda')", "w22_device_everywhere",
+                           [(LC, "svm_loss_vectorized", "rows = torch.arange(num_train, device=X.device)",
+                             "rows = torch.arange(num_train, device='cuda')")]),
+    "softmax loss as torch.tensor(0, device='cuda')": (
+        "softmax_loss_naive", "torch.tensor(..., device='cuda')", "w22_device_everywhere",
+        [(LC, "softmax_loss_naive", "loss = torch.zeros((), dtype=W.dtype, device=W.device)",
+          "loss = torch.tensor(0, dtype=W.dtype, device='cuda')")]),
+    "net one-hot index on 'cuda:0'": ("nn_forward_backward", "torch.arange(..., device='cuda:0')",
+                                      "w22_device_everywhere",
+                                      [(TLN, "nn_forward_backward", "dscores[torch.arange(N, device=X.device), y]",
+                                        "dscores[torch.arange(N, device='cuda:0'), y]")]),
+    "batch indices moved by .cuda()": ("sample_batch", ".cuda() moves a tensor to the GPU", "w22_device_everywhere",
+                                       [(LC, "sample_batch", "size=(batch_size,), device=y.device)",
+                                         "size=(batch_size,)).cuda()")]),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(NAMED_DEVICES))
+def test_a_device_written_out_costs_only_the_device_rule(grade_style, bug):
+    from grader.judges import DEVICE_RULE
+
+    function, words, style, edits = NAMED_DEVICES[bug]
+    report = grade_style(style, edits)
+    failed = [r for r in report.results if r.status == "failed"]
+    assert [(r.check, r.name) for r in failed] == [(function, DEVICE_RULE)], "\n".join(_failures(report))
+    new = edits[0][3]
+    text = apply_edits(render(style), edits)[edits[0][0]]
+    line = 1 + text.split(new)[0].count("\n")
+    assert f"line {line}: " in failed[0].message and words in failed[0].message, failed[0].message
+
+
+# Following the inputs' device in the words of a .to() keeps every point.
+FOLLOWING_DEVICES = {
+    "labels to the inputs' device and long": [
+        (LC, "svm_loss_vectorized", "rows = torch.arange(num_train, device=X.device)",
+         "y = y.to(dtype=torch.long, device=X.device)\n    rows = torch.arange(num_train, device=X.device)")],
+    "the device kept in a variable": [
+        (TLN, "nn_forward_backward", "dscores[torch.arange(N, device=X.device), y]",
+         "device = X.device\n    dscores[torch.arange(N).to(device), y]")],
+    "a loss read back with .cpu().item() before it is returned": [
+        (LC, "softmax_loss_naive", "loss = torch.zeros((), dtype=W.dtype, device=W.device)",
+         "loss = torch.zeros((), dtype=W.dtype, device=W.device)\n    assert loss.cpu().item() == 0")],
+}
+
+
+@pytest.mark.parametrize("what", sorted(FOLLOWING_DEVICES))
+def test_a_to_that_follows_the_inputs_keeps_full_marks(grade_style, what):
+    report = grade_style("w22_device_everywhere", FOLLOWING_DEVICES[what])
+    assert report.score == report.max_score, "\n".join(_failures(report))
 
 
 def _bug_params():

@@ -63,7 +63,7 @@ BUGS = [
     ("softmax vectorized loss not averaged", [(LC, "    loss = -log_probs[rows, y].sum() / N + reg", "    loss = -log_probs[rows, y].sum() + reg")],
      "softmax_loss_vectorized", "not averaged"),
     ("svm vectorized moves to cpu", [(LC, "    scores = W.t().mm(X.t()).t()\n    correct", "    scores = X.cpu().mm(W)\n    correct")],
-     "svm_loss_vectorized", "no device moves"),
+     "svm_loss_vectorized", ".cpu() moves a tensor off the inputs' device"),
     ("svm vectorized modifies X", [(LC, "    scores = W.t().mm(X.t()).t()\n    correct", "    X.mul_(1.0001)\n    scores = X.mm(W)\n    correct")],
      "svm_loss_vectorized", "modified in place"),
     ("predict argmax over dim 0", [(LC, "y_pred = X.mm(W).argmax(dim=1)", "y_pred = X.mm(W).argmax(dim=0)")],
@@ -372,6 +372,60 @@ def test_sample_batch_spread_check_passes_every_uniform_sampler_and_no_off_by_on
             assert not verdict.passed and words in verdict.message, (name, seed, verdict.message)
 
 
+# A device written out, or a move, costs the device rule's case alone, naming the line: graded
+# on the CPU, code that names the GPU is given the CPU, and its values keep their points.
+# (id, file, function, old, new, text of the line that breaks the rule)
+NAMED_DEVICES = [
+    ("svm naive dW made on 'cuda'", LC, "svm_loss_naive", "dW = torch.zeros_like(W)  # (D, C)",
+     "dW = torch.zeros(W.shape, dtype=W.dtype, device='cuda')  # (D, C)", "torch.zeros(..., device='cuda')"),
+    ("svm vectorized rows on 'cuda:0'", LC, "svm_loss_vectorized",
+     "    rows = torch.arange(N, device=X.device)\n    # (N, C) scores",
+     "    rows = torch.arange(N, device='cuda:0')\n    # (N, C) scores", "torch.arange(..., device='cuda:0')"),
+    ("softmax naive loss as torch.tensor(0, device='cuda')", LC, "softmax_loss_naive",
+     "loss = torch.zeros((), device=W.device, dtype=W.dtype)", "loss = torch.tensor(0, dtype=W.dtype, device='cuda')",
+     "torch.tensor(..., device='cuda')"),
+    ("softmax vectorized rows on torch.device('cuda')", LC, "softmax_loss_vectorized",
+     "    rows = torch.arange(N, device=X.device)\n    scores = W.t().mm(X.t()).t()  # (N, C), in the fast",
+     "    rows = torch.arange(N, device=torch.device('cuda'))\n    scores = W.t().mm(X.t()).t()  # (N, C), in the fast",
+     "device=torch.device('cuda')"),
+    ("sample_batch indices on 'cuda'", LC, "sample_batch", "idx = torch.randint(num_train, (batch_size,), device=X.device)",
+     "idx = torch.randint(num_train, (batch_size,), device='cuda')", "torch.randint(..., device='cuda')"),
+    ("svm mask typed as torch.cuda.DoubleTensor", LC, "svm_loss_vectorized", "coeff = (margins > 0).to(dtype=X.dtype)",
+     "coeff = (margins > 0).type(torch.cuda.DoubleTensor)", ".type(torch.cuda.DoubleTensor)"),
+    ("predict through .cuda()", LC, "predict_linear_classifier", "y_pred = X.mm(W).argmax(dim=1)",
+     "y_pred = X.mm(W).cuda().argmax(dim=1)", ".cuda() moves a tensor to the GPU"),
+    ("forward pass .to('cuda')", TLN, "nn_forward_pass", "hidden = (X.mm(W1) + b1).clamp(min=0)",
+     "hidden = (X.mm(W1) + b1).clamp(min=0).to('cuda')", ".to('cuda')"),
+    ("backward divides by torch.tensor(N, device='cuda')", TLN, "nn_forward_backward", "    dscores /= N\n",
+     "    dscores /= torch.tensor(N, device='cuda')\n", "torch.tensor(..., device='cuda')"),
+    ("nn_predict returns labels .cpu()", TLN, "nn_predict", "y_pred = loss_func(params, X).argmax(dim=1)",
+     "y_pred = loss_func(params, X).argmax(dim=1).cpu()", ".cpu() moves a tensor off the inputs' device"),
+]
+
+
+@pytest.mark.parametrize("file,function,old,new,words", [d[1:] for d in NAMED_DEVICES], ids=[d[0] for d in NAMED_DEVICES])
+def test_a_named_device_costs_only_the_device_rule_case_naming_the_line(tmp_path, grade_with, file, function, old,
+                                                                         new, words):
+    from grader.judges import DEVICE_RULE
+    from submissions import edited
+
+    report = grade_with(make_submission(tmp_path / "device", [(file, old, new)]), functions=[function], hidden=True)
+    lost = _lost(report, function)
+    assert [r.name for r in lost] == [DEVICE_RULE], report.summary()
+    assert report.score == report.max_score - 0.5
+    line = 1 + edited(file, [(old, new)]).split(new.strip().splitlines()[0])[0].count("\n")
+    assert f"line {line}: " in lost[0].message and words in lost[0].message, lost[0].message
+
+
+def test_a_stub_earns_nothing_from_the_device_rule(tmp_path, grade_with):
+    """The device rule is a form case: code that computes nothing names no device either."""
+    edits = [(LC, "y_pred = X.mm(W).argmax(dim=1)", "y_pred = torch.zeros(X.shape[0], dtype=torch.int64, device=X.device)"),
+             (LC, "X_batch = X[idx]\n    y_batch = y[idx]", "X_batch = X[:batch_size]\n    y_batch = y[:batch_size]")]
+    report = grade_with(make_submission(tmp_path / "zeros", edits),
+                        functions=["predict_linear_classifier", "sample_batch"], hidden=True)
+    assert report.score == 0, report.summary()
+
+
 ALTERNATIVES = [
     ("relu by where", [(TLN, "hidden = (X.mm(W1) + b1).clamp(min=0)",
                         "pre = X.mm(W1) + b1\n    hidden = torch.where(pre > 0, pre, torch.zeros_like(pre))")], "nn_forward_pass"),
@@ -452,6 +506,30 @@ ALTERNATIVES = [
               "    x_scatter = [math.log10(x[0]) for x in results]  # the notebook's scatter plot\n"
               "    y_scatter = [math.log10(x[1]) for x in results]\n"
               "    # END SOLUTION\n    return best_net, best_stat, best_val_acc")], "find_best_net"),
+]
+
+
+ALTERNATIVES += [  # tensors that follow the inputs' device, however it is said
+    ("labels to the inputs' device and long", [(LC, "    rows = torch.arange(N, device=X.device)\n    # (N, C) scores",
+                                                "    y = y.to(dtype=torch.long, device=X.device)\n"
+                                                "    rows = torch.arange(N, device=X.device)\n    # (N, C) scores")],
+     "svm_loss_vectorized"),
+    ("the inputs' device kept in a variable", [(LC, "    rows = torch.arange(N, device=X.device)\n    scores = W.t()",
+                                                "    device = X.device\n    rows = torch.arange(N).to(device)\n"
+                                                "    scores = W.t()")], "softmax_loss_vectorized"),
+    ("a mask cast to the weights' dtype", [(TLN, "    dscores = log_probs.exp()  # (N, C)\n",
+                                            "    dscores = log_probs.exp().to(W1.dtype)  # (N, C)\n")],
+     "nn_forward_backward"),
+    ("a CPU-made one-hot moved to the inputs' device", [
+        (TLN, "    dscores = log_probs.exp()  # (N, C)\n    dscores[rows, y] -= 1\n",
+              "    onehot = torch.zeros(N, W2.shape[1], dtype=X.dtype).to(X.device)\n    onehot[rows, y] = 1\n"
+              "    dscores = log_probs.exp() - onehot  # (N, C)\n")], "nn_forward_backward"),
+    ("a margin read back with .cpu().item()", [(LC, "            if margin > 0:\n                loss += margin",
+                                                "            if margin.cpu().item() > 0:\n                loss += margin")],
+     "svm_loss_naive"),
+    ("sample_batch indices moved to the labels' device", [
+        (LC, "idx = torch.randint(num_train, (batch_size,), device=X.device)",
+             "idx = torch.randint(num_train, (batch_size,)).to(y.device)")], "sample_batch"),
 ]
 
 

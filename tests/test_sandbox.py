@@ -235,6 +235,8 @@ def test_an_endless_loop_costs_one_time_limit_with_default_limits(tmp_path):
     skipped = [n for n, o in outputs.items() if o.startswith("not run: nn_forward_pass timed out")]
     # the other forward case, and the numeric checks (they run the student's own forward pass)
     assert len(skipped) == 5 and sum(n.startswith("nn_forward_backward: grads") for n in skipped) == 4
+    # the device rule runs nothing: with no call of nn_forward_pass to judge, it says why
+    assert outputs["nn_forward_pass: rule: tensors follow the inputs' device"].startswith("not checked: timed out")
     scores = looping["extra_data"]["function_scores"]
     assert scores["nn_train"][0] == 6 and scores["find_best_net"][0] == 5 and scores["svm_loss_naive"][0] == 7
     assert scores["nn_forward_backward"][0] == 15 - 4 * 0.5  # its value cases use the true forward pass

@@ -3,8 +3,19 @@ classes' save/load round trip."""
 import math
 from typing import List, Optional, Tuple
 
-from ..cases import Verdict, failed, passed
-from ..judges import outcome_failure, raised
+from ..cases import PUBLIC, Case, Verdict, failed, passed
+from ..judges import DEVICE_RULE, judge_device_rule, outcome_failure, raised
+
+DEVICE_POINTS = 0.5
+
+
+def device_case(check: str) -> Case:
+    """The case of the template's rule that tensors follow the inputs' device, for a function
+    whose calls are traced. It runs nothing of its own: it is judged from the traces of the
+    function's value cases (public and hidden), so a device named or moved to costs these points only,
+    while the value cases judge the values (graded on the CPU, code that names the GPU is given
+    the CPU)."""
+    return Case(check, DEVICE_RULE, DEVICE_POINTS, PUBLIC, "device_rule", judge_device_rule)
 
 
 def search_judge(labels, most: int, strictly_fewer: bool = False):

@@ -13,7 +13,7 @@ from ..cases import PUBLIC, Case, Verdict, failed, passed
 from ..compare import compare
 from ..judges import error_verdict, judge_loop_free, judge_numeric_grad, judge_values, outcome_failure, raised
 from ..student_side.standins import standin_linear_outputs
-from .common import accuracy_problem, round_trip_notes, search_judge
+from .common import DEVICE_POINTS, accuracy_problem, device_case, round_trip_notes, search_judge
 
 F64 = torch.float64
 MODULE = "linear_classifier"
@@ -40,6 +40,7 @@ def loss_cases(function: str, loops_allowed: bool, points) -> List[Case]:
     ]
     cases = [loss_case(function, name, points[key], PUBLIC, seed, N, D, C, dtype, ws, xs, offset)
              for name, seed, N, D, C, dtype, ws, xs, offset, key in spec if points.get(key)]
+    cases.append(device_case(function))
     if points.get("numeric"):
         cases.append(Case(function, "gradient matches numeric differences of your loss", points["numeric"], PUBLIC,
                           "numeric_grad", judge_numeric_grad, "linear_numeric",
@@ -267,20 +268,28 @@ def _merged(notes: List[str]) -> List[str]:
     return out
 
 
+SAMPLE_BATCH = Case("sample_batch", "rows with their labels, fresh on every call", 3 - DEVICE_POINTS, PUBLIC,
+                    "sample_batch", judge_sample_batch, "sample_batch", {"seed": 5})
+PREDICT = Case("predict_linear_classifier", "float64, N=25 D=7 C=5", 1.5 - DEVICE_POINTS, PUBLIC, "call",
+               judge_values(strict_dtype=False), "linear_call",
+               {"module": MODULE, "function": "predict_linear_classifier", "reference": "predict_linear_classifier",
+                "seed": 41, "N": 25, "D": 7, "C": 5, "dtype": "torch.float64"}, F64)
+
+# Each function whose calls are traced has a case for the device rule (0.5), taken from its
+# first value case: svm_loss_naive's small case was worth 2, the others' 1.5; sample_batch's
+# case 3, predict_linear_classifier's 1.5.
 CASES: List[Case] = (
-    loss_cases("svm_loss_naive", True, {"small": 2, "wide": 1, "numeric": 1})
-    + loss_cases("svm_loss_vectorized", False, {"small": 1.5, "wide": 1, "large": 1, "loops": 1.5})
-    + loss_cases("softmax_loss_naive", True, {"small": 1.5, "wide": 1, "large": 1, "numeric": 1})
-    + loss_cases("softmax_loss_vectorized", False, {"small": 1.5, "wide": 1, "large": 1, "loops": 1.5})
+    loss_cases("svm_loss_naive", True, {"small": 2 - DEVICE_POINTS, "wide": 1, "numeric": 1})
+    + loss_cases("svm_loss_vectorized", False, {"small": 1.5 - DEVICE_POINTS, "wide": 1, "large": 1, "loops": 1.5})
+    + loss_cases("softmax_loss_naive", True, {"small": 1.5 - DEVICE_POINTS, "wide": 1, "large": 1, "numeric": 1})
+    + loss_cases("softmax_loss_vectorized", False, {"small": 1.5 - DEVICE_POINTS, "wide": 1, "large": 1, "loops": 1.5})
     + [
-        Case("sample_batch", "rows with their labels, fresh on every call", 3, PUBLIC, "sample_batch",
-             judge_sample_batch, "sample_batch", {"seed": 5}),
+        SAMPLE_BATCH,
+        device_case("sample_batch"),
         Case("train_linear_classifier", "plain SGD steps, batches and loss history", 5, PUBLIC, "train_linear",
              judge_train_steps, "train_linear", {"seed": 11}, standins=("sample_batch",)),
-        Case("predict_linear_classifier", "float64, N=25 D=7 C=5", 1.5, PUBLIC, "call",
-             judge_values(strict_dtype=False), "linear_call",
-             {"module": MODULE, "function": "predict_linear_classifier", "reference": "predict_linear_classifier",
-              "seed": 41, "N": 25, "D": 7, "C": 5, "dtype": "torch.float64"}, F64),
+        PREDICT,
+        device_case("predict_linear_classifier"),
         Case("svm_get_search_params", "at least 2 values each, at most 25 combinations", 1, PUBLIC, "search_params",
              search_judge(("learning_rates", "regularization_strengths"), 25), "search",
              {"module": MODULE, "function": "svm_get_search_params"}),

@@ -8,7 +8,7 @@ from ..cases import PUBLIC, Case, Verdict, failed, passed
 from ..compare import compare
 from ..judges import error_verdict, judge_numeric_grad, judge_values, outcome_failure, raised
 from ..student_side.standins import standin_net_outputs
-from .common import accuracy_problem, round_trip_notes, search_judge
+from .common import DEVICE_POINTS, accuracy_problem, device_case, round_trip_notes, search_judge
 
 F32, F64 = torch.float32, torch.float64
 MODULE = "two_layer_net"
@@ -407,20 +407,30 @@ def judge_net_class(case, payload, reply, key, device_type) -> Verdict:
                             + "; ".join(notes)])
 
 
+FORWARD = forward_case("toy data (float64)", 2 - DEVICE_POINTS, PUBLIC, net_params(), F64)
+BACKWARD = backward_case("toy data, reg=0.05: loss about log(3) and gradients", 1.5, PUBLIC, net_params(), F64, 0.05)
+PREDICT = Case("nn_predict", "argmax over classes of the net's scores", 2 - DEVICE_POINTS, PUBLIC, "nn_predict",
+               judge_nn_predict, "nn_predict", {"seed": 81}, standins=("nn_forward_pass", "nn_forward_backward"))
+
+# The device rule's cases (0.5 each) were part of the toy forward case (2), the float64
+# backward case (1.5) and nn_predict's case (2).
 CASES: List[Case] = [
-    forward_case("toy data (float64)", 2, PUBLIC, net_params(), F64),
+    FORWARD,
     forward_case("float32, N=9 D=6 H=8 C=4", 1, PUBLIC, net_params(51, 9, 6, 8, 4, F32), F32),
-    backward_case("toy data, reg=0.05: loss about log(3) and gradients", 1.5, PUBLIC, net_params(), F64, 0.05),
-    backward_case("float64, N=10 D=5 H=7 C=3, reg=0.2", 1.5, PUBLIC, net_params(61, 10, 5, 7, 3), F64, 0.2),
+    device_case("nn_forward_pass"),
+    BACKWARD,
+    backward_case("float64, N=10 D=5 H=7 C=3, reg=0.2", 1.5 - DEVICE_POINTS, PUBLIC, net_params(61, 10, 5, 7, 3), F64,
+                  0.2),
     backward_case("float32, N=12 D=8 H=6 C=5, reg=0.1", 1, PUBLIC, net_params(62, 12, 8, 6, 5, F32), F32, 0.1),
     backward_case("float64, scores near 3000 (stability)", 1, PUBLIC,
                   net_params(63, 8, 6, 5, 4, F64, 0.5, 1.0, 3000.0), F64, 0.01),
     scores_case("without y (y=None): returns the scores", 1, PUBLIC, net_params(64, 11, 6, 5, 4), F64),
     *_numeric_cases(0.5),
+    device_case("nn_forward_backward"),
     Case("nn_train", "SGD on every param, lr decay per epoch (it = 0 included), histories", 6, PUBLIC, "nn_train",
          judge_nn_train, "nn_train", {"seed": 71}, standins=("sample_batch",)),
-    Case("nn_predict", "argmax over classes of the net's scores", 2, PUBLIC, "nn_predict", judge_nn_predict,
-         "nn_predict", {"seed": 81}, standins=("nn_forward_pass", "nn_forward_backward")),
+    PREDICT,
+    device_case("nn_predict"),
     Case("nn_get_search_params", "at least 2 values each, fewer than 256 combinations", 1, PUBLIC, "search_params",
          search_judge(("learning_rates", "hidden_sizes", "regularization_strengths", "learning_rate_decays"), 256,
                       strictly_fewer=True), "search", {"module": MODULE, "function": "nn_get_search_params"}),

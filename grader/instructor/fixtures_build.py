@@ -12,7 +12,7 @@ from typing import Dict, List
 
 import torch
 
-from ..cases import PUBLIC, Case
+from ..cases import FROM_OTHER_CASES, PUBLIC, Case
 from ..catalogue import public_cases
 from ..compare import close_values
 from ..fixtures import FIXTURE_DIR, MANIFEST, load
@@ -34,7 +34,7 @@ def compute(cases: List[Case]) -> Dict[str, Dict[str, dict]]:
     """{check: {case name: {"payload", "key"}}} of the public cases that run in a student process."""
     out: Dict[str, Dict[str, dict]] = {}
     for case in cases:
-        if case.visibility == PUBLIC and case.probe is not None:
+        if case.visibility == PUBLIC and case.probe is not None and case.probe not in FROM_OTHER_CASES:
             payload, key = recipes.make(case)
             out.setdefault(case.check, {})[case.name] = {"payload": payload, "key": key}
     return out

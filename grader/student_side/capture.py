@@ -9,13 +9,20 @@ the GPU? A tensor made from nothing without ``device=`` (``torch.zeros(N, C)``) 
 CPU even when the inputs are on CUDA; the course's notebooks run on CUDA, where using such a
 tensor together with an input raises. The tracer follows those tensors through the
 operations and reports where one meets an input.
+
+It also records where the code breaks the template's rule that tensors follow the inputs'
+device (:meth:`Tracer._device_rule`): a device written out (``device="cuda"``,
+``.to("cpu")``, ``torch.device("cuda")``), ``.cuda()``, or a ``.cpu()`` whose result is used
+as a tensor. A device read from a tensor (``X.device``, kept in a variable or not) is the
+inputs'; a ``.cpu()`` whose result is only read back as Python numbers (``.item()``,
+``.tolist()``) moves nothing the computation uses.
 """
 import re
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Set
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import torch
 from torch.overrides import TorchFunctionMode
@@ -36,8 +43,19 @@ HARMLESS = {
     "clone", "contiguous", "__deepcopy__", "__reduce_ex__", "__setstate__",
 }
 MOVES = {"to", "cuda", "cpu", "type_as"}
+# What may be done with a .cpu() result without using it as a tensor: read it back as Python
+# values, or look at it.
+READS = {
+    "item", "tolist", "__int__", "__float__", "__bool__", "__index__", "__format__", "__repr__", "__str__",
+    "shape", "dtype", "device", "is_cuda", "ndim", "size", "dim", "numel", "__len__", "__get__",
+}
+# Calls whose result is the same data (still only to be read): .cpu().detach().item().
+SAME_DATA = {"detach", "clone", "contiguous", "squeeze", "flatten", "reshape", "view", "__getitem__"}
+_DEVICES_KEPT = 4096  # devices read from tensors that the tracer remembers
 # The only calls that can name a device other than through a device= keyword.
-_NAMES_THAT_MAY_NAME_A_DEVICE = {"Tensor.cuda", "Tensor.to"}
+_NAMES_THAT_MAY_NAME_A_DEVICE = {"Tensor.cuda", "Tensor.to", "Tensor.type"}
+# Calls that may move a tensor between devices (besides any with a device= keyword).
+_MAY_MOVE = _NAMES_THAT_MAY_NAME_A_DEVICE | {"Tensor.cpu"}
 
 
 _NAMES: Dict[Any, str] = {}
@@ -108,6 +126,55 @@ def _student_line(files: Set[str], skip: int = 2) -> str:
     return "a line"
 
 
+def _device_text(value) -> str:
+    """How a device argument reads in the student's code: ``'cuda'``, ``torch.device('cpu')``."""
+    if isinstance(value, torch.device):
+        return f"torch.device({str(value)!r})"
+    return repr(value)
+
+
+def _type_text(target) -> str:
+    """How a tensor type argument reads: ``torch.FloatTensor`` or ``'torch.FloatTensor'``."""
+    return repr(target) if isinstance(target, str) else f"{target.__module__}.{target.__name__}"
+
+
+def _device_target(args, kwargs):
+    """The device a ``.to(...)`` call names (``.to("cuda")``, ``.to(device=...)``), or None."""
+    if kwargs.get("device") is not None:
+        return kwargs["device"]
+    return next((a for a in args if isinstance(a, (str, torch.device))), None)
+
+
+def _is_cpu(value) -> bool:
+    if isinstance(value, torch.device):
+        return value.type == "cpu"
+    return isinstance(value, str) and value.split(":")[0] == "cpu"
+
+
+def _cuda_tensor_type(args, kwargs):
+    """The GPU tensor type a ``.type(...)`` call names (``torch.cuda.FloatTensor``, or its
+    name as a string), or None."""
+    target = kwargs.get("dtype", args[0] if args else None)
+    name = target if isinstance(target, str) else (
+        f"{getattr(target, '__module__', '')}.{getattr(target, '__name__', '')}" if isinstance(target, type) else "")
+    return target if name.startswith("torch.cuda.") else None
+
+
+def _cpu_tensor_type_named(args, kwargs):
+    """The CPU tensor type a ``.type(...)`` call names (``torch.FloatTensor``, or its name as a
+    string): on a GPU tensor that is a move to the CPU. None for a dtype or anything else."""
+    target = kwargs.get("dtype", args[0] if args else None)
+    name = target if isinstance(target, str) else (
+        f"{getattr(target, '__module__', '')}.{getattr(target, '__name__', '')}" if isinstance(target, type) else "")
+    return target if name.startswith("torch.") and name.endswith("Tensor") and name.count(".") == 1 else None
+
+
+def _cpu_tensor_type(target):
+    """The CPU tensor type of the same dtype as a GPU one (``torch.FloatTensor``)."""
+    name = target if isinstance(target, str) else f"torch.cuda.{target.__name__}"
+    return getattr(torch, name[len("torch.cuda."):], target)
+
+
 def _is_cuda(value) -> bool:
     if isinstance(value, torch.device):
         return value.type == "cuda"
@@ -137,6 +204,10 @@ class CudaOnCpu(TorchFunctionMode):
         if name == "Tensor.to" and any(_is_cuda(a) for a in args[1:]):
             self.cuda_named.append(_student_line(self.files, 3))
             args = tuple("cpu" if _is_cuda(a) else a for a in args)
+        if name == "Tensor.type" and _cuda_tensor_type(args[1:], kwargs) is not None:
+            self.cuda_named.append(_student_line(self.files, 3))
+            target = _cpu_tensor_type(_cuda_tensor_type(args[1:], kwargs))
+            args, kwargs = (args[:1], {**kwargs, "dtype": target}) if "dtype" in kwargs else ((args[0], target) + args[2:], kwargs)
         return func, args, kwargs
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -157,15 +228,16 @@ def _autograd_call(name, args, kwargs) -> bool:
 
 
 class Tracer(CudaOnCpu):
-    """Records every torch function and Tensor method the student's code calls, and follows
-    tensors made on the CPU without ``device=`` to where they would meet a GPU input."""
+    """Records every torch function and Tensor method the student's code calls, follows
+    tensors made on the CPU without ``device=`` to where they would meet a GPU input, and
+    records where the code names a device or moves a tensor instead of following the inputs'."""
 
     def __init__(self, dtype: Optional[torch.dtype], device: Optional[torch.device], files: Sequence[str] = ()):
         super().__init__(files)
         self.dtype, self.device = dtype, device
         self.count = 0
         self.names: Set[str] = set()
-        self.device_moves: List[str] = []
+        self.device_breaks: Dict[str, None] = {}  # where the device rule is broken, once each
         self.factory_dtype: List[str] = []
         self.factory_no_device: List[str] = []
         self.cuda_crashes: List[str] = []
@@ -173,6 +245,9 @@ class Tracer(CudaOnCpu):
         # Only meaningful while grading on the CPU: on CUDA, such code simply raises.
         self.follow_devices = device is None or device.type == "cpu"
         self.pinned = WeakIdKeyDictionary()  # tensor -> where it was made on the CPU
+        # Devices read from tensors (X.device), kept alive: id -> (device, read from a CPU-made tensor)
+        self.devices_read: Dict[int, Tuple[torch.device, bool]] = {}
+        self.cpu_results = WeakIdKeyDictionary()  # result of .cpu() -> the break, should it be used as a tensor
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -182,36 +257,125 @@ class Tracer(CudaOnCpu):
         if _autograd_call(name, args, kwargs):
             self.autograd.append(f"{name} at {_student_line(self.files)}")
         short = name.rsplit(".", 1)[-1]
-        if name in ("Tensor.cuda", "Tensor.cpu") or (name == "Tensor.to" and _names_device(args[1:], kwargs)):
-            self.device_moves.append(name)
+        to_cpu = (name in _MAY_MOVE or "device" in kwargs or len(self.cpu_results) > 0) and \
+            self._device_rule(name, short, args, kwargs)
         to_gpu = False
         if self.follow_devices:
             to_gpu = name == "Tensor.cuda" or (name == "Tensor.to" and (
-                _is_cuda(kwargs.get("device")) or any(_is_cuda(a) for a in args[1:])))
+                _is_cuda(kwargs.get("device")) or any(_is_cuda(a) for a in args[1:]))) or (
+                name == "Tensor.type" and _cuda_tensor_type(args[1:], kwargs) is not None)
             func, args, kwargs = self.remap(func, args, kwargs, name)
             # Until a tensor has been made on the CPU there is nothing to follow: only
             # numpy() of an input can crash.
             if short not in HARMLESS and (len(self.pinned) or short in ("numpy", "__array__")):
                 self._check_devices(name, short, args, kwargs)
         result = func(*args, **kwargs)
+        if name == "Tensor.device":
+            if isinstance(result, torch.device) and len(self.devices_read) < _DEVICES_KEPT:
+                self.devices_read[id(result)] = (result, bool(args) and args[0] in self.pinned)
+            return result
         if to_gpu and isinstance(result, torch.Tensor):
             # .to("cuda") would make a GPU tensor: never the CPU-made one itself (on the CPU
             # the move returns its own tensor, so it is told apart as a view).
             return result.view_as(result) if args and result is args[0] else result
+        if to_cpu and isinstance(result, torch.Tensor):
+            # On the CPU, .cpu() returns its own tensor: the moved one is told apart as a view.
+            result = result.view_as(result) if args and result is args[0] else result
+            line = _student_line(self.files)
+            what = ".cpu()" if name == "Tensor.cpu" else (
+                f".type({_type_text(_cpu_tensor_type_named(args[1:], kwargs))})" if name == "Tensor.type"
+                else f".to({_device_text(_device_target(args[1:], kwargs))})")
+            self.cpu_results[result] = (f"{line}: {what} moves a tensor off the inputs' device and uses it as a "
+                                        "tensor (reading a number back, as in .cpu().item(), is fine)")
+            if self.follow_devices:
+                self.pinned[result] = f"{name}(...) at {line}"
+            return result
+        if self.follow_devices and name in ("Tensor.to", "Tensor.type_as") and args and result is args[0] \
+                and args[0] in self.pinned and self._follows(args[1:], kwargs):
+            # .to(X.device) of a CPU-made tensor would move it to the GPU: on the CPU it returns
+            # its own tensor, told apart as a view (which _tag_result leaves unpinned).
+            result = result.view_as(result)
+        if len(self.cpu_results) and short in SAME_DATA and isinstance(result, torch.Tensor) and args \
+                and isinstance(args[0], torch.Tensor) and args[0] in self.cpu_results:
+            self.cpu_results[result] = self.cpu_results[args[0]]
         factory = name.startswith("torch.") and short in FACTORIES and isinstance(result, torch.Tensor)
         if factory:
             if result.is_floating_point() and self.dtype is not None and result.dtype != self.dtype:
                 self.factory_dtype.append(f"{name} made {result.dtype} while the inputs are {self.dtype}")
-            if self.device is not None and result.device.type != self.device.type:
-                self.device_moves.append(f"{name} on {result.device}")
-            elif "device" not in kwargs:
-                if result.is_floating_point():
+            if "device" not in kwargs or self._read_from_a_cpu_tensor(kwargs["device"]):
+                if result.is_floating_point() and "device" not in kwargs:
                     self.factory_no_device.append(name)
                 if self.follow_devices:
                     self.pinned[result] = f"{name}(...) at {_student_line(self.files)}"
         elif self.follow_devices and isinstance(result, torch.Tensor) and len(self.pinned):
             self._tag_result(name, short, args, kwargs, result)
         return result
+
+    # -------------------------------------------------------------- the inputs' device
+    def _read_from_a_tensor(self, device) -> bool:
+        """Whether ``device`` is one the code read from a tensor (``X.device``), directly or
+        through a variable. Past the number kept, any device object counts as read."""
+        if not isinstance(device, torch.device):
+            return False
+        return self.devices_read.get(id(device), (None,))[0] is device or len(self.devices_read) >= _DEVICES_KEPT
+
+    def _read_from_a_cpu_tensor(self, device) -> bool:
+        """Whether ``device`` was read from a tensor made on the CPU (``t.device``): it is the CPU."""
+        kept = self.devices_read.get(id(device))
+        return kept is not None and kept[0] is device and kept[1]
+
+    def _follows(self, args, kwargs) -> bool:
+        """Whether a ``.to(...)``/``.type_as(...)`` call takes its device from a tensor
+        (``.to(X)``, ``.to(X.device)``, ``.to(device=dev)`` with ``dev = X.device``) that is not
+        itself made on the CPU."""
+        tensors = [a for a in list(args) + list(kwargs.values()) if isinstance(a, torch.Tensor)]
+        if tensors:
+            return all(t not in self.pinned for t in tensors)
+        target = _device_target(args, kwargs)
+        return self._read_from_a_tensor(target) and not self._read_from_a_cpu_tensor(target)
+
+    def _device_rule(self, name, short, args, kwargs) -> bool:
+        """Record where this call breaks the rule that tensors follow the inputs' device: a
+        device written out (``device="cuda"``, ``.to("cuda")``, ``torch.device("cpu")``, even
+        one that is the inputs' own), ``.cuda()``, a ``.cpu()`` result used as a tensor. Returns
+        whether the call moves a tensor to the CPU (``.cpu()``, ``.to("cpu")``): that is judged
+        by what is done with its result."""
+        if len(self.cpu_results) and short not in READS and short not in SAME_DATA:
+            for tensor in _tensors(list(args) + list(kwargs.values()), []):
+                if tensor in self.cpu_results:
+                    self.device_breaks[self.cpu_results[tensor]] = None
+        if name == "Tensor.cuda":
+            self.device_breaks[f"{_student_line(self.files)}: .cuda() moves a tensor to the GPU"] = None
+            return False
+        if name == "Tensor.type":
+            target = _cuda_tensor_type(args[1:], kwargs)
+            if target is not None:
+                shown = repr(target) if isinstance(target, str) else f"torch.cuda.{target.__name__}"
+                self.device_breaks[f"{_student_line(self.files)}: .type({shown}) moves a tensor to the GPU"] = None
+            return _cpu_tensor_type_named(args[1:], kwargs) is not None
+        if name == "Tensor.cpu":
+            return True
+        if name == "Tensor.to":
+            target = _device_target(args[1:], kwargs)
+        elif "device" in kwargs:
+            target = kwargs["device"]
+        else:
+            return False
+        if target is None or self._read_from_a_tensor(target):
+            return False
+        if name == "Tensor.to" and _is_cpu(target):
+            return True
+        what = f".to({_device_text(target)})" if name == "Tensor.to" else f"{name}(..., device={_device_text(target)})"
+        self.device_breaks[f"{_student_line(self.files)}: {what} names a device instead of following the "
+                           "inputs' (X.device)"] = None
+        return False
+
+    def returned(self, value) -> None:
+        """A .cpu() result handed back to the caller is used as a tensor too."""
+        if len(self.cpu_results):
+            for tensor in _tensors(value, []):
+                if tensor in self.cpu_results:
+                    self.device_breaks[self.cpu_results[tensor]] = None
 
     # -------------------------------------------------------------- following CPU tensors
     def _check_devices(self, name, short, args, kwargs) -> None:
@@ -456,13 +620,18 @@ def call_captured(fn, *args, trace: bool = False, count_lines=(), trace_dtype=No
         outcome = Outcome(error=describe_error(exc, files))
     outcome.seconds = time.perf_counter() - start
     tracer = mode if isinstance(mode, Tracer) else None
+    if tracer is not None and outcome.ok:
+        try:
+            tracer.returned(outcome.value)
+        except Exception:  # noqa: BLE001 - a structure too deep to walk is judged by its values
+            pass
     if mode is not None and mode.cuda_named:
         outcome.trace["cuda_named"] = list(dict.fromkeys(mode.cuda_named))[:5]
     if tracer is not None:
         outcome.trace.update({
             "torch_calls": tracer.count,
             "names": sorted(tracer.names),
-            "device_moves": tracer.device_moves[:10],
+            "device_breaks": list(tracer.device_breaks)[:5],
             "factory_dtype": tracer.factory_dtype[:10],
             "factory_no_device": sorted(set(tracer.factory_no_device)),
             "cuda_crashes": list(dict.fromkeys(tracer.cuda_crashes))[:5],
