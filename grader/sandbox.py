@@ -8,9 +8,11 @@ worker's whole process tree and starts a fresh worker for the remaining cases. A
 timeout, the cases that would run the function that hung are not run at all. Nothing here
 ever raises because of student code.
 """
+import functools
 import json
 import logging
 import os
+import pickle
 import pwd
 import shutil
 import signal
@@ -28,7 +30,7 @@ from typing import Any, Dict, FrozenSet, List, Optional
 from .paths import ROOT
 from .student_side.namespaces import ALWAYS_HIDDEN
 from .student_side.procs import alive, children_map, descendants
-from .student_side.wire import (MAX_REPLY, ChannelClosed, ChannelTimeout, decode_reply, encode_request, recv_frame,
+from .student_side.wire import (MAX_REPLY, ChannelClosed, ChannelTimeout, decode_reply, recv_frame,
                                 send_frame)
 
 log = logging.getLogger(__name__)
@@ -285,10 +287,17 @@ def hidden_paths(extra=()) -> List[str]:
     kit (the solution and the instructor's code), the grading folders of other submissions,
     the grader's home, the kit's own packages where an install put them, and ``extra`` (a
     batch's submissions and output folders)."""
+    paths = [*_installed_kit(), work_root(), Path.home()]
+    return sorted({str(Path(p).resolve()) for p in list(paths) + list(extra) if Path(p).is_dir()})
+
+
+@functools.lru_cache(maxsize=None)
+def _installed_kit() -> tuple:
+    """Where this kit's code lies (its folder, or its packages where an install put them):
+    the same for every worker of this process, so read from sysconfig once."""
     site = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
     kit = [] if str(ROOT) in site else [ROOT]  # installed from a wheel, the kit's folder is site-packages
-    paths = kit + [work_root(), Path.home()] + [Path(s) / name for s in site for name in ("a2", "grader")]
-    return sorted({str(Path(p).resolve()) for p in list(paths) + list(extra) if Path(p).is_dir()})
+    return tuple(kit + [Path(s) / name for s in site for name in ("a2", "grader")])
 
 
 def _under(path: str, folder: str) -> bool:
@@ -346,6 +355,14 @@ def _unprivileged(zygote: Zygote):
     return _worker_user()
 
 
+def _worker_ids(zygote: Zygote):
+    """:func:`_unprivileged` for this zygote's workers, worked out once per zygote (it reads the
+    user database and the modes of every folder above the Python installation)."""
+    if not hasattr(zygote, "worker_ids"):
+        zygote.worker_ids = _unprivileged(zygote)
+    return zygote.worker_ids
+
+
 class Worker:
     """One forked student process and its pipes."""
 
@@ -359,7 +376,7 @@ class Worker:
         spec = {"op": "spawn", "folder": str(folder), "device": device, "scratch": str(self.scratch),
                 "memory_bytes": int(limits.memory_gib * 2**30) if limits.memory_gib else 0,
                 "file_bytes": FILE_LIMIT, "hidden": hidden_paths(protect), "threads": limits.threads}
-        ids = _unprivileged(zygote) if limits.drop_privileges else None
+        ids = _worker_ids(zygote) if limits.drop_privileges else None
         if ids:
             spec["uid"], spec["gid"] = ids
             spec["processes"] = PROCESS_LIMIT
@@ -398,7 +415,9 @@ class Worker:
                 zygote.live_workers.add(self.pid)
 
     def send_case(self, request: "Request", timeout: float) -> None:
-        send_frame(self.req_w, encode_request((request.key, timeout, request.probe, request.blob)))
+        # Plain strings, a number and bytes (the payload, pickled once): no tensor to reduce.
+        send_frame(self.req_w, pickle.dumps((request.key, timeout, request.probe, request.blob),
+                                            protocol=pickle.HIGHEST_PROTOCOL))
         self.pending += 1
 
     def receive(self, deadline: float) -> Dict[str, Any]:
