@@ -626,30 +626,41 @@ class Sandbox:
                         yield Reply(failure=failure)
                     return
                 sent, free_since = index, time.monotonic()
-            sent = max(sent, index)  # requests skipped on the way were never sent
-            while sent < len(requests) and sent - index < AHEAD:
-                if set(requests[sent].calls) & set(hung):
-                    break  # to be skipped: do not send it (nor anything after it, to keep the order)
-                if sent > index and _function(requests[sent]) != _function(request) and not requests[sent].ahead:
-                    # Not ahead of its function's turn: its payload holds what a stand-in answers
-                    # (the true forward pass while nn_forward_backward is graded), which must not
-                    # reach another function's cases through the request pipe.
-                    break
-                waiting = sum(len(r.blob) for r in requests[index + 1:sent]) + len(requests[sent].blob)
-                if sent > index and waiting > AHEAD_BYTES:
-                    break  # what is sent ahead must fit in the pipe, or both sides could wait on each other
-                try:
-                    self.worker.send_case(requests[sent], requests[sent].timeout or self.limits.timeout)
-                except OSError:  # the worker is gone: the reply below says how
-                    break
-                sent += 1
+            sent = self._send_ahead(requests, index, sent, hung)
             reply = self._receive(free_since, request, budget_end)
             if reply.failure and "timed out" in reply.failure and not reply.not_run:
                 for name in _hung_names(self._last_stuck, request):
                     hung.setdefault(name, request.key)
             free_since = time.monotonic()
+            # The worker has answered every case up to this one: the next case's turn has come for
+            # it now, not once this reply is judged (it would sit idle meanwhile).
+            sent = self._send_ahead(requests, index + 1, sent, hung)
             yield reply
             index += 1
+
+    def _send_ahead(self, requests: List[Request], index: int, sent: int, hung: Dict[str, str]) -> int:
+        """Send the requests from ``index`` (the case whose turn has come: every earlier one was
+        answered) on, as far as they may go ahead; returns the index of the first not sent."""
+        if index >= len(requests) or self.worker is None or self.worker.dead or not self.worker.greeted:
+            return sent
+        sent = max(sent, index)  # requests skipped on the way were never sent
+        while sent < len(requests) and sent - index < AHEAD:
+            if set(requests[sent].calls) & set(hung):
+                break  # to be skipped: do not send it (nor anything after it, to keep the order)
+            if sent > index and _function(requests[sent]) != _function(requests[index]) and not requests[sent].ahead:
+                # Not ahead of its function's turn: its payload holds what a stand-in answers
+                # (the true forward pass while nn_forward_backward is graded), which must not
+                # reach another function's cases through the request pipe.
+                break
+            waiting = sum(len(r.blob) for r in requests[index + 1:sent]) + len(requests[sent].blob)
+            if sent > index and waiting > AHEAD_BYTES:
+                break  # what is sent ahead must fit in the pipe, or both sides could wait on each other
+            try:
+                self.worker.send_case(requests[sent], requests[sent].timeout or self.limits.timeout)
+            except OSError:  # the worker is gone: the next reply says how
+                break
+            sent += 1
+        return sent
 
     def _receive(self, start: float, request: Request, budget_end: float) -> Reply:
         timeout = request.timeout or self.limits.timeout
