@@ -258,3 +258,24 @@ def test_the_time_budget_stops_the_rest_and_keeps_what_was_graded(tmp_path, grad
     assert "time budget of 5 s" in _messages(report, "softmax_loss_vectorized")
     assert "not run: the submission used up its time budget of 5 s" in _messages(report, "predict_linear_classifier")
     assert report.score == sum(r.max_points for r in report.results if r.check == "svm_loss_naive")
+
+
+def test_a_process_named_with_invalid_utf8_stays_in_sight():
+    """A process may name itself with any bytes (prctl PR_SET_NAME): the process-tree reading
+    that teardown relies on still sees it, and tells whether it is alive."""
+    import subprocess
+
+    from grader.student_side.procs import alive, children_map
+
+    child = subprocess.Popen([sys.executable, "-c", "import ctypes, time; "
+                              "ctypes.CDLL(None).prctl(15, b'x\\xff\\xfe)y', 0, 0, 0); time.sleep(30)"])
+    try:
+        deadline = time.monotonic() + 10
+        while b"\xff" not in open(f"/proc/{child.pid}/stat", "rb").read() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert child.pid in children_map().get(os.getpid(), [])
+        assert alive(child.pid)
+    finally:
+        child.kill()
+        child.wait()
+    assert not alive(child.pid)

@@ -25,8 +25,9 @@ def children_map() -> Dict[int, List[int]]:
 
 
 def _parent(entry: str) -> Optional[int]:
-    """The parent pid in /proc/<entry>/stat, read with plain system calls (a batch reads every
-    process's twice per submission), or None when the process is gone or unreadable."""
+    """The parent pid in /proc/<entry>/stat, read as bytes with plain system calls (a batch
+    reads every process's twice per submission; and a process named with invalid UTF-8 must not
+    drop out of sight), or None when the process is gone or unreadable."""
     try:
         fd = os.open(f"/proc/{entry}/stat", os.O_RDONLY)
     except OSError:
@@ -52,7 +53,12 @@ def descendants(pid: int, children: Optional[Dict[int, List[int]]] = None) -> Li
 def alive(pid: int) -> bool:
     """Running or stopped: not gone and not a zombie."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
     except OSError:
         return False
+    try:  # bytes: a process may name itself with anything, invalid UTF-8 included
+        return os.read(fd, 4096).rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+    finally:
+        os.close(fd)
