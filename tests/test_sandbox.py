@@ -279,3 +279,29 @@ def test_a_process_named_with_invalid_utf8_stays_in_sight():
         child.kill()
         child.wait()
     assert not alive(child.pid)
+
+
+def test_a_worker_notes_the_kit_sources_it_cannot_read_once(tmp_path):
+    """What a confined worker tells linecache: a source file it cannot read has no lines (as
+    linecache finds anyway, but at every frame of every traceback), and is never looked up
+    again; a readable one, or lines linecache keeps, are left as they are."""
+    import linecache
+
+    from grader.student_side.zygote import _note_hidden_sources
+
+    readable, gone, cached = tmp_path / "readable.py", tmp_path / "gone.py", tmp_path / "cached.py"
+    readable.write_text("x = 1\n")
+    cached.write_text("y = 2\n")
+    assert linecache.getline(str(cached), 1) == "y = 2\n"
+    cached.unlink()  # read before, now out of reach
+    try:
+        _note_hidden_sources([str(readable), str(gone), str(cached)])
+        assert str(readable) not in linecache.cache
+        for path in (gone, cached):
+            assert linecache.cache[str(path)] == (0, None, [], str(path))
+            linecache.checkcache(str(path))
+            assert linecache.getline(str(path), 1) == ""
+            assert str(path) in linecache.cache  # not dropped: never looked up again
+    finally:
+        for path in (readable, gone, cached):
+            linecache.cache.pop(str(path), None)

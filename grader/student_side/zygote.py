@@ -199,13 +199,21 @@ def _note_hidden_sources(paths) -> None:
 
     for path in paths:
         known = linecache.cache.get(path, ())
-        if len(known) == 4 and known[1] is None:
-            continue  # lines that linecache never checks again
+        if len(known) == 4:  # lines read in the zygote: kept while the file's size and time match
+            if known[1] is None:
+                continue
+            try:
+                stat = os.stat(path)
+            except OSError:
+                linecache.cache[path] = (0, None, [], path)  # no modification time: never checked again
+                continue
+            if (stat.st_size, stat.st_mtime) == known[:2]:
+                continue
         try:
             with open(path, "rb"):
                 continue  # readable: linecache reads it as usual
         except OSError:
-            linecache.cache[path] = (0, None, [], path)  # no modification time: never checked again
+            linecache.cache[path] = (0, None, [], path)
 
 
 def _gpu_devices() -> list:
