@@ -9,9 +9,11 @@ timeout, the cases that would run the function that hung are not run at all. Not
 ever raises because of student code.
 """
 import fcntl
+import functools
 import json
 import logging
 import os
+import pickle
 import pwd
 import signal
 import socket
@@ -29,7 +31,7 @@ from .files import disk_usage, remove_tree
 from .paths import ROOT
 from .student_side.namespaces import ALWAYS_HIDDEN
 from .student_side.procs import alive, children_map, descendants
-from .student_side.wire import (MAX_REPLY, ChannelClosed, ChannelTimeout, decode_reply, encode_request, recv_frame,
+from .student_side.wire import (MAX_REPLY, ChannelClosed, ChannelTimeout, decode_reply, recv_frame,
                                 send_frame)
 
 log = logging.getLogger(__name__)
@@ -339,10 +341,17 @@ def hidden_paths(extra=()) -> List[str]:
     kit (the solution and the instructor's code), the grading folders of other submissions,
     the grader's home, the kit's own packages where an install put them, and ``extra`` (a
     batch's submissions and output folders)."""
+    paths = [*_installed_kit(), work_root(), Path.home()]
+    return sorted({str(Path(p).resolve()) for p in list(paths) + list(extra) if Path(p).is_dir()})
+
+
+@functools.lru_cache(maxsize=None)
+def _installed_kit() -> tuple:
+    """Where this kit's code lies (its folder, or its packages where an install put them):
+    the same for every worker of this process, so read from sysconfig once."""
     site = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
     kit = [] if str(ROOT) in site else [ROOT]  # installed from a wheel, the kit's folder is site-packages
-    paths = kit + [work_root(), Path.home()] + [Path(s) / name for s in site for name in ("a2", "grader")]
-    return sorted({str(Path(p).resolve()) for p in list(paths) + list(extra) if Path(p).is_dir()})
+    return tuple(kit + [Path(s) / name for s in site for name in ("a2", "grader")])
 
 
 def _under(path: str, folder: str) -> bool:
@@ -400,6 +409,14 @@ def _unprivileged(zygote: Zygote):
     return _worker_user()
 
 
+def _worker_ids(zygote: Zygote):
+    """:func:`_unprivileged` for this zygote's workers, worked out once per zygote (it reads the
+    user database and the modes of every folder above the Python installation)."""
+    if not hasattr(zygote, "worker_ids"):
+        zygote.worker_ids = _unprivileged(zygote)
+    return zygote.worker_ids
+
+
 class Worker:
     """One forked student process and its pipes."""
 
@@ -413,7 +430,7 @@ class Worker:
         spec = {"op": "spawn", "folder": str(folder), "device": device, "scratch": str(self.scratch),
                 "memory_bytes": int(limits.memory_gib * 2**30) if limits.memory_gib else 0,
                 "file_bytes": FILE_LIMIT, "hidden": hidden_paths(protect), "threads": limits.threads}
-        ids = _unprivileged(zygote) if limits.drop_privileges else None
+        ids = _worker_ids(zygote) if limits.drop_privileges else None
         if ids:
             spec["uid"], spec["gid"] = ids
             spec["processes"] = PROCESS_LIMIT
@@ -455,7 +472,9 @@ class Worker:
                 zygote.live_workers.add(self.pid)
 
     def send_case(self, request: "Request", timeout: float) -> None:
-        send_frame(self.req_w, encode_request((request.key, timeout, request.probe, request.blob)))
+        # Plain strings, a number and bytes (the payload, pickled once): no tensor to reduce.
+        send_frame(self.req_w, pickle.dumps((request.key, timeout, request.probe, request.blob),
+                                            protocol=pickle.HIGHEST_PROTOCOL))
         self.pending += 1
 
     def receive(self, deadline: float) -> Dict[str, Any]:
@@ -669,30 +688,41 @@ class Sandbox:
                         yield Reply(failure=failure)
                     return
                 sent, free_since = index, time.monotonic()
-            sent = max(sent, index)  # requests skipped on the way were never sent
-            while sent < len(requests) and sent - index < AHEAD:
-                if set(requests[sent].calls) & set(hung):
-                    break  # to be skipped: do not send it (nor anything after it, to keep the order)
-                if sent > index and _function(requests[sent]) != _function(request) and not requests[sent].ahead:
-                    # Not ahead of its function's turn: its payload holds what a stand-in answers
-                    # (the true forward pass while nn_forward_backward is graded), which must not
-                    # reach another function's cases through the request pipe.
-                    break
-                waiting = sum(len(r.blob) for r in requests[index + 1:sent]) + len(requests[sent].blob)
-                if sent > index and waiting > AHEAD_BYTES:
-                    break  # what is sent ahead must fit in the pipe, or both sides could wait on each other
-                try:
-                    self.worker.send_case(requests[sent], requests[sent].timeout or self.limits.timeout)
-                except OSError:  # the worker is gone: the reply below says how
-                    break
-                sent += 1
+            sent = self._send_ahead(requests, index, sent, hung)
             reply = self._receive(free_since, request, budget_end)
             if reply.failure and "timed out" in reply.failure and not reply.not_run:
                 for name in _hung_names(self._last_stuck, request):
                     hung.setdefault(name, request.key)
             free_since = time.monotonic()
+            # The worker has answered every case up to this one: the next case's turn has come for
+            # it now, not once this reply is judged (it would sit idle meanwhile).
+            sent = self._send_ahead(requests, index + 1, sent, hung)
             yield reply
             index += 1
+
+    def _send_ahead(self, requests: List[Request], index: int, sent: int, hung: Dict[str, str]) -> int:
+        """Send the requests from ``index`` (the case whose turn has come: every earlier one was
+        answered) on, as far as they may go ahead; returns the index of the first not sent."""
+        if index >= len(requests) or self.worker is None or self.worker.dead or not self.worker.greeted:
+            return sent
+        sent = max(sent, index)  # requests skipped on the way were never sent
+        while sent < len(requests) and sent - index < AHEAD:
+            if set(requests[sent].calls) & set(hung):
+                break  # to be skipped: do not send it (nor anything after it, to keep the order)
+            if sent > index and _function(requests[sent]) != _function(requests[index]) and not requests[sent].ahead:
+                # Not ahead of its function's turn: its payload holds what a stand-in answers
+                # (the true forward pass while nn_forward_backward is graded), which must not
+                # reach another function's cases through the request pipe.
+                break
+            waiting = sum(len(r.blob) for r in requests[index + 1:sent]) + len(requests[sent].blob)
+            if sent > index and waiting > AHEAD_BYTES:
+                break  # what is sent ahead must fit in the pipe, or both sides could wait on each other
+            try:
+                self.worker.send_case(requests[sent], requests[sent].timeout or self.limits.timeout)
+            except OSError:  # the worker is gone: the next reply says how
+                break
+            sent += 1
+        return sent
 
     def _receive(self, start: float, request: Request, budget_end: float) -> Reply:
         timeout = request.timeout or self.limits.timeout

@@ -260,3 +260,50 @@ def test_the_time_budget_stops_the_rest_and_keeps_what_was_graded(tmp_path, grad
     assert "time budget of 5 s" in _messages(report, "softmax_loss_vectorized")
     assert "not run: the submission used up its time budget of 5 s" in _messages(report, "predict_linear_classifier")
     assert report.score == sum(r.max_points for r in report.results if r.check == "svm_loss_naive")
+
+
+def test_a_process_named_with_invalid_utf8_stays_in_sight():
+    """A process may name itself with any bytes (prctl PR_SET_NAME): the process-tree reading
+    that teardown relies on still sees it, and tells whether it is alive."""
+    import subprocess
+
+    from grader.student_side.procs import alive, children_map
+
+    child = subprocess.Popen([sys.executable, "-c", "import ctypes, time; "
+                              "ctypes.CDLL(None).prctl(15, b'x\\xff\\xfe)y', 0, 0, 0); time.sleep(30)"])
+    try:
+        deadline = time.monotonic() + 10
+        while b"\xff" not in open(f"/proc/{child.pid}/stat", "rb").read() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert child.pid in children_map().get(os.getpid(), [])
+        assert alive(child.pid)
+    finally:
+        child.kill()
+        child.wait()
+    assert not alive(child.pid)
+
+
+def test_a_worker_notes_the_kit_sources_it_cannot_read_once(tmp_path):
+    """What a confined worker tells linecache: a source file it cannot read has no lines (as
+    linecache finds anyway, but at every frame of every traceback), and is never looked up
+    again; a readable one, or lines linecache keeps, are left as they are."""
+    import linecache
+
+    from grader.student_side.zygote import _note_hidden_sources
+
+    readable, gone, cached = tmp_path / "readable.py", tmp_path / "gone.py", tmp_path / "cached.py"
+    readable.write_text("x = 1\n")
+    cached.write_text("y = 2\n")
+    assert linecache.getline(str(cached), 1) == "y = 2\n"
+    cached.unlink()  # read before, now out of reach
+    try:
+        _note_hidden_sources([str(readable), str(gone), str(cached)])
+        assert str(readable) not in linecache.cache
+        for path in (gone, cached):
+            assert linecache.cache[str(path)] == (0, None, [], str(path))
+            linecache.checkcache(str(path))
+            assert linecache.getline(str(path), 1) == ""
+            assert str(path) in linecache.cache  # not dropped: never looked up again
+    finally:
+        for path in (readable, gone, cached):
+            linecache.cache.pop(str(path), None)

@@ -195,6 +195,20 @@ def grade_entry(entry: Entry, out: Path, chash: str, *, hidden, device, limits, 
         return error_result(entry, f"internal error while grading: {type(exc).__name__}: {exc}", chash, fp)
 
 
+def result_json(result: dict) -> str:
+    """A result as JSON: a line per field (those of ``extra_data`` too) and per item of a list
+    (each test, each case). Written by the C encoder: ``json.dumps(indent=...)`` runs the
+    pure-Python one, a millisecond or so per submission."""
+    def block(value, pad: str) -> str:
+        if isinstance(value, dict) and value:
+            fields = (f"{pad} {json.dumps(str(k))}: {block(v, pad + ' ')}" for k, v in value.items())
+            return "{\n" + ",\n".join(fields) + f"\n{pad}}}"
+        if isinstance(value, list) and value:
+            return "[\n" + ",\n".join(f"{pad} {json.dumps(item)}" for item in value) + f"\n{pad}]"
+        return json.dumps(value)
+    return block(result, "")
+
+
 def existing(out: Path, entry: Entry, chash: str, fp: str) -> bool:
     path = out / "results" / f"{entry.id}.json"
     try:
@@ -252,7 +266,7 @@ def run_batch(submissions, out, *, jobs: int = 2, hidden: bool = False, device: 
                                    feedback_hidden=feedback_hidden, data_dir=data_dir): e for e in todo}
             for future in concurrent.futures.as_completed(futures):
                 entry = futures[future]
-                write_atomic(out / "results" / f"{entry.id}.json", json.dumps(future.result(), indent=1))
+                write_atomic(out / "results" / f"{entry.id}.json", result_json(future.result()))
                 progress.step()
     finally:
         zygotes.close()

@@ -6,6 +6,8 @@ Instructor side: keys come from the solution (``reference``), from the mistakes 
 autograd. Public cases' payloads and keys are made once and stored as fixtures; hidden ones
 are made at grading time.
 """
+import collections.abc
+import copy
 import dataclasses
 import functools
 import hashlib
@@ -109,11 +111,41 @@ def _call(case, args, names, reference, probes=(), **extra):
     probe_expected = [(label, detached(reference(ref, upcast(a))), upcast(a)) for label, a in probes]
     if probes:
         payload["probes"] = [[label, a] for label, a in probes]
-    key = {"expected": expected,
-           "mistakes": mistakes.results(case.check, expected, upcast(args), probes=probe_expected)}
+    if case.visibility == HIDDEN:  # made for every submission: worked out only if a failing case reads them
+        found = Later(mistakes.results, case.check, expected, copy.deepcopy(upcast(args)), (),
+                      copy.deepcopy(probe_expected))
+    else:
+        found = mistakes.results(case.check, expected, upcast(args), probes=probe_expected)
+    key = {"expected": expected, "mistakes": found}
     if probes:
         key["probes"] = {label: value for label, value, _ in probe_expected}
     return payload, key
+
+
+class Later(collections.abc.Sequence):
+    """A list made on first use (the known mistakes' results: only the diagnosis of a failing
+    case reads them, and most cases pass); pickled as the plain list."""
+
+    def __init__(self, make, *args):
+        self._make, self._args, self._items = make, args, None
+
+    def _list(self) -> list:
+        if self._items is None:
+            self._items = list(self._make(*self._args))
+            self._make = self._args = None
+        return self._items
+
+    def __getitem__(self, index):
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __reduce__(self):
+        return list, (self._list(),)
 
 
 def forward_table(params, X):

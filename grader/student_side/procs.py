@@ -18,13 +18,26 @@ def children_map() -> Dict[int, List[int]]:
     for entry in entries:
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
+        ppid = _parent(entry)
+        if ppid is not None:
+            children.setdefault(ppid, []).append(int(entry))
     return children
+
+
+def _parent(entry: str) -> Optional[int]:
+    """The parent pid in /proc/<entry>/stat, read as bytes with plain system calls (a batch
+    reads every process's twice per submission; and a process named with invalid UTF-8 must not
+    drop out of sight), or None when the process is gone or unreadable."""
+    try:
+        fd = os.open(f"/proc/{entry}/stat", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return int(os.read(fd, 4096).rsplit(b")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    finally:
+        os.close(fd)
 
 
 def descendants(pid: int, children: Optional[Dict[int, List[int]]] = None) -> List[int]:
@@ -40,7 +53,12 @@ def descendants(pid: int, children: Optional[Dict[int, List[int]]] = None) -> Li
 def alive(pid: int) -> bool:
     """Running or stopped: not gone and not a zombie."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
     except OSError:
         return False
+    try:  # bytes: a process may name itself with anything, invalid UTF-8 included
+        return os.read(fd, 4096).rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+    finally:
+        os.close(fd)

@@ -108,25 +108,41 @@ def encode_reply(obj: Any) -> bytes:
     encoded; nothing is pickled, so decoding cannot run code."""
     tensors: list = []
 
-    def strip(value):
+    def tensor_ref(value):
+        # Called by the JSON encoder for what it cannot write itself: a tensor goes after the
+        # structure, which refers to it by its index.
         if isinstance(value, torch.Tensor):
             tensors.append(value.detach().to("cpu").contiguous())
             return {"$tensor": len(tensors) - 1}
-        if isinstance(value, dict):
-            return {str(k): strip(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [strip(v) for v in value]
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return value
         raise TypeError(f"cannot send a {type(value).__name__}")
 
-    skeleton = json.dumps(strip(obj)).encode()
+    try:
+        skeleton = json.dumps(obj, default=tensor_ref).encode()
+    except TypeError:  # a key that is no string, or a value that cannot be sent: said as before
+        tensors.clear()
+        skeleton = json.dumps(_strip(obj, tensors)).encode()
     parts = [_LEN.pack(len(skeleton)), skeleton]
     for tensor in tensors:
-        header = json.dumps({"dtype": str(tensor.dtype).replace("torch.", ""), "shape": list(tensor.shape)}).encode()
+        # What json.dumps({"dtype": ..., "shape": [...]}) writes, without its encoder.
+        header = ('{"dtype": "%s", "shape": [%s]}' % (str(tensor.dtype).replace("torch.", ""),
+                                                    ", ".join(str(int(n)) for n in tensor.shape))).encode()
         raw = tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
         parts += [_LEN.pack(len(header)), header, _LEN.pack(len(raw)), raw]
     return b"".join(parts)
+
+
+def _strip(value, tensors: list):
+    """``value`` with its tensors replaced by references into ``tensors`` and every key a string."""
+    if isinstance(value, torch.Tensor):
+        tensors.append(value.detach().to("cpu").contiguous())
+        return {"$tensor": len(tensors) - 1}
+    if isinstance(value, dict):
+        return {str(k): _strip(v, tensors) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strip(v, tensors) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot send a {type(value).__name__}")
 
 
 def decode_reply(data: bytes) -> Any:
@@ -147,38 +163,51 @@ def decode_reply(data: bytes) -> Any:
     block = take_block()
     if len(block) > MAX_SKELETON:
         raise ValueError(f"a reply's structure of {len(block)} bytes is larger than the {MAX_SKELETON} allowed")
-    skeleton = json.loads(bytes(block))
+    skeleton = bytes(block)  # parsed once the tensors are known, which replace their references on the way
     while position < len(view):
         if len(tensors) >= MAX_TENSORS:
             raise ValueError(f"a reply with more than {MAX_TENSORS} tensors")
         block = take_block()
         if len(block) > 1024:
             raise ValueError("a tensor header longer than 1 KiB")
-        header = json.loads(bytes(block))
-        if not isinstance(header, dict) or not isinstance(header.get("shape", []), list):
-            raise ValueError(f"unexpected tensor header {header!r}"[:200])
+        dtype, shape = _tensor_header(bytes(block))
         raw = take_block()
-        dtype = _DTYPES.get(header.get("dtype"))
-        shape = [int(n) for n in header.get("shape", [])]
-        if dtype is None or any(n < 0 for n in shape):
-            raise ValueError(f"unexpected tensor header {header!r}")
         flat = torch.frombuffer(bytearray(raw), dtype=torch.uint8) if len(raw) else torch.empty(0, dtype=torch.uint8)
         tensor = flat.view(dtype) if len(raw) else torch.empty(0, dtype=dtype)
         tensors.append(tensor.reshape(shape))
 
-    def build(value):
-        if isinstance(value, dict):
-            if set(value) == {"$tensor"}:
-                index = value["$tensor"]
-                if type(index) is not int or not 0 <= index < len(tensors):
-                    raise ValueError(f"a reply names tensor {index!r} of {len(tensors)}"[:200])
-                return tensors[index]
-            return {k: build(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [build(v) for v in value]
+    def resolve(value: dict):
+        # Called by the JSON parser for every object, innermost first: a {"$tensor": i} becomes
+        # tensor i (any other object is kept as it is).
+        if len(value) == 1 and "$tensor" in value:
+            index = value["$tensor"]
+            if type(index) is not int or not 0 <= index < len(tensors):
+                raise ValueError(f"a reply names tensor {index!r} of {len(tensors)}"[:200])
+            return tensors[index]
         return value
 
-    return build(skeleton)
+    return json.loads(skeleton, object_hook=resolve)
+
+
+_HEADERS: dict = {}  # tensor header bytes -> (dtype, shape): replies repeat a handful of them
+
+
+def _tensor_header(block: bytes):
+    """(dtype, shape) of a tensor's JSON header; anything unexpected raises ValueError."""
+    known = _HEADERS.get(block)
+    if known is not None:
+        return known
+    header = json.loads(block)
+    if not isinstance(header, dict) or not isinstance(header.get("shape", []), list):
+        raise ValueError(f"unexpected tensor header {header!r}"[:200])
+    dtype = _DTYPES.get(header.get("dtype"))
+    shape = [int(n) for n in header.get("shape", [])]
+    if dtype is None or any(n < 0 for n in shape):
+        raise ValueError(f"unexpected tensor header {header!r}")
+    if len(_HEADERS) >= 1024:
+        _HEADERS.clear()
+    _HEADERS[block] = (dtype, tuple(shape))
+    return dtype, tuple(shape)
 
 
 def encode_request(obj: Any) -> bytes:

@@ -175,6 +175,47 @@ def _confine(spec, state) -> dict:
     return applied
 
 
+def _kit_sources() -> list:
+    """The source files of the kit's modules imported here (this file among them, run as
+    ``__main__``); read once, in the zygote: a worker that walked every module would write to
+    the pages of each (reference counts) and so copy them all."""
+    found = []
+    for name, module in list(sys.modules.items()):
+        if name != "__main__" and name.split(".")[0] != "grader":
+            continue
+        name = getattr(getattr(module, "__spec__", None), "name", None) or name
+        path = getattr(module, "__file__", None)
+        if name.split(".")[0] == "grader" and isinstance(path, str):
+            found.append(path)
+    return found
+
+
+def _note_hidden_sources(paths) -> None:
+    """Tell linecache that those of the kit's source files ``paths`` that this worker cannot
+    read once confined have no lines, as it finds anyway; it would otherwise try to read each
+    of them again for every frame of every traceback formatted here (torch formats three at
+    each torch.manual_seed)."""
+    import linecache
+
+    for path in paths:
+        known = linecache.cache.get(path, ())
+        if len(known) == 4:  # lines read in the zygote: kept while the file's size and time match
+            if known[1] is None:
+                continue
+            try:
+                stat = os.stat(path)
+            except OSError:
+                linecache.cache[path] = (0, None, [], path)  # no modification time: never checked again
+                continue
+            if (stat.st_size, stat.st_mtime) == known[:2]:
+                continue
+        try:
+            with open(path, "rb"):
+                continue  # readable: linecache reads it as usual
+        except OSError:
+            linecache.cache[path] = (0, None, [], path)
+
+
 def _gpu_devices() -> list:
     """The NVIDIA device files a CUDA worker opens."""
     try:
@@ -202,6 +243,7 @@ def _become_worker(spec, fds, state) -> None:
 
         send_locked(rep_fd, encode_reply({"pid": _host_pid()}))  # first, before anything can hang
         applied = _confine(spec, state)
+        _note_hidden_sources(state["sources"])
         import torch
 
         # All cores, or the job's share of them (jobs sharing the cores must not oversubscribe them).
@@ -361,7 +403,8 @@ def main(argv) -> int:
     namespaced = problem is None
     state = {"namespaced": namespaced, "mounts": namespaced and namespaces.can_make_mount_namespace(),
              "landlock": 0 if "landlock" in off else confine.landlock_abi(), "off": off,
-             "readable": _readable(helpers_dir), "kept": _kept_paths(helpers_dir), "tasks": _tasks_of_user()}
+             "readable": _readable(helpers_dir), "kept": _kept_paths(helpers_dir), "tasks": _tasks_of_user(),
+             "sources": _kit_sources()}
     _set_subreaper()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     # What the zygote holds now never changes: keep it out of the collector's reach, so that
