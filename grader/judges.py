@@ -289,7 +289,8 @@ def without_gradients(verdict: Verdict, case, uses: List[str]) -> Verdict:
     message = hand_gradient_violation(uses)
     if not verdict.passed and verdict.message:
         message += "\n" + verdict.message
-    return Verdict("failed", message, verdict.diagnosis, verdict.warnings, "rule", bool(computed), computed)
+    return Verdict("failed", message, verdict.diagnosis, verdict.warnings, "rule", vouches=bool(computed),
+                   computed=computed)
 
 
 def names_a_mistake(diagnosis: str) -> bool:

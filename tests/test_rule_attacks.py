@@ -93,10 +93,13 @@ def test_gradients_by_autograd_earn_nothing_for_the_gradient(tmp_path, grade_wit
     report = grade_with(sub, functions=functions, limits=FAST, hidden=True)
     for name in ("svm_loss_vectorized", "softmax_loss_naive", "nn_forward_backward"):
         scored = [r for r in _results(report, name) if r.points]
-        assert all("loops" in r.name or "without y" in r.name for r in scored), (name, report.summary())
+        assert all("loops" in r.name or "without y" in r.name or "device" in r.name for r in scored), \
+            (name, report.summary())
         assert "derived by hand" in _text(report, name), report.summary()
-    assert _points(report, "svm_loss_vectorized") == 1.5  # its no-loop rule: the loss is computed, loop-free
-    assert _points(report, "nn_forward_backward") == 1  # the given y=None line
+    # what the computed loss vouches for: the no-loop rule (1.5), the given y=None line (1) and
+    # the device rule (0.5) of the functions that have them
+    assert _points(report, "svm_loss_vectorized") == 1.5 + 0.5
+    assert _points(report, "nn_forward_backward") == 1 + 0.5
     assert _points(report, "svm_loss_naive") == _max(report, "svm_loss_naive") > 0
 
 
@@ -437,7 +440,8 @@ def find_best_net(data_dict, get_param_set_fn):
 
 def test_the_no_loop_case_recognised_by_its_place_in_the_order_earns_nothing(tmp_path, grade_with):
     """A looped svm_loss_vectorized that counts its calls and answers the no-loop case's four
-    (the fourth to seventh: after the three public value cases) with a loop-free loss and a zero
+    (the 14th to 17th: after the three public value cases and their ten probe calls, which
+    place a wrong output: three each, and one more for the stability case) with a loop-free loss and a zero
     gradient: values of its own, no loop there. The rule is judged on the value cases too,
     whose answers it cannot fake: their work grows with the size."""
     sub = make_submission(tmp_path / "s")
@@ -448,7 +452,7 @@ _a2_svm_vec = svm_loss_vectorized
 
 def svm_loss_vectorized(W, X, y, reg):
     _A2_CALLS.append(1)
-    if 4 <= len(_A2_CALLS) <= 7:
+    if 14 <= len(_A2_CALLS) <= 17:
         return _a2_svm_vec(W, X, y, reg)[0], torch.zeros_like(W)
 ''' + NAIVE_SVM_LOOP)
     report = grade_with(sub, functions=["svm_loss_vectorized"], limits=FAST, hidden=True)
