@@ -1,0 +1,578 @@
+"""What a graded function runs, as the similarity report compares it: the function's statements
+that can affect its result, then every module-level definition it reaches through names
+(helpers, lambdas, tables, classes, the module-level statements that change them), each with
+its own statements that can affect a result.
+
+A statement is left out when it cannot affect what the function returns, raises or changes
+outside itself: ``pass``, a docstring or any other expression without a call that changes
+something, a ``print`` or other call whose result is dropped (unless it is an in-place method,
+``name_()`` or ``append``-like, on a variable that counts), ``assert``, ``del``, ``global``,
+an assignment to a name that nothing kept reads (through chains: ``a = 1; b = a`` with ``b``
+unused goes), code after ``return``/``raise``/``break``/``continue`` in its block, the body of
+``if``/``while`` under a constant false condition (``if False:``, ``if 0 > 1:``), and a loop,
+``if``, ``with`` or ``try`` whose statements all go. What is kept keeps its text, so the
+report shows the student's own lines (left out: blank lines and long comment lines).
+
+This is a backward slice on names, flow-insensitive (a name read anywhere counts), so it never
+drops a statement that a kept one needs; it does not see through code that is live but does
+nothing (``x = x + 0``, ``loss = loss + 0 * junk`` with junk computed for it): that dilutes a
+comparison as before.
+"""
+import ast
+import textwrap
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+# Method names that change their receiver (besides torch's in-place ``name_``).
+MUTATORS = frozenset({"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update", "setdefault",
+                      "add", "discard", "sort", "reverse", "backward", "step", "zero_grad", "load_state_dict",
+                      "register_buffer", "register_parameter", "requires_grad_"})
+OPAQUE = frozenset({"locals", "vars", "eval", "exec", "globals", "setattr", "delattr", "__import__", "compile"})
+LONG_COMMENT = 200  # comment-only lines longer than this are left out of the compared text
+SIBLINGS = ("linear_classifier", "two_layer_net")  # modules whose names resolve across the two files
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One part of what a graded function runs: the function itself first, then what it reaches."""
+
+    name: str  # the function's or the definition's name
+    text: str  # its kept statements, dedented
+    line: int  # where it starts in its file
+    file: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# Names
+
+
+def _root(node) -> Optional[str]:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _target_names(target) -> Set[str]:
+    """Names a target binds or changes (``a``, ``a[i]``, ``a.b``, ``(a, *b)``)."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_target_names(t) for t in target.elts)) if target.elts else set()
+    root = _root(target)
+    return {root} if root else set()
+
+
+def _walk_expr(node):
+    """Every node under ``node`` (an expression), not into nested function or class bodies'
+    own scopes (their names still count as reads, which is what a closure does)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(ast.iter_child_nodes(current))
+
+
+def _reads(nodes: Iterable) -> Set[str]:
+    return {n.id for node in nodes if node is not None for n in _walk_expr(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _call_writes(nodes: Iterable, local: Set[str]) -> Tuple[Set[str], bool]:
+    """(names changed by in-place calls under ``nodes``, whether an opaque call is there)."""
+    writes, opaque = set(), False
+    for node in nodes:
+        if node is None:
+            continue
+        for n in _walk_expr(node):
+            if isinstance(n, ast.NamedExpr):
+                writes |= _target_names(n.target)
+            if not isinstance(n, ast.Call):
+                continue
+            if isinstance(n.func, ast.Name) and n.func.id in OPAQUE:
+                opaque = True
+            for kw in n.keywords:
+                if kw.arg == "out":
+                    writes |= _target_names(kw.value)
+            if isinstance(n.func, ast.Attribute):
+                attr = n.func.attr
+                if attr in MUTATORS or (attr.endswith("_") and not attr.startswith("__")):
+                    receiver = _root(n.func.value)
+                    if receiver in local:
+                        writes.add(receiver)
+                    else:  # random.shuffle(x), torch.nn.init.normal_(W): the arguments change
+                        writes |= {r for a in n.args if (r := _root(a))}
+    return writes, opaque
+
+
+# --------------------------------------------------------------------------------------------
+# Statements
+
+
+_TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _truth(node) -> Optional[bool]:
+    """The truth of a condition made of constants only, else None."""
+    value = _constant(node)
+    if value is _UNKNOWN:
+        return None
+    try:
+        return bool(value)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+_UNKNOWN = object()
+
+
+def _constant(node):
+    import operator
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool, type(None))):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub, ast.UAdd)):
+        value = _constant(node.operand)
+        if value is _UNKNOWN:
+            return value
+        try:
+            return {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}[type(node.op)](value)
+        except Exception:  # noqa: BLE001
+            return _UNKNOWN
+    if isinstance(node, ast.BoolOp):
+        values = [_constant(v) for v in node.values]
+        if any(v is _UNKNOWN for v in values):
+            return _UNKNOWN
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.Compare):
+        ops = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+               ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not}
+        left = _constant(node.left)
+        result = True
+        for op, right in zip(node.ops, node.comparators):
+            right = _constant(right)
+            if left is _UNKNOWN or right is _UNKNOWN or type(op) not in ops:
+                return _UNKNOWN
+            try:
+                result = result and ops[type(op)](left, right)
+            except Exception:  # noqa: BLE001
+                return _UNKNOWN
+            left = right
+        return result
+    return _UNKNOWN
+
+
+@dataclass(eq=False)
+class _Stmt:
+    node: ast.AST
+    parent: Optional["_Stmt"]
+    loop: Optional["_Stmt"]  # the nearest enclosing loop
+    reads: Set[str]
+    writes: Set[str]
+    essential: bool
+
+
+def _header(node) -> List:
+    """The expressions a compound statement evaluates itself."""
+    if isinstance(node, ast.If) or isinstance(node, ast.While):
+        return [node.test]
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [node.iter]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [item.context_expr for item in node.items]
+    if isinstance(node, ast.ExceptHandler):
+        return [node.type]
+    if isinstance(node, getattr(ast, "Match", ())):
+        return [node.subject]
+    return []
+
+
+def _blocks(node) -> List[List]:
+    """The statement lists inside a compound statement, constant-false branches left out."""
+    if isinstance(node, (ast.If, ast.While)):
+        truth = _truth(node.test)
+        return [[] if truth is False else node.body, [] if truth is True and isinstance(node, ast.If) else node.orelse]
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [node.body, node.orelse]
+    if isinstance(node, (ast.With, ast.AsyncWith, ast.ExceptHandler)):
+        return [node.body]
+    if isinstance(node, ast.Try) or isinstance(node, getattr(ast, "TryStar", ())):
+        return [node.body, node.handlers, node.orelse, node.finalbody]
+    if isinstance(node, getattr(ast, "Match", ())):
+        return [case.body for case in node.cases]
+    return []
+
+
+def _flatten(body: List, params: Set[str], local: Set[str], declared: Set[str], effectful) -> List[_Stmt]:
+    """Every reachable statement of ``body`` with its reads, writes and whether it must stay."""
+    found: List[_Stmt] = []
+
+    def visit(block, parent, loop):
+        for node in block:
+            stmt = _describe(node, parent, loop, params, local, declared, effectful)
+            found.append(stmt)
+            inner_loop = stmt if isinstance(node, _LOOPS) else loop
+            for inner in _blocks(node):
+                visit(inner, stmt, inner_loop)
+            if isinstance(node, _TERMINATORS):
+                break  # what follows in this block never runs
+
+    visit(body, None, None)
+    return found
+
+
+def _mutated(target) -> Set[str]:
+    """Roots of the parts of a target that change an object (``a[i]``, ``a.b``), not rebind."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_mutated(t) for t in target.elts)) if target.elts else set()
+    if isinstance(target, ast.Starred):
+        return _mutated(target.value)
+    return _target_names(target) if isinstance(target, (ast.Attribute, ast.Subscript)) else set()
+
+
+def _describe(node, parent, loop, params, local, declared, effectful) -> _Stmt:
+    if isinstance(node, _SCOPES):  # a nested def or class: binds its name, reads what it uses
+        reads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        return _Stmt(node, parent, loop, reads, {node.name}, False)
+    compound = bool(_blocks(node)) or isinstance(node, ast.ExceptHandler)
+    exprs = _header(node) if compound else [node]
+    writes, opaque = _call_writes(exprs, local)
+    outside = params | declared  # what the caller (or the module) sees changed
+    essential = opaque or isinstance(node, (ast.Return, ast.Raise)) or bool(writes & outside) or any(
+        isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) or (
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id not in local
+            and effectful(n.func.id))
+        for e in exprs if e is not None for n in _walk_expr(e))
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            writes |= _target_names(target)
+            essential |= bool(_mutated(target) & outside) or bool(_target_names(target) & declared)
+            if isinstance(node, ast.AugAssign):  # W -= ... changes a tensor in place
+                essential |= bool(_target_names(target) & outside)
+        if isinstance(node, ast.AnnAssign) and node.value is None:
+            writes = set()
+    elif isinstance(node, (ast.For, ast.AsyncFor)):
+        writes |= _target_names(node.target)
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        for item in node.items:
+            if item.optional_vars is not None:
+                writes |= _target_names(item.optional_vars)
+    elif isinstance(node, ast.ExceptHandler) and node.name:
+        writes.add(node.name)
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        writes |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return _Stmt(node, parent, loop, _reads(exprs), writes, essential)
+
+
+def _params(fn) -> Set[str]:
+    a = fn.args
+    names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+    names += [x.arg for x in (a.vararg, a.kwarg) if x is not None]
+    return set(names)
+
+
+def _locals(fn) -> Tuple[Set[str], Set[str], Set[str]]:
+    """(parameters, every name the function binds, names it declares global or nonlocal)."""
+    params = _params(fn)
+    bound, declared = set(params), set()
+    for node in ast.walk(fn):
+        if node is fn:
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, _SCOPES):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared |= set(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return params, bound - declared, declared
+
+
+def live_statements(fn, effectful=lambda name: False) -> Tuple[List[ast.AST], Set[str]]:
+    """(the statements of ``fn``'s body that are left out, outermost only; the names its kept
+    statements read that it does not bind itself)."""
+    params, local, declared = _locals(fn)
+    stmts = _flatten(fn.body, params, local, declared, effectful)
+    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in OPAQUE for n in ast.walk(fn)):
+        kept = set(map(id, stmts))  # locals() and the like read every name: keep what runs
+    else:
+        kept = _mark(stmts)
+    reachable = {id(s.node) for s in stmts}
+    left_out = [s.node for s in stmts if id(s) not in kept]
+    left_out += [n for n in _all_statements(fn.body) if id(n) not in reachable]
+    free = set().union(*(s.reads for s in stmts if id(s) in kept)) - local if kept else set()
+    return _outermost(left_out), free
+
+
+def _all_statements(body):
+    for node in body:
+        yield node
+        for inner in _blocks_all(node):
+            yield from _all_statements(inner)
+
+
+def _blocks_all(node):
+    if isinstance(node, _SCOPES):
+        return []
+    return [b for field in ("body", "orelse", "finalbody", "handlers") for b in [getattr(node, field, None)]
+            if isinstance(b, list)] + ([c.body for c in node.cases] if hasattr(node, "cases") else [])
+
+
+def _mark(stmts: List[_Stmt]) -> Set[int]:
+    writers: Dict[str, List[_Stmt]] = {}
+    for s in stmts:
+        for name in s.writes:
+            writers.setdefault(name, []).append(s)
+    kept: Set[int] = set()
+    needed: Set[str] = set()
+    work: List[_Stmt] = [s for s in stmts if s.essential]
+
+    def keep(s):
+        while s is not None and id(s) not in kept:
+            kept.add(id(s))
+            for name in s.reads - needed:
+                needed.add(name)
+                work.extend(writers.get(name, ()))
+            s = s.parent
+
+    jumps = [s for s in stmts if isinstance(s.node, (ast.Break, ast.Continue))]
+    while work:
+        while work:
+            keep(work.pop())
+        # a break or continue matters once its loop stays
+        work = [s for s in jumps if id(s) not in kept and s.loop is not None and id(s.loop) in kept]
+    return kept
+
+
+def _outermost(nodes: List) -> List:
+    """The nodes that no other node of the list contains."""
+    inside = set()
+    for node in nodes:
+        for child in ast.walk(node):
+            if child is not node:
+                inside.add(id(child))
+    return [n for n in nodes if id(n) not in inside]
+
+
+# --------------------------------------------------------------------------------------------
+# Text
+
+
+def _char_col(line: str, byte_col: int) -> int:
+    return len(line.encode("utf-8", errors="replace")[:byte_col].decode("utf-8", errors="replace"))
+
+
+def kept_text(lines: List[str], first: int, last: int, left_out: Iterable, code_lines: Set[int]) -> str:
+    """Lines ``first`` .. ``last`` (1-based) of the file with the ``left_out`` statements blanked,
+    then without the lines left empty and the long comment lines, dedented."""
+    chunk = {n: lines[n - 1].rstrip("\r\n") for n in range(first, last + 1) if n - 1 < len(lines)}
+    for node in left_out:
+        for n in range(node.lineno, node.end_lineno + 1):
+            if n not in chunk:
+                continue
+            text = chunk[n]
+            start = _char_col(text, node.col_offset) if n == node.lineno else 0
+            end = _char_col(text, node.end_col_offset) if n == node.end_lineno else len(text)
+            chunk[n] = text[:start] + " " * (end - start) + text[end:]
+    kept = [text for n, text in sorted(chunk.items())
+            if text.strip() and (n in code_lines or len(text.strip()) <= LONG_COMMENT)]
+    return textwrap.dedent("\n".join(kept) + "\n") if kept else ""
+
+
+def _code_lines(tree) -> Set[int]:
+    """Lines that hold part of a statement (the others are blank or comments)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt):
+            found.add(node.lineno)
+            found.add(node.end_lineno)
+        elif isinstance(node, ast.expr) and hasattr(node, "lineno"):
+            found.update(range(node.lineno, node.end_lineno + 1))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Modules
+
+
+@dataclass
+class Module:
+    """One parsed file: its top-level bindings and what changes them."""
+
+    name: str  # file name
+    tree: ast.Module
+    lines: List[str]
+    defs: Dict[str, List]  # name -> module-level statements that bind or change it, in order
+    imported: Dict[str, Tuple[str, str]]  # local name -> (sibling module, its name there)
+    code_lines: Set[int]
+
+
+def _module_statements(body):
+    """Module-level statements, into if/try/with/for blocks (not into functions or classes)."""
+    for node in body:
+        if isinstance(node, ast.If) and _is_main_guard(node):
+            continue
+        yield node
+        if not isinstance(node, _SCOPES):
+            for inner in _blocks_all(node):
+                yield from _module_statements(inner)
+
+
+def _is_main_guard(node) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__")
+
+
+def read_module(name: str, source: str) -> Module:
+    """Parse ``source``; raises SyntaxError and the like."""
+    tree = ast.parse(source)
+    defs: Dict[str, List] = {}
+    imported = {}
+    for node in _module_statements(tree.body):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] in SIBLINGS:
+            for alias in node.names:
+                imported[alias.asname or alias.name] = (node.module.split(".")[-1] + ".py", alias.name)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, _SCOPES):
+            names = {node.name}
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = set().union(*(_target_names(t) for t in targets))
+        elif isinstance(node, (ast.Expr,)):
+            names, _ = _call_writes([node.value], set(defs))
+        elif _blocks_all(node):
+            continue  # a block: its statements are visited one by one
+        else:
+            continue
+        for n in names:
+            defs.setdefault(n, []).append(node)
+    return Module(name, tree, source.splitlines(keepends=True), defs, imported, _code_lines(tree))
+
+
+class Reader:
+    """Pieces of what each graded function runs, over the two files of one submission."""
+
+    def __init__(self, modules: Dict[str, Module], graded: Set[str]):
+        self.modules = modules
+        self.graded = graded
+        self._effect: Dict[Tuple[str, str], bool] = {}
+
+    def _resolve(self, module: Module, name: str):
+        """(module, name) where ``name`` used in ``module`` is defined at module level, or None."""
+        for _ in range(4):
+            if name in module.defs:
+                return module, name
+            if name in module.imported:
+                other, there = module.imported[name]
+                if other not in self.modules:
+                    return None
+                module, name = self.modules[other], there
+                continue
+            return None
+        return None
+
+    def effectful(self, module: Module, name: str) -> bool:
+        """Whether calling the module-level function ``name`` can change something (beyond
+        returning a value): then a call whose result is dropped stays."""
+        where = self._resolve(module, name)
+        if where is None:
+            return False
+        module, name = where
+        key = (module.name, name)
+        if key in self._effect:
+            return self._effect[key]
+        self._effect[key] = True  # while it is worked out (recursion): assume it does
+        node = self._binding(module, name)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            params, local, declared = _locals(node)
+            stmts = _flatten(node.body, params, local, declared, lambda n: self.effectful(module, n))
+            self._effect[key] = any(s.essential and not isinstance(s.node, ast.Return) for s in stmts)
+        else:  # a lambda, a class, a table: calling it changes nothing by itself
+            self._effect[key] = False
+        return self._effect[key]
+
+    @staticmethod
+    def _binding(module: Module, name: str):
+        """The module-level statement that last binds ``name`` (not one that only changes it)."""
+        found = None
+        for node in module.defs.get(name, ()):
+            if isinstance(node, _SCOPES) or (isinstance(node, (ast.Assign, ast.AnnAssign)) and any(
+                    isinstance(t, ast.Name) and t.id == name
+                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))):
+                found = node
+        return found
+
+    def _piece(self, module: Module, node, name: str) -> Tuple[Piece, Set[str]]:
+        """A definition's kept text and the free names it reads."""
+        effectful = lambda n: self.effectful(module, n)  # noqa: E731
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            left_out, free = live_statements(node, effectful)
+            body = node.body
+            text = kept_text(module.lines, body[0].lineno, body[-1].end_lineno, left_out, module.code_lines)
+            return Piece(name, text, body[0].lineno, module.name), free
+        if isinstance(node, ast.ClassDef):
+            left_out, free = [], set()
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    gone, names = live_statements(item, effectful)
+                    left_out += gone
+                    free |= names - {"self", "cls"}
+            free |= _reads(node.bases + node.decorator_list)
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            text = kept_text(module.lines, first, node.end_lineno, left_out, module.code_lines)
+            return Piece(name, text, first, module.name), free
+        text = kept_text(module.lines, node.lineno, node.end_lineno, [], module.code_lines)
+        return Piece(name, text, node.lineno, module.name), _reads([node])
+
+    def _forwards(self, module: Module, node) -> bool:
+        """Whether ``node`` only hands its arguments to a module-level helper: ``def f(a, b):
+        return helper(a, b)``, ``f = helper``, ``f = lambda a, b: helper(a, b)``."""
+        def plain(x):
+            return isinstance(x, (ast.Name, ast.Constant)) or (isinstance(x, ast.Starred) and plain(x.value))
+
+        def forwarding(call):
+            return (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                    and self._resolve(module, call.func.id) is not None
+                    and all(plain(a) for a in call.args) and all(plain(k.value) for k in call.keywords))
+
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            left_out, _ = live_statements(node, lambda n: self.effectful(module, n))
+            gone = set(map(id, left_out))
+            kept = [x for x in node.body if id(x) not in gone]
+            return len(kept) == 1 and isinstance(kept[0], ast.Return) and forwarding(kept[0].value)
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.Name):
+            return self._resolve(module, value.id) is not None
+        return isinstance(value, ast.Lambda) and forwarding(value.body)
+
+    def pieces(self, file: str, function: str) -> Optional[List[Piece]]:
+        """What ``function`` of ``file`` runs: its own piece first (None when the file does not
+        define it), then the definitions it reaches, in the order it reaches them."""
+        module = self.modules[file]
+        node = self._binding(module, function)
+        if node is None or not getattr(node, "body", True) or (isinstance(node, ast.ClassDef)):
+            return None
+        own, free = self._piece(module, node, function)
+        if self._forwards(module, node):  # only glue: the helper it calls is what it runs
+            own = Piece(function, "", own.line, own.file)
+        found, seen = [own], {(file, function)}
+        queue = [(module, n) for n in sorted(free)]
+        while queue:
+            where = self._resolve(*queue.pop(0))
+            if where is None:
+                continue
+            mod, name = where
+            if (mod.name, name) in seen or name in self.graded:
+                continue
+            seen.add((mod.name, name))
+            for node in mod.defs[name]:
+                piece, names = self._piece(mod, node, name)
+                if piece.text:
+                    found.append(piece)
+                queue.extend((mod, n) for n in sorted(names))
+        return found
