@@ -95,9 +95,9 @@ def _call_writes(nodes: Iterable, local: Set[str]) -> Tuple[Set[str], bool]:
                 attr = n.func.attr
                 if attr in MUTATORS or (attr.endswith("_") and not attr.startswith("__")):
                     receiver = _root(n.func.value)
-                    if receiver in local:
+                    if receiver:
                         writes.add(receiver)
-                    else:  # random.shuffle(x), torch.nn.init.normal_(W): the arguments change
+                    if receiver not in local:  # random.shuffle(x), torch.nn.init.normal_(W): the arguments change
                         writes |= {r for a in n.args if (r := _root(a))}
     return writes, opaque
 
@@ -237,7 +237,11 @@ def _describe(node, parent, loop, params, local, declared, effectful) -> _Stmt:
     exprs = _header(node) if compound else [node]
     writes, opaque = _call_writes(exprs, local)
     outside = params | declared  # what the caller (or the module) sees changed
-    essential = opaque or isinstance(node, (ast.Return, ast.Raise)) or bool(writes & outside) or any(
+
+    def seen_outside(names):
+        return bool(names & outside) or bool(names - local)
+
+    essential = opaque or isinstance(node, (ast.Return, ast.Raise)) or seen_outside(writes) or any(
         isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) or (
             isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id not in local
             and effectful(n.func.id))
@@ -246,7 +250,7 @@ def _describe(node, parent, loop, params, local, declared, effectful) -> _Stmt:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for target in targets:
             writes |= _target_names(target)
-            essential |= bool(_mutated(target) & outside) or bool(_target_names(target) & declared)
+            essential |= seen_outside(_mutated(target)) or bool(_target_names(target) & declared)
             if isinstance(node, ast.AugAssign):  # W -= ... changes a tensor in place
                 essential |= bool(_target_names(target) & outside)
         if isinstance(node, ast.AnnAssign) and node.value is None:
@@ -304,7 +308,37 @@ def live_statements(fn, effectful=lambda name: False) -> Tuple[List[ast.AST], Se
     left_out = [s.node for s in stmts if id(s) not in kept]
     left_out += [n for n in _all_statements(fn.body) if id(n) not in reachable]
     free = set().union(*(s.reads for s in stmts if id(s) in kept)) - local if kept else set()
-    return _outermost(left_out), free
+    inner = []  # a kept nested function (or a kept class's methods) is pruned the same way
+    for s in stmts:
+        if id(s) in kept and isinstance(s.node, _SCOPES):
+            for fn_ in [s.node] if not isinstance(s.node, ast.ClassDef) else s.node.body:
+                if isinstance(fn_, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    inner += live_statements(fn_, effectful)[0]
+    return _outermost(left_out) + inner + _empty_headers(s.node for s in stmts if id(s) in kept), free
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a file left out of the compared text (positions as the AST gives them)."""
+
+    lineno: int
+    col_offset: int
+    end_lineno: int
+    end_col_offset: int
+
+
+def _empty_headers(kept) -> List[Span]:
+    """The headers that decide nothing: ``if True:`` (without else) before its body, and
+    ``if False: ... else:`` before the else branch, so that wrapping every statement in one
+    adds nothing to compare."""
+    found = []
+    for node in kept:
+        if isinstance(node, ast.If):
+            truth = _truth(node.test)
+            rest = node.body if truth is True and not node.orelse else node.orelse if truth is False else None
+            if rest:
+                found.append(Span(node.lineno, node.col_offset, rest[0].lineno, rest[0].col_offset))
+    return found
 
 
 def _all_statements(body):
@@ -369,16 +403,20 @@ def kept_text(lines: List[str], first: int, last: int, left_out: Iterable, code_
     """Lines ``first`` .. ``last`` (1-based) of the file with the ``left_out`` statements blanked,
     then without the lines left empty and the long comment lines, dedented."""
     chunk = {n: lines[n - 1].rstrip("\r\n") for n in range(first, last + 1) if n - 1 < len(lines)}
+    touched = set()
     for node in left_out:
         for n in range(node.lineno, node.end_lineno + 1):
             if n not in chunk:
                 continue
+            touched.add(n)
             text = chunk[n]
             start = _char_col(text, node.col_offset) if n == node.lineno else 0
             end = _char_col(text, node.end_col_offset) if n == node.end_lineno else len(text)
             chunk[n] = text[:start] + " " * (end - start) + text[end:]
+    # a left-out statement's comment goes with it
     kept = [text for n, text in sorted(chunk.items())
-            if text.strip() and (n in code_lines or len(text.strip()) <= LONG_COMMENT)]
+            if text.strip() and not (n in touched and text.lstrip().startswith("#"))
+            and (n in code_lines or len(text.strip()) <= LONG_COMMENT)]
     return textwrap.dedent("\n".join(kept) + "\n") if kept else ""
 
 
@@ -529,6 +567,20 @@ class Reader:
         text = kept_text(module.lines, node.lineno, node.end_lineno, [], module.code_lines)
         return Piece(name, text, node.lineno, module.name), _reads([node])
 
+    def _method_of(self, module: Module, node):
+        """(module, method) when ``node`` binds a name to a class's function (``f = Cls.f``)."""
+        value = getattr(node, "value", None)
+        if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name)):
+            return None
+        where = self._resolve(module, value.value.id)
+        if where is None:
+            return None
+        cls = self._binding(*where)
+        if not isinstance(cls, ast.ClassDef):
+            return None
+        found = [n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == value.attr]
+        return (where[0], found[-1]) if found else None
+
     def _forwards(self, module: Module, node) -> bool:
         """Whether ``node`` only hands its arguments to a module-level helper: ``def f(a, b):
         return helper(a, b)``, ``f = helper``, ``f = lambda a, b: helper(a, b)``."""
@@ -557,6 +609,9 @@ class Reader:
         node = self._binding(module, function)
         if node is None or not getattr(node, "body", True) or (isinstance(node, ast.ClassDef)):
             return None
+        method = self._method_of(module, node)
+        if method is not None:  # f = SomeClass.f: what runs is that method
+            module, node = method
         own, free = self._piece(module, node, function)
         if self._forwards(module, node):  # only glue: the helper it calls is what it runs
             own = Piece(function, "", own.line, own.file)
