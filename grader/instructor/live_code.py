@@ -60,46 +60,85 @@ def _target_names(target) -> Set[str]:
     return {root} if root else set()
 
 
-def _walk_expr(node):
-    """Every node under ``node`` (an expression), not into nested function or class bodies'
-    own scopes (their names still count as reads, which is what a closure does)."""
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _walk(node):
+    """Every node under ``node``, itself included (``ast.walk``, in any order, without the
+    ``ctx`` markers and the generators: this runs over every statement of every submission)."""
     stack = [node]
+    fields_of = _CHILD_FIELDS
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(ast.iter_child_nodes(current))
+        kind = type(current)
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = fields_of[kind] = tuple(f for f in kind._fields if f != "ctx")
+        for name in fields:
+            value = getattr(current, name, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
 
 
-def _reads(nodes: Iterable) -> Set[str]:
-    return {n.id for node in nodes if node is not None for n in _walk_expr(node)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+_walk_expr = _walk  # into nested function and class bodies too: their names count as reads (closures)
 
 
-def _call_writes(nodes: Iterable, local: Set[str]) -> Tuple[Set[str], bool]:
-    """(names changed by in-place calls under ``nodes``, whether an opaque call is there)."""
-    writes, opaque = set(), False
+@dataclass
+class _Scan:
+    reads: Set[str]  # names loaded
+    calls: Set[str]  # names called (``f(...)``)
+    named: Set[str]  # names bound by ``:=``
+    changes: List[Tuple[Optional[str], Set[str]]]  # in-place calls: (receiver's root, arguments' roots)
+    opaque: bool  # locals(), eval() and the like
+    special: bool  # yield or await
+
+    def writes(self, local: Set[str]) -> Set[str]:
+        """Names the in-place calls change: the receiver, or (``random.shuffle(x)``,
+        ``torch.nn.init.normal_(W)``: a module's function) its arguments too."""
+        found = set(self.named)
+        for receiver, args in self.changes:
+            if receiver:
+                found.add(receiver)
+            if receiver not in local:
+                found |= args
+        return found
+
+
+def _scan(nodes: Iterable) -> _Scan:
+    """What the expressions ``nodes`` read, change and call, in one walk."""
+    found = _Scan(set(), set(), set(), [], False, False)
     for node in nodes:
         if node is None:
             continue
-        for n in _walk_expr(node):
-            if isinstance(n, ast.NamedExpr):
-                writes |= _target_names(n.target)
-            if not isinstance(n, ast.Call):
-                continue
-            if isinstance(n.func, ast.Name) and n.func.id in OPAQUE:
-                opaque = True
-            for kw in n.keywords:
-                if kw.arg == "out":
-                    writes |= _target_names(kw.value)
-            if isinstance(n.func, ast.Attribute):
-                attr = n.func.attr
-                if attr in MUTATORS or (attr.endswith("_") and not attr.startswith("__")):
-                    receiver = _root(n.func.value)
-                    if receiver:
-                        writes.add(receiver)
-                    if receiver not in local:  # random.shuffle(x), torch.nn.init.normal_(W): the arguments change
-                        writes |= {r for a in n.args if (r := _root(a))}
-    return writes, opaque
+        for n in _walk(node):
+            kind = type(n)
+            if kind is ast.Name:
+                if type(n.ctx) is ast.Load:
+                    found.reads.add(n.id)
+            elif kind is ast.Call:
+                func = n.func
+                if type(func) is ast.Name:
+                    found.calls.add(func.id)
+                    found.opaque |= func.id in OPAQUE
+                elif type(func) is ast.Attribute:
+                    attr = func.attr
+                    if attr in MUTATORS or (attr.endswith("_") and not attr.startswith("__")):
+                        found.changes.append((_root(func.value), {r for a in n.args if (r := _root(a))}))
+                for kw in n.keywords:
+                    if kw.arg == "out":
+                        found.changes.append((None, _target_names(kw.value)))
+            elif kind is ast.NamedExpr:
+                found.named |= _target_names(n.target)
+            elif kind in (ast.Yield, ast.YieldFrom, ast.Await):
+                found.special = True
+    return found
+
+
+def _reads(nodes: Iterable) -> Set[str]:
+    return _scan(nodes).reads
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,9 +205,13 @@ class _Stmt:
     node: ast.AST
     parent: Optional["_Stmt"]
     loop: Optional["_Stmt"]  # the nearest enclosing loop
-    reads: Set[str]
-    writes: Set[str]
-    essential: bool
+    scan: _Scan  # of what the statement itself evaluates (a compound one: its header)
+    binds: Set[str]  # names it binds
+    changed: Set[str]  # roots of the objects its targets change (``a[i] = ...``, ``a.b = ...``)
+    reads: Set[str] = None
+    writes: Set[str] = None
+    essential: bool = False
+    local: Set[str] = None
 
 
 def _header(node) -> List:
@@ -202,13 +245,13 @@ def _blocks(node) -> List[List]:
     return []
 
 
-def _flatten(body: List, params: Set[str], local: Set[str], declared: Set[str], effectful) -> List[_Stmt]:
-    """Every reachable statement of ``body`` with its reads, writes and whether it must stay."""
+def _flatten(body: List) -> List[_Stmt]:
+    """Every reachable statement of ``body`` with what it evaluates and binds."""
     found: List[_Stmt] = []
 
     def visit(block, parent, loop):
         for node in block:
-            stmt = _describe(node, parent, loop, params, local, declared, effectful)
+            stmt = _describe(node, parent, loop)
             found.append(stmt)
             inner_loop = stmt if isinstance(node, _LOOPS) else loop
             for inner in _blocks(node):
@@ -220,6 +263,15 @@ def _flatten(body: List, params: Set[str], local: Set[str], declared: Set[str], 
     return found
 
 
+def _bound(target) -> Set[str]:
+    """Names a target rebinds (not ``a[i]`` or ``a.b``, which change an object)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_bound(t) for t in target.elts)) if target.elts else set()
+    return _bound(target.value) if isinstance(target, ast.Starred) else set()
+
+
 def _mutated(target) -> Set[str]:
     """Roots of the parts of a target that change an object (``a[i]``, ``a.b``), not rebind."""
     if isinstance(target, (ast.Tuple, ast.List)):
@@ -229,43 +281,45 @@ def _mutated(target) -> Set[str]:
     return _target_names(target) if isinstance(target, (ast.Attribute, ast.Subscript)) else set()
 
 
-def _describe(node, parent, loop, params, local, declared, effectful) -> _Stmt:
+def _describe(node, parent, loop) -> _Stmt:
     if isinstance(node, _SCOPES):  # a nested def or class: binds its name, reads what it uses
-        reads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        return _Stmt(node, parent, loop, reads, {node.name}, False)
+        return _Stmt(node, parent, loop, _scan([node]), {node.name}, set())
     compound = bool(_blocks(node)) or isinstance(node, ast.ExceptHandler)
-    exprs = _header(node) if compound else [node]
-    writes, opaque = _call_writes(exprs, local)
-    outside = params | declared  # what the caller (or the module) sees changed
-
-    def seen_outside(names):
-        return bool(names & outside) or bool(names - local)
-
-    essential = opaque or isinstance(node, (ast.Return, ast.Raise)) or seen_outside(writes) or any(
-        isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) or (
-            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id not in local
-            and effectful(n.func.id))
-        for e in exprs if e is not None for n in _walk_expr(e))
+    scan = _scan(_header(node) if compound else [node])
+    binds, changed = set(), set()
     if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        for target in targets:
-            writes |= _target_names(target)
-            essential |= seen_outside(_mutated(target)) or bool(_target_names(target) & declared)
-            if isinstance(node, ast.AugAssign):  # W -= ... changes a tensor in place
-                essential |= bool(_target_names(target) & outside)
-        if isinstance(node, ast.AnnAssign) and node.value is None:
-            writes = set()
+        if not (isinstance(node, ast.AnnAssign) and node.value is None):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                binds |= _bound(target)
+                changed |= _mutated(target)
     elif isinstance(node, (ast.For, ast.AsyncFor)):
-        writes |= _target_names(node.target)
+        binds |= _bound(node.target)
     elif isinstance(node, (ast.With, ast.AsyncWith)):
         for item in node.items:
             if item.optional_vars is not None:
-                writes |= _target_names(item.optional_vars)
+                binds |= _bound(item.optional_vars)
     elif isinstance(node, ast.ExceptHandler) and node.name:
-        writes.add(node.name)
+        binds.add(node.name)
     elif isinstance(node, (ast.Import, ast.ImportFrom)):
-        writes |= {(a.asname or a.name).split(".")[0] for a in node.names}
-    return _Stmt(node, parent, loop, _reads(exprs), writes, essential)
+        binds |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return _Stmt(node, parent, loop, scan, binds, changed)
+
+
+def _decide(stmt: _Stmt, params: Set[str], local: Set[str], declared: Set[str], effectful) -> None:
+    """What ``stmt`` writes, and whether it must stay whatever reads it: it returns, raises,
+    yields, calls something opaque or a helper that changes things, or changes what the caller
+    or the module sees (a parameter's object, a module-level name, a declared global)."""
+    node, scan = stmt.node, stmt.scan
+    outside = params | declared
+    changes = scan.writes(local)
+    stmt.reads = scan.reads
+    stmt.writes = stmt.binds | stmt.changed | changes
+    seen = changes | stmt.changed
+    stmt.essential = (
+        scan.opaque or scan.special or isinstance(node, (ast.Return, ast.Raise)) or bool(seen & outside)
+        or bool(seen - local) or bool(stmt.binds & declared)
+        or (isinstance(node, ast.AugAssign) and bool(_bound(node.target) & outside))  # W -= ... in place
+        or (not isinstance(node, _SCOPES) and any(effectful(name) for name in scan.calls - local)))
 
 
 def _params(fn) -> Set[str]:
@@ -275,32 +329,24 @@ def _params(fn) -> Set[str]:
     return set(names)
 
 
-def _locals(fn) -> Tuple[Set[str], Set[str], Set[str]]:
-    """(parameters, every name the function binds, names it declares global or nonlocal)."""
+def _statements(fn, effectful) -> List[_Stmt]:
+    """Every reachable statement of ``fn``, decided (each carries the function's locals)."""
+    stmts = _flatten(fn.body)
     params = _params(fn)
-    bound, declared = set(params), set()
-    for node in ast.walk(fn):
-        if node is fn:
-            continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            bound.add(node.id)
-        elif isinstance(node, _SCOPES):
-            bound.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            declared |= set(node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-    return params, bound - declared, declared
+    declared = set().union(*(s.node.names for s in stmts if isinstance(s.node, (ast.Global, ast.Nonlocal))))
+    local = (params | set().union(*(s.binds | s.scan.named for s in stmts))) - declared
+    for s in stmts:
+        _decide(s, params, local, declared, effectful)
+        s.local = local
+    return stmts
 
 
 def live_statements(fn, effectful=lambda name: False) -> Tuple[List[ast.AST], Set[str]]:
     """(the statements of ``fn``'s body that are left out, outermost only; the names its kept
     statements read that it does not bind itself)."""
-    params, local, declared = _locals(fn)
-    stmts = _flatten(fn.body, params, local, declared, effectful)
-    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in OPAQUE for n in ast.walk(fn)):
+    stmts = _statements(fn, effectful)
+    local = stmts[0].local if stmts else set()
+    if any(s.scan.opaque for s in stmts):
         kept = set(map(id, stmts))  # locals() and the like read every name: keep what runs
     else:
         kept = _mark(stmts)
@@ -385,7 +431,7 @@ def _outermost(nodes: List) -> List:
     """The nodes that no other node of the list contains."""
     inside = set()
     for node in nodes:
-        for child in ast.walk(node):
+        for child in _walk(node):
             if child is not node:
                 inside.add(id(child))
     return [n for n in nodes if id(n) not in inside]
@@ -399,7 +445,7 @@ def _char_col(line: str, byte_col: int) -> int:
     return len(line.encode("utf-8", errors="replace")[:byte_col].decode("utf-8", errors="replace"))
 
 
-def kept_text(lines: List[str], first: int, last: int, left_out: Iterable, code_lines: Set[int]) -> str:
+def kept_text(lines: List[str], first: int, last: int, left_out: Iterable) -> str:
     """Lines ``first`` .. ``last`` (1-based) of the file with the ``left_out`` statements blanked,
     then without the lines left empty and the long comment lines, dedented."""
     chunk = {n: lines[n - 1].rstrip("\r\n") for n in range(first, last + 1) if n - 1 < len(lines)}
@@ -416,20 +462,8 @@ def kept_text(lines: List[str], first: int, last: int, left_out: Iterable, code_
     # a left-out statement's comment goes with it
     kept = [text for n, text in sorted(chunk.items())
             if text.strip() and not (n in touched and text.lstrip().startswith("#"))
-            and (n in code_lines or len(text.strip()) <= LONG_COMMENT)]
+            and not (len(text) > LONG_COMMENT and text.lstrip().startswith("#"))]
     return textwrap.dedent("\n".join(kept) + "\n") if kept else ""
-
-
-def _code_lines(tree) -> Set[int]:
-    """Lines that hold part of a statement (the others are blank or comments)."""
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.stmt):
-            found.add(node.lineno)
-            found.add(node.end_lineno)
-        elif isinstance(node, ast.expr) and hasattr(node, "lineno"):
-            found.update(range(node.lineno, node.end_lineno + 1))
-    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -445,7 +479,6 @@ class Module:
     lines: List[str]
     defs: Dict[str, List]  # name -> module-level statements that bind or change it, in order
     imported: Dict[str, Tuple[str, str]]  # local name -> (sibling module, its name there)
-    code_lines: Set[int]
 
 
 def _module_statements(body):
@@ -482,14 +515,14 @@ def read_module(name: str, source: str) -> Module:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = set().union(*(_target_names(t) for t in targets))
         elif isinstance(node, (ast.Expr,)):
-            names, _ = _call_writes([node.value], set(defs))
+            names = _scan([node.value]).writes(set(defs))
         elif _blocks_all(node):
             continue  # a block: its statements are visited one by one
         else:
             continue
         for n in names:
             defs.setdefault(n, []).append(node)
-    return Module(name, tree, source.splitlines(keepends=True), defs, imported, _code_lines(tree))
+    return Module(name, tree, source.splitlines(keepends=True), defs, imported)
 
 
 class Reader:
@@ -499,6 +532,14 @@ class Reader:
         self.modules = modules
         self.graded = graded
         self._effect: Dict[Tuple[str, str], bool] = {}
+        self._live: Dict[int, tuple] = {}
+
+    def live(self, module: Module, fn):
+        """:func:`live_statements` of ``fn`` (a function of ``module``), once."""
+        found = self._live.get(id(fn))
+        if found is None:
+            found = self._live[id(fn)] = live_statements(fn, lambda n: self.effectful(module, n))
+        return found
 
     def _resolve(self, module: Module, name: str):
         """(module, name) where ``name`` used in ``module`` is defined at module level, or None."""
@@ -527,8 +568,7 @@ class Reader:
         self._effect[key] = True  # while it is worked out (recursion): assume it does
         node = self._binding(module, name)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            params, local, declared = _locals(node)
-            stmts = _flatten(node.body, params, local, declared, lambda n: self.effectful(module, n))
+            stmts = _statements(node, lambda n: self.effectful(module, n))
             self._effect[key] = any(s.essential and not isinstance(s.node, ast.Return) for s in stmts)
         else:  # a lambda, a class, a table: calling it changes nothing by itself
             self._effect[key] = False
@@ -547,24 +587,23 @@ class Reader:
 
     def _piece(self, module: Module, node, name: str) -> Tuple[Piece, Set[str]]:
         """A definition's kept text and the free names it reads."""
-        effectful = lambda n: self.effectful(module, n)  # noqa: E731
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            left_out, free = live_statements(node, effectful)
+            left_out, free = self.live(module, node)
             body = node.body
-            text = kept_text(module.lines, body[0].lineno, body[-1].end_lineno, left_out, module.code_lines)
+            text = kept_text(module.lines, body[0].lineno, body[-1].end_lineno, left_out)
             return Piece(name, text, body[0].lineno, module.name), free
         if isinstance(node, ast.ClassDef):
             left_out, free = [], set()
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    gone, names = live_statements(item, effectful)
+                    gone, names = self.live(module, item)
                     left_out += gone
                     free |= names - {"self", "cls"}
             free |= _reads(node.bases + node.decorator_list)
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            text = kept_text(module.lines, first, node.end_lineno, left_out, module.code_lines)
+            text = kept_text(module.lines, first, node.end_lineno, left_out)
             return Piece(name, text, first, module.name), free
-        text = kept_text(module.lines, node.lineno, node.end_lineno, [], module.code_lines)
+        text = kept_text(module.lines, node.lineno, node.end_lineno, [])
         return Piece(name, text, node.lineno, module.name), _reads([node])
 
     def _method_of(self, module: Module, node):
@@ -593,7 +632,7 @@ class Reader:
                     and all(plain(a) for a in call.args) and all(plain(k.value) for k in call.keywords))
 
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            left_out, _ = live_statements(node, lambda n: self.effectful(module, n))
+            left_out, _ = self.live(module, node)
             gone = set(map(id, left_out))
             kept = [x for x in node.body if id(x) not in gone]
             return len(kept) == 1 and isinstance(kept[0], ast.Return) and forwarding(kept[0].value)

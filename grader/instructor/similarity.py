@@ -386,16 +386,38 @@ def read_source(path: Path) -> Tuple[Optional[str], str]:
         return None, f"{name} cannot be read ({exc}): its functions are not compared"
 
 
+_WRITTEN: Dict[tuple, str] = {}  # (definition, function, text, templates) -> its written part: one class's
+# given classes and helpers repeat across submissions
+
+
+def _written(name: str, function: str, text: str, template: Template, helper: bool) -> str:
+    # a helper may hold what the template gives the function (its body moved there)
+    given = template.given.get(name, ()) + (template.given.get(function, ()) if helper else ())
+    key = (name, function if helper else "", text, given)
+    found = _WRITTEN.get(key)
+    if found is None:
+        if len(_WRITTEN) > 4096:
+            _WRITTEN.clear()
+        found = _WRITTEN[key] = written_part(text, given)
+    return found
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
+
+
 def _compared(function: str, pieces: List[Piece], template: Template) -> Tuple[str, str]:
     """(the text shown for ``function``: its kept statements, then each definition it reaches
-    under a comment line naming it; the same with the template's lines blanked)."""
+    that is not all template (a given class it uses, unchanged, is left out) under a comment
+    line naming it; the same with the template's lines blanked)."""
     shown, mine = [], []
     for k, piece in enumerate(pieces):
+        written = _written(piece.name, function, piece.text, template, k > 0)
+        if k and _only_comments(written):
+            continue
         head = "" if k == 0 else f"# --- {piece.name} ({piece.file}, line {piece.line}), which {function} runs\n"
         shown.append(head + piece.text)
-        # a helper may hold what the template gives the function (its body moved there)
-        given = template.given.get(piece.name, ()) + (template.given.get(function, ()) if k else ())
-        mine.append(head + written_part(piece.text, given))
+        mine.append(head + written)
     return "".join(shown), "".join(mine)
 
 
