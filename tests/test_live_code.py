@@ -230,3 +230,29 @@ def test_pruned_code_computes_what_the_original_computes(name, files, stub_modul
         out.append(tln.nn_predict(params, tln.nn_forward_backward, X))
         results.append(out)
     torch.testing.assert_close(results[1], results[0], rtol=0, atol=0)
+
+
+def test_wrappers_that_change_nothing_are_left_out():
+    text = kept('''
+        def f(X):
+            try:
+                a = X + 1
+            except Exception:
+                raise
+            with torch.no_grad():
+                a = a * 2
+            for _ in range(1):
+                a = a - 1
+            try:
+                a = a / 2
+            except ValueError:
+                pass
+            try:
+                b = a.item()
+            except ValueError:
+                b = 0.0                 # a fallback that can run: stays
+            return a, b
+        ''')
+    assert [x.strip() for x in text[2:].splitlines()] == [
+        "a = X + 1", "a = a * 2", "a = a - 1", "a = a / 2", "try:", "b = a.item()", "except ValueError:",
+        "b = 0.0                 # a fallback that can run: stays", "return a, b"]

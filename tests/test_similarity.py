@@ -1219,19 +1219,30 @@ def with_dead_statements(source):
     return result
 
 
-def wrapped(source):
-    """Every top-level statement of every graded function inside its own ``if True:``."""
+WRAPPERS = {"if": ("if True:", ""), "try": ("try:", "except Exception:\n{indent}    raise"),
+            "pass": ("try:", "except ValueError:\n{indent}    pass"),
+            "with": ("with contextlib.nullcontext():", ""), "for": ("for _once in range(1):", "")}
+
+
+def wrapped(source, kinds=("if",)):
+    """Every top-level statement of every graded function inside its own wrapper that changes
+    nothing (``if True:``, ``try: ... except: raise``, ``with nullcontext():``, ...)."""
     lines = source.splitlines(keepends=True)
+    k = 0
     for fn in sorted(graded_in(source), key=lambda n: -n.lineno):
         body = fn.body[1:] if isinstance(fn.body[0], ast.Expr) else fn.body
         for node in reversed(body):
             if lines[node.lineno - 1][:node.col_offset].strip():
                 continue
+            head, tail = WRAPPERS[kinds[k % len(kinds)]]
+            k += 1
             indent = lines[node.lineno - 1][:node.col_offset]
             for n in range(node.lineno - 1, node.end_lineno):
                 lines[n] = "    " + lines[n] if lines[n].strip() else lines[n]
-            lines.insert(node.lineno - 1, f"{indent}if True:\n")
-    result = "".join(lines)
+            if tail:
+                lines.insert(node.end_lineno, indent + tail.format(indent=indent) + "\n")
+            lines.insert(node.lineno - 1, f"{indent}{head}\n")
+    result = "import contextlib\n" + "".join(lines) if "with" in kinds else "".join(lines)
     ast.parse(result)
     return result
 
@@ -1326,6 +1337,7 @@ def hidden_copies(tmp_path_factory):
     write_entry(subs / "wrapped", {n: wrapped(disguise(t)) for n, t in p.items()})
     write_entry(subs / "nested", {LC: with_dead_statements(nested(p[LC])), TLN: static_methods(p[TLN])})
     write_entry(subs / "noise", {n: with_live_noise(disguise(t)) for n, t in p.items()})
+    write_entry(subs / "wrappers", {n: wrapped(disguise(t), ("try", "with", "for", "pass")) for n, t in p.items()})
     for author in ("Q", "F1", "I1", "I2", "I3"):
         write_entry(subs / author, author_files(PLANS[author]))
     out = subs.parent / "out"
@@ -1338,11 +1350,13 @@ INDEPENDENT = ("Q", "F1", "I1", "I2", "I3")
 
 
 @pytest.mark.parametrize("copy, least", [("helpers", 90), ("aliases", 90), ("other_file", 90), ("padded", 90),
-                                         ("dead", 90), ("wrapped", 90), ("noise", 90), ("nested", 80)])
+                                         ("dead", 90), ("wrapped", 90), ("noise", 90), ("wrappers", 90),
+                                         ("nested", 80)])
 def test_hidden_copies_score_as_copies(hidden_copies, copy, least):
     """Moving bodies into helpers (in this file or the other, by wrapper, alias or lambda),
     padding past 1 MiB, a dead statement after every statement (constants, or reading live
-    names), every statement in its own ``if True:``, bodies in nested functions or static
+    names), every statement in its own ``if True:`` (or ``try: ... except: raise``, ``with
+    nullcontext():``, ``for _ in range(1):``), bodies in nested functions or static
     methods leave a copy a copy: near 100 % (the nested function's own glue lines count as
     written), above every pair of independent students and above the cluster line, with the
     copied functions named."""
@@ -1357,7 +1371,8 @@ def test_hidden_copies_score_as_copies(hidden_copies, copy, least):
     assert float(row["score"]) >= 100 * similarity.CLUSTER_SCORE
     # copies of P are copies of each other too: one cluster holds them all
     section = hidden_copies["html"].split("<h2>Clusters of three or more")[1].split("<h2>")[0]
-    assert "<li>9 submissions: P, aliases, dead, helpers, nested, noise, other_file, padded, wrapped</li>" in section
+    assert "<li>10 submissions: P, aliases, dead, helpers, nested, noise, other_file, padded, wrapped, wrappers</li>" \
+        in section
 
 
 def test_hidden_copies_show_what_was_compared(hidden_copies):

@@ -10,13 +10,15 @@ something, a ``print`` or other call whose result is dropped (unless it is an in
 an assignment to a name that nothing kept reads (through chains: ``a = 1; b = a`` with ``b``
 unused goes), code after ``return``/``raise``/``break``/``continue`` in its block, the body of
 ``if``/``while`` under a constant false condition (``if False:``, ``if 0 > 1:``), and a loop,
-``if``, ``with`` or ``try`` whose statements all go. What is kept keeps its text, so the
-report shows the student's own lines (left out: blank lines and long comment lines).
+``if``, ``with`` or ``try`` whose statements all go; so are the headers that decide nothing
+(``if True:``, ``with ...:``, ``for _ in range(1):``, a ``try:`` whose handlers all went, a
+bare ``raise`` re-raising). What is kept keeps its text, so the report shows the student's
+own lines (left out: blank lines and long comment lines).
 
 This is a backward slice on names, flow-insensitive (a name read anywhere counts), so it never
 drops a statement that a kept one needs; it does not see through code that is live but does
-nothing (``x = x + 0``, ``loss = loss + 0 * junk`` with junk computed for it): that dilutes a
-comparison as before.
+nothing (``x = x + 0``, ``loss = loss + 0 * junk`` with junk computed for it, a guard that never
+fires but could): that dilutes a comparison as before.
 """
 import ast
 import textwrap
@@ -316,7 +318,8 @@ def _decide(stmt: _Stmt, params: Set[str], local: Set[str], declared: Set[str], 
     stmt.writes = stmt.binds | stmt.changed | changes
     seen = changes | stmt.changed
     stmt.essential = (
-        scan.opaque or scan.special or isinstance(node, (ast.Return, ast.Raise)) or bool(seen & outside)
+        scan.opaque or scan.special or isinstance(node, ast.Return) or bool(seen & outside)
+        or (isinstance(node, ast.Raise) and node.exc is not None)  # a bare raise re-raises: no change
         or bool(seen - local) or bool(stmt.binds & declared)
         or (isinstance(node, ast.AugAssign) and bool(_bound(node.target) & outside))  # W -= ... in place
         or (not isinstance(node, _SCOPES) and any(effectful(name) for name in scan.calls - local)))
@@ -360,7 +363,7 @@ def live_statements(fn, effectful=lambda name: False) -> Tuple[List[ast.AST], Se
             for fn_ in [s.node] if not isinstance(s.node, ast.ClassDef) else s.node.body:
                 if isinstance(fn_, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     inner += live_statements(fn_, effectful)[0]
-    return _outermost(left_out) + inner + _empty_headers(s.node for s in stmts if id(s) in kept), free
+    return _outermost(left_out) + inner + _empty_headers([s.node for s in stmts if id(s) in kept]), free
 
 
 @dataclass(frozen=True)
@@ -373,17 +376,30 @@ class Span:
     end_col_offset: int
 
 
-def _empty_headers(kept) -> List[Span]:
-    """The headers that decide nothing: ``if True:`` (without else) before its body, and
-    ``if False: ... else:`` before the else branch, so that wrapping every statement in one
-    adds nothing to compare."""
+def _empty_headers(kept: List) -> List[Span]:
+    """The headers that decide nothing, so that wrapping every statement in one adds nothing to
+    compare: ``if True:`` (without else) and ``if False: ... else:`` before the branch that
+    runs, ``with ...:`` (a context changes no result the report compares), ``for _ in
+    range(1):``, and ``try:`` whose handlers all went (``except: raise`` re-raises what would
+    propagate anyway; ``except: pass`` holds nothing)."""
     found = []
+    ids = set(map(id, kept))
     for node in kept:
+        rest = None
         if isinstance(node, ast.If):
             truth = _truth(node.test)
             rest = node.body if truth is True and not node.orelse else node.orelse if truth is False else None
-            if rest:
-                found.append(Span(node.lineno, node.col_offset, rest[0].lineno, rest[0].col_offset))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            rest = node.body
+        elif isinstance(node, ast.For) and not node.orelse and isinstance(node.iter, ast.Call) and \
+                isinstance(node.iter.func, ast.Name) and node.iter.func.id == "range" and \
+                len(node.iter.args) == 1 and _constant(node.iter.args[0]) == 1:
+            rest = node.body
+        elif isinstance(node, ast.Try) and not any(id(h) in ids for h in node.handlers) and \
+                not any(id(x) in ids for x in node.finalbody):
+            rest = node.body
+        if rest:
+            found.append(Span(node.lineno, node.col_offset, rest[0].lineno, rest[0].col_offset))
     return found
 
 
