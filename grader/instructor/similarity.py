@@ -33,7 +33,7 @@ against references, so that a public solution many copied still shows.
 
 Measures. ``tokens``: characters of the normalized token stream (copydetect's unit: a name
 is one character) inside matched passages of at least ``NOISE`` such characters. Each
-submission's *written* code is the part of its graded functions not in the template; the
+submission's *written* code is the part of what its graded functions run not in a template; the
 percent of a side is its shared tokens over its written tokens, and a student pair's score is
 both sides' shared tokens over both sides' written tokens (it lies between the two percents).
 A match with a reference scores the percent of the student's written code found in it.
@@ -113,7 +113,7 @@ class SimilarityError(ValueError):
 
 @dataclass
 class Body:
-    text: str  # the function's body without its docstring, dedented
+    text: str  # what the function runs, as compared (its kept statements, then what it reaches)
     line: int  # where it starts in its file
     fp: object  # copydetect.CodeFingerprint, template fingerprints removed
 
