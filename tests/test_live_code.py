@@ -256,3 +256,37 @@ def test_wrappers_that_change_nothing_are_left_out():
     assert [x.strip() for x in text[2:].splitlines()] == [
         "a = X + 1", "a = a * 2", "a = a - 1", "a = a / 2", "try:", "b = a.item()", "except ValueError:",
         "b = 0.0                 # a fallback that can run: stays", "return a, b"]
+
+
+def test_branches_guarded_by_known_constants_are_left_out():
+    """``if DEBUG:`` with a module-level ``DEBUG = False``, a local flag bound once to False,
+    ``x and False``, ``for _ in range(0)``: their bodies never run, live names or not."""
+    text = kept('''
+        DEBUG = False
+        def f(X, verbose):
+            quiet = False
+            a = X + 1
+            if DEBUG:
+                a = a * 0
+            if quiet and a.sum() > 0:
+                a = a - 5
+            if a.sum() > 0 and False:
+                a = a + 1
+            for _ in range(0):
+                a = a / 3
+            if verbose:                 # a parameter: the caller decides
+                a = a * 2
+            return a
+        ''')
+    assert [x.strip() for x in text[2:].splitlines()] == [
+        "a = X + 1", "if verbose:                 # a parameter: the caller decides", "a = a * 2", "return a"]
+    # a flag bound twice, or a module constant the function rebinds, is not known
+    assert "a = a * 0" in kept('''
+        DEBUG = False
+        def f(X):
+            DEBUG = X.sum() > 0
+            a = X + 1
+            if DEBUG:
+                a = a * 0
+            return a
+        ''')

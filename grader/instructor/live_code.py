@@ -9,7 +9,9 @@ something, a ``print`` or other call whose result is dropped (unless it is an in
 ``name_()`` or ``append``-like, on a variable that counts), ``assert``, ``del``, ``global``,
 an assignment to a name that nothing kept reads (through chains: ``a = 1; b = a`` with ``b``
 unused goes), code after ``return``/``raise``/``break``/``continue`` in its block, the body of
-``if``/``while`` under a constant false condition (``if False:``, ``if 0 > 1:``), and a loop,
+``if``/``while`` under a constant false condition (``if False:``, ``if 0 > 1:``, ``if DEBUG:``
+with ``DEBUG = False`` bound once in the module or the function, ``x and False``), of ``for _
+in range(0):``, and a loop,
 ``if``, ``with`` or ``try`` whose statements all go; so are the headers that decide nothing
 (``if True:``, ``with ...:``, ``for _ in range(1):``, a ``try:`` whose handlers all went, a
 bare ``raise`` re-raising). What is kept keeps its text, so the report shows the student's
@@ -152,9 +154,10 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def _truth(node) -> Optional[bool]:
-    """The truth of a condition made of constants only, else None."""
-    value = _constant(node)
+def _truth(node, names=None) -> Optional[bool]:
+    """The truth of a condition made of constants only (literals, or ``names`` bound once to
+    one: ``DEBUG = False``), else None."""
+    value = _constant(node, names or {})
     if value is _UNKNOWN:
         return None
     try:
@@ -166,13 +169,16 @@ def _truth(node) -> Optional[bool]:
 _UNKNOWN = object()
 
 
-def _constant(node):
+def _constant(node, names=None):
     import operator
 
+    names = names or {}
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool, type(None))):
         return node.value
+    if isinstance(node, ast.Name):
+        return names.get(node.id, _UNKNOWN)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub, ast.UAdd)):
-        value = _constant(node.operand)
+        value = _constant(node.operand, names)
         if value is _UNKNOWN:
             return value
         try:
@@ -180,17 +186,22 @@ def _constant(node):
         except Exception:  # noqa: BLE001
             return _UNKNOWN
     if isinstance(node, ast.BoolOp):
-        values = [_constant(v) for v in node.values]
-        if any(v is _UNKNOWN for v in values):
+        values = [_constant(v, names) for v in node.values]
+        decided = [v for v in values if v is not _UNKNOWN]
+        if isinstance(node.op, ast.And) and any(not v for v in decided):
+            return False  # ``x and False`` is false whatever x
+        if isinstance(node.op, ast.Or) and any(decided):
+            return True
+        if len(decided) < len(values):
             return _UNKNOWN
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.Compare):
         ops = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
                ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not}
-        left = _constant(node.left)
+        left = _constant(node.left, names)
         result = True
         for op, right in zip(node.ops, node.comparators):
-            right = _constant(right)
+            right = _constant(right, names)
             if left is _UNKNOWN or right is _UNKNOWN or type(op) not in ops:
                 return _UNKNOWN
             try:
@@ -231,13 +242,21 @@ def _header(node) -> List:
     return []
 
 
-def _blocks(node) -> List[List]:
-    """The statement lists inside a compound statement, constant-false branches left out."""
+def _empty_loop(iterable) -> bool:
+    """``range(0)``, ``[]``, ``()``: a loop over it never runs its body."""
+    if isinstance(iterable, (ast.List, ast.Tuple)):
+        return not iterable.elts
+    return (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "range"
+            and len(iterable.args) == 1 and _constant(iterable.args[0]) == 0)
+
+
+def _blocks(node, names=None) -> List[List]:
+    """The statement lists inside a compound statement, branches that never run left out."""
     if isinstance(node, (ast.If, ast.While)):
-        truth = _truth(node.test)
+        truth = _truth(node.test, names)
         return [[] if truth is False else node.body, [] if truth is True and isinstance(node, ast.If) else node.orelse]
     if isinstance(node, (ast.For, ast.AsyncFor)):
-        return [node.body, node.orelse]
+        return [[] if _empty_loop(node.iter) else node.body, node.orelse]
     if isinstance(node, (ast.With, ast.AsyncWith, ast.ExceptHandler)):
         return [node.body]
     if isinstance(node, ast.Try) or isinstance(node, getattr(ast, "TryStar", ())):
@@ -247,8 +266,9 @@ def _blocks(node) -> List[List]:
     return []
 
 
-def _flatten(body: List) -> List[_Stmt]:
-    """Every reachable statement of ``body`` with what it evaluates and binds."""
+def _flatten(body: List, names: Dict[str, object]) -> List[_Stmt]:
+    """Every reachable statement of ``body`` with what it evaluates and binds (``names``: the
+    constants its conditions may read)."""
     found: List[_Stmt] = []
 
     def visit(block, parent, loop):
@@ -256,7 +276,7 @@ def _flatten(body: List) -> List[_Stmt]:
             stmt = _describe(node, parent, loop)
             found.append(stmt)
             inner_loop = stmt if isinstance(node, _LOOPS) else loop
-            for inner in _blocks(node):
+            for inner in _blocks(node, names):
                 visit(inner, stmt, inner_loop)
             if isinstance(node, _TERMINATORS):
                 break  # what follows in this block never runs
@@ -286,7 +306,7 @@ def _mutated(target) -> Set[str]:
 def _describe(node, parent, loop) -> _Stmt:
     if isinstance(node, _SCOPES):  # a nested def or class: binds its name, reads what it uses
         return _Stmt(node, parent, loop, _scan([node]), {node.name}, set())
-    compound = bool(_blocks(node)) or isinstance(node, ast.ExceptHandler)
+    compound = bool(_blocks(node, {})) or isinstance(node, ast.ExceptHandler)
     scan = _scan(_header(node) if compound else [node])
     binds, changed = set(), set()
     if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
@@ -332,9 +352,40 @@ def _params(fn) -> Set[str]:
     return set(names)
 
 
-def _statements(fn, effectful) -> List[_Stmt]:
+def _constants_of(fn, constants: Dict[str, object]) -> Dict[str, object]:
+    """Names whose value ``fn`` knows: bound once in it to a literal (and nowhere else in it),
+    or a module-level constant it does not bind."""
+    params = _params(fn)
+    bound: Dict[str, int] = {}
+    found = {}
+    for node in _all_statements(fn.body):
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                value = _constant(node.value)
+                if value is not _UNKNOWN:
+                    found[targets[0].id] = value
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+            targets = [node.target]
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+        names = set().union(*(_target_names(t) for t in targets)) if targets else set()
+        if isinstance(node, _SCOPES):
+            names = {node.name}
+        elif isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal)):
+            names = {(a.asname or a.name).split(".")[0] for a in node.names} if hasattr(node.names[0], "name") \
+                else set(node.names)
+        for name in names:
+            bound[name] = bound.get(name, 0) + 1
+    known = {n: v for n, v in constants.items() if n not in bound and n not in params}
+    known.update({n: v for n, v in found.items() if bound.get(n) == 1 and n not in params})
+    return known
+
+
+def _statements(fn, effectful, constants=None) -> List[_Stmt]:
     """Every reachable statement of ``fn``, decided (each carries the function's locals)."""
-    stmts = _flatten(fn.body)
+    stmts = _flatten(fn.body, _constants_of(fn, constants or {}))
     params = _params(fn)
     declared = set().union(*(s.node.names for s in stmts if isinstance(s.node, (ast.Global, ast.Nonlocal))))
     local = (params | set().union(*(s.binds | s.scan.named for s in stmts))) - declared
@@ -344,10 +395,10 @@ def _statements(fn, effectful) -> List[_Stmt]:
     return stmts
 
 
-def live_statements(fn, effectful=lambda name: False) -> Tuple[List[ast.AST], Set[str]]:
+def live_statements(fn, effectful=lambda name: False, constants=None) -> Tuple[List[ast.AST], Set[str]]:
     """(the statements of ``fn``'s body that are left out, outermost only; the names its kept
-    statements read that it does not bind itself)."""
-    stmts = _statements(fn, effectful)
+    statements read that it does not bind itself). ``constants``: the module's, by name."""
+    stmts = _statements(fn, effectful, constants)
     local = stmts[0].local if stmts else set()
     if any(s.scan.opaque for s in stmts):
         kept = set(map(id, stmts))  # locals() and the like read every name: keep what runs
@@ -362,8 +413,9 @@ def live_statements(fn, effectful=lambda name: False) -> Tuple[List[ast.AST], Se
         if id(s) in kept and isinstance(s.node, _SCOPES):
             for fn_ in [s.node] if not isinstance(s.node, ast.ClassDef) else s.node.body:
                 if isinstance(fn_, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    inner += live_statements(fn_, effectful)[0]
-    return _outermost(left_out) + inner + _empty_headers([s.node for s in stmts if id(s) in kept]), free
+                    inner += live_statements(fn_, effectful, constants)[0]
+    names = _constants_of(fn, constants or {})
+    return _outermost(left_out) + inner + _empty_headers([s.node for s in stmts if id(s) in kept], names), free
 
 
 @dataclass(frozen=True)
@@ -376,7 +428,7 @@ class Span:
     end_col_offset: int
 
 
-def _empty_headers(kept: List) -> List[Span]:
+def _empty_headers(kept: List, names: Dict[str, object]) -> List[Span]:
     """The headers that decide nothing, so that wrapping every statement in one adds nothing to
     compare: ``if True:`` (without else) and ``if False: ... else:`` before the branch that
     runs, ``with ...:`` (a context changes no result the report compares), ``for _ in
@@ -387,7 +439,7 @@ def _empty_headers(kept: List) -> List[Span]:
     for node in kept:
         rest = None
         if isinstance(node, ast.If):
-            truth = _truth(node.test)
+            truth = _truth(node.test, names)
             rest = node.body if truth is True and not node.orelse else node.orelse if truth is False else None
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             rest = node.body
@@ -495,6 +547,7 @@ class Module:
     lines: List[str]
     defs: Dict[str, List]  # name -> module-level statements that bind or change it, in order
     imported: Dict[str, Tuple[str, str]]  # local name -> (sibling module, its name there)
+    constants: Dict[str, object]  # names bound once at module level to a literal (DEBUG = False)
 
 
 def _module_statements(body):
@@ -538,7 +591,18 @@ def read_module(name: str, source: str) -> Module:
             continue
         for n in names:
             defs.setdefault(n, []).append(node)
-    return Module(name, tree, source.splitlines(keepends=True), defs, imported)
+    constants = {}
+    for n, nodes in defs.items():
+        value = _constant(nodes[0].value) if len(nodes) == 1 and isinstance(nodes[0], ast.Assign) and \
+            len(nodes[0].targets) == 1 and isinstance(nodes[0].targets[0], ast.Name) else _UNKNOWN
+        if value is not _UNKNOWN:
+            constants[n] = value
+    if constants and "global" in source:  # a function may change them
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Global):
+                for n in node.names:
+                    constants.pop(n, None)
+    return Module(name, tree, source.splitlines(keepends=True), defs, imported, constants)
 
 
 class Reader:
@@ -554,7 +618,7 @@ class Reader:
         """:func:`live_statements` of ``fn`` (a function of ``module``), once."""
         found = self._live.get(id(fn))
         if found is None:
-            found = self._live[id(fn)] = live_statements(fn, lambda n: self.effectful(module, n))
+            found = self._live[id(fn)] = live_statements(fn, lambda n: self.effectful(module, n), module.constants)
         return found
 
     def _resolve(self, module: Module, name: str):
@@ -584,7 +648,7 @@ class Reader:
         self._effect[key] = True  # while it is worked out (recursion): assume it does
         node = self._binding(module, name)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            stmts = _statements(node, lambda n: self.effectful(module, n))
+            stmts = _statements(node, lambda n: self.effectful(module, n), module.constants)
             self._effect[key] = any(s.essential and not isinstance(s.node, ast.Return) for s in stmts)
         else:  # a lambda, a class, a table: calling it changes nothing by itself
             self._effect[key] = False
