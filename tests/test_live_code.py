@@ -290,3 +290,10 @@ def test_branches_guarded_by_known_constants_are_left_out():
                 a = a * 0
             return a
         ''')
+
+
+def test_helpers_handed_over_by_decorators_or_default_arguments_are_reached():
+    helper = "def _impl(W, X):\n    s = X.mm(W)\n    return s.argmax(dim=1)\n"
+    assert "_impl:s = X.mm(W)" in kept(helper + "def f(W, X, _run=_impl):\n    return _run(W, X)\n")
+    assert "_impl:s = X.mm(W)" in kept(helper + "def _use(g):\n    return lambda *a: _impl(*a)\n"
+                                       "@_use\ndef f(W, X):\n    pass\n")

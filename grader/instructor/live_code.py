@@ -669,7 +669,8 @@ class Reader:
         """A definition's kept text and the free names it reads."""
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             left_out, free = self.live(module, node)
-            free = free | _reads(node.decorator_list)  # a decorator may put other code in its place
+            # a decorator may put other code in its place; a default argument may hand it a helper
+            free = free | _reads(node.decorator_list + node.args.defaults + [d for d in node.args.kw_defaults if d])
             body = node.body
             text = kept_text(module.lines, body[0].lineno, body[-1].end_lineno, left_out)
             return Piece(name, text, body[0].lineno, module.name), free
