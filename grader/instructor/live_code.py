@@ -359,8 +359,12 @@ def _constants_of(fn, constants: Dict[str, object]) -> Dict[str, object]:
     bound: Dict[str, int] = {}
     found = {}
     for node in _all_statements(fn.body):
+        kind = type(node)
+        if kind in (ast.Expr, ast.Return, ast.Pass, ast.Break, ast.Continue, ast.Raise, ast.Assert, ast.Delete,
+                    ast.If, ast.While, ast.Try):
+            continue  # binds nothing itself
         targets = []
-        if isinstance(node, ast.Assign):
+        if kind is ast.Assign:
             targets = node.targets
             if len(targets) == 1 and isinstance(targets[0], ast.Name):
                 value = _constant(node.value)
@@ -383,9 +387,10 @@ def _constants_of(fn, constants: Dict[str, object]) -> Dict[str, object]:
     return known
 
 
-def _statements(fn, effectful, constants=None) -> List[_Stmt]:
-    """Every reachable statement of ``fn``, decided (each carries the function's locals)."""
-    stmts = _flatten(fn.body, _constants_of(fn, constants or {}))
+def _statements(fn, effectful, names: Dict[str, object]) -> List[_Stmt]:
+    """Every reachable statement of ``fn``, decided (each carries the function's locals);
+    ``names``: the constants it knows (:func:`_constants_of`)."""
+    stmts = _flatten(fn.body, names)
     params = _params(fn)
     declared = set().union(*(s.node.names for s in stmts if isinstance(s.node, (ast.Global, ast.Nonlocal))))
     local = (params | set().union(*(s.binds | s.scan.named for s in stmts))) - declared
@@ -398,7 +403,12 @@ def _statements(fn, effectful, constants=None) -> List[_Stmt]:
 def live_statements(fn, effectful=lambda name: False, constants=None) -> Tuple[List[ast.AST], Set[str]]:
     """(the statements of ``fn``'s body that are left out, outermost only; the names its kept
     statements read that it does not bind itself). ``constants``: the module's, by name."""
-    stmts = _statements(fn, effectful, constants)
+    return _live(fn, effectful, constants)[:2]
+
+
+def _live(fn, effectful, constants) -> Tuple[List, Set[str], List[_Stmt]]:
+    names = _constants_of(fn, constants or {})
+    stmts = _statements(fn, effectful, names)
     local = stmts[0].local if stmts else set()
     if any(s.scan.opaque for s in stmts):
         kept = set(map(id, stmts))  # locals() and the like read every name: keep what runs
@@ -414,8 +424,7 @@ def live_statements(fn, effectful=lambda name: False, constants=None) -> Tuple[L
             for fn_ in [s.node] if not isinstance(s.node, ast.ClassDef) else s.node.body:
                 if isinstance(fn_, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     inner += live_statements(fn_, effectful, constants)[0]
-    names = _constants_of(fn, constants or {})
-    return _outermost(left_out) + inner + _empty_headers([s.node for s in stmts if id(s) in kept], names), free
+    return _outermost(left_out) + inner + _empty_headers([s.node for s in stmts if id(s) in kept], names), free, stmts
 
 
 @dataclass(frozen=True)
@@ -462,11 +471,18 @@ def _all_statements(body):
             yield from _all_statements(inner)
 
 
+_COMPOUND = {ast.If, ast.While, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.Try, ast.ExceptHandler}
+_COMPOUND |= {getattr(ast, name) for name in ("TryStar", "Match") if hasattr(ast, name)}
+
+
 def _blocks_all(node):
-    if isinstance(node, _SCOPES):
+    """Every statement list inside a compound statement (none inside a def or a class)."""
+    if type(node) not in _COMPOUND:
         return []
+    if hasattr(node, "cases"):
+        return [c.body for c in node.cases]
     return [b for field in ("body", "orelse", "finalbody", "handlers") for b in [getattr(node, field, None)]
-            if isinstance(b, list)] + ([c.body for c in node.cases] if hasattr(node, "cases") else [])
+            if isinstance(b, list)]
 
 
 def _mark(stmts: List[_Stmt]) -> Set[int]:
@@ -616,9 +632,12 @@ class Reader:
 
     def live(self, module: Module, fn):
         """:func:`live_statements` of ``fn`` (a function of ``module``), once."""
+        return self._analysis(module, fn)[:2]
+
+    def _analysis(self, module: Module, fn):
         found = self._live.get(id(fn))
         if found is None:
-            found = self._live[id(fn)] = live_statements(fn, lambda n: self.effectful(module, n), module.constants)
+            found = self._live[id(fn)] = _live(fn, lambda n: self.effectful(module, n), module.constants)
         return found
 
     def _resolve(self, module: Module, name: str):
@@ -648,7 +667,7 @@ class Reader:
         self._effect[key] = True  # while it is worked out (recursion): assume it does
         node = self._binding(module, name)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            stmts = _statements(node, lambda n: self.effectful(module, n), module.constants)
+            stmts = self._analysis(module, node)[2]
             self._effect[key] = any(s.essential and not isinstance(s.node, ast.Return) for s in stmts)
         else:  # a lambda, a class, a table: calling it changes nothing by itself
             self._effect[key] = False
