@@ -261,14 +261,16 @@ def load_template() -> Template:
     """Every template's fingerprints, and the given text of each of its definitions."""
     from copydetect import CodeFingerprint
 
-    hashes, given = set(), {}
+    hashes, given, shapes = set(), {}, {}
     for files in template_sources().values():
         for name, source in files.items():
             fp = CodeFingerprint(name, NOISE, 1, fp=io.StringIO(source), language="python")
             hashes.update(int(h) for h in fp.hashes)
             for definition, text in _given_texts(source).items():
-                if text not in given.setdefault(definition, ()):
-                    given[definition] += (text,)
+                shape = tuple(x for x in map(_shape, text.splitlines()) if x)  # what the alignment sees
+                if shape not in shapes.setdefault(definition, set()):
+                    shapes[definition].add(shape)
+                    given[definition] = given.get(definition, ()) + (text,)
     return Template(frozenset(hashes), given)
 
 
@@ -293,16 +295,18 @@ def written_part(text: str, given) -> str:
     has in ``text``. Without this, the k-grams that straddle given code and a student's line
     would match everyone who wrote the same few tokens at the same place."""
     lines = text.splitlines(keepends=True)
+    shapes = [_shape(line) for line in lines]
     for one in ([given] if isinstance(given, str) else given):
         # blank and comment lines are left out of the alignment: they only mislead it
         theirs = [x for x in map(_shape, one.splitlines()) if x]
-        where = [j for j, line in enumerate(lines) if _shape(line)]
-        matcher = difflib.SequenceMatcher(None, theirs, [_shape(lines[j]) for j in where], autojunk=False)
+        where = [j for j, shape in enumerate(shapes) if shape]
+        matcher = difflib.SequenceMatcher(None, theirs, [shapes[j] for j in where], autojunk=False)
         for tag, _, _, j1, j2 in matcher.get_opcodes():
             if tag == "equal":
                 for j in where[j1:j2]:
                     end = len(lines[j].rstrip("\r\n"))
                     lines[j] = " " * end + lines[j][end:]
+                    shapes[j] = ""
     return "".join(lines)
 
 
