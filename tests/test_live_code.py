@@ -137,7 +137,8 @@ def test_headers_that_decide_nothing_are_left_out():
                 a = a * 2
             return a
         ''')
-    assert text.startswith("f:") and [x.strip() for x in text[2:].splitlines()] == ["a = X + 1", "a = a * 2", "return a"]
+    assert text.startswith("f:")
+    assert [x.strip() for x in text[2:].splitlines()] == ["a = X + 1", "a = a * 2", "return a"]
 
 
 def course_and_kit_sources():
@@ -209,8 +210,9 @@ def test_pruned_code_computes_what_the_original_computes(name, files, stub_modul
     X = torch.randn(N, D, generator=g, dtype=torch.float64)
     y = torch.randint(C, (N,), generator=g)
     W = 0.1 * torch.randn(D, C, generator=g, dtype=torch.float64)
-    params = {"W1": 0.1 * torch.randn(D, H, generator=g, dtype=torch.float64), "b1": torch.zeros(H, dtype=torch.float64),
-              "W2": 0.1 * torch.randn(H, C, generator=g, dtype=torch.float64), "b2": torch.zeros(C, dtype=torch.float64)}
+    f64 = torch.float64
+    params = {"W1": 0.1 * torch.randn(D, H, generator=g, dtype=f64), "b1": torch.zeros(H, dtype=f64),
+              "W2": 0.1 * torch.randn(H, C, generator=g, dtype=f64), "b2": torch.zeros(C, dtype=f64)}
     results = []
     for version in (lambda t: t, pruned):
         source_lc = version(files[LC].replace("from .", "from "))

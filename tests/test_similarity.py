@@ -1183,7 +1183,7 @@ def into_helpers(source, how="wrapper"):
 
 
 DEAD = ["_pad{i} = {i}", "pass", 'print(end="")', "_shape{i} = len('{i}')", "if False:\n{indent}    _never = {i}",
-        "assert True", "None", "_u{i} = _v{i} = {i} * 2", "{i}", "del _pad{j}" ]
+        "assert True", "None", "_u{i} = _v{i} = {i} * 2", "{i}", "_gone{i} = 0\n{indent}del _gone{i}"]
 
 
 def with_dead_statements(source):
@@ -1209,10 +1209,7 @@ def with_dead_statements(source):
     for number, line in enumerate(lines, start=1):
         out.append(line)
         for indent in sorted(after.get(number, ()), key=len, reverse=True):  # innermost first
-            kind = DEAD[i % len(DEAD)]
-            if kind.startswith("del"):
-                kind = "_pad{i} = 0\n{indent}del _pad{i}"
-            out.append(indent + kind.format(i=i, j=i, indent=indent) + "\n")
+            out.append(indent + DEAD[i % len(DEAD)].format(i=i, indent=indent) + "\n")
             i += 1
     result = "".join(out)
     ast.parse(result)
@@ -1266,7 +1263,6 @@ def nested(source):
 
 def static_methods(source):
     """Every graded function a static method of one module-level class; the names bound to them."""
-    tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
     methods = []
     for fn in sorted(graded_in(source), key=lambda n: -n.lineno):
@@ -1280,7 +1276,6 @@ def static_methods(source):
 
 def with_live_noise(source):
     """After every statement, one that reads the function's first argument and changes nothing."""
-    tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
     out = {}
     for fn in graded_in(source):
@@ -1292,8 +1287,8 @@ def with_live_noise(source):
                 noise = [f"_seen{len(out)} = {first}", f"_size{len(out)} = len(str({first}))",
                          f"str({first})"][kind]
                 out.setdefault(node.end_lineno, []).append(lines[node.lineno - 1][:node.col_offset] + noise + "\n")
-    result = "".join(line + "".join(sorted(out.get(n, ()), key=lambda x: -len(x) + len(x.lstrip())))
-                     for n, line in enumerate(lines, start=1))
+    innermost_first = lambda x: len(x.lstrip()) - len(x)  # noqa: E731
+    result = "".join(line + "".join(sorted(out.get(n, ()), key=innermost_first)) for n, line in enumerate(lines, start=1))
     ast.parse(result)
     return result
 
@@ -1328,7 +1323,8 @@ def hidden_copies(tmp_path_factory):
     tln = moved
     for node in impls:
         tln = tln.replace(ast.get_source_segment(moved, node), "")
-    tln = tln.replace("from .linear_classifier import", f"from .linear_classifier import {', '.join(n.name for n in impls)},", 1)
+    names = ", ".join(n.name for n in impls)
+    tln = tln.replace("from .linear_classifier import", f"from .linear_classifier import {names},", 1)
     helpers = "".join(f"\n\n{ast.get_source_segment(moved, n)}\n" for n in impls)
     write_entry(subs / "other_file", {LC: p[LC] + helpers, TLN: tln})
     write_entry(subs / "padded", {n: padded(disguise(t)) for n, t in p.items()})

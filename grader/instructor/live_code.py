@@ -23,6 +23,7 @@ nothing (``x = x + 0``, ``loss = loss + 0 * junk`` with junk computed for it, a 
 fires but could): that dilutes a comparison as before.
 """
 import ast
+import collections
 import textwrap
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Set, Tuple
@@ -756,9 +757,9 @@ class Reader:
         if self._forwards(module, node):  # only glue: the helper it calls is what it runs
             own = Piece(function, "", own.line, own.file)
         found, seen = [own], {(file, function)}
-        queue = [(module, n) for n in sorted(free)]
+        queue = collections.deque((module, n) for n in sorted(free))
         while queue:
-            where = self._resolve(*queue.pop(0))
+            where = self._resolve(*queue.popleft())
             if where is None:
                 continue
             mod, name = where

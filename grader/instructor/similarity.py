@@ -364,7 +364,8 @@ def read_source(path: Path) -> Tuple[Optional[str], str]:
         if size <= LARGE:
             return _decode(path.read_bytes()), ""
         if size > MAX_SOURCE:
-            return None, f"{name} is larger than a submission may be ({MAX_SOURCE >> 20} MiB): its functions are not compared"
+            return None, (f"{name} is larger than a submission may be ({MAX_SOURCE >> 20} MiB): "
+                          "its functions are not compared")
         kept, total, lines, carry = [], 0, 0, b""
         with open(path, "rb") as f:
             head = f.read(1 << 16)
