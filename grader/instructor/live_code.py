@@ -70,7 +70,9 @@ _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 def _walk(node):
     """Every node under ``node``, itself included (``ast.walk``, in any order, without the
-    ``ctx`` markers and the generators: this runs over every statement of every submission)."""
+    ``ctx`` markers and the generators: this runs over every statement of every submission).
+    It goes into nested functions and lambdas too: the names they use count as read where they
+    are defined, which is what a closure does."""
     stack = [node]
     fields_of = _CHILD_FIELDS
     while stack:
@@ -88,7 +90,6 @@ def _walk(node):
                 stack.append(value)
 
 
-_walk_expr = _walk  # into nested function and class bodies too: their names count as reads (closures)
 
 
 @dataclass
