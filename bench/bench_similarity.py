@@ -6,7 +6,9 @@ under a minute (grading them takes about 2 minutes on 2 cores).
 Each synthetic submission picks, per graded function, one of the hand-written styles of
 ``tests/test_similarity.py`` or the kit's solution (or leaves the stub), then varies it: a
 random half of some equivalent rewrites (``torch.sum(a)`` / ``a.sum()``, ``.t()`` / ``.T``,
-``dim=1`` / ``1``, ...) and a few statements with random constants. So passages are shared by
+``dim=1`` / ``1``, ...) and a few guards with random constants (``if len(str(X)) < 417 * 13 *
+-1000: raise ValueError(5)``: they never fire, but could, so they are live code the report
+compares; dead statements would be left out). So passages are shared by
 anything from one submission to all of them, which is what loads the pair stage. Every 25th
 submission copies an earlier one (names changed, functions reordered, comments rewritten).
 The kit's solution is given as ``--reference``.
@@ -63,7 +65,9 @@ def noisy(text: str, rng: random.Random) -> str:
                 and not previous.endswith((",", "(", "[", "{", "\\")) and not line.startswith((" ", "\t"))):
             a, b = rng.randint(2, 999), rng.randint(2, 99)
             op = rng.choice("+-*")
-            out.append(f"_check{i} = {a} {op} {b} * len(str({rng.choice(['X', 'y', 'reg', 'None'])}))\n")
+            # a guard that never fires but can (it raises): live code, which the report compares
+            out.append(f"if len(str({rng.choice(['X', 'y', 'reg', 'None'])})) < {a} {op} {b} * -1000: "
+                       f"raise ValueError({i})\n")
         out.append(line)
     return "".join(out)
 

@@ -119,8 +119,10 @@ def _find_code(folder: Path) -> Optional[tuple]:
     return None
 
 
-def prepare(submission=None) -> Prepared:
-    """Resolve ``submission`` (None: this repository's own a2/) and copy its code privately."""
+def prepare(submission=None, code_limit: int = MAX_CODE_BYTES) -> Prepared:
+    """Resolve ``submission`` (None: this repository's own a2/) and copy its code privately.
+    ``code_limit``: the largest source file accepted (grading compiles the files in the grader's
+    process; the similarity report, which bounds its own parsing, reads whatever a zip may hold)."""
     temps: List[Path] = []
     source = Path(submission) if submission is not None else ROOT
     if not source.exists():
@@ -156,8 +158,8 @@ def prepare(submission=None) -> Prepared:
         private.chmod(0o755)
         temps.append(private)
         for name in CODE_FILES:
-            if _copy_bounded(code / name, private / name, MAX_CODE_BYTES) > MAX_CODE_BYTES:
-                raise SubmissionError(f"{name} is larger than {MAX_CODE_BYTES >> 10} KiB (the template's is about "
+            if _copy_bounded(code / name, private / name, code_limit) > code_limit:
+                raise SubmissionError(f"{name} is larger than {code_limit >> 10} KiB (the template's is about "
                                       "30 KiB), more than the grader reads: hand in the file without what was "
                                       "pasted into it (data, outputs, copies)")
             (private / name).chmod(0o644)

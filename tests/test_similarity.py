@@ -1135,8 +1135,7 @@ def test_hostile_files_give_notes_not_crashes(tmp_path):
     nulls = write_entry(subs / "nulls", {LC: "x = 1\n\x00\n", TLN: template(TLN)})
     deep = "def svm_loss_naive(W, X, y, reg):\n    return " + "(" * 300 + "1" + ")" * 300 + "\n"
     write_entry(subs / "deep", {LC: deep, TLN: template(TLN)})
-    # Over the submission limit (grader.submission.MAX_CODE_BYTES): refused as batch refuses it.
-    write_entry(subs / "huge", {LC: "# " + "x" * (similarity.MAX_SOURCE + 10) + "\n", TLN: template(TLN)})
+    write_entry(subs / "huge", {LC: "# " + "x" * (similarity.LARGE + 10) + "\n" + p[LC], TLN: template(TLN)})
     latin = write_entry(subs / "latin", {LC: "", TLN: ""})
     (latin / "a2" / LC).write_bytes(b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + p[LC].encode())
     (latin / "a2" / TLN).write_bytes(b"\xff\xfe not utf-8 \x81\n" + template(TLN).encode())
@@ -1146,10 +1145,377 @@ def test_hostile_files_give_notes_not_crashes(tmp_path):
     notes = dict(re.findall(r"<tr><td>(\w+)</td><td>([^<]*)</td></tr>", text.split("<h2>Notes</h2>")[1]))
     assert "linear_classifier.py" in notes["nulls"] and "not compared" in notes["nulls"]
     assert "linear_classifier.py" in notes["deep"] and "not compared" in notes["deep"]
-    assert "huge" not in notes
+    assert "huge" not in notes  # a file past 1 MiB is compared all the same
     assert "two_layer_net.py" in notes["latin"]  # undecodable bytes: does not parse
     rows, pairs = read_csv(tmp_path / "out" / "similarity.csv")
     assert float(pairs[frozenset(("copied", "latin"))]["score"]) >= 90  # the coding cookie is honoured
-    broken = {r["a"]: r["note"] for r in rows if r["kind"] == "not compared"}
-    assert "larger than 512 KiB" in broken["huge"]
-    assert "Compared 4 submissions" in summary and "1 entry could not be read" in summary
+    assert float(pairs[frozenset(("copied", "huge"))]["score"]) >= 90
+    assert "Compared 5 submissions" in summary
+
+
+# --------------------------------------------------------------------------------------------
+# Copies dressed up to hide: bodies moved into helpers, padding past 1 MiB, dead statements.
+
+
+def graded_in(source):
+    return [n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name in FILE_OF]
+
+
+def into_helpers(source, how="wrapper"):
+    """Every graded function's body moved into a module-level helper ``_<name>_impl``; the
+    graded name calls it (``wrapper``), is bound to it (``alias``) or to a lambda (``lambda``)."""
+    lines = source.splitlines(keepends=True)
+    tail = []
+    for node in sorted(graded_in(source), key=lambda n: -n.lineno):
+        args = [a.arg for a in node.args.args]
+        call = f"_{node.name}_impl({', '.join(args)})"
+        line = lines[node.lineno - 1]
+        lines[node.lineno - 1] = line.replace(f"def {node.name}(", f"def _{node.name}_impl(", 1)
+        if how == "alias":
+            tail.append(f"{node.name} = _{node.name}_impl\n")
+        elif how == "lambda":
+            tail.append(f"{node.name} = lambda {', '.join(args)}: {call}\n")
+        else:
+            tail.append(f"\n\ndef {node.name}({', '.join(args)}):\n    return {call}\n")
+    result = "".join(lines) + "\n" + "".join(reversed(tail))
+    ast.parse(result)
+    return result
+
+
+DEAD = ["_pad{i} = {i}", "pass", 'print(end="")', "_shape{i} = len('{i}')", "if False:\n{indent}    _never = {i}",
+        "assert True", "None", "_u{i} = _v{i} = {i} * 2", "{i}", "_gone{i} = 0\n{indent}del _gone{i}"]
+
+
+def with_dead_statements(source):
+    """A dead statement after every statement of every graded function (and its helpers'),
+    rotating through kinds that cannot change a result."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    after = {}
+    for fn in tree.body:
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        parents = {id(c): p for p in ast.walk(fn) for c in ast.iter_child_nodes(p)}
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.stmt) or node is fn or isinstance(node, ast.Return):
+                continue
+            if parents.get(id(node)) is not None and getattr(parents[id(node)], "lineno", 0) == node.lineno:
+                continue  # a one-line compound's body
+            line = lines[node.lineno - 1]
+            if line[:node.col_offset].strip():
+                continue
+            after.setdefault(node.end_lineno, []).append(line[:node.col_offset])
+    out, i = [], 0
+    for number, line in enumerate(lines, start=1):
+        out.append(line)
+        for indent in sorted(after.get(number, ()), key=len, reverse=True):  # innermost first
+            out.append(indent + DEAD[i % len(DEAD)].format(i=i, indent=indent) + "\n")
+            i += 1
+    result = "".join(out)
+    ast.parse(result)
+    return result
+
+
+WRAPPERS = {"if": ("if True:", ""), "try": ("try:", "except Exception:\n{indent}    raise"),
+            "pass": ("try:", "except ValueError:\n{indent}    pass"),
+            "with": ("with contextlib.nullcontext():", ""), "for": ("for _once in range(1):", "")}
+
+
+def wrapped(source, kinds=("if",)):
+    """Every top-level statement of every graded function inside its own wrapper that changes
+    nothing (``if True:``, ``try: ... except: raise``, ``with nullcontext():``, ...)."""
+    lines = source.splitlines(keepends=True)
+    k = 0
+    for fn in sorted(graded_in(source), key=lambda n: -n.lineno):
+        body = fn.body[1:] if isinstance(fn.body[0], ast.Expr) else fn.body
+        for node in reversed(body):
+            if lines[node.lineno - 1][:node.col_offset].strip():
+                continue
+            head, tail = WRAPPERS[kinds[k % len(kinds)]]
+            k += 1
+            indent = lines[node.lineno - 1][:node.col_offset]
+            for n in range(node.lineno - 1, node.end_lineno):
+                lines[n] = "    " + lines[n] if lines[n].strip() else lines[n]
+            if tail:
+                lines.insert(node.end_lineno, indent + tail.format(indent=indent) + "\n")
+            lines.insert(node.lineno - 1, f"{indent}{head}\n")
+    result = "import contextlib\n" + "".join(lines) if "with" in kinds else "".join(lines)
+    ast.parse(result)
+    return result
+
+
+def nested(source):
+    """Every graded function's body moved into a function nested in it, then a static method
+    of a module-level class that the graded name is bound to (two files, two ways)."""
+    lines = source.splitlines(keepends=True)
+    tail = []
+    for fn in sorted(graded_in(source), key=lambda n: -n.lineno):
+        args = ", ".join(a.arg for a in fn.args.args)
+        start = (fn.body[1] if isinstance(fn.body[0], ast.Expr) and len(fn.body) > 1 else fn.body[0]).lineno
+        for n in range(start - 1, fn.end_lineno):
+            lines[n] = "    " + lines[n] if lines[n].strip() else lines[n]
+        lines.insert(start - 1, "    def _inner():\n")
+        lines.insert(fn.end_lineno + 1, "    return _inner()\n")
+    result = "".join(lines)
+    ast.parse(result)
+    return result
+
+
+def static_methods(source):
+    """Every graded function a static method of one module-level class; the names bound to them."""
+    lines = source.splitlines(keepends=True)
+    methods = []
+    for fn in sorted(graded_in(source), key=lambda n: -n.lineno):
+        methods.append(textwrap.indent("@staticmethod\n" + "".join(lines[fn.lineno - 1:fn.end_lineno]), "    "))
+        del lines[fn.lineno - 1:fn.end_lineno]
+    result = "".join(lines) + "\n\nclass _Work:\n" + "\n".join(reversed(methods)) + "\n\n" + "".join(
+        f"{fn.name} = _Work.{fn.name}\n" for fn in graded_in(source))
+    ast.parse(result)
+    return result
+
+
+def with_live_noise(source):
+    """After every statement, one that reads the function's first argument and changes nothing."""
+    lines = source.splitlines(keepends=True)
+    out = {}
+    for fn in graded_in(source):
+        first = fn.args.args[0].arg if fn.args.args else "None"
+        for node in ast.walk(fn):
+            if isinstance(node, ast.stmt) and node is not fn and not isinstance(node, ast.Return) \
+                    and not lines[node.lineno - 1][:node.col_offset].strip():
+                kind = len(out) % 3
+                noise = [f"_seen{len(out)} = {first}", f"_size{len(out)} = len(str({first}))",
+                         f"str({first})"][kind]
+                out.setdefault(node.end_lineno, []).append(lines[node.lineno - 1][:node.col_offset] + noise + "\n")
+    innermost_first = lambda x: len(x.lstrip()) - len(x)  # noqa: E731
+    result = "".join(line + "".join(sorted(out.get(n, ()), key=innermost_first)) for n, line in enumerate(lines, start=1))
+    ast.parse(result)
+    return result
+
+
+def padded(source, megabytes=1.3):
+    """``source`` past ``megabytes`` MiB: a comment block, a module-level string nobody reads,
+    and a long run of dead statements in the first graded function."""
+    block = ("# " + "padding " * 9 + "\n") * int(megabytes * (1 << 20) / 74)
+    text = f'{block}_UNUSED = """\n{block}"""\n' + source
+    first = graded_in(text)[0]
+    lines = text.splitlines(keepends=True)
+    indent = " " * first.body[0].col_offset
+    lines.insert(first.body[0].lineno - 1, "".join(f"{indent}_dead{k} = {k}\n" for k in range(5000)))
+    result = "".join(lines)
+    assert len(result.encode()) > 2 * (1 << 20) and ast.parse(result)
+    return result
+
+
+@pytest.fixture(scope="module")
+def hidden_copies(tmp_path_factory):
+    """P's work, and copies of it: helpers (three ways), padded past 1 MiB, dead statements after
+    every statement; independent authors beside them."""
+    subs = tmp_path_factory.mktemp("hidden") / "subs"
+    p = author_files(PLANS["P"])
+    write_entry(subs / "P", p)
+    write_entry(subs / "helpers", {n: disguise(into_helpers(t)) for n, t in p.items()})
+    write_entry(subs / "aliases", {LC: into_helpers(p[LC], "alias"), TLN: into_helpers(p[TLN], "lambda")},
+                layout="course")
+    # the helpers live in the other file: two_layer_net.py takes them from linear_classifier.py
+    moved = into_helpers(p[TLN])
+    impls = [n for n in ast.parse(moved).body if isinstance(n, ast.FunctionDef) and n.name.endswith("_impl")]
+    tln = moved
+    for node in impls:
+        tln = tln.replace(ast.get_source_segment(moved, node), "")
+    names = ", ".join(n.name for n in impls)
+    tln = tln.replace("from .linear_classifier import", f"from .linear_classifier import {names},", 1)
+    helpers = "".join(f"\n\n{ast.get_source_segment(moved, n)}\n" for n in impls)
+    write_entry(subs / "other_file", {LC: p[LC] + helpers, TLN: tln})
+    write_entry(subs / "padded", {n: padded(disguise(t)) for n, t in p.items()})
+    write_entry(subs / "dead", {n: with_dead_statements(disguise(t)) for n, t in p.items()})
+    # beyond the issue's list
+    write_entry(subs / "wrapped", {n: wrapped(disguise(t)) for n, t in p.items()})
+    write_entry(subs / "nested", {LC: with_dead_statements(nested(p[LC])), TLN: static_methods(p[TLN])})
+    write_entry(subs / "noise", {n: with_live_noise(disguise(t)) for n, t in p.items()})
+    write_entry(subs / "wrappers", {n: wrapped(disguise(t), ("try", "with", "for", "pass")) for n, t in p.items()})
+    for author in ("Q", "F1", "I1", "I2", "I3"):
+        write_entry(subs / author, author_files(PLANS[author]))
+    out = subs.parent / "out"
+    summary = run_similarity(subs, out)
+    rows, pairs = read_csv(out / "similarity.csv")
+    return {"summary": summary, "rows": rows, "pairs": pairs, "html": (out / "similarity.html").read_text()}
+
+
+INDEPENDENT = ("Q", "F1", "I1", "I2", "I3")
+
+
+@pytest.mark.parametrize("copy, least", [("helpers", 90), ("aliases", 90), ("other_file", 90), ("padded", 90),
+                                         ("dead", 90), ("wrapped", 90), ("noise", 90), ("wrappers", 90),
+                                         ("nested", 80)])
+def test_hidden_copies_score_as_copies(hidden_copies, copy, least):
+    """Moving bodies into helpers (in this file or the other, by wrapper, alias or lambda),
+    padding past 1 MiB, a dead statement after every statement (constants, or reading live
+    names), every statement in its own ``if True:`` (or ``try: ... except: raise``, ``with
+    nullcontext():``, ``for _ in range(1):``), bodies in nested functions or static
+    methods leave a copy a copy: near 100 % (the nested function's own glue lines count as
+    written), above every pair of independent students and above the cluster line, with the
+    copied functions named."""
+    row = hidden_copies["pairs"][frozenset(("P", copy))]
+    assert float(row["score"]) >= least, row
+    assert float(row["percent_a"]) >= least - 5 and float(row["percent_b"]) >= least - 10, row
+    assert {"svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive", "softmax_loss_vectorized",
+            "sample_batch", "test_one_param_set"} <= set(row["shared_functions"].split()), row
+    independent = [r for k, r in hidden_copies["pairs"].items() if k <= set(INDEPENDENT)]
+    assert len(independent) == 10
+    assert float(row["score"]) > max(float(r["score"]) for r in independent) + 50
+    assert float(row["score"]) >= 100 * similarity.CLUSTER_SCORE
+    # copies of P are copies of each other too: one cluster holds them all
+    section = hidden_copies["html"].split("<h2>Clusters of three or more")[1].split("<h2>")[0]
+    assert "<li>10 submissions: P, aliases, dead, helpers, nested, noise, other_file, padded, wrapped, wrappers</li>" \
+        in section
+
+
+def test_hidden_copies_show_what_was_compared(hidden_copies):
+    """The side-by-side view shows the helper a graded function runs, under a line naming it,
+    and leaves the padding out."""
+    side = hidden_copies["html"].split("<h2>Side by side</h2>")[1]
+    assert "_svm_loss_naive_impl (linear_classifier.py, line" in side
+    assert "which svm_loss_naive runs" in side
+    assert "_dead17 = 17" not in side and "_pad" not in side and "padding padding" not in side
+    assert len(hidden_copies["html"]) < 3 * (1 << 20)
+
+
+def test_files_beyond_what_can_be_parsed_get_a_note(tmp_path, monkeypatch):
+    """Files are read up to the submission limit; one with more lines of code than the parser
+    is given (comments do not count) is not compared, and its note says why."""
+    monkeypatch.setattr(similarity, "LARGE", 1000)
+    monkeypatch.setattr(similarity, "MAX_LINES", 2000)
+    subs = tmp_path / "subs"
+    p = author_files(PLANS["P"])
+    write_entry(subs / "P", p)
+    write_entry(subs / "comments", {LC: "# x\n" * 50_000 + p[LC], TLN: p[TLN]})
+    write_entry(subs / "lines", {LC: "_x = 0\n" * 3000 + p[LC], TLN: p[TLN]})
+    monkeypatch.setattr(similarity, "MAX_SOURCE", 300_000)  # the comments' file has about 230 000 bytes
+    write_entry(subs / "huge", {LC: "# " + "x" * 400_000 + "\n" + p[LC], TLN: p[TLN]})
+    run_similarity(subs, tmp_path / "out")
+    _, pairs = read_csv(tmp_path / "out" / "similarity.csv")
+    assert float(pairs[frozenset(("P", "comments"))]["score"]) == 100
+    text = (tmp_path / "out" / "similarity.html").read_text()
+    notes = dict(re.findall(r"<tr><td>(\w+)</td><td>([^<]*)</td></tr>", text.split("<h2>Notes</h2>")[1]))
+    assert "linear_classifier.py holds more than 2,000 lines" in notes["lines"], notes
+    assert "linear_classifier.py is larger than a submission may be" in notes["huge"], notes
+    assert "comments" not in notes
+
+
+# --------------------------------------------------------------------------------------------
+# The course's templates are template; a handful of tokens never tops the list.
+
+
+def course_template(term):
+    """The course's template of ``term`` ("f20" or "w22") handed in with nothing filled in."""
+    import course_corpus
+
+    style = next(s for s in course_corpus.STYLE_LIST if s.term == term)
+    style = course_corpus.Style("blank", term, "nothing filled in", style.lc, style.tln)  # no imports added
+    real = course_corpus._body
+    course_corpus._body = lambda region, variant: "pass"
+    try:
+        return {name: course_corpus.render_file(name, style) for name in course_corpus.FILES}
+    finally:
+        course_corpus._body = real
+
+
+@pytest.fixture(scope="module")
+def course_class(tmp_path_factory):
+    from course_corpus import render
+
+    subs = tmp_path_factory.mktemp("course") / "subs"
+    for name, term in (("blank_w22_a", "w22"), ("blank_w22_b", "w22"), ("blank_f20_a", "f20"),
+                       ("blank_f20_b", "f20")):
+        write_entry(subs / name, course_template(term), layout="course")
+    done = render("w22_logsumexp_F_one_hot")
+    write_entry(subs / "done", done, layout="course")
+    write_entry(subs / "copied", {n: disguise(t) for n, t in done.items()}, layout="course")
+    f20 = render("f20_inplace_relu_percent")
+    write_entry(subs / "done_f20", f20, layout="course")
+    write_entry(subs / "copied_f20", {n: disguise(t, note="# mine") for n, t in f20.items()}, layout="course")
+    write_entry(subs / "independent", render("w22_item_heavy"), layout="course")
+    out = subs.parent / "out"
+    summary = run_similarity(subs, out)
+    rows, pairs = read_csv(out / "similarity.csv")
+    return {"summary": summary, "rows": rows, "pairs": pairs, "html": (out / "similarity.html").read_text()}
+
+
+def test_unfilled_course_templates_share_nothing(course_class):
+    """Two students who hand in the course's template (either term) with nothing filled in
+    share no code they wrote: the given lines of train_linear_classifier, nn_train and the
+    rest are template."""
+    blanks = [k for k in course_class["pairs"] if all(x.startswith("blank") for x in k)]
+    assert len(blanks) == 6
+    for key in blanks:
+        row = course_class["pairs"][key]
+        assert float(row["score"]) <= 2 and int(row["tokens_a"]) < similarity.MIN_TOKENS, row
+    # and what an unfilled template holds counts as nothing written
+    for row in course_class["rows"]:
+        if row["kind"] == "pair" and row["a"].startswith("blank"):
+            assert int(row["written_a"]) < similarity.MIN_TOKENS, row
+
+
+def test_unfilled_course_templates_rank_below_real_copies(course_class):
+    ranked = [frozenset((r["a"], r["b"])) for r in course_class["rows"] if r["kind"] == "pair"]
+    assert set(ranked[:2]) == {frozenset(("done", "copied")), frozenset(("done_f20", "copied_f20"))}, ranked[:4]
+    for pair in (("done", "copied"), ("done_f20", "copied_f20")):
+        assert float(course_class["pairs"][frozenset(pair)]["score"]) >= 90
+    first_blank = min(i for i, k in enumerate(ranked) if all(x.startswith("blank") for x in k))
+    assert first_blank > 1
+    # an honest course-layout student shares little with a copied pair
+    assert float(course_class["pairs"][frozenset(("done", "independent"))]["score"]) < 30
+
+
+def test_course_given_code_matches_the_corpus():
+    """The grader's rendition of the course's given code is the tests' course corpus, line for
+    line (docstrings, comments and blank lines left out)."""
+    from grader.instructor.course_given import COURSE_TEMPLATES
+
+    def strip(source):
+        tree = ast.parse(source)
+        drop = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body:
+                first = node.body[0]
+                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and \
+                        isinstance(first.value.value, str):
+                    drop.update(range(first.lineno, first.end_lineno + 1))
+        return "".join(line.rstrip() + "\n" for i, line in enumerate(source.splitlines(), start=1)
+                       if i not in drop and line.strip() and not line.strip().startswith("#"))
+
+    for label, term in (("Fall 2020", "f20"), ("Winter 2022", "w22")):
+        for name, source in course_template(term).items():
+            assert COURSE_TEMPLATES[label][name] == strip(source), (label, name)
+
+
+def test_a_handful_of_tokens_never_tops_the_list(tmp_path):
+    """A pair that shares one short function (100 % of almost nothing) ranks after a pair that
+    shares hundreds of tokens at a lower percent; both figures are shown beside the percent."""
+    subs = tmp_path / "subs"
+    write_entry(subs / "tiny_a", author_files({"svm_get_search_params": "A"}))
+    write_entry(subs / "tiny_b", author_files({"svm_get_search_params": "A"}))
+    write_entry(subs / "F1", author_files(PLANS["F1"]))
+    f2 = author_files(PLANS["F2"])
+    f2[TLN] = replace_bodies(f2[TLN], {"nn_forward_backward": V["nn_forward_backward"]["B"]})
+    write_entry(subs / "F2", f2)
+    write_entry(subs / "tiny_c", author_files({"svm_get_search_params": "A", "sample_batch": "C"}))
+    summary = run_similarity(subs, tmp_path / "out")
+    rows, pairs = read_csv(tmp_path / "out" / "similarity.csv")
+    tiny = pairs[frozenset(("tiny_a", "tiny_b"))]
+    f = pairs[frozenset(("F1", "F2"))]
+    assert float(tiny["score"]) == 100 and 0 < int(tiny["tokens_a"]) < similarity.MIN_TOKENS, tiny
+    assert "ranked after the others" in tiny["note"]
+    assert float(f["score"]) < 60 and int(f["tokens_a"]) >= 200, f
+    ranked = [frozenset((r["a"], r["b"])) for r in rows if r["kind"] == "pair"]
+    assert ranked[0] == frozenset(("F1", "F2")), ranked[:3]
+    assert ranked.index(frozenset(("tiny_a", "tiny_b"))) > ranked.index(frozenset(("F1", "F2")))
+    # the tiny trio is no cluster, and the summary's count leaves it out
+    assert "0 clusters" in summary and "1 pair shares 30% or more" in summary
+    text = (tmp_path / "out" / "similarity.html").read_text()
+    table = text.split("<h2>Student pairs")[1].split("<h2>")[0]
+    row = re.search(r"<td>tiny_a</td><td>tiny_b</td><td>100\.0% <small>\((\d+) of (\d+) tokens\)</small>", table)
+    assert row and int(row[1]) == int(row[2]) == int(tiny["tokens_a"]) + int(tiny["tokens_b"]), table[:2000]
+    assert f"fewer than {similarity.MIN_TOKENS} tokens shared" in table
+    assert int(tiny["written_a"]) == int(tiny["tokens_a"])

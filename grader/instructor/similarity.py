@@ -2,17 +2,23 @@
 [--reference DIR ...]``, and ``batch --similarity`` after grading.
 
 What is compared. Every graded function (the lower-case keys of :data:`grader.cases.FUNCTIONS`
-that live in ``linear_classifier.py`` or ``two_layer_net.py``; the classes ``LinearClassifier``
-and ``TwoLayerNet`` are given complete by the template, so they are left out) is taken from
-each file by its AST, as its body without the docstring, and compared only with the same
-function of the other submissions. Whatever the student template holds (the stubs made from
-``a2/`` by :func:`grader.instructor.stubs.make_stub`: signatures, docstrings, given code,
-TODO lines) never counts, twice over: the lines a body keeps from the template's version of
-that function (aligned line by line, names and comments ignored) are blanked before
-fingerprinting, so that no fingerprint straddles given code and a student's line; and every
-fingerprint of the two template files is removed as boilerplate. Module-level code (imports,
-helpers, the classes) is not compared at all. A function that is missing, or a file that
-does not parse, gives nothing for that function (the entry gets a note), never an error.
+that live in ``linear_classifier.py`` or ``two_layer_net.py``) is compared only with the same
+function of the other submissions, as what it runs (:mod:`grader.instructor.live_code`): its
+body's statements that can affect its result (dead assignments, ``pass``, prints, unreachable
+code and ``if False:`` blocks left out, so that padding with them does not dilute a copy), then
+every module-level definition it reaches through names, in either file (helpers, lambdas,
+tables, classes, and the module-level statements that change them; the other graded functions
+are compared on their own), so that moving a body into helpers hides nothing. Whatever a
+template holds (the kit's stubs made from ``a2/`` by :func:`grader.instructor.stubs.make_stub`,
+and the course's given code of Fall 2020 and Winter 2022 from
+:mod:`grader.instructor.course_given`: signatures, docstrings, given code, TODO lines) never
+counts, twice over: the lines a piece keeps from a template's version of the same definition
+(aligned line by line, names and comments ignored) are blanked before fingerprinting, so that
+no fingerprint straddles given code and a student's line; and every fingerprint of the
+template files is removed as boilerplate. A function that is missing, or a file that does not
+parse, gives nothing for that function (the entry gets a note), never an error. Files of any
+size a submission may hold are read: one over ``LARGE`` has its comment lines dropped first,
+and only one with more than ``MAX_LINES`` lines of code left is not compared (a note says so).
 
 How. Fingerprints come from copydetect (the winnowing algorithm of MOSS; code tokenized by
 Pygments with names, strings and comments normalized away, so renaming variables or rewriting
@@ -27,7 +33,7 @@ against references, so that a public solution many copied still shows.
 
 Measures. ``tokens``: characters of the normalized token stream (copydetect's unit: a name
 is one character) inside matched passages of at least ``NOISE`` such characters. Each
-submission's *written* code is the part of its graded functions not in the template; the
+submission's *written* code is the part of what its graded functions run not in a template; the
 percent of a side is its shared tokens over its written tokens, and a student pair's score is
 both sides' shared tokens over both sides' written tokens (it lies between the two percents).
 A match with a reference scores the percent of the student's written code found in it.
@@ -36,7 +42,10 @@ of that function's written code on one side, or ``FUNCTION_TOKENS`` tokens. Clus
 connected components (three or more submissions) of the pairs scoring ``CLUSTER_SCORE`` (30%)
 or more: a copy of the whole work scores near 100%, one copied function among several
 written alone about 30%, independent work under 5% in the tests' class (the bench's
-synthetic classes of 500: only the planted copies reach 30%).
+synthetic classes of 500: only the planted copies reach 30%). A pair that shares fewer than
+``MIN_TOKENS`` tokens on either side (a line or two: a high percent of almost nothing) ranks
+after every pair that shares more and joins no cluster; the report shows the token counts
+beside every percent.
 
 References (``--reference DIR``, repeatable): code nobody should hand in. A folder that holds
 the two files itself (at its top or in ``a2/``), or a zip, is one reference named after it;
@@ -72,8 +81,10 @@ from ..cases import FUNCTIONS
 from ..files import write_atomic
 from ..inert import InertWriter, shown_name
 from ..paths import ROOT
-from ..submission import CODE_FILES, SubmissionError, prepare
+from ..submission import CODE_FILES, MAX_TOTAL_BYTES, SubmissionError, prepare
+from .course_given import COURSE_TEMPLATES
 from .entries import Entry, discover
+from .live_code import Piece, Reader, read_module
 from .stubs import StubError, make_stub
 
 NOISE = 25  # shortest match that counts, in normalized characters (copydetect's default)
@@ -83,7 +94,11 @@ FUNCTION_SHARE, FUNCTION_TOKENS = 0.5, 150  # when a function is named as shared
 CLUSTER_SCORE = 0.30  # pairs scoring this or more join clusters
 TABLE_ROWS = 200  # rows of each table in the HTML (the CSV has every pair)
 SIDE_BY_SIDE = 20  # pairs (and reference matches) shown side by side
-MAX_SOURCE = 1 << 20  # bytes read of a file; a larger file is not compared
+MIN_TOKENS = 100  # a pair sharing fewer tokens (on either side) ranks after every pair that shares more
+LARGE = 1 << 20  # a file larger than this is read with its comment lines dropped first
+MAX_SOURCE = MAX_TOTAL_BYTES  # bytes read of a file: what a submission may hold
+MAX_PARSED = 64 << 20  # characters parsed of a file, comment lines dropped; beyond: not compared
+MAX_LINES = 250_000  # lines of code parsed of a file (about 6 s and 0.7 GB); beyond: not compared
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +113,7 @@ class SimilarityError(ValueError):
 
 @dataclass
 class Body:
-    text: str  # the function's body without its docstring, dedented
+    text: str  # what the function runs, as compared (its kept statements, then what it reaches)
     line: int  # where it starts in its file
     fp: object  # copydetect.CodeFingerprint, template fingerprints removed
 
@@ -164,8 +179,15 @@ class Match:
                 named.append(function)
         return sorted(named, key=lambda f: -sum(self.tokens[f]))
 
+    @functools.cached_property
+    def counts(self) -> bool:
+        """Whether both sides share at least ``MIN_TOKENS``: a pair that shares a few tokens
+        (a line or two) may score a high percent of very little code, and ranks after every
+        pair that shares more, whatever its percent; it joins no cluster."""
+        return min(self.tokens_a, self.tokens_b) >= MIN_TOKENS
+
     def sort_key(self):
-        return (-round(self.score, 6), -max(self.tokens_a, self.tokens_b), self.a.id, self.b.id)
+        return (not self.counts, -round(self.score, 6), -max(self.tokens_a, self.tokens_b), self.a.id, self.b.id)
 
 
 @dataclass
@@ -204,25 +226,52 @@ _EMPTY = SimpleNamespace(k=NOISE, hashes=set(), hash_idx={}, filtered_code="", o
 
 @dataclass(frozen=True)
 class Template:
-    hashes: frozenset  # every fingerprint (each k-gram) of the two template files
-    bodies: Dict[str, str]  # each graded function's body in the template
+    hashes: frozenset  # every fingerprint (each k-gram) of the template files
+    given: Dict[str, Tuple[str, ...]]  # a definition's name -> its text in each template that has it
+
+
+def _given_texts(source: str) -> Dict[str, str]:
+    """The top-level definitions of a template: a function's body without its docstring, a
+    class whole (as :class:`grader.instructor.live_code.Reader` shows what a function reaches)."""
+    lines = source.splitlines(keepends=True)
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            body = node.body[1:] if len(node.body) > 1 and _is_docstring(node.body[0]) else node.body
+            found[node.name] = _segment(lines, body[0], body[-1])
+        elif isinstance(node, ast.ClassDef):
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            found[node.name] = textwrap.dedent("".join(lines[first - 1:node.end_lineno]))
+    return found
+
+
+def template_sources() -> Dict[str, Dict[str, str]]:
+    """{template: {file name: source}}: the kit's student template, made from the solution in
+    ``a2/`` as the handout makes it, and the course's two terms."""
+    kit = {}
+    for name in CODE_FILES:
+        try:
+            kit[name] = make_stub((ROOT / "a2" / name).read_text(), name)
+        except (OSError, StubError) as exc:
+            raise SimilarityError(f"cannot make the student template from {ROOT / 'a2' / name}: {exc}") from exc
+    return {"kit": kit, **COURSE_TEMPLATES}
 
 
 def load_template() -> Template:
-    """The student template, made from the solution in ``a2/`` as the handout makes it."""
+    """Every template's fingerprints, and the given text of each of its definitions."""
     from copydetect import CodeFingerprint
 
-    hashes, bodies = set(), {}
-    for name in CODE_FILES:
-        try:
-            stub = make_stub((ROOT / "a2" / name).read_text(), name)
-        except (OSError, StubError) as exc:
-            raise SimilarityError(f"cannot make the student template from {ROOT / 'a2' / name}: {exc}") from exc
-        fp = CodeFingerprint(name, NOISE, 1, fp=io.StringIO(stub), language="python")
-        hashes.update(int(h) for h in fp.hashes)
-        wanted = [f for f in COMPARED if FILE_OF[f] == name]
-        bodies.update({f: text for f, (text, _) in function_bodies(stub, wanted).items()})
-    return Template(frozenset(hashes), bodies)
+    hashes, given, shapes = set(), {}, {}
+    for files in template_sources().values():
+        for name, source in files.items():
+            fp = CodeFingerprint(name, NOISE, 1, fp=io.StringIO(source), language="python")
+            hashes.update(int(h) for h in fp.hashes)
+            for definition, text in _given_texts(source).items():
+                shape = tuple(x for x in map(_shape, text.splitlines()) if x)  # what the alignment sees
+                if shape not in shapes.setdefault(definition, set()):
+                    shapes[definition].add(shape)
+                    given[definition] = given.get(definition, ()) + (text,)
+    return Template(frozenset(hashes), given)
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
@@ -239,20 +288,25 @@ def _shape(line: str) -> str:
     return "".join(line.split())
 
 
-def written_part(text: str, given: str) -> str:
-    """``text`` with the lines it keeps from ``given`` (the template's body, aligned line by
-    line as :func:`_shape` sees them, so a renamed given variable is still given) blanked
-    out, every other character in place: what the student wrote, at the positions it has in
-    ``text``. Without this, the k-grams that straddle given code and a student's line would
-    match everyone who wrote the same few tokens at the same place."""
+def written_part(text: str, given) -> str:
+    """``text`` with the lines it keeps from ``given`` (a template's text, or several: aligned
+    line by line as :func:`_shape` sees them, so a renamed given variable is still given)
+    blanked out, every other character in place: what the student wrote, at the positions it
+    has in ``text``. Without this, the k-grams that straddle given code and a student's line
+    would match everyone who wrote the same few tokens at the same place."""
     lines = text.splitlines(keepends=True)
-    matcher = difflib.SequenceMatcher(None, [_shape(x) for x in given.splitlines()], [_shape(x) for x in lines],
-                                      autojunk=False)
-    for tag, _, _, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for j in range(j1, j2):
-                end = len(lines[j].rstrip("\r\n"))
-                lines[j] = " " * end + lines[j][end:]
+    shapes = [_shape(line) for line in lines]
+    for one in ([given] if isinstance(given, str) else given):
+        # blank and comment lines are left out of the alignment: they only mislead it
+        theirs = [x for x in map(_shape, one.splitlines()) if x]
+        where = [j for j, shape in enumerate(shapes) if shape]
+        matcher = difflib.SequenceMatcher(None, theirs, [shapes[j] for j in where], autojunk=False)
+        for tag, _, _, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                for j in where[j1:j2]:
+                    end = len(lines[j].rstrip("\r\n"))
+                    lines[j] = " " * end + lines[j][end:]
+                    shapes[j] = ""
     return "".join(lines)
 
 
@@ -296,50 +350,127 @@ def function_bodies(source: str, wanted: Iterable[str]) -> Dict[str, Tuple[str, 
     return found
 
 
+_COMMENT_LINE = re.compile(rb"(?m)^[ \t\f]*#[^\r\n]*")
+_CODE_LINE = re.compile(rb"(?m)^[ \t\f]*[^ \t\f\r\n]")
+
+
+def read_source(path: Path) -> Tuple[Optional[str], str]:
+    """(the file's text, "") or (None, why it is not compared). A file larger than ``LARGE``
+    is read in chunks with its comment-only lines emptied (their line breaks kept, so line
+    numbers hold): padding with comments costs nothing, whatever its size."""
+    name = path.name
+    try:
+        size = path.stat().st_size
+        if size <= LARGE:
+            return _decode(path.read_bytes()), ""
+        if size > MAX_SOURCE:
+            return None, (f"{name} is larger than a submission may be ({MAX_SOURCE >> 20} MiB): "
+                          "its functions are not compared")
+        kept, total, lines, carry = [], 0, 0, b""
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+            try:
+                encoding, _ = tokenize.detect_encoding(io.BytesIO(head).readline)
+            except (SyntaxError, LookupError):
+                encoding = "utf-8"
+            chunk = head
+            while chunk or carry:
+                data = carry + chunk
+                cut = data.rfind(b"\n") + 1 if chunk else len(data)
+                data, carry = data[:cut], data[cut:]
+                data = _COMMENT_LINE.sub(b"", data)
+                total += len(data)
+                lines += len(_CODE_LINE.findall(data))
+                if total > MAX_PARSED or lines > MAX_LINES:
+                    return None, (f"{name} holds more than {MAX_LINES:,} lines or {MAX_PARSED >> 20} MiB of code "
+                                  f"besides comments ({size >> 20} MiB in all): its functions are not compared")
+                kept.append(data)
+                chunk = f.read(16 << 20)
+        return b"".join(kept).decode(encoding, errors="replace"), ""
+    except (OSError, LookupError) as exc:
+        return None, f"{name} cannot be read ({exc}): its functions are not compared"
+
+
+_WRITTEN: Dict[tuple, str] = {}  # (definition, function, text, templates) -> its written part: one class's
+# given classes and helpers repeat across submissions
+
+
+def _written(name: str, function: str, text: str, template: Template, helper: bool) -> str:
+    # a helper may hold what the template gives the function (its body moved there)
+    given = template.given.get(name, ()) + (template.given.get(function, ()) if helper else ())
+    key = (name, function if helper else "", text, given)
+    found = _WRITTEN.get(key)
+    if found is None:
+        if len(_WRITTEN) > 4096:
+            _WRITTEN.clear()
+        found = _WRITTEN[key] = written_part(text, given)
+    return found
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
+
+
+def _compared(function: str, pieces: List[Piece], template: Template) -> Tuple[str, str]:
+    """(the text shown for ``function``: its kept statements, then each definition it reaches
+    that is not all template (a given class it uses, unchanged, is left out) under a comment
+    line naming it; the same with the template's lines blanked)."""
+    shown, mine = [], []
+    for k, piece in enumerate(pieces):
+        written = _written(piece.name, function, piece.text, template, k > 0)
+        if k and _only_comments(written):
+            continue
+        head = "" if k == 0 else f"# --- {piece.name} ({piece.file}, line {piece.line}), which {function} runs\n"
+        shown.append(head + piece.text)
+        mine.append(head + written)
+    return "".join(shown), "".join(mine)
+
+
 def read_code(entry: Entry, kind: str, template: Template, cache: dict):
     """A :class:`Code` for ``entry``, or a :class:`Broken` saying why there is none."""
     if entry.error:  # e.g. its name maps to a student id another entry maps to
         return Broken(entry.id, kind, shown_name(entry.path), entry.error)
     try:
-        prepared = prepare(entry.path)
+        prepared = prepare(entry.path, code_limit=MAX_TOTAL_BYTES)  # grading refuses more; a copy is a copy
     except SubmissionError as exc:
         return Broken(entry.id, kind, shown_name(entry.path), str(exc))
     except Exception as exc:  # noqa: BLE001 - one entry never stops the comparison
         return Broken(entry.id, kind, shown_name(entry.path), f"cannot read it: {type(exc).__name__}: {exc}")
     code = Code(entry.id, kind, shown_name(entry.path))
     try:
+        modules = {}
         for name in CODE_FILES:
-            wanted = [f for f in COMPARED if FILE_OF[f] == name]
-            try:
-                with open(prepared.code_dir / name, "rb") as f:
-                    data = f.read(MAX_SOURCE + 1)
-            except OSError as exc:
-                code.notes.append(f"{name} cannot be read ({exc}): its functions are not compared")
-                continue
-            if len(data) > MAX_SOURCE:
-                code.notes.append(f"{name} is larger than {MAX_SOURCE >> 20} MiB: its functions are not compared")
+            text, why = read_source(prepared.code_dir / name)
+            if text is None:
+                code.notes.append(why)
                 continue
             try:
-                bodies = function_bodies(_decode(data), wanted)
+                modules[name] = read_module(name, text)
             except SyntaxError as exc:
                 code.notes.append(f"{name} does not parse (line {exc.lineno}: {exc.msg}): "
                                   "its functions are not compared")
-                continue
-            except Exception as exc:  # noqa: BLE001 - ValueError (null bytes), RecursionError, ...
+            except Exception as exc:  # noqa: BLE001 - ValueError (null bytes), RecursionError, MemoryError, ...
                 code.notes.append(f"{name} cannot be parsed ({type(exc).__name__}): its functions are not compared")
-                continue
-            for function, (text, line) in bodies.items():
+        reader = Reader(modules, set(COMPARED))
+        for name in modules:
+            wanted = [f for f in COMPARED if FILE_OF[f] == name]
+            missing = []
+            for function in wanted:
                 try:
-                    fp = cache.get((function, text))
-                    if fp is None:
-                        mine = written_part(text, template.bodies.get(function, ""))
+                    pieces = reader.pieces(name, function)
+                    if pieces is None:
+                        missing.append(function)
+                        continue
+                    key = (function, tuple((p.name, p.text) for p in pieces))
+                    found = cache.get(key)
+                    if found is None:
+                        text, mine = _compared(function, pieces, template)
                         fp = _fingerprint(mine, template.hashes) if mine.strip() else _EMPTY
-                        cache[(function, text)] = fp
+                        found = cache[key] = (text, fp)
                 except Exception as exc:  # noqa: BLE001 - hostile code must not stop the run
-                    code.notes.append(f"{function} cannot be tokenized ({type(exc).__name__})")
+                    code.notes.append(f"{function} cannot be read ({type(exc).__name__})")
                     continue
-                code.bodies[function] = Body(text, line, fp)
-            missing = [f for f in wanted if f not in bodies]
+                code.bodies[function] = Body(found[0], pieces[0].line, found[1])
             if missing and len(missing) < len(wanted):
                 code.notes.append(f"no {', '.join(missing)} in {name}")
             elif missing:
@@ -526,7 +657,7 @@ def clusters(matches: Iterable[Match], threshold: float = CLUSTER_SCORE) -> List
         return x
 
     for match in matches:
-        if match.score >= 100 * threshold:
+        if match.counts and match.score >= 100 * threshold:
             parent[find(match.a.id)] = find(match.b.id)
     groups: Dict[str, List[str]] = {}
     for x in list(parent):
@@ -537,8 +668,8 @@ def clusters(matches: Iterable[Match], threshold: float = CLUSTER_SCORE) -> List
 # --------------------------------------------------------------------------------------------
 # Outputs
 
-CSV_HEADER = ["kind", "a", "b", "score", "percent_a", "percent_b", "tokens_a", "tokens_b",
-              "shared_functions", "note"]
+CSV_HEADER = ["kind", "a", "b", "score", "percent_a", "percent_b", "tokens_a", "tokens_b", "written_a",
+              "written_b", "shared_functions", "note"]
 
 
 def similarity_csv(students: List[Code], pairs: Dict[Tuple[int, int], Match],
@@ -554,16 +685,18 @@ def similarity_csv(students: List[Code], pairs: Dict[Tuple[int, int], Match],
         listed = sorted(found.values(), key=Match.sort_key)
         for m in listed:
             writer.writerow([kind, m.a.id, m.b.id, f"{m.score:.2f}", f"{m.percent_a:.2f}", f"{m.percent_b:.2f}",
-                             m.tokens_a, m.tokens_b, " ".join(m.shared), ""])
+                             m.tokens_a, m.tokens_b, m.a.written, m.b.written, " ".join(m.shared),
+                             "" if m.counts else f"fewer than {MIN_TOKENS} tokens shared: ranked after the others"])
         for x, y in all_pairs:
             if (x, y) not in found:
-                writer.writerow([kind, left[x].id, right[y].id, "0.00", "0.00", "0.00", 0, 0, "", ""])
+                writer.writerow([kind, left[x].id, right[y].id, "0.00", "0.00", "0.00", 0, 0, left[x].written,
+                                 right[y].written, "", ""])
 
     rows(pairs, "pair", students, students, itertools.combinations(range(len(students)), 2))
     rows(ref_matches, "reference", students, references,
          itertools.product(range(len(students)), range(len(references))))
     for b in broken:
-        writer.writerow(["not compared", b.id, "", "", "", "", "", "", "", f"{b.kind}: {b.why}"])
+        writer.writerow(["not compared", b.id, "", "", "", "", "", "", "", "", "", f"{b.kind}: {b.why}"])
     return buffer.getvalue()
 
 
@@ -617,7 +750,8 @@ def _side_by_side(match: Match, anchor: str, common: Dict[str, set]) -> str:
     from copydetect.detector import compare_files
 
     e = html.escape
-    parts = [f"<h3 id='{anchor}'>{e(match.a.id)} and {e(match.b.id)}: {match.score:.1f}%</h3>"]
+    parts = [f"<h3 id='{anchor}'>{e(match.a.id)} and {e(match.b.id)}: {match.score:.1f}% "
+             f"({match.tokens_a} / {match.tokens_b} tokens)</h3>"]
     for function in sorted(match.tokens, key=lambda f: -sum(match.tokens[f])):
         ba, bb = match.a.bodies[function], match.b.bodies[function]
         drop = set() if match.reference else common.get(function, set())
@@ -635,18 +769,25 @@ def _side_by_side(match: Match, anchor: str, common: Dict[str, set]) -> str:
     return "\n".join(parts)
 
 
+def _figure(percent: float, shared: int, written: int) -> str:
+    return f"{percent:.1f}% <small>({shared} of {written} tokens)</small>"
+
+
 def _match_rows(matches: List[Match], anchors: Dict[int, str], reference: bool) -> str:
     e = html.escape
     head = ("<tr><th>#</th><th>student</th><th>reference</th><th>% of student</th><th>% of reference</th>"
             if reference else "<tr><th>#</th><th>a</th><th>b</th><th>score</th><th>% of a</th><th>% of b</th>")
-    rows = [head + "<th>tokens a / b</th><th>shared functions (tokens a / b)</th></tr>"]
+    rows = [head + "<th>shared functions (tokens a / b)</th></tr>"]
     for rank, m in enumerate(matches, start=1):
         functions = ", ".join(f"<code>{e(f)}</code> ({m.tokens[f][0]} / {m.tokens[f][1]})" for f in m.shared)
+        if not m.counts:
+            functions += f" <em>(fewer than {MIN_TOKENS} tokens shared: ranked after the others)</em>"
         link = f"<a href='#{anchors[id(m)]}'>{rank}</a>" if id(m) in anchors else str(rank)
-        score = "" if reference else f"<td>{m.score:.1f}</td>"
+        score = "" if reference else \
+            f"<td>{_figure(m.score, m.tokens_a + m.tokens_b, m.a.written + m.b.written)}</td>"
         rows.append(f"<tr><td>{link}</td><td>{e(m.a.id)}</td><td>{e(m.b.id)}</td>{score}"
-                    f"<td>{m.percent_a:.1f}</td><td>{m.percent_b:.1f}</td><td>{m.tokens_a} / {m.tokens_b}</td>"
-                    f"<td>{functions}</td></tr>")
+                    f"<td>{_figure(m.percent_a, m.tokens_a, m.a.written)}</td>"
+                    f"<td>{_figure(m.percent_b, m.tokens_b, m.b.written)}</td><td>{functions}</td></tr>")
     return "<table>" + "\n".join(rows) + "</table>"
 
 
@@ -660,13 +801,18 @@ def similarity_html(summary: str, students: List[Code], references: List[Code], 
              "table.sbs{width:100%;table-layout:fixed}pre{white-space:pre-wrap;font-size:85%;margin:0}"
              "mark{background:#ffd27f}</style>",
              "<h1>Assignment 2 similarity report</h1>", f"<p>{e(summary)}</p>",
-             "<p>Compared: the body of every graded function, with the same function of the other submissions. "
-             "The student template (signatures, docstrings, given code) and module-level code never count; names, "
-             "strings and comments are normalized away (copydetect: MOSS's winnowing over Pygments tokens). "
-             f"A passage counts from {NOISE} normalized characters (<em>tokens</em>: a name is one). Passages found "
-             f"in more than {limit} submissions are common code and do not count between students. "
-             "Score: shared tokens of both sides over the code both wrote. "
-             f"Clusters link pairs scoring {CLUSTER_SCORE * 100:g}% or more.</p>",
+             "<p>Compared: what every graded function runs (its statements that can affect its result, then "
+             "the helpers, lambdas, tables and classes it reaches at module level), with the same function of the "
+             "other submissions. Statements that cannot affect a result (dead assignments, <code>pass</code>, "
+             "prints, code after <code>return</code>, <code>if False:</code> blocks) are left out. The templates "
+             "(the kit's and the course's Fall 2020 and Winter 2022: signatures, docstrings, given code) never "
+             "count; names, strings and comments are normalized away (copydetect: MOSS's winnowing over Pygments "
+             f"tokens). A passage counts from {NOISE} normalized characters (<em>tokens</em>: a name is one). "
+             f"Passages found in more than {limit} submissions are common code and do not count between students. "
+             "Score: shared tokens of both sides over the code both wrote (both figures beside it). A pair that "
+             f"shares fewer than {MIN_TOKENS} tokens on either side ranks after every pair that shares more, "
+             f"whatever its percent, and joins no cluster. Clusters link pairs scoring {CLUSTER_SCORE * 100:g}% or "
+             "more.</p>",
              f"<img src='{e(image)}' alt='histogram of pair scores'>"]
     shown = [m for m in ranked if m.tokens_a or m.tokens_b][:TABLE_ROWS]
     shown_refs = [m for m in ranked_refs if m.tokens_a or m.tokens_b][:TABLE_ROWS]
@@ -750,8 +896,8 @@ def run_similarity(submissions, out, *, references: Sequence = (), entries: Opti
     total = len(students) * (len(students) - 1) // 2
     scores = [m.score for m in ranked] + [0.0] * (total - len(ranked))
     ref_scores = [m.score for m in ranked_refs] + [0.0] * (len(students) * len(refs) - len(ranked_refs))
-    high = sum(1 for m in ranked if m.score >= CLUSTER_SCORE * 100)
-    high_refs = sum(1 for m in ranked_refs if m.score >= CLUSTER_SCORE * 100)
+    high = sum(1 for m in ranked if m.counts and m.score >= CLUSTER_SCORE * 100)
+    high_refs = sum(1 for m in ranked_refs if m.counts and m.score >= CLUSTER_SCORE * 100)
     summary = (f"Compared {_count(len(students), 'submission')} ({_count(total, 'pair')})"
                + (f" and {_count(len(refs), 'reference')}" if refs or references else "")
                + f": {_count(high, 'pair')} {'shares' if high == 1 else 'share'} {CLUSTER_SCORE * 100:g}% or more "
