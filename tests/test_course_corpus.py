@@ -408,3 +408,30 @@ def test_bug_edits_apply_inside_their_function_and_still_parse():
                 assert after != before
                 for text in after.values():
                     ast.parse(text)
+
+
+# A search that returns its best parameters after the three values: the notebook cannot unpack it,
+# which costs the returns case; the search itself (its grid, the net it keeps) is judged on the
+# first three values and keeps its points.
+EXTRA_RETURNS = {
+    "the best parameters returned fourth": (
+        "w22_logsumexp_F_one_hot",
+        [(TLN, "find_best_net", "return best_net, best_stat, best_val_acc",
+          "best_params = {'note': 'kept for the report'}\n    return best_net, best_stat, best_val_acc, best_params")]),
+    "a list of four": (
+        "f20_inplace_relu_percent",
+        [(TLN, "find_best_net", "return best_net, best_stat, best_val_acc",
+          "return [best_net, best_stat, best_val_acc, None]")]),
+}
+
+
+@pytest.mark.parametrize("what", sorted(EXTRA_RETURNS))
+def test_find_best_net_with_extra_returns_loses_only_the_returns_case(grade_style, what):
+    style, edits = EXTRA_RETURNS[what]
+    report = grade_style(style, edits, functions=["find_best_net"])
+    failed = [r for r in report.results if r.status == "failed"]
+    assert [(r.check, r.name) for r in failed] == [("find_best_net", "returns the kept net's stat and validation "
+                                                                      "accuracy")], "\n".join(_failures(report))
+    assert "returns 4 values" in failed[0].message and "unpacks exactly three" in failed[0].message
+    got, out_of = report.function_scores()["find_best_net"]
+    assert (got, out_of) == (4.0, 5.0)

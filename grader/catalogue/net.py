@@ -233,9 +233,21 @@ def _search_outcome(reply, payload, device_type):
         return failed("find_best_net never called get_param_set_fn(): take the grid from it (the notebook passes "
                       "nn_get_search_params)", "values")
     value = reply.data["outcome"]["value"]
-    if value.get("kind") != "seq" or value.get("length") != 3:
+    if value.get("kind") != "seq" or not isinstance(value.get("length"), int) or value["length"] < 3:
         return failed("find_best_net must return (best_net, best_stat, best_val_acc)", "values")
     return None
+
+
+def _extra_returns(reply) -> Optional[str]:
+    """What is wrong with the number of values returned when there are more than three (the
+    search's best parameters after the three, say): the first three are judged as the three, and
+    only the returns case loses points for the extras."""
+    length = reply.data["outcome"]["value"]["length"]
+    if length == 3:
+        return None
+    return (f"find_best_net returns {length} values; the template returns three, (best_net, best_stat, "
+            "best_val_acc), and the notebook unpacks exactly three (best_net, best_stat, best_val_acc = "
+            "find_best_net(...)), which raises with more: return only those three")
 
 
 def judge_search_grid(case, payload, reply, key, device_type) -> Verdict:
@@ -348,13 +360,13 @@ def judge_search_returns(case, payload, reply, key, device_type) -> Verdict:
     if verdict:
         return verdict
     nets, best = reply.data["nets"], _kept(reply)
-    problems = []
+    problems = [p for p in (_extra_returns(reply),) if p]
     if best is None:
         problems.append("best_net is not one of the nets the search trained, so its stat and accuracy cannot be "
                         "either")
         truth = None
     elif not nets[best]["trains"]:
-        return failed("best_net was never trained", "values")
+        return failed("\n".join(problems + ["best_net was never trained"]), "values")
     else:
         truth = _final_accuracy(key, *_trained_with(nets[best]))
     reported = reply.data["outcome"]["value"]["items"][2]
