@@ -226,6 +226,16 @@ def test_module_level_helper_is_used_by_two_graded_functions(sources):
 
 # ------------------------------------------------------------------ deliberate bugs
 
+# Two SVM gradients whose loss is right, wrong only where some margins are negative (which the
+# small public case, every margin positive, does not show): honest code that the hidden cases
+# must name, never call hard-coded.
+SVM_NEGATIVES_KEPT = [
+    (LC, "svm_loss_vectorized", "    margins[margins < 0] = 0\n", ""),
+    (LC, "svm_loss_vectorized", "loss = margins.sum() / num_train", "loss = margins[margins > 0].sum() / num_train"),
+    (LC, "svm_loss_vectorized", "mask = (margins > 0).double()", "mask = margins.clone()\n    mask[margins > 0] = 1"),
+]
+SVM_CORRECT_CLASS_FIXED = [(LC, "svm_loss_vectorized", "y] = -row_sum", "y] = -(W.shape[1] - 1)")]
+
 # bug -> (graded function, message regex, {style: [(file, function, old, new)]})
 BUGS = {
     "dW not averaged": (
@@ -289,6 +299,11 @@ BUGS = {
         {"f20_inplace_relu_percent": [(LC, "svm_loss_vectorized", "margins = (scores - correct_scores + 1).clamp(min=0)",
                                        "margins = scores - correct_scores + 1")],
          "w22_item_heavy": [(LC, "svm_loss_vectorized", "margins[margins < 0] = 0", "pass  # no clamp")]}),
+    "SVM gradient mask keeps the negative margins": (
+        "svm_loss_vectorized", r"negative margins left in the gradient's mask", {"w22_item_heavy": SVM_NEGATIVES_KEPT}),
+    "SVM gradient gives the correct class -(C - 1)": (
+        "svm_loss_vectorized", r"correct class weighted by C - 1 in the gradient",
+        {"w22_logsumexp_F_one_hot": SVM_CORRECT_CLASS_FIXED}),
     "find_best_net compares only the last decay's nets": (
         "find_best_net", r"only the last decay's net of each combination is ever compared",
         {"w22_logsumexp_F_one_hot": [(TLN, "find_best_net",
@@ -435,3 +450,12 @@ def test_find_best_net_with_extra_returns_loses_only_the_returns_case(grade_styl
     assert "returns 4 values" in failed[0].message and "unpacks exactly three" in failed[0].message
     got, out_of = report.function_scores()["find_best_net"]
     assert (got, out_of) == (4.0, 5.0)
+
+
+@pytest.mark.parametrize("style,edits", [("w22_item_heavy", SVM_NEGATIVES_KEPT),
+                                         ("w22_logsumexp_F_one_hot", SVM_CORRECT_CLASS_FIXED)])
+def test_svm_gradient_wrong_only_for_negative_margins_is_not_called_hard_coded(grade_style, style, edits):
+    report = grade_style(style, edits, functions=["svm_loss_vectorized"])
+    assert not [r for r in report.results if r.reason == "hard-coded" or "hard-coded" in r.message], \
+        "\n".join(_failures(report))
+    assert report.function_scores()["svm_loss_vectorized"][0] < 9
