@@ -459,3 +459,24 @@ def test_svm_gradient_wrong_only_for_negative_margins_is_not_called_hard_coded(g
     assert not [r for r in report.results if r.reason == "hard-coded" or "hard-coded" in r.message], \
         "\n".join(_failures(report))
     assert report.function_scores()["svm_loss_vectorized"][0] < 9
+
+
+# A search that takes its grid from the module's own nn_get_search_params() (what the notebook
+# passes anyway) instead of get_param_set_fn(): that costs the grid case alone, named; the net it
+# keeps and what it returns are judged on the same grid.
+OWN_SEARCH_PARAMS = {
+    "w22_logsumexp_F_one_hot": [(TLN, "find_best_net", "regs, decays = get_param_set_fn()",
+                                 "regs, decays = nn_get_search_params()")],
+    "f20_inplace_relu_percent": [(TLN, "find_best_net", "itertools.product(*get_param_set_fn())",
+                                  "itertools.product(*nn_get_search_params())")],
+}
+
+
+@pytest.mark.parametrize("style", sorted(OWN_SEARCH_PARAMS))
+def test_find_best_net_on_its_own_search_params_loses_only_the_grid_case(grade_style, style):
+    report = grade_style(style, OWN_SEARCH_PARAMS[style], functions=["find_best_net"])
+    failed = [r for r in report.results if r.status == "failed"]
+    assert [(r.check, r.name) for r in failed] == [("find_best_net", "trains one net per combination of the grid, "
+                                                                      "with its values")], "\n".join(_failures(report))
+    assert "calls nn_get_search_params() itself instead of get_param_set_fn()" in failed[0].message
+    assert report.function_scores()["find_best_net"] == (3.0, 5.0)

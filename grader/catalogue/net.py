@@ -219,9 +219,11 @@ def _lr_key(lr) -> str:
     return repr(float(lr)) if isinstance(lr, (int, float)) else str(lr)
 
 
-def _search_outcome(reply, payload, device_type):
+def _search_outcome(reply, payload, device_type, grid_case=False):
     """A failed verdict when find_best_net did not run to its end or built nets that cannot
-    fit the data (these cost every part of the case), else None."""
+    fit the data (these cost every part of the case), else None. A search that takes its grid
+    from the module's nn_get_search_params() instead of get_param_set_fn() (answered with the
+    same grid while it is graded) loses the grid case only."""
     verdict = outcome_failure(reply)
     nets = (reply.data or {}).get("nets") or []
     wrong = _net_problem(payload, nets, device_type) if nets else None
@@ -229,7 +231,13 @@ def _search_outcome(reply, payload, device_type):
         return failed(wrong[0], "values", f"Likely cause: {wrong[1]}.")
     if verdict:
         return verdict
-    if not reply.data["asked"]:
+    if not reply.data["asked"] and reply.data.get("direct"):
+        if grid_case:
+            return failed("find_best_net calls nn_get_search_params() itself instead of get_param_set_fn(): the "
+                          "docstring asks for the grid from get_param_set_fn, the function the caller passes", "values",
+                          "Likely cause: learning_rates, ... = nn_get_search_params() inside find_best_net; write "
+                          "get_param_set_fn() there.")
+    elif not reply.data["asked"]:
         return failed("find_best_net never called get_param_set_fn(): take the grid from it (the notebook passes "
                       "nn_get_search_params)", "values")
     value = reply.data["outcome"]["value"]
@@ -252,7 +260,7 @@ def _extra_returns(reply) -> Optional[str]:
 
 def judge_search_grid(case, payload, reply, key, device_type) -> Verdict:
     """One new net per combination of the grid, each trained with that combination's values."""
-    verdict = _search_outcome(reply, payload, device_type)
+    verdict = _search_outcome(reply, payload, device_type, grid_case=True)
     if verdict:
         return verdict
     wrong = _grid_problem(payload, reply.data["nets"])
@@ -447,7 +455,8 @@ CASES: List[Case] = [
          search_judge(("learning_rates", "hidden_sizes", "regularization_strengths", "learning_rate_decays"), 256,
                       strictly_fewer=True), "search", {"module": MODULE, "function": "nn_get_search_params"}),
     *[Case("find_best_net", name, points, PUBLIC, "find_best_net", judge, "find_best_net", {"seed": 91},
-           standins=("TwoLayerNet", "nn_train", "nn_predict", "nn_forward_pass", "nn_forward_backward"))
+           standins=("TwoLayerNet", "nn_train", "nn_predict", "nn_forward_pass", "nn_forward_backward",
+                     "nn_get_search_params"))
       for name, points, judge in (
           ("trains one net per combination of the grid, with its values", 2, judge_search_grid),
           ("keeps the net that is best on validation after training", 2, judge_search_best),

@@ -350,8 +350,15 @@ def probe_find_best_net(ctx: Context, p):
         asked.append(True)
         return grid
 
+    direct = []
+
+    def own_search_params():  # the module's nn_get_search_params, called instead of get_param_set_fn
+        direct.append(True)
+        return grid
+
     world = SearchWorld(p, ctx.device)
-    with Substitutes([ctx.modules.get("two_layer_net")], world.replacements()):
+    with Substitutes([ctx.modules.get("two_layer_net")],
+                     {**world.replacements(), "nn_get_search_params": own_search_params}):
         outcome = ctx.call(fn, to_device(p["data"], ctx.device), get_param_set_fn, trace=False)
     found = {"best_net": None, "stat_from": [], "stat_none": False, "stat_members": None}
     # a tuple with extras after the three (the best parameters, say) is judged on its first three;
@@ -364,7 +371,8 @@ def probe_find_best_net(ctx: Context, p):
         found["stat_none"] = stat is None
         found["stat_members"] = world.stat_members(stat)
         outcome.value = (None, None, outcome.value[2]) + (None,) * (len(outcome.value) - 3)
-    return {"outcome": outcome_dict(outcome), "asked": len(asked), "nets": world.nets, **found}
+    return {"outcome": outcome_dict(outcome), "asked": len(asked), "direct": len(direct), "nets": world.nets,
+            **found}
 
 
 # ------------------------------------------------------------------ the given classes
