@@ -480,3 +480,36 @@ def test_find_best_net_on_its_own_search_params_loses_only_the_grid_case(grade_s
                                                                       "with its values")], "\n".join(_failures(report))
     assert "calls nn_get_search_params() itself instead of get_param_set_fn()" in failed[0].message
     assert report.function_scores()["find_best_net"] == (3.0, 5.0)
+
+
+# Several bugs of one kind in one function: the message names each of them, not the first only.
+EVERY_ONE_NAMED = {
+    "two search lists of one value": (
+        "nn_get_search_params",
+        [(TLN, "nn_get_search_params", "hidden_sizes = [64, 128, 256]", "hidden_sizes = [128]"),
+         (TLN, "nn_get_search_params", "learning_rate_decays = [0.9, 0.95]", "learning_rate_decays = [0.95]")],
+        ["hidden_sizes has 1 value(s)", "learning_rate_decays has 1 value(s)"]),
+    "both accuracies left as tensors": (
+        "test_one_param_set",
+        [(LC, "test_one_param_set", ".sum().item() / data_dict['y_train'].shape[0]",
+          ".sum() / data_dict['y_train'].shape[0]"),
+         (LC, "test_one_param_set", ".sum().item() / data_dict['y_val'].shape[0]",
+          ".sum() / data_dict['y_val'].shape[0]")],
+        ["train_acc must be a Python float", "val_acc must be a Python float"]),
+    "trained in a loop, with its own num_iters": (
+        "test_one_param_set",
+        [(LC, "test_one_param_set", "    cls.train(data_dict['X_train'], data_dict['y_train'], lr, reg, num_iters, 200, False)",
+          "    num_iters = 50\n    for _ in range(3):\n"
+          "        cls.train(data_dict['X_train'], data_dict['y_train'], lr, reg, num_iters, 200, False)")],
+        ["cls was trained 3 times (cls.train 3 times)", "got num_iters=50"]),
+}
+
+
+@pytest.mark.parametrize("what", sorted(EVERY_ONE_NAMED))
+def test_every_bug_of_a_function_is_named(grade_style, what):
+    function, edits, words = EVERY_ONE_NAMED[what]
+    report = grade_style("w22_item_heavy", edits, functions=[function])
+    failed = [r for r in report.results if r.status == "failed"]
+    assert failed, f"{what}: nothing failed"
+    text = "\n".join(r.details() for r in failed)
+    assert all(w in text for w in words), text
