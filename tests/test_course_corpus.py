@@ -513,3 +513,19 @@ def test_every_bug_of_a_function_is_named(grade_style, what):
     assert failed, f"{what}: nothing failed"
     text = "\n".join(r.details() for r in failed)
     assert all(w in text for w in words), text
+
+
+# svm_loss_naive as the template hands it out: its loss loop is given code, its gradient is left to
+# write. Only what the student writes earns points: the template's right loss credits nothing.
+SVM_NAIVE_AS_HANDED_OUT = [
+    (LC, "svm_loss_naive", "                label = y[i].item()\n                dW[:, j] += X[i]\n"
+                           "                dW[:, label] -= X[i]\n", "                pass\n"),
+    (LC, "svm_loss_naive", "    dW /= num_train\n    dW += 2 * reg * W\n", ""),
+]
+
+
+def test_svm_loss_naive_as_handed_out_earns_nothing(grade_style):
+    report = grade_style("w22_item_heavy", SVM_NAIVE_AS_HANDED_OUT, functions=["svm_loss_naive"])
+    assert report.function_scores()["svm_loss_naive"][0] == 0, "\n".join(_failures(report))
+    device = [r for r in report.results if r.name == "rule: tensors follow the inputs' device"]
+    assert device and "the template computes svm_loss_naive's loss" in device[0].message
