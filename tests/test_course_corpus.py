@@ -529,3 +529,13 @@ def test_svm_loss_naive_as_handed_out_earns_nothing(grade_style):
     assert report.function_scores()["svm_loss_naive"][0] == 0, "\n".join(_failures(report))
     device = [r for r in report.results if r.name == "rule: tensors follow the inputs' device"]
     assert device and "the template computes svm_loss_naive's loss" in device[0].message
+
+
+def test_find_best_net_names_the_class_count_and_the_grid_bug_together(grade_style):
+    edits = [(TLN, "find_best_net", "output_size=10,", "output_size=len(set(data_dict['y_train'])),"),
+             (TLN, "find_best_net", "for decay in decays:", "for decay in decays[:1]:")]
+    report = grade_style("w22_logsumexp_F_one_hot", edits, functions=["find_best_net"])
+    grid = [r for r in report.results if r.name == "trains one net per combination of the grid, with its values"]
+    assert grid and grid[0].status == "failed"
+    message = grid[0].message
+    assert "is the number of training samples" in message and "combinations of the grid" in message, message

@@ -161,7 +161,10 @@ def _net_problem(payload, nets, device_type):
             return (f"a TwoLayerNet was built with input size {size_in!r}; the data has {D} inputs "
                     f"(CIFAR-10's 3 * 32 * 32)", "the input size must match the data")
         if size_out != C:
-            return (f"a TwoLayerNet was built with {size_out!r} classes; the data has {C}",
+            samples = payload["data"]["y_train"].shape[0]
+            why = (f" ({samples} is the number of training samples: y_train.shape[0] counts samples, and so does "
+                   "len(set(y_train)) of a tensor, whose elements hash by identity)" if size_out == samples else "")
+            return (f"a TwoLayerNet was built with {size_out!r} classes; the data has {C}{why}",
                     "the number of classes must match the labels (CIFAR-10 has 10)")
         if hidden not in hiddens:
             return (f"a TwoLayerNet was built with hidden size {hidden!r}, which is not in the grid {hiddens}",
@@ -228,7 +231,9 @@ def _search_outcome(reply, payload, device_type, grid_case=False):
     nets = (reply.data or {}).get("nets") or []
     wrong = _net_problem(payload, nets, device_type) if nets else None
     if wrong:
-        return failed(wrong[0], "values", f"Likely cause: {wrong[1]}.")
+        also = _grid_problem(payload, nets) if grid_case else None  # the search's own bug, named as well
+        return failed(wrong[0] + (f"; and {also[0]}" if also else ""), "values",
+                      f"Likely cause: {wrong[1]}" + (f"; and {also[1]}" if also else "") + ".")
     if verdict:
         return verdict
     if not reply.data["asked"] and reply.data.get("direct"):
