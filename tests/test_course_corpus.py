@@ -539,3 +539,11 @@ def test_find_best_net_names_the_class_count_and_the_grid_bug_together(grade_sty
     assert grid and grid[0].status == "failed"
     message = grid[0].message
     assert "is the number of training samples" in message and "combinations of the grid" in message, message
+
+
+def test_nn_train_without_the_learning_rate_is_named(grade_style):
+    edits = [(TLN, "nn_train", "params[name] -= learning_rate * grad", "params[name] -= grad")]
+    report = grade_style("w22_item_heavy", edits, functions=["nn_train"])
+    failed = [r for r in report.results if r.status == "failed"]
+    assert failed and "subtracted the gradient itself, without the learning rate" in failed[0].message, \
+        "\n".join(_failures(report))

@@ -89,6 +89,7 @@ def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
     per_epoch = max(payload["X"].shape[0] // B, 1)
     lr = payload["lr"]
     current = {k: v.to(F64) for k, v in payload["params"].items()}
+    previous, previous_lr = dict(current), lr
     grads, losses = standin_net_outputs(payload["seed"], payload["params"], payload["X"].dtype, n)
     for it, call in enumerate(calls):
         if call["reg"].get("value") != payload["reg"]:
@@ -100,10 +101,16 @@ def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
             seen = call["params"].get(name, {})
             if seen.get("kind") != "tensor" or not torch.allclose(seen["value"].to(F64), current[name], rtol=1e-9, atol=1e-12):
                 before = "the initial value" if it == 0 else f"the previous value minus lr * grads['{name}']"
+                step = _step_taken(seen, previous[name], grads[it - 1][name]) if it else None
+                words = _step_words(step, previous_lr, it - 1)
+                if words and "used a rate" not in words:  # no learning rate at all, or no step
+                    return failed(f"iteration {it}: params['{name}'] is not {before}{words}", "values")
                 return failed(f"iteration {it}: params['{name}'] is not {before}; with learning_rate_decay the "
                               f"rate for this step is {lr:g} (it decays after every iteration with "
-                              f"it % iterations_per_epoch == 0, it = 0 included)", "values")
+                              f"it % iterations_per_epoch == 0, it = 0 included){words}", "values")
+            previous[name] = current[name]
             current[name] = current[name] - lr * grads[it][name]
+        previous_lr = lr
         if it % per_epoch == 0:
             lr *= payload["decay"]
     final = reply.data["final_params"]
@@ -113,6 +120,31 @@ def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
         return failed("after nn_train, the caller's params do not hold the result of the last SGD step "
                       "(update params in place)", "values")
     return _judge_histories(out, calls, preds, payload, per_epoch, losses)
+
+
+def _step_taken(seen, before, grad):
+    """The rate r with seen == before - r * grad, when the last step was a multiple of the
+    gradient; else None."""
+    if seen.get("kind") != "tensor":
+        return None
+    value, grad = seen["value"].to(F64), grad.to(F64)
+    norm = float((grad * grad).sum())
+    if norm == 0.0:
+        return None
+    rate = float(((before - value) * grad).sum()) / norm
+    return rate if torch.allclose(value, before - rate * grad, rtol=1e-7, atol=1e-10) else None
+
+
+def _step_words(rate, want, it) -> str:
+    """What the step of iteration ``it`` did, in words, when it was a multiple of the gradient."""
+    if rate is None:
+        return ""
+    if abs(rate) < 1e-12:
+        return f": the step of iteration {it} did not change it (update every param in place)"
+    if abs(rate - 1.0) < 1e-9 and abs(want - 1.0) > 1e-9:
+        return (f": the step of iteration {it} subtracted the gradient itself, without the learning rate "
+                f"(params[name] -= learning_rate * grads[name], with learning_rate {want:g} there)")
+    return f": the step of iteration {it} used a rate of {rate:g} instead of {want:g}"
 
 
 def _judge_histories(out, calls, preds, payload, per_epoch, losses) -> Verdict:
