@@ -547,3 +547,11 @@ def test_nn_train_without_the_learning_rate_is_named(grade_style):
     failed = [r for r in report.results if r.status == "failed"]
     assert failed and "subtracted the gradient itself, without the learning rate" in failed[0].message, \
         "\n".join(_failures(report))
+
+
+def test_find_best_net_without_its_decay_loop_names_the_fixed_decay(grade_style):
+    edits = [(TLN, "find_best_net", "for decay in decays:", "for decay in decays[:1]:"),
+             (TLN, "find_best_net", "lr, decay, reg, 3000, 1000", "lr, 0.95, reg, 3000, 1000")]
+    report = grade_style("w22_logsumexp_F_one_hot", edits, functions=["find_best_net"])
+    grid = [r for r in report.results if r.name == "trains one net per combination of the grid, with its values"]
+    assert grid and "every net was trained with learning_rate_decay=0.95" in grid[0].message, grid[0].message

@@ -215,13 +215,20 @@ def _grid_problem(payload, nets):
     lrs, hiddens, regs, decays = payload["grid"]
     combos = len(lrs) * len(hiddens) * len(regs) * len(decays)
     trains = [t for net in nets for t in net["trains"]]
-    if len(nets) != combos or len(trains) != combos:
-        return (f"find_best_net built {len(nets)} net(s) and trained {len(trains)} time(s) for "
-                f"the {combos} combinations of the grid", "train one new TwoLayerNet per combination of "
-                "get_param_set_fn()")
     lists = {"learning_rate": lrs, "reg": regs, "learning_rate_decay": decays}
     grid_names = {"learning_rate": "learning_rates", "reg": "regularization_strengths",
                   "learning_rate_decay": "learning_rate_decays"}
+    if len(nets) != combos or len(trains) != combos:
+        ignored = []  # a list of the grid that no training used: its loop is missing
+        for name, grid in lists.items():
+            used = {str(t[name]) for t in trains}
+            if trains and not used & {str(v) for v in grid}:
+                ignored.append(f"every net was trained with {name}={'/'.join(sorted(used))}, not a value of the "
+                               f"grid's {grid_names[name]}")
+        return (f"find_best_net built {len(nets)} net(s) and trained {len(trains)} time(s) for "
+                f"the {combos} combinations of the grid" + "".join(f"; {i}" for i in ignored),
+                "train one new TwoLayerNet per combination of get_param_set_fn()"
+                + (" (a loop over every list, each value passed to train())" if ignored else ""))
 
     def as_used(grid):  # each value of a list, as often as the combinations use it
         return sorted(str(v) for v in grid for _ in range(combos // len(grid)))
