@@ -242,9 +242,18 @@ VALUE_PROBES = frozenset({"call", "nn_predict", "sample_batch"})
 FORM_PROBES = frozenset({"numeric_grad", "loop_scaling", "scores_without_y", "device_rule"})
 
 
+# Functions whose template computes some outputs itself: the Winter 2022 and Fall 2020 templates
+# hand out svm_loss_naive's loss loop complete, so only its gradient is the student's work, and
+# only a gradient shown computed credits its form cases (a template left as handed out computes
+# the loss and earns nothing).
+GIVEN_OUTPUTS_NEED = {"svm_loss_naive": "dW"}
+
+
 def _form_needs(case: Optional[Case]) -> Optional[str]:
     """The output a form case is about, when it is about one: the numeric gradient check
     checks the gradient, so only a gradient shown computed credits it."""
+    if case is not None and case.probe != "numeric_grad" and case.check in GIVEN_OUTPUTS_NEED:
+        return GIVEN_OUTPUTS_NEED[case.check]
     if case is None or case.probe != "numeric_grad":
         return None
     return f"grads['{case.params['key']}']" if case.params.get("key") else "dW"
@@ -273,6 +282,10 @@ def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden
             if not vouched:
                 message = (f"not credited: no value case of {check} passes (nor names a known mistake), and this "
                            "case earns its points only for code that computes the right thing")
+            elif r.check in GIVEN_OUTPUTS_NEED and probe.get((r.check, r.name)) != "numeric_grad":
+                message = (f"not credited: the template computes {check}'s loss as handed out; {need} is the part "
+                           f"to write, and no value case shows {need} computed (right, or wrong the way a known "
+                           "mistake is)")
             else:
                 message = (f"not credited: no value case of {check} shows {need} computed (right, or wrong the way "
                            f"a known mistake is), and this case checks {need}")

@@ -226,6 +226,16 @@ def test_module_level_helper_is_used_by_two_graded_functions(sources):
 
 # ------------------------------------------------------------------ deliberate bugs
 
+# Two SVM gradients whose loss is right, wrong only where some margins are negative (which the
+# small public case, every margin positive, does not show): honest code that the hidden cases
+# must name, never call hard-coded.
+SVM_NEGATIVES_KEPT = [
+    (LC, "svm_loss_vectorized", "    margins[margins < 0] = 0\n", ""),
+    (LC, "svm_loss_vectorized", "loss = margins.sum() / num_train", "loss = margins[margins > 0].sum() / num_train"),
+    (LC, "svm_loss_vectorized", "mask = (margins > 0).double()", "mask = margins.clone()\n    mask[margins > 0] = 1"),
+]
+SVM_CORRECT_CLASS_FIXED = [(LC, "svm_loss_vectorized", "y] = -row_sum", "y] = -(W.shape[1] - 1)")]
+
 # bug -> (graded function, message regex, {style: [(file, function, old, new)]})
 BUGS = {
     "dW not averaged": (
@@ -289,6 +299,11 @@ BUGS = {
         {"f20_inplace_relu_percent": [(LC, "svm_loss_vectorized", "margins = (scores - correct_scores + 1).clamp(min=0)",
                                        "margins = scores - correct_scores + 1")],
          "w22_item_heavy": [(LC, "svm_loss_vectorized", "margins[margins < 0] = 0", "pass  # no clamp")]}),
+    "SVM gradient mask keeps the negative margins": (
+        "svm_loss_vectorized", r"negative margins left in the gradient's mask", {"w22_item_heavy": SVM_NEGATIVES_KEPT}),
+    "SVM gradient gives the correct class -(C - 1)": (
+        "svm_loss_vectorized", r"correct class weighted by C - 1 in the gradient",
+        {"w22_logsumexp_F_one_hot": SVM_CORRECT_CLASS_FIXED}),
     "find_best_net compares only the last decay's nets": (
         "find_best_net", r"only the last decay's net of each combination is ever compared",
         {"w22_logsumexp_F_one_hot": [(TLN, "find_best_net",
@@ -408,3 +423,135 @@ def test_bug_edits_apply_inside_their_function_and_still_parse():
                 assert after != before
                 for text in after.values():
                     ast.parse(text)
+
+
+# A search that returns its best parameters after the three values: the notebook cannot unpack it,
+# which costs the returns case; the search itself (its grid, the net it keeps) is judged on the
+# first three values and keeps its points.
+EXTRA_RETURNS = {
+    "the best parameters returned fourth": (
+        "w22_logsumexp_F_one_hot",
+        [(TLN, "find_best_net", "return best_net, best_stat, best_val_acc",
+          "best_params = {'note': 'kept for the report'}\n    return best_net, best_stat, best_val_acc, best_params")]),
+    "a list of four": (
+        "f20_inplace_relu_percent",
+        [(TLN, "find_best_net", "return best_net, best_stat, best_val_acc",
+          "return [best_net, best_stat, best_val_acc, None]")]),
+}
+
+
+@pytest.mark.parametrize("what", sorted(EXTRA_RETURNS))
+def test_find_best_net_with_extra_returns_loses_only_the_returns_case(grade_style, what):
+    style, edits = EXTRA_RETURNS[what]
+    report = grade_style(style, edits, functions=["find_best_net"])
+    failed = [r for r in report.results if r.status == "failed"]
+    assert [(r.check, r.name) for r in failed] == [("find_best_net", "returns the kept net's stat and validation "
+                                                                      "accuracy")], "\n".join(_failures(report))
+    assert "returns 4 values" in failed[0].message and "unpacks exactly three" in failed[0].message
+    got, out_of = report.function_scores()["find_best_net"]
+    assert (got, out_of) == (4.0, 5.0)
+
+
+@pytest.mark.parametrize("style,edits", [("w22_item_heavy", SVM_NEGATIVES_KEPT),
+                                         ("w22_logsumexp_F_one_hot", SVM_CORRECT_CLASS_FIXED)])
+def test_svm_gradient_wrong_only_for_negative_margins_is_not_called_hard_coded(grade_style, style, edits):
+    report = grade_style(style, edits, functions=["svm_loss_vectorized"])
+    assert not [r for r in report.results if r.reason == "hard-coded" or "hard-coded" in r.message], \
+        "\n".join(_failures(report))
+    assert report.function_scores()["svm_loss_vectorized"][0] < 9
+
+
+# A search that takes its grid from the module's own nn_get_search_params() (what the notebook
+# passes anyway) instead of get_param_set_fn(): that costs the grid case alone, named; the net it
+# keeps and what it returns are judged on the same grid.
+OWN_SEARCH_PARAMS = {
+    "w22_logsumexp_F_one_hot": [(TLN, "find_best_net", "regs, decays = get_param_set_fn()",
+                                 "regs, decays = nn_get_search_params()")],
+    "f20_inplace_relu_percent": [(TLN, "find_best_net", "itertools.product(*get_param_set_fn())",
+                                  "itertools.product(*nn_get_search_params())")],
+}
+
+
+@pytest.mark.parametrize("style", sorted(OWN_SEARCH_PARAMS))
+def test_find_best_net_on_its_own_search_params_loses_only_the_grid_case(grade_style, style):
+    report = grade_style(style, OWN_SEARCH_PARAMS[style], functions=["find_best_net"])
+    failed = [r for r in report.results if r.status == "failed"]
+    assert [(r.check, r.name) for r in failed] == [("find_best_net", "trains one net per combination of the grid, "
+                                                                      "with its values")], "\n".join(_failures(report))
+    assert "calls nn_get_search_params() itself instead of get_param_set_fn()" in failed[0].message
+    assert report.function_scores()["find_best_net"] == (3.0, 5.0)
+
+
+# Several bugs of one kind in one function: the message names each of them, not the first only.
+EVERY_ONE_NAMED = {
+    "two search lists of one value": (
+        "nn_get_search_params",
+        [(TLN, "nn_get_search_params", "hidden_sizes = [64, 128, 256]", "hidden_sizes = [128]"),
+         (TLN, "nn_get_search_params", "learning_rate_decays = [0.9, 0.95]", "learning_rate_decays = [0.95]")],
+        ["hidden_sizes has 1 value(s)", "learning_rate_decays has 1 value(s)"]),
+    "both accuracies left as tensors": (
+        "test_one_param_set",
+        [(LC, "test_one_param_set", ".sum().item() / data_dict['y_train'].shape[0]",
+          ".sum() / data_dict['y_train'].shape[0]"),
+         (LC, "test_one_param_set", ".sum().item() / data_dict['y_val'].shape[0]",
+          ".sum() / data_dict['y_val'].shape[0]")],
+        ["train_acc must be a Python float", "val_acc must be a Python float"]),
+    "trained in a loop, with its own num_iters": (
+        "test_one_param_set",
+        [(LC, "test_one_param_set", "    cls.train(data_dict['X_train'], data_dict['y_train'], lr, reg, num_iters, 200, False)",
+          "    num_iters = 50\n    for _ in range(3):\n"
+          "        cls.train(data_dict['X_train'], data_dict['y_train'], lr, reg, num_iters, 200, False)")],
+        ["cls was trained 3 times (cls.train 3 times)", "got num_iters=50"]),
+}
+
+
+@pytest.mark.parametrize("what", sorted(EVERY_ONE_NAMED))
+def test_every_bug_of_a_function_is_named(grade_style, what):
+    function, edits, words = EVERY_ONE_NAMED[what]
+    report = grade_style("w22_item_heavy", edits, functions=[function])
+    failed = [r for r in report.results if r.status == "failed"]
+    assert failed, f"{what}: nothing failed"
+    text = "\n".join(r.details() for r in failed)
+    assert all(w in text for w in words), text
+
+
+# svm_loss_naive as the template hands it out: its loss loop is given code, its gradient is left to
+# write. Only what the student writes earns points: the template's right loss credits nothing.
+SVM_NAIVE_AS_HANDED_OUT = [
+    (LC, "svm_loss_naive", "                label = y[i].item()\n                dW[:, j] += X[i]\n"
+                           "                dW[:, label] -= X[i]\n", "                pass\n"),
+    (LC, "svm_loss_naive", "    dW /= num_train\n    dW += 2 * reg * W\n", ""),
+]
+
+
+def test_svm_loss_naive_as_handed_out_earns_nothing(grade_style):
+    report = grade_style("w22_item_heavy", SVM_NAIVE_AS_HANDED_OUT, functions=["svm_loss_naive"])
+    assert report.function_scores()["svm_loss_naive"][0] == 0, "\n".join(_failures(report))
+    device = [r for r in report.results if r.name == "rule: tensors follow the inputs' device"]
+    assert device and "the template computes svm_loss_naive's loss" in device[0].message
+
+
+def test_find_best_net_names_the_class_count_and_the_grid_bug_together(grade_style):
+    edits = [(TLN, "find_best_net", "output_size=10,", "output_size=len(set(data_dict['y_train'])),"),
+             (TLN, "find_best_net", "for decay in decays:", "for decay in decays[:1]:")]
+    report = grade_style("w22_logsumexp_F_one_hot", edits, functions=["find_best_net"])
+    grid = [r for r in report.results if r.name == "trains one net per combination of the grid, with its values"]
+    assert grid and grid[0].status == "failed"
+    message = grid[0].message
+    assert "is the number of training samples" in message and "combinations of the grid" in message, message
+
+
+def test_nn_train_without_the_learning_rate_is_named(grade_style):
+    edits = [(TLN, "nn_train", "params[name] -= learning_rate * grad", "params[name] -= grad")]
+    report = grade_style("w22_item_heavy", edits, functions=["nn_train"])
+    failed = [r for r in report.results if r.status == "failed"]
+    assert failed and "subtracted the gradient itself, without the learning rate" in failed[0].message, \
+        "\n".join(_failures(report))
+
+
+def test_find_best_net_without_its_decay_loop_names_the_fixed_decay(grade_style):
+    edits = [(TLN, "find_best_net", "for decay in decays:", "for decay in decays[:1]:"),
+             (TLN, "find_best_net", "lr, decay, reg, 3000, 1000", "lr, 0.95, reg, 3000, 1000")]
+    report = grade_style("w22_logsumexp_F_one_hot", edits, functions=["find_best_net"])
+    grid = [r for r in report.results if r.name == "trains one net per combination of the grid, with its values"]
+    assert grid and "every net was trained with learning_rate_decay=0.95" in grid[0].message, grid[0].message

@@ -32,7 +32,7 @@ def search_judge(labels, most: int, strictly_fewer: bool = False):
         lists = reply.data.get("lists")
         if lists is None or len(lists) != len(labels):
             return failed(f"expected a tuple of {len(labels)} lists ({', '.join(labels)})", "values")
-        sizes = []
+        sizes, short = [], []
         for label, entry in zip(labels, lists):
             values = entry["values"]
             if values is None:
@@ -40,10 +40,12 @@ def search_judge(labels, most: int, strictly_fewer: bool = False):
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
                 return failed(f"{label}: every value must be a finite number, got {values}", "values")
             if len(values) < 2:
-                return failed(f"{label} has {len(values)} value(s); the template asks for {rule}", "values")
+                short.append(f"{label} has {len(values)} value(s)")
             if "hidden" in label and not all(float(v).is_integer() and v >= 1 for v in values):
                 return failed(f"{label}: hidden sizes must be whole numbers of at least 1, got {values}", "values")
             sizes.append(len(values))
+        if short:  # every list that is too short, named at once
+            return failed(f"{', '.join(short)}; the template asks for {rule}", "values")
         combos = math.prod(sizes)
         if combos > most or (strictly_fewer and combos == most):
             return failed(f"{combos} combinations; the template asks for {rule}", "values")
@@ -63,12 +65,16 @@ def accuracy_problem(reported: List[Tuple[str, dict, float]], whose: str) -> Opt
     Accuracies are Python floats (the template's docstrings; a tensor breaks the notebook's
     plots on CUDA), as fractions or as percentages (the course's own notebooks compute
     ``100.0 * ... .mean().item()``), one unit for all of them."""
+    not_floats = []
+    for name, desc, truth in reported:
+        if _number(desc) is None:
+            kind = "a tensor" if desc.get("kind") == "tensor" else desc.get("type", desc.get("kind"))
+            not_floats.append(f"{name} must be a Python float (use .item()), got {kind}")
+    if not_floats:  # every accuracy that is not a float, named at once
+        return "; ".join(not_floats)
     units = set()
     for name, desc, truth in reported:
         got = _number(desc)
-        if got is None:
-            kind = "a tensor" if desc.get("kind") == "tensor" else desc.get("type", desc.get("kind"))
-            return f"{name} must be a Python float (use .item()), got {kind}"
         if abs(truth) < 1e-12 and abs(got) < 1e-6:
             continue  # zero is zero in either unit
         if abs(got - truth) <= 1e-6:

@@ -168,6 +168,20 @@ def judge_train_steps(case, payload, reply, key, device_type) -> Verdict:
 
 # ------------------------------------------------------------------ test_one_param_set
 
+def _settings_problem(call, payload):
+    """What is wrong with the learning rate, reg and num_iters one training was given, or None."""
+    route = call["route"]
+    for name, want in (("learning_rate", payload["lr"]), ("reg", payload["reg"]), ("num_iters", payload["num_iters"])):
+        if call[name].get("value") != want:
+            got = call[name].get("value")
+            if name == "num_iters":
+                return (f"{route} got num_iters={got!r}, but test_one_param_set was called with "
+                        f"num_iters={want!r}: train with the num_iters it is given (the template's "
+                        "'# num_iters = 100' line is for quick debugging only; leave it commented out)")
+            return f"{route} got {name}={got!r}, expected {want!r}"
+    return None
+
+
 def _one_param_set_training(reply, payload):
     """What is wrong with how test_one_param_set trained cls, or None. Training through
     ``cls.train(...)`` and the given train written out (``cls.W, _ = train_linear_classifier(
@@ -177,22 +191,22 @@ def _one_param_set_training(reply, payload):
         return ("cls was never trained: call cls.train(data_dict['X_train'], data_dict['y_train'], "
                 "learning_rate=lr, reg=reg, num_iters=num_iters)")
     if len(trainings) != 1:
-        routes = ", ".join(t["route"] for t in trainings)
-        return f"cls was trained {len(trainings)} times ({routes}); train once with the given settings"
+        counts = {}
+        for t in trainings:
+            counts[t["route"]] = counts.get(t["route"], 0) + 1
+        routes = ", ".join(route if n == 1 else f"{route} {n} times" for route, n in counts.items())
+        message = f"cls was trained {len(trainings)} times ({routes}); train once with the given settings"
+        settings = next((p for p in (_settings_problem(t, payload) for t in trainings) if p), None)
+        return message + (f"; and {settings}" if settings else "")
     call, data = trainings[0], payload["data"]
     route = call["route"]
     if not call["own_loss"]:
         return (f"{route} was given loss_func={call['loss_func']}, not cls.loss: cls must be trained with its own "
                 "loss (test_one_param_set trains LinearSVM and Softmax instances alike; with a fixed loss function "
                 "a Softmax would be trained with another classifier's loss). Call cls.train(...), or pass cls.loss")
-    for name, want in (("learning_rate", payload["lr"]), ("reg", payload["reg"]), ("num_iters", payload["num_iters"])):
-        if call[name].get("value") != want:
-            got = call[name].get("value")
-            if name == "num_iters":
-                return (f"{route} got num_iters={got!r}, but test_one_param_set was called with "
-                        f"num_iters={want!r}: train with the num_iters it is given (the template's "
-                        "'# num_iters = 100' line is for quick debugging only; leave it commented out)")
-            return f"{route} got {name}={got!r}, expected {want!r}"
+    settings = _settings_problem(call, payload)
+    if settings:
+        return settings
     if call["X_train"].get("kind") != "tensor" or not torch.equal(call["X_train"]["value"], data["X_train"]):
         return f"{route} must be given data_dict['X_train'] and data_dict['y_train']"
     return None

@@ -89,6 +89,7 @@ def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
     per_epoch = max(payload["X"].shape[0] // B, 1)
     lr = payload["lr"]
     current = {k: v.to(F64) for k, v in payload["params"].items()}
+    previous, previous_lr = dict(current), lr
     grads, losses = standin_net_outputs(payload["seed"], payload["params"], payload["X"].dtype, n)
     for it, call in enumerate(calls):
         if call["reg"].get("value") != payload["reg"]:
@@ -100,10 +101,16 @@ def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
             seen = call["params"].get(name, {})
             if seen.get("kind") != "tensor" or not torch.allclose(seen["value"].to(F64), current[name], rtol=1e-9, atol=1e-12):
                 before = "the initial value" if it == 0 else f"the previous value minus lr * grads['{name}']"
+                step = _step_taken(seen, previous[name], grads[it - 1][name]) if it else None
+                words = _step_words(step, previous_lr, it - 1)
+                if words and "used a rate" not in words:  # no learning rate at all, or no step
+                    return failed(f"iteration {it}: params['{name}'] is not {before}{words}", "values")
                 return failed(f"iteration {it}: params['{name}'] is not {before}; with learning_rate_decay the "
                               f"rate for this step is {lr:g} (it decays after every iteration with "
-                              f"it % iterations_per_epoch == 0, it = 0 included)", "values")
+                              f"it % iterations_per_epoch == 0, it = 0 included){words}", "values")
+            previous[name] = current[name]
             current[name] = current[name] - lr * grads[it][name]
+        previous_lr = lr
         if it % per_epoch == 0:
             lr *= payload["decay"]
     final = reply.data["final_params"]
@@ -113,6 +120,31 @@ def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
         return failed("after nn_train, the caller's params do not hold the result of the last SGD step "
                       "(update params in place)", "values")
     return _judge_histories(out, calls, preds, payload, per_epoch, losses)
+
+
+def _step_taken(seen, before, grad):
+    """The rate r with seen == before - r * grad, when the last step was a multiple of the
+    gradient; else None."""
+    if seen.get("kind") != "tensor":
+        return None
+    value, grad = seen["value"].to(F64), grad.to(F64)
+    norm = float((grad * grad).sum())
+    if norm == 0.0:
+        return None
+    rate = float(((before - value) * grad).sum()) / norm
+    return rate if torch.allclose(value, before - rate * grad, rtol=1e-7, atol=1e-10) else None
+
+
+def _step_words(rate, want, it) -> str:
+    """What the step of iteration ``it`` did, in words, when it was a multiple of the gradient."""
+    if rate is None:
+        return ""
+    if abs(rate) < 1e-12:
+        return f": the step of iteration {it} did not change it (update every param in place)"
+    if abs(rate - 1.0) < 1e-9 and abs(want - 1.0) > 1e-9:
+        return (f": the step of iteration {it} subtracted the gradient itself, without the learning rate "
+                f"(params[name] -= learning_rate * grads[name], with learning_rate {want:g} there)")
+    return f": the step of iteration {it} used a rate of {rate:g} instead of {want:g}"
 
 
 def _judge_histories(out, calls, preds, payload, per_epoch, losses) -> Verdict:
@@ -161,7 +193,10 @@ def _net_problem(payload, nets, device_type):
             return (f"a TwoLayerNet was built with input size {size_in!r}; the data has {D} inputs "
                     f"(CIFAR-10's 3 * 32 * 32)", "the input size must match the data")
         if size_out != C:
-            return (f"a TwoLayerNet was built with {size_out!r} classes; the data has {C}",
+            samples = payload["data"]["y_train"].shape[0]
+            why = (f" ({samples} is the number of training samples: y_train.shape[0] counts samples, and so does "
+                   "len(set(y_train)) of a tensor, whose elements hash by identity)" if size_out == samples else "")
+            return (f"a TwoLayerNet was built with {size_out!r} classes; the data has {C}{why}",
                     "the number of classes must match the labels (CIFAR-10 has 10)")
         if hidden not in hiddens:
             return (f"a TwoLayerNet was built with hidden size {hidden!r}, which is not in the grid {hiddens}",
@@ -180,13 +215,20 @@ def _grid_problem(payload, nets):
     lrs, hiddens, regs, decays = payload["grid"]
     combos = len(lrs) * len(hiddens) * len(regs) * len(decays)
     trains = [t for net in nets for t in net["trains"]]
-    if len(nets) != combos or len(trains) != combos:
-        return (f"find_best_net built {len(nets)} net(s) and trained {len(trains)} time(s) for "
-                f"the {combos} combinations of the grid", "train one new TwoLayerNet per combination of "
-                "get_param_set_fn()")
     lists = {"learning_rate": lrs, "reg": regs, "learning_rate_decay": decays}
     grid_names = {"learning_rate": "learning_rates", "reg": "regularization_strengths",
                   "learning_rate_decay": "learning_rate_decays"}
+    if len(nets) != combos or len(trains) != combos:
+        ignored = []  # a list of the grid that no training used: its loop is missing
+        for name, grid in lists.items():
+            used = {str(t[name]) for t in trains}
+            if trains and not used & {str(v) for v in grid}:
+                ignored.append(f"every net was trained with {name}={'/'.join(sorted(used))}, not a value of the "
+                               f"grid's {grid_names[name]}")
+        return (f"find_best_net built {len(nets)} net(s) and trained {len(trains)} time(s) for "
+                f"the {combos} combinations of the grid" + "".join(f"; {i}" for i in ignored),
+                "train one new TwoLayerNet per combination of get_param_set_fn()"
+                + (" (a loop over every list, each value passed to train())" if ignored else ""))
 
     def as_used(grid):  # each value of a list, as often as the combinations use it
         return sorted(str(v) for v in grid for _ in range(combos // len(grid)))
@@ -219,28 +261,50 @@ def _lr_key(lr) -> str:
     return repr(float(lr)) if isinstance(lr, (int, float)) else str(lr)
 
 
-def _search_outcome(reply, payload, device_type):
+def _search_outcome(reply, payload, device_type, grid_case=False):
     """A failed verdict when find_best_net did not run to its end or built nets that cannot
-    fit the data (these cost every part of the case), else None."""
+    fit the data (these cost every part of the case), else None. A search that takes its grid
+    from the module's nn_get_search_params() instead of get_param_set_fn() (answered with the
+    same grid while it is graded) loses the grid case only."""
     verdict = outcome_failure(reply)
     nets = (reply.data or {}).get("nets") or []
     wrong = _net_problem(payload, nets, device_type) if nets else None
     if wrong:
-        return failed(wrong[0], "values", f"Likely cause: {wrong[1]}.")
+        also = _grid_problem(payload, nets) if grid_case else None  # the search's own bug, named as well
+        return failed(wrong[0] + (f"; and {also[0]}" if also else ""), "values",
+                      f"Likely cause: {wrong[1]}" + (f"; and {also[1]}" if also else "") + ".")
     if verdict:
         return verdict
-    if not reply.data["asked"]:
+    if not reply.data["asked"] and reply.data.get("direct"):
+        if grid_case:
+            return failed("find_best_net calls nn_get_search_params() itself instead of get_param_set_fn(): the "
+                          "docstring asks for the grid from get_param_set_fn, the function the caller passes", "values",
+                          "Likely cause: learning_rates, ... = nn_get_search_params() inside find_best_net; write "
+                          "get_param_set_fn() there.")
+    elif not reply.data["asked"]:
         return failed("find_best_net never called get_param_set_fn(): take the grid from it (the notebook passes "
                       "nn_get_search_params)", "values")
     value = reply.data["outcome"]["value"]
-    if value.get("kind") != "seq" or value.get("length") != 3:
+    if value.get("kind") != "seq" or not isinstance(value.get("length"), int) or value["length"] < 3:
         return failed("find_best_net must return (best_net, best_stat, best_val_acc)", "values")
     return None
 
 
+def _extra_returns(reply) -> Optional[str]:
+    """What is wrong with the number of values returned when there are more than three (the
+    search's best parameters after the three, say): the first three are judged as the three, and
+    only the returns case loses points for the extras."""
+    length = reply.data["outcome"]["value"]["length"]
+    if length == 3:
+        return None
+    return (f"find_best_net returns {length} values; the template returns three, (best_net, best_stat, "
+            "best_val_acc), and the notebook unpacks exactly three (best_net, best_stat, best_val_acc = "
+            "find_best_net(...)), which raises with more: return only those three")
+
+
 def judge_search_grid(case, payload, reply, key, device_type) -> Verdict:
     """One new net per combination of the grid, each trained with that combination's values."""
-    verdict = _search_outcome(reply, payload, device_type)
+    verdict = _search_outcome(reply, payload, device_type, grid_case=True)
     if verdict:
         return verdict
     wrong = _grid_problem(payload, reply.data["nets"])
@@ -348,13 +412,13 @@ def judge_search_returns(case, payload, reply, key, device_type) -> Verdict:
     if verdict:
         return verdict
     nets, best = reply.data["nets"], _kept(reply)
-    problems = []
+    problems = [p for p in (_extra_returns(reply),) if p]
     if best is None:
         problems.append("best_net is not one of the nets the search trained, so its stat and accuracy cannot be "
                         "either")
         truth = None
     elif not nets[best]["trains"]:
-        return failed("best_net was never trained", "values")
+        return failed("\n".join(problems + ["best_net was never trained"]), "values")
     else:
         truth = _final_accuracy(key, *_trained_with(nets[best]))
     reported = reply.data["outcome"]["value"]["items"][2]
@@ -435,7 +499,8 @@ CASES: List[Case] = [
          search_judge(("learning_rates", "hidden_sizes", "regularization_strengths", "learning_rate_decays"), 256,
                       strictly_fewer=True), "search", {"module": MODULE, "function": "nn_get_search_params"}),
     *[Case("find_best_net", name, points, PUBLIC, "find_best_net", judge, "find_best_net", {"seed": 91},
-           standins=("TwoLayerNet", "nn_train", "nn_predict", "nn_forward_pass", "nn_forward_backward"))
+           standins=("TwoLayerNet", "nn_train", "nn_predict", "nn_forward_pass", "nn_forward_backward",
+                     "nn_get_search_params"))
       for name, points, judge in (
           ("trains one net per combination of the grid, with its values", 2, judge_search_grid),
           ("keeps the net that is best on validation after training", 2, judge_search_best),

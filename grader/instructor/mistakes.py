@@ -76,6 +76,39 @@ def _svm_unclamped_grad(expected, args):
     return loss, X.t().mm(coeff) / N
 
 
+def _svm_grad_coefficients(W, X, y):
+    """The margins of the SVM's scores (the correct class's set to 0), unclamped."""
+    rows = torch.arange(X.shape[0])
+    scores = X.mm(W)
+    margins = scores - scores[rows, y][:, None] + 1
+    margins[rows, y] = 0
+    return margins, rows
+
+
+def _svm_grad_negatives_kept(expected, args):
+    """The loss clamps its margins, the gradient's mask does not: after ``margins[margins > 0] = 1``
+    the negative margins keep their values, in their own columns and in the correct class's sum."""
+    W, X, y, reg = args
+    loss, dW = expected
+    R, dR = _reg_parts(W, reg)
+    margins, rows = _svm_grad_coefficients(W, X, y)
+    coeff = torch.where(margins > 0, torch.ones_like(margins), margins)
+    coeff[rows, y] = -coeff.sum(dim=1)
+    return loss - R, X.t().mm(coeff) / X.shape[0]
+
+
+def _svm_grad_correct_class_fixed(expected, args):
+    """The correct class's coefficient is -(C - 1) for every sample, whatever the number of its
+    positive margins."""
+    W, X, y, reg = args
+    loss, dW = expected
+    R, dR = _reg_parts(W, reg)
+    margins, rows = _svm_grad_coefficients(W, X, y)
+    coeff = (margins > 0).to(W.dtype)
+    coeff[rows, y] = -(W.shape[1] - 1.0)
+    return loss - R, X.t().mm(coeff) / X.shape[0]
+
+
 def _softmax_global_max(expected, args):
     """One max over the whole score matrix instead of each row's: rows far below the largest
     score underflow (exp() gives 0 for every class), and their probabilities are 0 / 0."""
@@ -109,7 +142,16 @@ def linear_loss_mistakes(kind: str) -> List[Mistake]:
         data += [("correct class counted in the margins", explanation, _svm_correct_class_counted),
                  ("correct class counted in the margins", explanation, _svm_correct_class_counted_loss),
                  ("margins not clamped at 0", unclamped, _svm_unclamped),
-                 ("margins not clamped at 0", unclamped, _svm_unclamped_grad)]
+                 ("margins not clamped at 0", unclamped, _svm_unclamped_grad),
+                 ("negative margins left in the gradient's mask",
+                  "the loss clamps the margins at 0 but the gradient does not: after margins[margins > 0] = 1 the "
+                  "margins below 0 keep their values (in their columns and in the correct class's count); zero "
+                  "them as well (margins[margins < 0] = 0, or build the mask as (margins > 0))",
+                  _svm_grad_negatives_kept),
+                 ("correct class weighted by C - 1 in the gradient",
+                  "the correct class's column of the gradient gets -(C - 1) for every sample; it is minus the "
+                  "number of that sample's positive margins (the mask's row sum), which is C - 1 only when every "
+                  "margin is positive", _svm_grad_correct_class_fixed)]
     else:
         data.append((*GLOBAL_MAX, _softmax_global_max))
     regs = [

@@ -350,19 +350,29 @@ def probe_find_best_net(ctx: Context, p):
         asked.append(True)
         return grid
 
+    direct = []
+
+    def own_search_params():  # the module's nn_get_search_params, called instead of get_param_set_fn
+        direct.append(True)
+        return grid
+
     world = SearchWorld(p, ctx.device)
-    with Substitutes([ctx.modules.get("two_layer_net")], world.replacements()):
+    with Substitutes([ctx.modules.get("two_layer_net")],
+                     {**world.replacements(), "nn_get_search_params": own_search_params}):
         outcome = ctx.call(fn, to_device(p["data"], ctx.device), get_param_set_fn, trace=False)
     found = {"best_net": None, "stat_from": [], "stat_none": False, "stat_members": None}
-    if outcome.ok and isinstance(outcome.value, (tuple, list)) and len(outcome.value) == 3:
-        net, stat, _ = outcome.value
+    # a tuple with extras after the three (the best parameters, say) is judged on its first three;
+    # the returns case names the extras
+    if outcome.ok and isinstance(outcome.value, (tuple, list)) and len(outcome.value) >= 3:
+        net, stat = outcome.value[0], outcome.value[1]
         kept = world.kept(net)
         found["best_net"] = kept if kept is not None else (None if net is None else f"<{type(net).__name__}>")
         found["stat_from"] = world.stat_owners(stat)
         found["stat_none"] = stat is None
         found["stat_members"] = world.stat_members(stat)
-        outcome.value = (None, None, outcome.value[2])
-    return {"outcome": outcome_dict(outcome), "asked": len(asked), "nets": world.nets, **found}
+        outcome.value = (None, None, outcome.value[2]) + (None,) * (len(outcome.value) - 3)
+    return {"outcome": outcome_dict(outcome), "asked": len(asked), "direct": len(direct), "nets": world.nets,
+            **found}
 
 
 # ------------------------------------------------------------------ the given classes

@@ -405,7 +405,9 @@ class SearchWorld:
     def _record(self, params):
         record = self.by_params.get(id(params))
         if record is None:
-            raise NoAnswer("these params do not belong to a TwoLayerNet built by find_best_net")
+            raise NoAnswer("these params do not belong to a TwoLayerNet built by find_best_net: the docstring asks "
+                           "for a TwoLayerNet per combination (net = TwoLayerNet(...), then net.train(...)), kept "
+                           "whole in best_net; a params dict made by hand is not one")
         return record
 
     def replacements(self):
