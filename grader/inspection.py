@@ -40,6 +40,8 @@ TAMPER = {
     "__closure__", "co_code", "__subclasses__", "get_objects", "get_referrers", "get_referents", "gc", "ctypes",
     "modules",
     "__bases__", "__mro__", "pickle", "marshal", "FunctionType", "CodeType", "runpy",
+    # attributes read by a name built at run time, frames reached through inspect
+    "__dict__", "vars", "globals", "locals", "inspect", "f_trace_lines", "f_trace_opcodes",
     # work on another thread or process, where the tracer does not look
     "threading", "_thread", "multiprocessing", "concurrent", "asyncio", "Thread", "start_new_thread",
     "ThreadPoolExecutor", "ProcessPoolExecutor", "subprocess", "fork", "system", "popen", "Popen", "execv",
@@ -60,7 +62,8 @@ NAME_WORDS = {
     "DisableTorchFunction", "DisableTorchFunctionSubclass", "_DisableTorchFunctionSubclass", "TorchFunctionMode",
     "TorchDispatchMode", "start_new_thread", "Thread", "ThreadPoolExecutor", "ProcessPoolExecutor", "get_objects",
     "autograd", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "enable_grad", "set_grad_enabled",
-    "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit",
+    "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit", "vars", "globals",
+    "locals",
 }
 STRING_WORDS = {"settrace", "setprofile", "DisableTorchFunction", "DisableTorchFunctionSubclass", "autograd",
                 "requires_grad_", "get_objects", "get_referrers", "exec", "eval", "importlib", "functorch",
@@ -70,7 +73,8 @@ REWRITTEN = ("torch", "sys", "builtins", "__builtins__", "math", "operator", "F"
 ITERATING_CALLS = {"map", "filter", "reduce", "accumulate", "starmap", "apply_", "map_", "map2_", "vectorize",
                    "frompyfunc", "apply_along_axis", "itertools", "functools"}
 ONE_ITERABLE = {"sum", "min", "max", "any", "all", "sorted"}
-DYNAMIC_ATTRIBUTE = {"getattr", "setattr", "delattr", "__getattribute__", "attrgetter", "methodcaller"}
+DYNAMIC_ATTRIBUTE = {"getattr", "setattr", "delattr", "__getattribute__", "__getattr__", "attrgetter",
+                     "methodcaller"}
 
 MODULE = "<module>"
 
@@ -110,9 +114,34 @@ class _Reader(ast.NodeVisitor):
         # names that module-level imports bound to a flagged module or name ({name: (kind, import)})
         self.aliases = aliases or {}
         self.checked: Set[int] = set()  # getattr & co. called with a constant name: read there
+        self.called: Set[int] = set()  # names in a call's function position
+        self.stored: Set[str] = set()  # names bound here (arguments, assignments)
+        self.bare: List[Tuple[str, ast.AST]] = []  # looping builtins named without a call (add_all = sum)
+        # Reading a module-level assignment's value: calls there run at import, a lambda's later.
+        self.import_time = False
+        self.lambdas = 0
 
     def add(self, kind, what, node):
         self.findings.append(Finding(kind, what, self.file, getattr(node, "lineno", 0)))
+
+    def finish(self) -> List[Finding]:
+        """The findings, with the looping builtins named without a call (``add_all = sum``,
+        ``_s=sum`` as a default, ``map`` handed to a helper) where this code does not rebind
+        the name itself (``max = scores.max()``)."""
+        for name, node in self.bare:
+            if name not in self.stored:
+                self.add("iteration", f"{name} passed around (it loops in C when called)", node)
+        self.bare = []
+        return self.findings
+
+    def visit_Lambda(self, node):
+        self.lambdas += 1
+        self.generic_visit(node)
+        self.lambdas -= 1
+
+    def visit_arg(self, node):
+        self.stored.add(node.arg)
+        self.generic_visit(node)
 
     def word(self, word, what, node):
         if word in TAMPER:
@@ -122,6 +151,10 @@ class _Reader(ast.NodeVisitor):
 
     def visit_Name(self, node):
         self.names.add(node.id)
+        if isinstance(node.ctx, ast.Store):
+            self.stored.add(node.id)
+        elif id(node) not in self.called and node.id in ONE_ITERABLE | {"map", "filter"}:
+            self.bare.append((node.id, node))
         if node.id in DYNAMIC_ATTRIBUTE and id(node) not in self.checked:
             self.add("tamper", f"{node.id} passed around (its attribute names cannot be read)", node)
         if node.id in self.aliases:
@@ -176,6 +209,8 @@ class _Reader(ast.NodeVisitor):
     def visit_Call(self, node):
         name = node.func.id if isinstance(node.func, ast.Name) else \
             node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        self.called.add(id(node.func))
+        runs_now = self.import_time and not self.lambdas  # a module-level value's call runs at import
         if name in DYNAMIC_ATTRIBUTE:
             if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
                 self.checked.add(id(node.func))
@@ -185,7 +220,9 @@ class _Reader(ast.NodeVisitor):
             else:
                 self.checked.add(id(node.func))
                 self.add("tamper", f"{name}(...) with a name computed at run time", node)
-        if name in ITERATING_CALLS:
+        if runs_now:
+            pass
+        elif name in ITERATING_CALLS:
             self.add("iteration", f"{_dotted(node.func)}(...)", node)
         elif isinstance(node.func, ast.Name) and name in ONE_ITERABLE and len(node.args) == 1 \
                 and not isinstance(node.args[0], (ast.List, ast.Tuple, ast.Set, ast.Starred)):
@@ -247,6 +284,38 @@ def _import_aliases(tree, file) -> Dict[str, Tuple[str, str]]:
     return aliases
 
 
+def _at_import(node):
+    """The nodes of a module-level value that run at import (a lambda's body runs later)."""
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, ast.Lambda):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _module_statements(body):
+    """The module's statements, with those inside module-level compound statements (``if
+    True:``, ``try:``, ``with``, loops) brought up: a function defined there is one like any
+    other; the compound statement's own header is module-level code."""
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or \
+                not isinstance(getattr(node, "body", None), list):
+            yield node
+            continue
+        for _, value in ast.iter_fields(node):
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, ast.stmt):
+                    yield from _module_statements([item])
+                elif isinstance(getattr(item, "body", None), list):  # except handlers, match cases
+                    for _, part in ast.iter_fields(item):
+                        if isinstance(part, ast.AST):
+                            yield part
+                    yield from _module_statements(item.body)
+                elif isinstance(item, ast.AST):
+                    yield item
+
+
 def inspect_sources(sources: Dict[str, str]) -> Inspection:
     """{file name: source} -> :class:`Inspection`. Unparsable files give nothing (their cases
     fail when they are loaded)."""
@@ -258,8 +327,9 @@ def inspect_sources(sources: Dict[str, str]) -> Inspection:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         aliases = _import_aliases(tree, file)
-        module = _Reader(file)
-        for node in tree.body:
+        module = _Reader(file, aliases)
+        plain = _Reader(file)  # module-level assignments that call nothing: read for their words only
+        for node in _module_statements(tree.body):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 # An import alone runs nothing: what uses the name it binds is flagged there.
                 module.names.update(alias for alias in aliases)
@@ -268,11 +338,28 @@ def inspect_sources(sources: Dict[str, str]) -> Inspection:
                 reader = _Reader(file, aliases)
                 reader.visit(node)
                 uses.setdefault(node.name, set()).update(reader.names - {node.name})
-                findings.setdefault(node.name, []).extend(reader.findings)
-            else:
-                module.visit(node)
-        uses.setdefault(MODULE, set()).update(module.names)
-        findings.setdefault(MODULE, []).extend(module.findings)
+                findings.setdefault(node.name, []).extend(reader.finish())
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+                if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+            value = getattr(node, "value", None)
+            # A value that calls nothing at import (a name, a lambda) runs nothing then: what
+            # it names is flagged where it is used, through the name it is bound to.
+            refers = value is not None and targets and not any(isinstance(n, ast.Call) for n in _at_import(value))
+            (plain if refers else module).visit(node)
+            if value is not None and targets:
+                # A module-level value may be code run later (a lambda, a helper bound to a
+                # name, a dict of them): what it holds is the name's, as a definition's is.
+                reader = _Reader(file, aliases)
+                reader.import_time = True
+                reader.visit(value)
+                for target in targets:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name):
+                            uses.setdefault(name.id, set()).update(reader.names - {name.id})
+                            findings.setdefault(name.id, []).extend(reader.finish())
+        uses.setdefault(MODULE, set()).update(module.names | plain.names)
+        findings.setdefault(MODULE, []).extend(module.findings + plain.findings)
     return Inspection(uses, {k: tuple(v) for k, v in findings.items()})
 
 

@@ -153,6 +153,31 @@ NAIVE_SVM_PLAIN = '''
     return torch.tensor(loss / N, dtype=W.dtype, device=W.device) + reg * torch.sum(W * W), dW / N + 2 * reg * W
 '''
 
+# The same with plain statements only (no comprehension, no builtin that loops): the lines it
+# runs in its own frame are all that shows the loop.
+NAIVE_SVM_FLAT = '''
+    Xl, Wl, yl = X.tolist(), W.tolist(), y.tolist()
+    N, D, C = len(Xl), len(Wl), len(Wl[0])
+    loss = 0.0
+    dW = []
+    for d in range(D):
+        dW.append([0.0] * C)
+    for i in range(N):
+        s = [0.0] * C
+        for j in range(C):
+            for d in range(D):
+                s[j] += Xl[i][d] * Wl[d][j]
+        for j in range(C):
+            m = s[j] - s[yl[i]] + 1
+            if j != yl[i] and m > 0:
+                loss += m
+                for d in range(D):
+                    dW[d][j] += Xl[i][d]
+                    dW[d][yl[i]] -= Xl[i][d]
+    dW = torch.tensor(dW, dtype=W.dtype, device=W.device)
+    return torch.tensor(loss / N, dtype=W.dtype, device=W.device) + reg * torch.sum(W * W), dW / N + 2 * reg * W
+'''
+
 ATTACKS = {
     "loop in an exec'd string": (LC, "svm_loss_vectorized", '''
 _A2_SOURCE = """
@@ -268,6 +293,88 @@ def softmax_loss_naive(W, X, y, reg):
     dW = compute_numeric_gradient(lambda w: _a2_softmax_vec(w, X, y, reg)[0], W.clone(), h=1e-5)
     return loss, dW
 '''),
+    "a loop in builtins inside a function defined in an if block": (LC, "softmax_loss_vectorized", '''
+import operator as _a2_operator
+
+_a2_softmax_vec = softmax_loss_vectorized
+
+if True:
+    def softmax_loss_vectorized(W, X, y, reg):
+        _, dW = _a2_softmax_vec(W, X, y, reg)
+        scores = X.mm(W)
+        picked = scores.gather(1, y[:, None]).squeeze(1).tolist()
+        spread = scores.logsumexp(dim=1).tolist()
+        data = sum(map(_a2_operator.sub, spread, picked)) / X.shape[0]
+        return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
+'''),
+    "a loop in builtins inside a module-level lambda": (LC, "softmax_loss_vectorized", '''
+import operator as _a2_operator
+
+_a2_softmax_vec = softmax_loss_vectorized
+_a2_total = lambda a, b: sum(map(_a2_operator.sub, a, b))
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    _, dW = _a2_softmax_vec(W, X, y, reg)
+    scores = X.mm(W)
+    picked = scores.gather(1, y[:, None]).squeeze(1).tolist()
+    spread = scores.logsumexp(dim=1).tolist()
+    data = _a2_total(spread, picked) / X.shape[0]
+    return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
+'''),
+    "sum bound to a variable and called on a list": (LC, "softmax_loss_vectorized", '''
+_a2_softmax_vec = softmax_loss_vectorized
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    _, dW = _a2_softmax_vec(W, X, y, reg)
+    add_all = sum
+    scores = X.mm(W)
+    picked = scores.gather(1, y[:, None]).squeeze(1).tolist()
+    spread = scores.logsumexp(dim=1).tolist()
+    data = (add_all(spread) - add_all(picked)) / X.shape[0]
+    return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
+'''),
+    "DisableTorchFunction bound to a name at module level": (TLN, "nn_forward_pass", '''
+from torch._C import DisableTorchFunction as _a2_D
+
+_a2_quiet = _a2_D
+
+
+def nn_forward_pass(params, X):
+    with _a2_quiet():
+        hidden = torch.relu(X.mm(params["W1"]) + params["b1"])
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
+    "DisableTorchFunction read through vars() with names built at run time": (TLN, "nn_forward_pass", '''
+def nn_forward_pass(params, X):
+    quiet = vars(vars(torch)["_" + "C"])["Disable" + "TorchFunction"]
+    with quiet():
+        hidden = torch.relu(X.mm(params["W1"]) + params["b1"])
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
+    "tracing switched off and back on through vars(sys)": (LC, "svm_loss_vectorized", '''
+import sys as _a2_sys
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    space = vars(_a2_sys)
+    old = space["get" + "trace"]()
+    space["set" + "trace"](None)
+    result = _a2_plain(W, X, y, reg)
+    space["set" + "trace"](old)
+    return result
+
+
+def _a2_plain(W, X, y, reg):
+''' + NAIVE_SVM_FLAT),
+    "the frame's line events switched off through inspect": (LC, "svm_loss_vectorized", '''
+import inspect as _a2_inspect
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    _a2_inspect.stack(0)[0].frame.f_trace_lines = False
+''' + NAIVE_SVM_FLAT),
     "torch.threshold as a ReLU": (TLN, "nn_forward_pass", '''
 def nn_forward_pass(params, X):
     hidden = torch.threshold(X.mm(params["W1"]) + params["b1"], 0, 0)
@@ -370,6 +477,39 @@ def test_tracing_switched_off_during_a_call_is_seen_at_run_time_too():
     assert not call_captured(lambda: 1, count_lines=(__file__,), trace=True).trace["tracing_off"]
 
 
+def test_tracing_switched_off_and_back_on_or_per_frame_is_seen_at_run_time_too():
+    """Switched off only around the loop and put back (so it is the tracer again on the way
+    out), or the frame's own line events turned off: the counter still says it was interfered
+    with. Honest code that calls no tracing function is not."""
+    import inspect
+    import sys
+
+    from grader.student_side.capture import call_captured
+
+    def off_and_back():
+        space = vars(sys)
+        old = space["get" + "trace"]()
+        space["set" + "trace"](None)
+        total = 0
+        for i in range(10):
+            total += i
+        space["set" + "trace"](old)
+        return total
+
+    def frame_lines_off():
+        inspect.stack(0)[0].frame.f_trace_lines = False
+        total = 0
+        for i in range(10):
+            total += i
+        return total
+
+    for attack in (off_and_back, frame_lines_off):
+        outcome = call_captured(attack, count_lines=(__file__,), trace=True)
+        assert outcome.ok and outcome.trace["tracing_off"], (attack.__name__, outcome.trace)
+    honest = call_captured(lambda: sum([1, 2]), count_lines=(__file__,), trace=True)
+    assert honest.ok and not honest.trace["tracing_off"], honest.trace
+
+
 def test_python_sum_of_a_tensor_is_a_loop_in_a_vectorized_loss_and_says_so():
     """Python's sum(sum(W * W)) (the docstrings' notation taken literally) adds W's rows one by
     one: a loop over the features, named with torch.sum as the fix; a sum of a literal list is
@@ -433,6 +573,36 @@ def find_best_net(data_dict, get_param_set_fn):
     inspection = inspect_sources({"two_layer_net.py": source})
     for function in ("nn_forward_backward", "find_best_net"):
         assert not [f for f in inspection.found([function]) if f.kind != "iteration"], inspection.found([function])
+
+
+def test_everyday_module_level_code_is_not_read_as_a_loop():
+    """Module-level values computed at import (a mean of a list of floats), a helper dict for the
+    notebook, an unused module-level import of torch.nn.functional, a local variable named max
+    and a __main__ block are not loops of the vectorized function that sits beside them."""
+    from grader.inspection import inspect_sources
+
+    source = '''
+import torch
+import torch.nn.functional as F
+
+LOSSES = [0.5, 0.25]
+MEAN_LOSS = sum(LOSSES) / len(LOSSES)
+HELPERS = {"mean": lambda values: sum(values) / len(values)}
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    """W never has requires_grad set."""
+    scores = X.mm(W)
+    max = scores.max()
+    dtype = getattr(torch, "float64")
+    return (scores - max).sum().to(dtype) * MEAN_LOSS, W
+
+
+if __name__ == "__main__":
+    print(HELPERS["mean"]([1.0, 2.0]), max([1, 2]))
+'''
+    inspection = inspect_sources({"linear_classifier.py": source})
+    assert not inspection.found(["svm_loss_vectorized"]), inspection.found(["svm_loss_vectorized"])
 
 
 def test_the_no_loop_case_recognised_by_its_place_in_the_order_earns_nothing(tmp_path, grade_with):

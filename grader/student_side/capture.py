@@ -430,16 +430,34 @@ class Tracer(CudaOnCpu):
             self.pinned[result] = self.pinned[tensors[0]]
 
 
+_COUNTING: List["LineCounter"] = []  # the counter running now, for the audit hook below
+
+
+def _audit(event, args):
+    # Any sys.settrace/setprofile while a counter runs (the counter's own calls come before it
+    # is listed and after it is not) switched it off for a while, even if put back after.
+    if _COUNTING and event in ("sys.settrace", "sys.setprofile"):
+        _COUNTING[-1].interfered = True
+
+
 class LineCounter:
     """Counts Python lines executed in the given files (to spot loops that make no torch call)."""
+
+    _hooked = False
 
     def __init__(self, filenames):
         self.filenames = set(filenames)
         self.lines = 0
+        self.interfered = False
+        if not LineCounter._hooked:  # an audit hook cannot be removed, by the student's code either
+            sys.addaudithook(_audit)
+            LineCounter._hooked = True
 
     def _local(self, frame, event, arg):
         if event == "line":
             self.lines += 1
+        elif event == "return" and not frame.f_trace_lines:  # its lines were hidden from the count
+            self.interfered = True
         return self._local
 
     def _global(self, frame, event, arg):
@@ -451,12 +469,16 @@ class LineCounter:
         self._previous = sys.gettrace()
         self._hook = self._global  # one bound method, to know it again on the way out
         sys.settrace(self._hook)
+        _COUNTING.append(self)
         return self
 
     def __exit__(self, *exc):
-        # Code that switched the counter off (sys.settrace(None), another tracer) ran lines
-        # that were not counted: said so, never read as a loop-free run.
-        self.switched_off = sys.gettrace() is not self._hook
+        # Code that switched the counter off (sys.settrace(None), another tracer), for the whole
+        # call or only around its loop, ran lines that were not counted: said so, never read as
+        # a loop-free run.
+        if self in _COUNTING:
+            _COUNTING.remove(self)
+        self.switched_off = sys.gettrace() is not self._hook or self.interfered
         sys.settrace(self._previous)
 
 
