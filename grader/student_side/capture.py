@@ -430,14 +430,16 @@ class Tracer(CudaOnCpu):
             self.pinned[result] = self.pinned[tensors[0]]
 
 
-_COUNTING: List["LineCounter"] = []  # the counter running now, for the audit hook below
+_COUNTING: List["LineCounter"] = []  # the counters running now, for the audit hook below
+_OWN = [False]  # a counter setting or putting back its own hook
 
 
 def _audit(event, args):
-    # Any sys.settrace/setprofile while a counter runs (the counter's own calls come before it
-    # is listed and after it is not) switched it off for a while, even if put back after.
-    if _COUNTING and event in ("sys.settrace", "sys.setprofile"):
-        _COUNTING[-1].interfered = True
+    # Any other sys.settrace/setprofile while a counter runs switched it off for a while, even
+    # if put back after.
+    if _COUNTING and not _OWN[0] and event in ("sys.settrace", "sys.setprofile"):
+        for counter in _COUNTING:
+            counter.interfered = True
 
 
 class LineCounter:
@@ -468,7 +470,11 @@ class LineCounter:
     def __enter__(self):
         self._previous = sys.gettrace()
         self._hook = self._global  # one bound method, to know it again on the way out
-        sys.settrace(self._hook)
+        _OWN[0] = True
+        try:
+            sys.settrace(self._hook)
+        finally:
+            _OWN[0] = False
         _COUNTING.append(self)
         return self
 
@@ -479,7 +485,11 @@ class LineCounter:
         if self in _COUNTING:
             _COUNTING.remove(self)
         self.switched_off = sys.gettrace() is not self._hook or self.interfered
-        sys.settrace(self._previous)
+        _OWN[0] = True
+        try:
+            sys.settrace(self._previous)
+        finally:
+            _OWN[0] = False
 
 
 @dataclass
