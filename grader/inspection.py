@@ -25,7 +25,7 @@ everything the files run at module level.
 import ast
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Sequence, Set, Tuple, Union
 
 TAMPER = {
     # tracing switched off, or frames read and rewritten
@@ -316,9 +316,10 @@ def _module_statements(body):
                     yield item
 
 
-def inspect_sources(sources: Dict[str, str]) -> Inspection:
+def inspect_sources(sources: Dict[str, Union[str, bytes]]) -> Inspection:
     """{file name: source} -> :class:`Inspection`. Unparsable files give nothing (their cases
-    fail when they are loaded)."""
+    fail when they are loaded). A source given as bytes is decoded as Python decodes it on
+    import, by its coding line."""
     uses: Dict[str, Set[str]] = {}
     findings: Dict[str, List[Finding]] = {}
     for file, source in sources.items():
@@ -367,7 +368,7 @@ def inspect_files(paths: Iterable[Path]) -> Inspection:
     sources = {}
     for path in paths:
         try:
-            sources[Path(path).name] = Path(path).read_text(encoding="utf-8", errors="replace")
+            sources[Path(path).name] = Path(path).read_bytes()  # decoded by its coding line
         except OSError:
             continue
     return inspect_sources(sources)

@@ -400,6 +400,21 @@ def test_a_rule_switched_off_or_reached_around_still_costs_its_points(tmp_path, 
     assert _points(report, other) == _max(report, other) > 0, report.summary()
 
 
+def test_a_file_declared_in_another_encoding_is_read_as_python_reads_it(tmp_path, grade_with):
+    """A coding line (latin-1 here; utf-7 can hide a whole line inside a comment) makes Python
+    read the file differently from UTF-8: read as UTF-8 it did not even parse, so its rules
+    went unread. The grader reads it by its coding line, as the import does."""
+    file, function, code = ATTACKS["a loop in builtins inside a module-level lambda"]
+    sub = make_submission(tmp_path / "s")
+    path = sub / "a2" / file
+    source = path.read_text() + "\n\n" + code.replace("data", "donn\u00e9es")
+    path.write_bytes(b"# -*- coding: latin-1 -*-\n" + source.encode("latin-1"))
+    report = grade_with(sub, functions=[function], limits=FAST, hidden=True)
+    loops = [r for r in _results(report, function) if "loops" in r.name]
+    assert loops and all(r.points == 0 for r in loops), report.summary()
+    assert "map(...)" in loops[0].message, report.summary()
+
+
 def test_the_no_loop_case_recognised_by_its_published_shapes_earns_nothing(tmp_path, grade_with):
     """A looped svm_loss_vectorized that returns zeros on the no-loop case's published shapes
     (which need no loop): with hidden cases the case's inputs are fresh, every dimension grows,
