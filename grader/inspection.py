@@ -273,7 +273,7 @@ def _import_aliases(tree, file) -> Dict[str, Tuple[str, str]]:
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             probe = _Reader(file)
-            probe.visit(node)
+            _read(probe, node)
             if probe.findings:
                 kind = "tamper" if any(f.kind == "tamper" for f in probe.findings) else "autograd"
                 for alias in node.names:
@@ -282,6 +282,16 @@ def _import_aliases(tree, file) -> Dict[str, Tuple[str, str]]:
                     if name != "torch":
                         aliases[name] = (kind, probe.findings[0].what)
     return aliases
+
+
+def _read(reader: "_Reader", node) -> None:
+    """``reader.visit(node)``; code nested deeper than the reader can follow (a sum of
+    thousands of terms parses, and compiles, but is thousands of levels deep) is a finding of
+    its own: rules that cannot be read are not taken as kept."""
+    try:
+        reader.visit(node)
+    except RecursionError:
+        reader.add("tamper", "code nested too deeply for the grader to read it", node)
 
 
 def _at_import(node):
@@ -337,7 +347,7 @@ def inspect_sources(sources: Dict[str, Union[str, bytes]]) -> Inspection:
                 continue
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 reader = _Reader(file, aliases)
-                reader.visit(node)
+                _read(reader, node)
                 uses.setdefault(node.name, set()).update(reader.names - {node.name})
                 findings.setdefault(node.name, []).extend(reader.finish())
                 continue
@@ -347,13 +357,13 @@ def inspect_sources(sources: Dict[str, Union[str, bytes]]) -> Inspection:
             # A value that calls nothing at import (a name, a lambda) runs nothing then: what
             # it names is flagged where it is used, through the name it is bound to.
             refers = value is not None and targets and not any(isinstance(n, ast.Call) for n in _at_import(value))
-            (plain if refers else module).visit(node)
+            _read(plain if refers else module, node)
             if value is not None and targets:
                 # A module-level value may be code run later (a lambda, a helper bound to a
                 # name, a dict of them): what it holds is the name's, as a definition's is.
                 reader = _Reader(file, aliases)
                 reader.import_time = True
-                reader.visit(value)
+                _read(reader, value)
                 for target in targets:
                     for name in ast.walk(target):
                         if isinstance(name, ast.Name):

@@ -415,6 +415,32 @@ def test_a_file_declared_in_another_encoding_is_read_as_python_reads_it(tmp_path
     assert "map(...)" in loops[0].message, report.summary()
 
 
+def test_code_nested_too_deeply_to_read_is_a_finding_not_a_grader_error():
+    """A sum of 2000 terms parses and compiles, but is 2000 levels deep: reading it raised
+    RecursionError in the grader (check ended in an error, batch recorded an internal error
+    with a traceback). It is a finding of the function that holds it; the others are read."""
+    from grader.inspection import inspect_sources
+
+    source = f'''
+import torch
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    a = W.sum()
+    padded = {"+".join(["a"] * 2000)}
+    return sum(map(float, X.tolist()[0])) + padded, W
+
+
+def svm_loss_naive(W, X, y, reg):
+    return W.sum(), W
+'''
+    compile(source, "linear_classifier.py", "exec")  # Python itself takes it
+    inspection = inspect_sources({"linear_classifier.py": source})
+    found = inspection.found(["svm_loss_vectorized"])
+    assert any(f.kind == "tamper" and "too deeply" in f.what for f in found), found
+    assert not inspection.found(["svm_loss_naive"])
+
+
 def test_the_no_loop_case_recognised_by_its_published_shapes_earns_nothing(tmp_path, grade_with):
     """A looped svm_loss_vectorized that returns zeros on the no-loop case's published shapes
     (which need no loop): with hidden cases the case's inputs are fresh, every dimension grows,
