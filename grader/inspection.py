@@ -54,6 +54,9 @@ AUTOGRAD = {
     "hessian", "enable_grad", "set_grad_enabled", "grad_fn",
     # a gradient measured by differences of the loss is not derived either
     "compute_numeric_gradient", "grad_check_sparse",
+    # nor one read off complex numbers (the complex-step derivative: Im f(W + ih) / h)
+    "imag", "complex", "cfloat", "cdouble", "chalf", "complex32", "complex64", "complex128", "view_as_complex",
+    "view_as_real", "polar", "fft",
 }
 # Words flagged as plain names too (a local variable may be called ``ops`` or ``backward``; these
 # are builtins, or what ``from ... import`` brings in, and no one's variable names).
@@ -62,7 +65,7 @@ NAME_WORDS = {
     "DisableTorchFunction", "DisableTorchFunctionSubclass", "_DisableTorchFunctionSubclass", "TorchFunctionMode",
     "TorchDispatchMode", "start_new_thread", "Thread", "ThreadPoolExecutor", "ProcessPoolExecutor", "get_objects",
     "autograd", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "enable_grad", "set_grad_enabled",
-    "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit", "vars", "globals",
+    "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit", "vars", "globals", "complex",
     "locals",
 }
 STRING_WORDS = {"settrace", "setprofile", "DisableTorchFunction", "DisableTorchFunctionSubclass", "autograd",
@@ -198,6 +201,8 @@ class _Reader(ast.NodeVisitor):
         # A string names what getattr or a dict lookup reaches: the words no one's dictionary
         # key is ("backward" may well be one), those with a leading underscore and a few more.
         value = node.value
+        if isinstance(value, complex):
+            self.add("autograd", f"{value!r} (a complex number: the complex-step derivative)", node)
         if isinstance(value, str) and value.isidentifier() and (value.startswith("_") or value in STRING_WORDS):
             self.word(value, repr(value), node)
 

@@ -100,6 +100,38 @@ def test_gradients_by_autograd_earn_nothing_for_the_gradient(tmp_path, grade_wit
     assert _points(report, "svm_loss_naive") == _max(report, "svm_loss_naive") > 0
 
 
+COMPLEX_STEP = '''
+def softmax_loss_vectorized(W, X, y, reg):
+    N = X.shape[0]
+    D, C = W.shape
+    h = 1e-30
+    s = X.mm(W)
+    s = s - s.max(dim=1, keepdim=True).values
+    eye = torch.eye(C, dtype=W.dtype, device=W.device)
+    pert = X.t()[:, None, :, None] * eye[None, :, None, :]
+    sk = s[None, None] + 1j * h * pert
+    lse = torch.log(torch.exp(sk).sum(-1))
+    picked = torch.gather(sk, 3, y.view(1, 1, N, 1).expand(D, C, N, 1)).squeeze(-1)
+    data = (lse - picked).mean(-1)
+    return data.real[0, 0] + reg * torch.sum(W * W), data.imag / h + 2 * reg * W
+'''
+
+
+@pytest.mark.parametrize("source_rules", ["on", "off"])
+def test_a_gradient_by_the_complex_step_earns_nothing_for_the_gradient(tmp_path, grade_with, monkeypatch,
+                                                                      source_rules):
+    """Im L(W + ih E_dc) / h for every entry at once (a batch of D*C perturbed losses, no loop)
+    is the exact gradient, measured, not derived: named from the source (1j, .imag) and at run
+    time (a complex tensor made), it costs the gradient outputs as autograd does."""
+    monkeypatch.setenv("A2_SOURCE_RULES", source_rules)
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, COMPLEX_STEP)
+    report = grade_with(sub, functions=["softmax_loss_vectorized"], limits=FAST, hidden=True)
+    values = [r for r in _results(report, "softmax_loss_vectorized") if "loops" not in r.name and r.max_points]
+    assert values and not any(r.points for r in values if "rule" not in r.name), report.summary()
+    assert "complex" in _text(report, "softmax_loss_vectorized"), report.summary()
+
+
 def test_gradients_by_autograd_are_seen_at_run_time_too():
     """The tracer names autograd where the source hides it from a reading of the names."""
     import torch

@@ -270,6 +270,9 @@ class Tracer(CudaOnCpu):
             if short not in HARMLESS and (len(self.pinned) or short in ("numpy", "__array__")):
                 self._check_devices(name, short, args, kwargs)
         result = func(*args, **kwargs)
+        if isinstance(result, torch.Tensor) and result.is_complex() and len(self.autograd) < 5:
+            # the complex-step derivative, Im f(W + ih) / h: a gradient measured, not derived
+            self.autograd.append(f"{name} made a complex tensor at {_student_line(self.files)}")
         if name == "Tensor.device":
             if isinstance(result, torch.device) and len(self.devices_read) < _DEVICES_KEPT:
                 self.devices_read[id(result)] = (result, bool(args) and args[0] in self.pinned)
