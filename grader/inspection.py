@@ -309,11 +309,29 @@ def _at_import(node):
             todo.extend(ast.iter_child_nodes(node))
 
 
-def _module_statements(body):
+def _is_main_guard(node) -> bool:
+    """``if __name__ == "__main__":`` (either way round)."""
+    test = getattr(node, "test", None)
+    if not isinstance(node, ast.If) or not isinstance(test, ast.Compare) or len(test.ops) != 1 \
+            or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(n, ast.Name) and n.id == "__name__" for n in sides) and \
+        any(isinstance(n, ast.Constant) and n.value == "__main__" for n in sides)
+
+
+def _module_statements(body, main_runs=True):
     """The module's statements, with those inside module-level compound statements (``if
     True:``, ``try:``, ``with``, loops) brought up: a function defined there is one like any
-    other; the compound statement's own header is module-level code."""
+    other; the compound statement's own header is module-level code. The body of an ``if
+    __name__ == "__main__":`` never runs when the grader imports the file (a student's own
+    checks, the course's ``grad_check_sparse`` among them): left out unless the file rebinds
+    ``__name__`` (``main_runs``)."""
     for node in body:
+        if not main_runs and _is_main_guard(node):
+            yield node.test
+            yield from _module_statements(node.orelse, main_runs)
+            continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or \
                 not isinstance(getattr(node, "body", None), list):
             yield node
@@ -321,12 +339,12 @@ def _module_statements(body):
         for _, value in ast.iter_fields(node):
             for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, ast.stmt):
-                    yield from _module_statements([item])
+                    yield from _module_statements([item], main_runs)
                 elif isinstance(getattr(item, "body", None), list):  # except handlers, match cases
                     for _, part in ast.iter_fields(item):
                         if isinstance(part, ast.AST):
                             yield part
-                    yield from _module_statements(item.body)
+                    yield from _module_statements(item.body, main_runs)
                 elif isinstance(item, ast.AST):
                     yield item
 
@@ -345,7 +363,9 @@ def inspect_sources(sources: Dict[str, Union[str, bytes]]) -> Inspection:
         aliases = _import_aliases(tree, file)
         module = _Reader(file, aliases)
         plain = _Reader(file)  # module-level assignments that call nothing: read for their words only
-        for node in _module_statements(tree.body):
+        main_runs = any(isinstance(n, ast.Name) and n.id == "__name__" and not isinstance(n.ctx, ast.Load)
+                        for n in ast.walk(tree))
+        for node in _module_statements(tree.body, main_runs):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 # An import alone runs nothing: what uses the name it binds is flagged there.
                 module.names.update(alias for alias in aliases)

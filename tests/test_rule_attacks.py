@@ -473,6 +473,34 @@ def svm_loss_naive(W, X, y, reg):
     assert not inspection.found(["svm_loss_naive"])
 
 
+MAIN_BLOCK = '''
+import torch
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    return X.mm(W).sum(), W
+
+
+if __name__ == "__main__":
+    from eecs598.grad import grad_check_sparse
+    W = torch.randn(3, 2)
+    f = lambda w: svm_loss_vectorized(w, torch.randn(4, 3), torch.zeros(4, dtype=torch.long), 0.1)[0]
+    grad_check_sparse(f, W, svm_loss_vectorized(W, torch.randn(4, 3), None, 0.1)[1])
+'''
+
+
+def test_a_students_own_gradient_check_under_main_costs_nothing():
+    """The course's grad_check_sparse in an ``if __name__ == "__main__":`` block never runs when
+    the file is imported: it took every loss function's gradient points. A file that rebinds
+    __name__ (so that the block does run) is read as before."""
+    from grader.inspection import inspect_sources
+
+    assert not inspect_sources({"linear_classifier.py": MAIN_BLOCK}).found(["svm_loss_vectorized"])
+    rebinding = MAIN_BLOCK.replace("import torch\n", "import torch\n__name__ = '__main__'\n", 1)
+    found = inspect_sources({"linear_classifier.py": rebinding}).found(["svm_loss_vectorized"])
+    assert [f.kind for f in found] == ["autograd"], found
+
+
 def test_the_no_loop_case_recognised_by_its_published_shapes_earns_nothing(tmp_path, grade_with):
     """A looped svm_loss_vectorized that returns zeros on the no-loop case's published shapes
     (which need no loop): with hidden cases the case's inputs are fresh, every dimension grows,
