@@ -65,9 +65,11 @@ NAME_WORDS = {
     "DisableTorchFunction", "DisableTorchFunctionSubclass", "_DisableTorchFunctionSubclass", "TorchFunctionMode",
     "TorchDispatchMode", "start_new_thread", "Thread", "ThreadPoolExecutor", "ProcessPoolExecutor", "get_objects",
     "autograd", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "enable_grad", "set_grad_enabled",
-    "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit", "vars", "globals", "complex",
-    "locals",
+    "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit", "complex",
 }
+# Builtins that read a namespace by name (vars(torch)["_" + "C"]): flagged where used, unless the
+# code binds the name itself (a variable called vars).
+NAMESPACE_READERS = {"vars", "globals", "locals"}
 STRING_WORDS = {"settrace", "setprofile", "DisableTorchFunction", "DisableTorchFunctionSubclass", "autograd",
                 "requires_grad_", "get_objects", "get_referrers", "exec", "eval", "importlib", "functorch",
                 "compute_numeric_gradient"}
@@ -132,7 +134,11 @@ class _Reader(ast.NodeVisitor):
         ``_s=sum`` as a default, ``map`` handed to a helper) where this code does not rebind
         the name itself (``max = scores.max()``)."""
         for name, node in self.bare:
-            if name not in self.stored:
+            if name in self.stored:
+                continue
+            if name in NAMESPACE_READERS:
+                self.add("tamper", f"{name} (reads attributes by a name that may be built at run time)", node)
+            else:
                 self.add("iteration", f"{name} passed around (it loops in C when called)", node)
         self.bare = []
         return self.findings
@@ -163,6 +169,8 @@ class _Reader(ast.NodeVisitor):
         if node.id in self.aliases:
             kind, imported = self.aliases[node.id]
             self.add(kind, f"{node.id} ({imported})", node)
+        elif node.id in NAMESPACE_READERS:  # the builtin, unless this code binds the name itself
+            self.bare.append((node.id, node))
         elif node.id in NAME_WORDS:  # a plain name: a builtin, or what a from-import brought in
             self.word(node.id, node.id, node)
 
@@ -395,7 +403,7 @@ def inspect_sources(sources: Dict[str, Union[str, bytes]]) -> Inspection:
                             uses.setdefault(name.id, set()).update(reader.names - {name.id})
                             findings.setdefault(name.id, []).extend(reader.finish())
         uses.setdefault(MODULE, set()).update(module.names | plain.names)
-        findings.setdefault(MODULE, []).extend(module.findings + plain.findings)
+        findings.setdefault(MODULE, []).extend(module.finish() + plain.finish())
     return Inspection(uses, {k: tuple(v) for k, v in findings.items()})
 
 

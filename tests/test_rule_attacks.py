@@ -678,8 +678,8 @@ def find_best_net(data_dict, get_param_set_fn):
 
 def test_everyday_module_level_code_is_not_read_as_a_loop():
     """Module-level values computed at import (a mean of a list of floats), a helper dict for the
-    notebook, an unused module-level import of torch.nn.functional, a local variable named max
-    and a __main__ block are not loops of the vectorized function that sits beside them."""
+    notebook, an unused module-level import of torch.nn.functional, local variables named max
+    and vars and a __main__ block are not loops of the vectorized function that sits beside them."""
     from grader.inspection import inspect_sources
 
     source = '''
@@ -695,8 +695,9 @@ def svm_loss_vectorized(W, X, y, reg):
     """W never has requires_grad set."""
     scores = X.mm(W)
     max = scores.max()
+    vars = scores.var(dim=0)
     dtype = getattr(torch, "float64")
-    return (scores - max).sum().to(dtype) * MEAN_LOSS, W
+    return (scores - max).sum().to(dtype) * MEAN_LOSS + 0 * vars.sum(), W
 
 
 if __name__ == "__main__":
