@@ -176,6 +176,9 @@ class _Reader(ast.NodeVisitor):
 
     def visit_Attribute(self, node):
         self.names.add(node.attr)
+        if isinstance(node.ctx, ast.Load) and id(node) not in self.called and node.attr in ITERATING_CALLS \
+                and node.attr not in ("itertools", "functools"):
+            self.bare.append((node.attr, node))  # functools.reduce handed to partial, say
         what = _dotted(node)
         if node.attr == "func" and isinstance(node.value, ast.Name) and node.value.id == "torch":
             self.add("autograd", what, node)
