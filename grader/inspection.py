@@ -78,6 +78,9 @@ REWRITTEN = ("torch", "sys", "builtins", "__builtins__", "math", "operator", "F"
 ITERATING_CALLS = {"map", "filter", "reduce", "accumulate", "starmap", "apply_", "map_", "map2_", "vectorize",
                    "frompyfunc", "apply_along_axis", "itertools", "functools"}
 ONE_ITERABLE = {"sum", "min", "max", "any", "all", "sorted"}
+# math's and statistics' reductions of one iterable (math.fsum(values), statistics.fmean(values))
+MODULE_REDUCTIONS = {"fsum", "prod", "fmean", "mean", "median", "geometric_mean", "harmonic_mean", "stdev", "pstdev",
+                     "variance", "pvariance", "sumprod", "dist"}
 DYNAMIC_ATTRIBUTE = {"getattr", "setattr", "delattr", "__getattribute__", "__getattr__", "attrgetter",
                      "methodcaller"}
 
@@ -240,7 +243,9 @@ class _Reader(ast.NodeVisitor):
             pass
         elif name in ITERATING_CALLS:
             self.add("iteration", f"{_dotted(node.func)}(...)", node)
-        elif isinstance(node.func, ast.Name) and name in ONE_ITERABLE and len(node.args) == 1 \
+        elif (isinstance(node.func, ast.Name) and name in ONE_ITERABLE or isinstance(node.func, ast.Attribute)
+              and name in MODULE_REDUCTIONS and _dotted(node.func.value) in ("math", "statistics")) \
+                and len(node.args) == 1 \
                 and not isinstance(node.args[0], (ast.List, ast.Tuple, ast.Set, ast.Starred)):
             self.add("iteration", f"{name}(...) of one iterable", node)
         self.generic_visit(node)

@@ -383,6 +383,18 @@ def softmax_loss_vectorized(W, X, y, reg):
     data = (_a2_total(spread) - _a2_total(picked)) / X.shape[0]
     return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
 '''),
+    "statistics.fmean of a list (the template imports statistics)": (LC, "softmax_loss_vectorized", '''
+_a2_softmax_vec = softmax_loss_vectorized
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    _, dW = _a2_softmax_vec(W, X, y, reg)
+    scores = X.mm(W)
+    picked = scores.gather(1, y[:, None]).squeeze(1).tolist()
+    spread = scores.logsumexp(dim=1).tolist()
+    data = statistics.fmean(spread) - statistics.fmean(picked)
+    return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
+'''),
     "DisableTorchFunction bound to a name at module level": (TLN, "nn_forward_pass", '''
 from torch._C import DisableTorchFunction as _a2_D
 
