@@ -182,6 +182,8 @@ class _Reader(ast.NodeVisitor):
         if isinstance(node.ctx, ast.Load) and id(node) not in self.called and node.attr in ITERATING_CALLS \
                 and node.attr not in ("itertools", "functools"):
             self.bare.append((node.attr, node))  # functools.reduce handed to partial, say
+        if node.attr in DYNAMIC_ATTRIBUTE and id(node) not in self.checked:
+            self.add("tamper", f"{_dotted(node)} passed around (its attribute names cannot be read)", node)
         what = _dotted(node)
         if node.attr == "func" and isinstance(node.value, ast.Name) and node.value.id == "torch":
             self.add("autograd", what, node)

@@ -395,6 +395,13 @@ def softmax_loss_vectorized(W, X, y, reg):
     data = statistics.fmean(spread) - statistics.fmean(picked)
     return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
 '''),
+    "DisableTorchFunction through object.__getattribute__ bound to a name": (TLN, "nn_forward_pass", '''
+def nn_forward_pass(params, X):
+    look = object.__getattribute__
+    with look(look(torch, "_" + "C"), "Disable" + "TorchFunction")():
+        hidden = torch.relu(X.mm(params["W1"]) + params["b1"])
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
     "DisableTorchFunction bound to a name at module level": (TLN, "nn_forward_pass", '''
 from torch._C import DisableTorchFunction as _a2_D
 
