@@ -102,6 +102,12 @@ class Finding:
         return f"{self.what} ({self.file} line {self.line})"
 
 
+def _turns_off(call) -> bool:
+    """``.requires_grad_(False)`` or ``.requires_grad_(requires_grad=False)``."""
+    values = list(call.args[:1]) + [k.value for k in call.keywords if k.arg == "requires_grad"]
+    return len(values) == 1 and isinstance(values[0], ast.Constant) and values[0].value is False
+
+
 def _dotted(node) -> str:
     parts = []
     while isinstance(node, ast.Attribute):
@@ -179,6 +185,9 @@ class _Reader(ast.NodeVisitor):
 
     def visit_Attribute(self, node):
         self.names.add(node.attr)
+        if node.attr == "requires_grad_" and id(node) in self.checked:
+            self.generic_visit(node)
+            return
         if isinstance(node.ctx, ast.Load) and id(node) not in self.called and node.attr in ITERATING_CALLS \
                 and node.attr not in ("itertools", "functools"):
             self.bare.append((node.attr, node))  # functools.reduce handed to partial, say
@@ -231,6 +240,8 @@ class _Reader(ast.NodeVisitor):
         name = node.func.id if isinstance(node.func, ast.Name) else \
             node.func.attr if isinstance(node.func, ast.Attribute) else ""
         self.called.add(id(node.func))
+        if name == "requires_grad_" and _turns_off(node):
+            self.checked.add(id(node.func))  # .requires_grad_(False) computes no gradient
         runs_now = self.import_time and not self.lambdas  # a module-level value's call runs at import
         if name in DYNAMIC_ATTRIBUTE:
             if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):

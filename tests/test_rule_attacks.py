@@ -597,6 +597,21 @@ def svm_loss_vectorized(W, X, y, reg):
     assert _points(report, "svm_loss_vectorized") == _max(report, "svm_loss_vectorized") > 0, report.summary()
 
 
+def test_gradients_turned_off_with_requires_grad_false_keep_full_marks(tmp_path, grade_with):
+    """.requires_grad_(False) on a copy turns gradients off: it computed none, and it cost the
+    whole function (read from the source and at run time as a tensor made to need them)."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, '''
+_a2_svm_vec = svm_loss_vectorized
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    return _a2_svm_vec(W.clone().detach().requires_grad_(False), X, y, reg)
+''')
+    report = grade_with(sub, functions=["svm_loss_vectorized"], limits=FAST, hidden=True)
+    assert _points(report, "svm_loss_vectorized") == _max(report, "svm_loss_vectorized") > 0, report.summary()
+
+
 def test_tracing_switched_off_during_a_call_is_seen_at_run_time_too():
     """Where the source hides sys.settrace from a reading of the names, the line counter sees
     on the way out that it is no longer the tracer, and the no-loop case says so."""

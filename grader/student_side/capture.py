@@ -219,8 +219,10 @@ def _autograd_call(name, args, kwargs) -> bool:
     """Whether a call has torch compute gradients: autograd itself, ``.backward()``, reading
     ``.grad``, or a tensor made to require gradients."""
     short = name.rsplit(".", 1)[-1]
+    if short == "requires_grad_":  # .requires_grad_(False) turns gradients off
+        return bool(args[1] if len(args) > 1 else kwargs.get("requires_grad", True))
     if name.startswith(("torch.autograd.", "torch.func.", "torch._functorch.")) or short in (
-            "backward", "requires_grad_", "grad"):
+            "backward", "grad"):
         return True
     if name == "Tensor.requires_grad" and len(args) > 1 and args[1]:
         return True
