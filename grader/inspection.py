@@ -304,7 +304,7 @@ def _import_aliases(tree, file) -> Dict[str, Tuple[str, str]]:
     """{name bound by a module-level import: (kind, the import)} for imports of flagged modules
     or names (``import threading as t``, ``from torch._C import DisableTorchFunction as D``)."""
     aliases = {}
-    for node in tree.body:
+    for node in _module_statements(tree.body):  # imports inside a module-level if or try too
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             probe = _Reader(file)
             _read(probe, node)
