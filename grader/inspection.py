@@ -25,7 +25,7 @@ everything the files run at module level.
 import ast
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Sequence, Set, Tuple, Union
 
 TAMPER = {
     # tracing switched off, or frames read and rewritten
@@ -40,6 +40,8 @@ TAMPER = {
     "__closure__", "co_code", "__subclasses__", "get_objects", "get_referrers", "get_referents", "gc", "ctypes",
     "modules",
     "__bases__", "__mro__", "pickle", "marshal", "FunctionType", "CodeType", "runpy",
+    # attributes read by a name built at run time, frames reached through inspect
+    "__dict__", "vars", "globals", "locals", "inspect", "f_trace_lines", "f_trace_opcodes",
     # work on another thread or process, where the tracer does not look
     "threading", "_thread", "multiprocessing", "concurrent", "asyncio", "Thread", "start_new_thread",
     "ThreadPoolExecutor", "ProcessPoolExecutor", "subprocess", "fork", "system", "popen", "Popen", "execv",
@@ -52,6 +54,9 @@ AUTOGRAD = {
     "hessian", "enable_grad", "set_grad_enabled", "grad_fn",
     # a gradient measured by differences of the loss is not derived either
     "compute_numeric_gradient", "grad_check_sparse",
+    # nor one read off complex numbers (the complex-step derivative: Im f(W + ih) / h)
+    "imag", "complex", "cfloat", "cdouble", "chalf", "complex32", "complex64", "complex128", "view_as_complex",
+    "view_as_real", "polar", "fft",
 }
 # Words flagged as plain names too (a local variable may be called ``ops`` or ``backward``; these
 # are builtins, or what ``from ... import`` brings in, and no one's variable names).
@@ -60,8 +65,11 @@ NAME_WORDS = {
     "DisableTorchFunction", "DisableTorchFunctionSubclass", "_DisableTorchFunctionSubclass", "TorchFunctionMode",
     "TorchDispatchMode", "start_new_thread", "Thread", "ThreadPoolExecutor", "ProcessPoolExecutor", "get_objects",
     "autograd", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "enable_grad", "set_grad_enabled",
-    "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit",
+    "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit", "complex",
 }
+# Builtins that read a namespace by name (vars(torch)["_" + "C"]): flagged where used, unless the
+# code binds the name itself (a variable called vars).
+NAMESPACE_READERS = {"vars", "globals", "locals"}
 STRING_WORDS = {"settrace", "setprofile", "DisableTorchFunction", "DisableTorchFunctionSubclass", "autograd",
                 "requires_grad_", "get_objects", "get_referrers", "exec", "eval", "importlib", "functorch",
                 "compute_numeric_gradient"}
@@ -70,7 +78,11 @@ REWRITTEN = ("torch", "sys", "builtins", "__builtins__", "math", "operator", "F"
 ITERATING_CALLS = {"map", "filter", "reduce", "accumulate", "starmap", "apply_", "map_", "map2_", "vectorize",
                    "frompyfunc", "apply_along_axis", "itertools", "functools"}
 ONE_ITERABLE = {"sum", "min", "max", "any", "all", "sorted"}
-DYNAMIC_ATTRIBUTE = {"getattr", "setattr", "delattr", "__getattribute__", "attrgetter", "methodcaller"}
+# math's and statistics' reductions of one iterable (math.fsum(values), statistics.fmean(values))
+MODULE_REDUCTIONS = {"fsum", "prod", "fmean", "mean", "median", "geometric_mean", "harmonic_mean", "stdev", "pstdev",
+                     "variance", "pvariance", "sumprod", "dist"}
+DYNAMIC_ATTRIBUTE = {"getattr", "setattr", "delattr", "__getattribute__", "__getattr__", "attrgetter",
+                     "methodcaller"}
 
 MODULE = "<module>"
 
@@ -88,6 +100,12 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.what} ({self.file} line {self.line})"
+
+
+def _turns_off(call) -> bool:
+    """``.requires_grad_(False)`` or ``.requires_grad_(requires_grad=False)``."""
+    values = list(call.args[:1]) + [k.value for k in call.keywords if k.arg == "requires_grad"]
+    return len(values) == 1 and isinstance(values[0], ast.Constant) and values[0].value is False
 
 
 def _dotted(node) -> str:
@@ -110,9 +128,38 @@ class _Reader(ast.NodeVisitor):
         # names that module-level imports bound to a flagged module or name ({name: (kind, import)})
         self.aliases = aliases or {}
         self.checked: Set[int] = set()  # getattr & co. called with a constant name: read there
+        self.called: Set[int] = set()  # names in a call's function position
+        self.stored: Set[str] = set()  # names bound here (arguments, assignments)
+        self.bare: List[Tuple[str, ast.AST]] = []  # looping builtins named without a call (add_all = sum)
+        # Reading a module-level assignment's value: calls there run at import, a lambda's later.
+        self.import_time = False
+        self.lambdas = 0
 
     def add(self, kind, what, node):
         self.findings.append(Finding(kind, what, self.file, getattr(node, "lineno", 0)))
+
+    def finish(self) -> List[Finding]:
+        """The findings, with the looping builtins named without a call (``add_all = sum``,
+        ``_s=sum`` as a default, ``map`` handed to a helper) where this code does not rebind
+        the name itself (``max = scores.max()``)."""
+        for name, node in self.bare:
+            if name in self.stored:
+                continue
+            if name in NAMESPACE_READERS:
+                self.add("tamper", f"{name} (reads attributes by a name that may be built at run time)", node)
+            else:
+                self.add("iteration", f"{name} passed around (it loops in C when called)", node)
+        self.bare = []
+        return self.findings
+
+    def visit_Lambda(self, node):
+        self.lambdas += 1
+        self.generic_visit(node)
+        self.lambdas -= 1
+
+    def visit_arg(self, node):
+        self.stored.add(node.arg)
+        self.generic_visit(node)
 
     def word(self, word, what, node):
         if word in TAMPER:
@@ -122,16 +169,30 @@ class _Reader(ast.NodeVisitor):
 
     def visit_Name(self, node):
         self.names.add(node.id)
+        if isinstance(node.ctx, ast.Store):
+            self.stored.add(node.id)
+        elif id(node) not in self.called and node.id in ONE_ITERABLE | {"map", "filter"}:
+            self.bare.append((node.id, node))
         if node.id in DYNAMIC_ATTRIBUTE and id(node) not in self.checked:
             self.add("tamper", f"{node.id} passed around (its attribute names cannot be read)", node)
         if node.id in self.aliases:
             kind, imported = self.aliases[node.id]
             self.add(kind, f"{node.id} ({imported})", node)
+        elif node.id in NAMESPACE_READERS:  # the builtin, unless this code binds the name itself
+            self.bare.append((node.id, node))
         elif node.id in NAME_WORDS:  # a plain name: a builtin, or what a from-import brought in
             self.word(node.id, node.id, node)
 
     def visit_Attribute(self, node):
         self.names.add(node.attr)
+        if node.attr == "requires_grad_" and id(node) in self.checked:
+            self.generic_visit(node)
+            return
+        if isinstance(node.ctx, ast.Load) and id(node) not in self.called and node.attr in ITERATING_CALLS \
+                and node.attr not in ("itertools", "functools"):
+            self.bare.append((node.attr, node))  # functools.reduce handed to partial, say
+        if node.attr in DYNAMIC_ATTRIBUTE and id(node) not in self.checked:
+            self.add("tamper", f"{_dotted(node)} passed around (its attribute names cannot be read)", node)
         what = _dotted(node)
         if node.attr == "func" and isinstance(node.value, ast.Name) and node.value.id == "torch":
             self.add("autograd", what, node)
@@ -165,6 +226,8 @@ class _Reader(ast.NodeVisitor):
         # A string names what getattr or a dict lookup reaches: the words no one's dictionary
         # key is ("backward" may well be one), those with a leading underscore and a few more.
         value = node.value
+        if isinstance(value, complex):
+            self.add("autograd", f"{value!r} (a complex number: the complex-step derivative)", node)
         if isinstance(value, str) and value.isidentifier() and (value.startswith("_") or value in STRING_WORDS):
             self.word(value, repr(value), node)
 
@@ -176,6 +239,10 @@ class _Reader(ast.NodeVisitor):
     def visit_Call(self, node):
         name = node.func.id if isinstance(node.func, ast.Name) else \
             node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        self.called.add(id(node.func))
+        if name == "requires_grad_" and _turns_off(node):
+            self.checked.add(id(node.func))  # .requires_grad_(False) computes no gradient
+        runs_now = self.import_time and not self.lambdas  # a module-level value's call runs at import
         if name in DYNAMIC_ATTRIBUTE:
             if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
                 self.checked.add(id(node.func))
@@ -185,9 +252,13 @@ class _Reader(ast.NodeVisitor):
             else:
                 self.checked.add(id(node.func))
                 self.add("tamper", f"{name}(...) with a name computed at run time", node)
-        if name in ITERATING_CALLS:
+        if runs_now:
+            pass
+        elif name in ITERATING_CALLS:
             self.add("iteration", f"{_dotted(node.func)}(...)", node)
-        elif isinstance(node.func, ast.Name) and name in ONE_ITERABLE and len(node.args) == 1 \
+        elif (isinstance(node.func, ast.Name) and name in ONE_ITERABLE or isinstance(node.func, ast.Attribute)
+              and name in MODULE_REDUCTIONS and _dotted(node.func.value) in ("math", "statistics")) \
+                and len(node.args) == 1 \
                 and not isinstance(node.args[0], (ast.List, ast.Tuple, ast.Set, ast.Starred)):
             self.add("iteration", f"{name}(...) of one iterable", node)
         self.generic_visit(node)
@@ -233,10 +304,10 @@ def _import_aliases(tree, file) -> Dict[str, Tuple[str, str]]:
     """{name bound by a module-level import: (kind, the import)} for imports of flagged modules
     or names (``import threading as t``, ``from torch._C import DisableTorchFunction as D``)."""
     aliases = {}
-    for node in tree.body:
+    for node in _module_statements(tree.body):  # imports inside a module-level if or try too
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             probe = _Reader(file)
-            probe.visit(node)
+            _read(probe, node)
             if probe.findings:
                 kind = "tamper" if any(f.kind == "tamper" for f in probe.findings) else "autograd"
                 for alias in node.names:
@@ -247,9 +318,70 @@ def _import_aliases(tree, file) -> Dict[str, Tuple[str, str]]:
     return aliases
 
 
-def inspect_sources(sources: Dict[str, str]) -> Inspection:
+def _read(reader: "_Reader", node) -> None:
+    """``reader.visit(node)``; code nested deeper than the reader can follow (a sum of
+    thousands of terms parses, and compiles, but is thousands of levels deep) is a finding of
+    its own: rules that cannot be read are not taken as kept."""
+    try:
+        reader.visit(node)
+    except RecursionError:
+        reader.add("tamper", "code nested too deeply for the grader to read it", node)
+
+
+def _at_import(node):
+    """The nodes of a module-level value that run at import (a lambda's body runs later)."""
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, ast.Lambda):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _is_main_guard(node) -> bool:
+    """``if __name__ == "__main__":`` (either way round)."""
+    test = getattr(node, "test", None)
+    if not isinstance(node, ast.If) or not isinstance(test, ast.Compare) or len(test.ops) != 1 \
+            or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(n, ast.Name) and n.id == "__name__" for n in sides) and \
+        any(isinstance(n, ast.Constant) and n.value == "__main__" for n in sides)
+
+
+def _module_statements(body, main_runs=True):
+    """The module's statements, with those inside module-level compound statements (``if
+    True:``, ``try:``, ``with``, loops) brought up: a function defined there is one like any
+    other; the compound statement's own header is module-level code. The body of an ``if
+    __name__ == "__main__":`` never runs when the grader imports the file (a student's own
+    checks, the course's ``grad_check_sparse`` among them): left out unless the file rebinds
+    ``__name__`` (``main_runs``)."""
+    for node in body:
+        if not main_runs and _is_main_guard(node):
+            yield node.test
+            yield from _module_statements(node.orelse, main_runs)
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or \
+                not isinstance(getattr(node, "body", None), list):
+            yield node
+            continue
+        for _, value in ast.iter_fields(node):
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, ast.stmt):
+                    yield from _module_statements([item], main_runs)
+                elif isinstance(getattr(item, "body", None), list):  # except handlers, match cases
+                    for _, part in ast.iter_fields(item):
+                        if isinstance(part, ast.AST):
+                            yield part
+                    yield from _module_statements(item.body, main_runs)
+                elif isinstance(item, ast.AST):
+                    yield item
+
+
+def inspect_sources(sources: Dict[str, Union[str, bytes]]) -> Inspection:
     """{file name: source} -> :class:`Inspection`. Unparsable files give nothing (their cases
-    fail when they are loaded)."""
+    fail when they are loaded). A source given as bytes is decoded as Python decodes it on
+    import, by its coding line."""
     uses: Dict[str, Set[str]] = {}
     findings: Dict[str, List[Finding]] = {}
     for file, source in sources.items():
@@ -258,21 +390,41 @@ def inspect_sources(sources: Dict[str, str]) -> Inspection:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         aliases = _import_aliases(tree, file)
-        module = _Reader(file)
-        for node in tree.body:
+        module = _Reader(file, aliases)
+        plain = _Reader(file)  # module-level assignments that call nothing: read for their words only
+        main_runs = any(isinstance(n, ast.Name) and n.id == "__name__" and not isinstance(n.ctx, ast.Load)
+                        for n in ast.walk(tree))
+        for node in _module_statements(tree.body, main_runs):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 # An import alone runs nothing: what uses the name it binds is flagged there.
                 module.names.update(alias for alias in aliases)
                 continue
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 reader = _Reader(file, aliases)
-                reader.visit(node)
+                _read(reader, node)
                 uses.setdefault(node.name, set()).update(reader.names - {node.name})
-                findings.setdefault(node.name, []).extend(reader.findings)
-            else:
-                module.visit(node)
-        uses.setdefault(MODULE, set()).update(module.names)
-        findings.setdefault(MODULE, []).extend(module.findings)
+                findings.setdefault(node.name, []).extend(reader.finish())
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+                if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+            value = getattr(node, "value", None)
+            # A value that calls nothing at import (a name, a lambda) runs nothing then: what
+            # it names is flagged where it is used, through the name it is bound to.
+            refers = value is not None and targets and not any(isinstance(n, ast.Call) for n in _at_import(value))
+            _read(plain if refers else module, node)
+            if value is not None and targets:
+                # A module-level value may be code run later (a lambda, a helper bound to a
+                # name, a dict of them): what it holds is the name's, as a definition's is.
+                reader = _Reader(file, aliases)
+                reader.import_time = True
+                _read(reader, value)
+                for target in targets:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name):
+                            uses.setdefault(name.id, set()).update(reader.names - {name.id})
+                            findings.setdefault(name.id, []).extend(reader.finish())
+        uses.setdefault(MODULE, set()).update(module.names | plain.names)
+        findings.setdefault(MODULE, []).extend(module.finish() + plain.finish())
     return Inspection(uses, {k: tuple(v) for k, v in findings.items()})
 
 
@@ -280,7 +432,7 @@ def inspect_files(paths: Iterable[Path]) -> Inspection:
     sources = {}
     for path in paths:
         try:
-            sources[Path(path).name] = Path(path).read_text(encoding="utf-8", errors="replace")
+            sources[Path(path).name] = Path(path).read_bytes()  # decoded by its coding line
         except OSError:
             continue
     return inspect_sources(sources)

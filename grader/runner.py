@@ -393,7 +393,9 @@ def inspect_student_files(code_dir: Path) -> Inspection:
     sources = {}
     for name in ("linear_classifier.py", "two_layer_net.py"):
         try:
-            sources[name] = (Path(code_dir) / name).read_text(encoding="utf-8", errors="replace")
+            # As bytes: the parser decodes them as Python does on import, by the file's own
+            # coding line (a file declared latin-1 or utf-7 reads differently as UTF-8).
+            sources[name] = (Path(code_dir) / name).read_bytes()
         except OSError:
             continue
     with _PARSE:

@@ -103,6 +103,38 @@ def test_gradients_by_autograd_earn_nothing_for_the_gradient(tmp_path, grade_wit
     assert _points(report, "svm_loss_naive") == _max(report, "svm_loss_naive") > 0
 
 
+COMPLEX_STEP = '''
+def softmax_loss_vectorized(W, X, y, reg):
+    N = X.shape[0]
+    D, C = W.shape
+    h = 1e-30
+    s = X.mm(W)
+    s = s - s.max(dim=1, keepdim=True).values
+    eye = torch.eye(C, dtype=W.dtype, device=W.device)
+    pert = X.t()[:, None, :, None] * eye[None, :, None, :]
+    sk = s[None, None] + 1j * h * pert
+    lse = torch.log(torch.exp(sk).sum(-1))
+    picked = torch.gather(sk, 3, y.view(1, 1, N, 1).expand(D, C, N, 1)).squeeze(-1)
+    data = (lse - picked).mean(-1)
+    return data.real[0, 0] + reg * torch.sum(W * W), data.imag / h + 2 * reg * W
+'''
+
+
+@pytest.mark.parametrize("source_rules", ["on", "off"])
+def test_a_gradient_by_the_complex_step_earns_nothing_for_the_gradient(tmp_path, grade_with, monkeypatch,
+                                                                      source_rules):
+    """Im L(W + ih E_dc) / h for every entry at once (a batch of D*C perturbed losses, no loop)
+    is the exact gradient, measured, not derived: named from the source (1j, .imag) and at run
+    time (a complex tensor made), it costs the gradient outputs as autograd does."""
+    monkeypatch.setenv("A2_SOURCE_RULES", source_rules)
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, COMPLEX_STEP)
+    report = grade_with(sub, functions=["softmax_loss_vectorized"], limits=FAST, hidden=True)
+    values = [r for r in _results(report, "softmax_loss_vectorized") if "loops" not in r.name and r.max_points]
+    assert values and not any(r.points for r in values if "rule" not in r.name), report.summary()
+    assert "complex" in _text(report, "softmax_loss_vectorized"), report.summary()
+
+
 def test_gradients_by_autograd_are_seen_at_run_time_too():
     """The tracer names autograd where the source hides it from a reading of the names."""
     import torch
@@ -145,6 +177,31 @@ NAIVE_SVM_PLAIN = '''
     dW = [[0.0] * C for _ in range(D)]
     for i in range(N):
         s = [sum(Xl[i][d] * Wl[d][j] for d in range(D)) for j in range(C)]
+        for j in range(C):
+            m = s[j] - s[yl[i]] + 1
+            if j != yl[i] and m > 0:
+                loss += m
+                for d in range(D):
+                    dW[d][j] += Xl[i][d]
+                    dW[d][yl[i]] -= Xl[i][d]
+    dW = torch.tensor(dW, dtype=W.dtype, device=W.device)
+    return torch.tensor(loss / N, dtype=W.dtype, device=W.device) + reg * torch.sum(W * W), dW / N + 2 * reg * W
+'''
+
+# The same with plain statements only (no comprehension, no builtin that loops): the lines it
+# runs in its own frame are all that shows the loop.
+NAIVE_SVM_FLAT = '''
+    Xl, Wl, yl = X.tolist(), W.tolist(), y.tolist()
+    N, D, C = len(Xl), len(Wl), len(Wl[0])
+    loss = 0.0
+    dW = []
+    for d in range(D):
+        dW.append([0.0] * C)
+    for i in range(N):
+        s = [0.0] * C
+        for j in range(C):
+            for d in range(D):
+                s[j] += Xl[i][d] * Wl[d][j]
         for j in range(C):
             m = s[j] - s[yl[i]] + 1
             if j != yl[i] and m > 0:
@@ -271,6 +328,135 @@ def softmax_loss_naive(W, X, y, reg):
     dW = compute_numeric_gradient(lambda w: _a2_softmax_vec(w, X, y, reg)[0], W.clone(), h=1e-5)
     return loss, dW
 '''),
+    "a loop in builtins inside a function defined in an if block": (LC, "softmax_loss_vectorized", '''
+import operator as _a2_operator
+
+_a2_softmax_vec = softmax_loss_vectorized
+
+if True:
+    def softmax_loss_vectorized(W, X, y, reg):
+        _, dW = _a2_softmax_vec(W, X, y, reg)
+        scores = X.mm(W)
+        picked = scores.gather(1, y[:, None]).squeeze(1).tolist()
+        spread = scores.logsumexp(dim=1).tolist()
+        data = sum(map(_a2_operator.sub, spread, picked)) / X.shape[0]
+        return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
+'''),
+    "a loop in builtins inside a module-level lambda": (LC, "softmax_loss_vectorized", '''
+import operator as _a2_operator
+
+_a2_softmax_vec = softmax_loss_vectorized
+_a2_total = lambda a, b: sum(map(_a2_operator.sub, a, b))
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    _, dW = _a2_softmax_vec(W, X, y, reg)
+    scores = X.mm(W)
+    picked = scores.gather(1, y[:, None]).squeeze(1).tolist()
+    spread = scores.logsumexp(dim=1).tolist()
+    data = _a2_total(spread, picked) / X.shape[0]
+    return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
+'''),
+    "sum bound to a variable and called on a list": (LC, "softmax_loss_vectorized", '''
+_a2_softmax_vec = softmax_loss_vectorized
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    _, dW = _a2_softmax_vec(W, X, y, reg)
+    add_all = sum
+    scores = X.mm(W)
+    picked = scores.gather(1, y[:, None]).squeeze(1).tolist()
+    spread = scores.logsumexp(dim=1).tolist()
+    data = (add_all(spread) - add_all(picked)) / X.shape[0]
+    return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
+'''),
+    "functools.reduce handed to a module-level partial": (LC, "softmax_loss_vectorized", '''
+import functools as _a2_functools
+import operator as _a2_operator
+
+_a2_softmax_vec = softmax_loss_vectorized
+_a2_total = _a2_functools.partial(_a2_functools.reduce, _a2_operator.add)
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    _, dW = _a2_softmax_vec(W, X, y, reg)
+    scores = X.mm(W)
+    picked = scores.gather(1, y[:, None]).squeeze(1).tolist()
+    spread = scores.logsumexp(dim=1).tolist()
+    data = (_a2_total(spread) - _a2_total(picked)) / X.shape[0]
+    return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
+'''),
+    "statistics.fmean of a list (the template imports statistics)": (LC, "softmax_loss_vectorized", '''
+_a2_softmax_vec = softmax_loss_vectorized
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    _, dW = _a2_softmax_vec(W, X, y, reg)
+    scores = X.mm(W)
+    picked = scores.gather(1, y[:, None]).squeeze(1).tolist()
+    spread = scores.logsumexp(dim=1).tolist()
+    data = statistics.fmean(spread) - statistics.fmean(picked)
+    return torch.tensor(data, dtype=W.dtype) + reg * torch.sum(W * W), dW
+'''),
+    "DisableTorchFunction through object.__getattribute__ bound to a name": (TLN, "nn_forward_pass", '''
+def nn_forward_pass(params, X):
+    look = object.__getattribute__
+    with look(look(torch, "_" + "C"), "Disable" + "TorchFunction")():
+        hidden = torch.relu(X.mm(params["W1"]) + params["b1"])
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
+    "DisableTorchFunction imported inside a module-level try": (TLN, "nn_forward_pass", '''
+try:
+    from torch._C import DisableTorchFunction as _a2_quiet
+except ImportError:
+    _a2_quiet = None
+
+
+def nn_forward_pass(params, X):
+    with _a2_quiet():
+        hidden = torch.relu(X.mm(params["W1"]) + params["b1"])
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
+    "DisableTorchFunction bound to a name at module level": (TLN, "nn_forward_pass", '''
+from torch._C import DisableTorchFunction as _a2_D
+
+_a2_quiet = _a2_D
+
+
+def nn_forward_pass(params, X):
+    with _a2_quiet():
+        hidden = torch.relu(X.mm(params["W1"]) + params["b1"])
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
+    "DisableTorchFunction read through vars() with names built at run time": (TLN, "nn_forward_pass", '''
+def nn_forward_pass(params, X):
+    quiet = vars(vars(torch)["_" + "C"])["Disable" + "TorchFunction"]
+    with quiet():
+        hidden = torch.relu(X.mm(params["W1"]) + params["b1"])
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
+    "tracing switched off and back on through vars(sys)": (LC, "svm_loss_vectorized", '''
+import sys as _a2_sys
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    space = vars(_a2_sys)
+    old = space["get" + "trace"]()
+    space["set" + "trace"](None)
+    result = _a2_plain(W, X, y, reg)
+    space["set" + "trace"](old)
+    return result
+
+
+def _a2_plain(W, X, y, reg):
+''' + NAIVE_SVM_FLAT),
+    "the frame's line events switched off through inspect": (LC, "svm_loss_vectorized", '''
+import inspect as _a2_inspect
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    _a2_inspect.stack(0)[0].frame.f_trace_lines = False
+''' + NAIVE_SVM_FLAT),
     "torch.threshold as a ReLU": (TLN, "nn_forward_pass", '''
 def nn_forward_pass(params, X):
     hidden = torch.threshold(X.mm(params["W1"]) + params["b1"], 0, 0)
@@ -294,6 +480,75 @@ def test_a_rule_switched_off_or_reached_around_still_costs_its_points(tmp_path, 
         loops = [r for r in _results(report, function) if "loops" in r.name]
         assert loops and all(r.points == 0 for r in loops), report.summary()
     assert _points(report, other) == _max(report, other) > 0, report.summary()
+
+
+def test_a_file_declared_in_another_encoding_is_read_as_python_reads_it(tmp_path, grade_with):
+    """A coding line (latin-1 here; utf-7 can hide a whole line inside a comment) makes Python
+    read the file differently from UTF-8: read as UTF-8 it did not even parse, so its rules
+    went unread. The grader reads it by its coding line, as the import does."""
+    file, function, code = ATTACKS["a loop in builtins inside a module-level lambda"]
+    sub = make_submission(tmp_path / "s")
+    path = sub / "a2" / file
+    source = path.read_text() + "\n\n" + code.replace("data", "donn\u00e9es")
+    path.write_bytes(b"# -*- coding: latin-1 -*-\n" + source.encode("latin-1"))
+    report = grade_with(sub, functions=[function], limits=FAST, hidden=True)
+    loops = [r for r in _results(report, function) if "loops" in r.name]
+    assert loops and all(r.points == 0 for r in loops), report.summary()
+    assert "map(...)" in loops[0].message, report.summary()
+
+
+def test_code_nested_too_deeply_to_read_is_a_finding_not_a_grader_error():
+    """A sum of 2000 terms parses and compiles, but is 2000 levels deep: reading it raised
+    RecursionError in the grader (check ended in an error, batch recorded an internal error
+    with a traceback). It is a finding of the function that holds it; the others are read."""
+    from grader.inspection import inspect_sources
+
+    source = f'''
+import torch
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    a = W.sum()
+    padded = {"+".join(["a"] * 2000)}
+    return sum(map(float, X.tolist()[0])) + padded, W
+
+
+def svm_loss_naive(W, X, y, reg):
+    return W.sum(), W
+'''
+    compile(source, "linear_classifier.py", "exec")  # Python itself takes it
+    inspection = inspect_sources({"linear_classifier.py": source})
+    found = inspection.found(["svm_loss_vectorized"])
+    assert any(f.kind == "tamper" and "too deeply" in f.what for f in found), found
+    assert not inspection.found(["svm_loss_naive"])
+
+
+MAIN_BLOCK = '''
+import torch
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    return X.mm(W).sum(), W
+
+
+if __name__ == "__main__":
+    from eecs598.grad import grad_check_sparse
+    W = torch.randn(3, 2)
+    f = lambda w: svm_loss_vectorized(w, torch.randn(4, 3), torch.zeros(4, dtype=torch.long), 0.1)[0]
+    grad_check_sparse(f, W, svm_loss_vectorized(W, torch.randn(4, 3), None, 0.1)[1])
+'''
+
+
+def test_a_students_own_gradient_check_under_main_costs_nothing():
+    """The course's grad_check_sparse in an ``if __name__ == "__main__":`` block never runs when
+    the file is imported: it took every loss function's gradient points. A file that rebinds
+    __name__ (so that the block does run) is read as before."""
+    from grader.inspection import inspect_sources
+
+    assert not inspect_sources({"linear_classifier.py": MAIN_BLOCK}).found(["svm_loss_vectorized"])
+    rebinding = MAIN_BLOCK.replace("import torch\n", "import torch\n__name__ = '__main__'\n", 1)
+    found = inspect_sources({"linear_classifier.py": rebinding}).found(["svm_loss_vectorized"])
+    assert [f.kind for f in found] == ["autograd"], found
 
 
 def test_the_no_loop_case_recognised_by_its_published_shapes_earns_nothing(tmp_path, grade_with):
@@ -357,6 +612,21 @@ def svm_loss_vectorized(W, X, y, reg):
     assert _points(report, "svm_loss_vectorized") == _max(report, "svm_loss_vectorized") > 0, report.summary()
 
 
+def test_gradients_turned_off_with_requires_grad_false_keep_full_marks(tmp_path, grade_with):
+    """.requires_grad_(False) on a copy turns gradients off: it computed none, and it cost the
+    whole function (read from the source and at run time as a tensor made to need them)."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, '''
+_a2_svm_vec = svm_loss_vectorized
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    return _a2_svm_vec(W.clone().detach().requires_grad_(False), X, y, reg)
+''')
+    report = grade_with(sub, functions=["svm_loss_vectorized"], limits=FAST, hidden=True)
+    assert _points(report, "svm_loss_vectorized") == _max(report, "svm_loss_vectorized") > 0, report.summary()
+
+
 def test_tracing_switched_off_during_a_call_is_seen_at_run_time_too():
     """Where the source hides sys.settrace from a reading of the names, the line counter sees
     on the way out that it is no longer the tracer, and the no-loop case says so."""
@@ -371,6 +641,39 @@ def test_tracing_switched_off_during_a_call_is_seen_at_run_time_too():
     outcome = call_captured(switches_off, count_lines=(__file__,), trace=True)
     assert outcome.ok and outcome.trace["tracing_off"], outcome.trace
     assert not call_captured(lambda: 1, count_lines=(__file__,), trace=True).trace["tracing_off"]
+
+
+def test_tracing_switched_off_and_back_on_or_per_frame_is_seen_at_run_time_too():
+    """Switched off only around the loop and put back (so it is the tracer again on the way
+    out), or the frame's own line events turned off: the counter still says it was interfered
+    with. Honest code that calls no tracing function is not."""
+    import inspect
+    import sys
+
+    from grader.student_side.capture import call_captured
+
+    def off_and_back():
+        space = vars(sys)
+        old = space["get" + "trace"]()
+        space["set" + "trace"](None)
+        total = 0
+        for i in range(10):
+            total += i
+        space["set" + "trace"](old)
+        return total
+
+    def frame_lines_off():
+        inspect.stack(0)[0].frame.f_trace_lines = False
+        total = 0
+        for i in range(10):
+            total += i
+        return total
+
+    for attack in (off_and_back, frame_lines_off):
+        outcome = call_captured(attack, count_lines=(__file__,), trace=True)
+        assert outcome.ok and outcome.trace["tracing_off"], (attack.__name__, outcome.trace)
+    honest = call_captured(lambda: sum([1, 2]), count_lines=(__file__,), trace=True)
+    assert honest.ok and not honest.trace["tracing_off"], honest.trace
 
 
 def test_python_sum_of_a_tensor_is_a_loop_in_a_vectorized_loss_and_says_so():
@@ -436,6 +739,37 @@ def find_best_net(data_dict, get_param_set_fn):
     inspection = inspect_sources({"two_layer_net.py": source})
     for function in ("nn_forward_backward", "find_best_net"):
         assert not [f for f in inspection.found([function]) if f.kind != "iteration"], inspection.found([function])
+
+
+def test_everyday_module_level_code_is_not_read_as_a_loop():
+    """Module-level values computed at import (a mean of a list of floats), a helper dict for the
+    notebook, an unused module-level import of torch.nn.functional, local variables named max
+    and vars and a __main__ block are not loops of the vectorized function that sits beside them."""
+    from grader.inspection import inspect_sources
+
+    source = '''
+import torch
+import torch.nn.functional as F
+
+LOSSES = [0.5, 0.25]
+MEAN_LOSS = sum(LOSSES) / len(LOSSES)
+HELPERS = {"mean": lambda values: sum(values) / len(values)}
+
+
+def svm_loss_vectorized(W, X, y, reg):
+    """W never has requires_grad set."""
+    scores = X.mm(W)
+    max = scores.max()
+    vars = scores.var(dim=0)
+    dtype = getattr(torch, "float64")
+    return (scores - max).sum().to(dtype) * MEAN_LOSS + 0 * vars.sum(), W
+
+
+if __name__ == "__main__":
+    print(HELPERS["mean"]([1.0, 2.0]), max([1, 2]))
+'''
+    inspection = inspect_sources({"linear_classifier.py": source})
+    assert not inspection.found(["svm_loss_vectorized"]), inspection.found(["svm_loss_vectorized"])
 
 
 def test_the_no_loop_case_recognised_by_its_place_in_the_order_earns_nothing(tmp_path, grade_with):

@@ -219,8 +219,10 @@ def _autograd_call(name, args, kwargs) -> bool:
     """Whether a call has torch compute gradients: autograd itself, ``.backward()``, reading
     ``.grad``, or a tensor made to require gradients."""
     short = name.rsplit(".", 1)[-1]
+    if short == "requires_grad_":  # .requires_grad_(False) turns gradients off
+        return bool(args[1] if len(args) > 1 else kwargs.get("requires_grad", True))
     if name.startswith(("torch.autograd.", "torch.func.", "torch._functorch.")) or short in (
-            "backward", "requires_grad_", "grad"):
+            "backward", "grad"):
         return True
     if name == "Tensor.requires_grad" and len(args) > 1 and args[1]:
         return True
@@ -270,6 +272,9 @@ class Tracer(CudaOnCpu):
             if short not in HARMLESS and (len(self.pinned) or short in ("numpy", "__array__")):
                 self._check_devices(name, short, args, kwargs)
         result = func(*args, **kwargs)
+        if isinstance(result, torch.Tensor) and result.is_complex() and len(self.autograd) < 5:
+            # the complex-step derivative, Im f(W + ih) / h: a gradient measured, not derived
+            self.autograd.append(f"{name} made a complex tensor at {_student_line(self.files)}")
         if name == "Tensor.device":
             if isinstance(result, torch.device) and len(self.devices_read) < _DEVICES_KEPT:
                 self.devices_read[id(result)] = (result, bool(args) and args[0] in self.pinned)
@@ -430,16 +435,36 @@ class Tracer(CudaOnCpu):
             self.pinned[result] = self.pinned[tensors[0]]
 
 
+_COUNTING: List["LineCounter"] = []  # the counters running now, for the audit hook below
+_OWN = [False]  # a counter setting or putting back its own hook
+
+
+def _audit(event, args):
+    # Any other sys.settrace/setprofile while a counter runs switched it off for a while, even
+    # if put back after.
+    if _COUNTING and not _OWN[0] and event in ("sys.settrace", "sys.setprofile"):
+        for counter in _COUNTING:
+            counter.interfered = True
+
+
 class LineCounter:
     """Counts Python lines executed in the given files (to spot loops that make no torch call)."""
+
+    _hooked = False
 
     def __init__(self, filenames):
         self.filenames = set(filenames)
         self.lines = 0
+        self.interfered = False
+        if not LineCounter._hooked:  # an audit hook cannot be removed, by the student's code either
+            sys.addaudithook(_audit)
+            LineCounter._hooked = True
 
     def _local(self, frame, event, arg):
         if event == "line":
             self.lines += 1
+        elif event == "return" and not frame.f_trace_lines:  # its lines were hidden from the count
+            self.interfered = True
         return self._local
 
     def _global(self, frame, event, arg):
@@ -450,14 +475,26 @@ class LineCounter:
     def __enter__(self):
         self._previous = sys.gettrace()
         self._hook = self._global  # one bound method, to know it again on the way out
-        sys.settrace(self._hook)
+        _OWN[0] = True
+        try:
+            sys.settrace(self._hook)
+        finally:
+            _OWN[0] = False
+        _COUNTING.append(self)
         return self
 
     def __exit__(self, *exc):
-        # Code that switched the counter off (sys.settrace(None), another tracer) ran lines
-        # that were not counted: said so, never read as a loop-free run.
-        self.switched_off = sys.gettrace() is not self._hook
-        sys.settrace(self._previous)
+        # Code that switched the counter off (sys.settrace(None), another tracer), for the whole
+        # call or only around its loop, ran lines that were not counted: said so, never read as
+        # a loop-free run.
+        if self in _COUNTING:
+            _COUNTING.remove(self)
+        self.switched_off = sys.gettrace() is not self._hook or self.interfered
+        _OWN[0] = True
+        try:
+            sys.settrace(self._previous)
+        finally:
+            _OWN[0] = False
 
 
 @dataclass
