@@ -122,6 +122,7 @@ def kill_tree(pid: int, wait: float = 1.0) -> None:
 
 _WORK_ROOT: Optional[Path] = None
 _WORK_LOCK: Optional[int] = None  # held while this process lives: its folder is not stale
+_WORK_GUARD = threading.Lock()
 WORK_PREFIX = "a2-grading-"
 
 
@@ -129,20 +130,25 @@ def work_root() -> Path:
     """One folder per grading process for private code copies and scratch folders; a worker
     sees none of it (where namespaces or Landlock work) but its own copy and scratch folder.
     It is removed at exit; one left by a process that could not clean up (``kill -9``) is
-    removed by the next grading process that starts (its lock is free)."""
+    removed by the next grading process that starts (its lock is free). A batch's threads ask
+    for it at once: one makes it, the others wait for it."""
     global _WORK_ROOT, _WORK_LOCK
-    if _WORK_ROOT is None or not _WORK_ROOT.exists():
-        import atexit
+    with _WORK_GUARD:
+        if _WORK_ROOT is None or not _WORK_ROOT.exists():
+            import atexit
 
-        _sweep_stale_work_roots()
-        _WORK_ROOT = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
-        # Locked before it gets its name, so that no sweep ever sees it unlocked.
-        _WORK_LOCK = os.open(_WORK_ROOT / ".lock-new", os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
-        fcntl.flock(_WORK_LOCK, fcntl.LOCK_EX)
-        os.rename(_WORK_ROOT / ".lock-new", _WORK_ROOT / ".lock")
-        _WORK_ROOT.chmod(0o755)
-        atexit.register(remove_tree, _WORK_ROOT)
-    return _WORK_ROOT
+            _sweep_stale_work_roots()
+            root = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
+            # Locked before it gets its name, so that no sweep ever sees it unlocked.
+            lock = os.open(root / ".lock-new", os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            os.rename(root / ".lock-new", root / ".lock")
+            root.chmod(0o755)
+            atexit.register(remove_tree, root)
+            if _WORK_LOCK is not None:  # the lock of a folder that is gone
+                os.close(_WORK_LOCK)
+            _WORK_ROOT, _WORK_LOCK = root, lock
+        return _WORK_ROOT
 
 
 def _sweep_stale_work_roots() -> None:

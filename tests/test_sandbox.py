@@ -312,3 +312,46 @@ def test_a_worker_notes_the_kit_sources_it_cannot_read_once(tmp_path):
     finally:
         for path in (readable, gone, cached):
             linecache.cache.pop(str(path), None)
+
+
+def test_a_batchs_threads_asking_for_the_work_folder_at_once_share_one(tmp_path, monkeypatch):
+    """A batch's threads ask for the grading folder together: one folder is made and locked, the
+    others wait for it (two made at once renamed one lock file twice, and one submission of a
+    200-submission batch ended in an internal error)."""
+    import tempfile
+    import threading
+
+    from grader import sandbox
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(sandbox, "_WORK_ROOT", None)
+    monkeypatch.setattr(sandbox, "_WORK_LOCK", None)
+    made = tempfile.mkdtemp
+
+    def slow_mkdtemp(*args, **kwargs):
+        folder = made(*args, **kwargs)
+        time.sleep(0.05)  # widens the window in which a second thread would make its own
+        return folder
+
+    monkeypatch.setattr(tempfile, "mkdtemp", slow_mkdtemp)
+    start, got, errors = threading.Barrier(6), [], []
+
+    def ask():
+        start.wait()
+        try:
+            got.append(sandbox.work_root())
+        except Exception as exc:  # noqa: BLE001 - what the test is about
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == [] and len(set(got)) == 1, (errors, got)
+        assert [p.name for p in tmp_path.iterdir()] == [got[0].name]
+        assert (got[0] / ".lock").exists() and not (got[0] / ".lock-new").exists()
+    finally:
+        if sandbox._WORK_LOCK is not None:
+            os.close(sandbox._WORK_LOCK)
