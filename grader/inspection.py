@@ -429,6 +429,8 @@ def inspect_sources(sources: Dict[str, Union[str, bytes]]) -> Inspection:
 
 
 def inspect_files(paths: Iterable[Path]) -> Inspection:
+    """The files at ``paths`` read as bytes: the parser decodes them as Python does on import,
+    by each file's own coding line (a file declared latin-1 or utf-7 reads differently as UTF-8)."""
     sources = {}
     for path in paths:
         try:

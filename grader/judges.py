@@ -271,11 +271,6 @@ def named_outputs(diagnosis: str) -> Tuple[str, ...]:
     return tuple(path for group in _NAMED.findall(diagnosis or "") for path in group.split(", ") if path)
 
 
-def gradient_outputs(paths) -> Tuple[str, ...]:
-    """The gradient outputs among a loss function's outputs: all but the loss."""
-    return tuple(p for p in paths if p != "loss")
-
-
 def hand_gradient_violation(uses: List[str]) -> str:
     return ("rule broken: the gradient must be derived by hand (that is the exercise); this code has torch compute "
             f"it with autograd ({', '.join(uses[:3])}): the gradient outputs earn nothing, the loss is judged as usual")
@@ -362,11 +357,6 @@ def right_outputs(desc, expected, names, dtype, device_type) -> Tuple[str, ...]:
     got, right = _desc_leaves(desc, "result", names), _value_leaves(expected, "result", names)
     return tuple(path for path, value in right.items()
                  if path in got and matches(got[path], value, dtype=dtype, device_type=device_type))
-
-
-def some_outputs_right(desc, expected, names, dtype, device_type) -> bool:
-    """Whether at least one of the outputs equals its expected value (within tolerance)."""
-    return bool(right_outputs(desc, expected, names, dtype, device_type))
 
 
 def judge_loop_free(case, payload, reply, key, device_type) -> Verdict:

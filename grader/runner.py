@@ -18,7 +18,7 @@ from .cases import FRESH_PROBES, FROM_OTHER_CASES, FUNCTIONS, HIDDEN, PUBLIC, Ca
 from .catalogue import all_cases
 from .fixtures import load as load_fixtures
 from .inert import inert_text
-from .inspection import LOSS_FUNCTIONS, Inspection, inspect_sources
+from .inspection import LOSS_FUNCTIONS, Inspection, inspect_files, inspect_sources
 from .judges import hand_gradient_violation, names_a_mistake, without_gradients
 from .mode import instructor_module
 from .results import CaseResult, Report
@@ -182,12 +182,6 @@ def _vouched_outputs(values: List[CaseResult], hidden: bool) -> Set[str]:
         elif r.status == "passed" or r.vouches or names_a_mistake(r.diagnosis):
             found.add("*")
     return found
-
-
-def _vouched(values: List[CaseResult], hidden: bool) -> bool:
-    """Whether a function's value cases show that its code computes something (see
-    :func:`_vouched_outputs`)."""
-    return bool(_vouched_outputs(values, hidden))
 
 
 def _unvouched(outputs, vouched: Set[str]) -> List[str]:
@@ -390,16 +384,8 @@ def inspect_student_files(code_dir: Path) -> Inspection:
     own tests use it to show that the confinement holds by itself."""
     if os.environ.get("A2_SOURCE_RULES") == "off":
         return inspect_sources({})
-    sources = {}
-    for name in ("linear_classifier.py", "two_layer_net.py"):
-        try:
-            # As bytes: the parser decodes them as Python does on import, by the file's own
-            # coding line (a file declared latin-1 or utf-7 reads differently as UTF-8).
-            sources[name] = (Path(code_dir) / name).read_bytes()
-        except OSError:
-            continue
     with _PARSE:
-        return inspect_sources(sources)
+        return inspect_files(Path(code_dir) / name for name in ("linear_classifier.py", "two_layer_net.py"))
 
 
 def _names_used(code) -> Set[str]:
