@@ -49,4 +49,4 @@ def warning(layers: Dict[str, Any]) -> Optional[str]:
     if not gone:
         return None
     return ("warning: student code runs without " + ", ".join(gone) + "; still protected: "
-            + "; ".join(still_protected(layers)) + " (see README, 'What holds where')")
+            + "; ".join(still_protected(layers)) + " (see docs/isolation.md, 'What holds where')")

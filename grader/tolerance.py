@@ -32,7 +32,7 @@ def tolerance_for(dtype: torch.dtype, device_type: str) -> Tuple[float, float]:
 
 
 def table_markdown() -> str:
-    """The table as Markdown, for the README and ``python -m grader tolerances``."""
+    """The table as Markdown, for docs/grading.md and ``python -m grader points``."""
     rows = ["| dtype | device | rtol | atol (x largest expected magnitude) |", "|---|---|---|---|"]
     for (dtype, device), (rtol, atol) in TOLERANCES.items():
         rows.append(f"| {str(dtype).replace('torch.', '')} | {device} | {rtol:g} | {atol:g} |")
