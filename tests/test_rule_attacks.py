@@ -793,3 +793,74 @@ def svm_loss_vectorized(W, X, y, reg):
     loops = [r for r in _results(report, "svm_loss_vectorized") if "loops" in r.name]
     assert loops and all(r.points == 0 for r in loops), report.summary()
     assert "across the value cases" in loops[0].message, report.summary()
+
+
+# ------------------------------------------------------------------ vmap is not autograd
+
+VMAP_SOFTMAX = '''
+{imports}
+
+def softmax_loss_vectorized(W, X, y, reg):
+    N = X.shape[0]
+
+    def row_loss(scores_row, label):
+        shifted = scores_row - scores_row.max()
+        probs = shifted.exp() / shifted.exp().sum()
+        return -torch.log(probs[label]), probs
+
+    losses, probs = {vmap}(row_loss)(X.mm(W), y)
+    loss = losses.mean() + reg * torch.sum(W * W)
+    dscores = probs.clone()
+    dscores[torch.arange(N, device=X.device), y] -= 1
+    return loss, X.t().mm(dscores) / N + 2 * reg * W
+'''
+VMAPS = {"torch.vmap": ("", "torch.vmap"), "torch.func.vmap": ("", "torch.func.vmap"),
+         "from torch.func import vmap": ("from torch.func import vmap", "vmap"),
+         "from torch import func": ("from torch import func", "func.vmap"),
+         "import torch.func as tf": ("import torch.func as tf", "tf.vmap")}
+
+
+@pytest.mark.parametrize("how", sorted(VMAPS))
+def test_vmap_in_a_loss_function_is_vectorisation_not_autograd(tmp_path, grade_with, how):
+    """torch.vmap (or torch.func.vmap) maps a per-row function over the batch: no gradient is
+    computed, and the hand-derived gradient beside it keeps full marks."""
+    imports, vmap = VMAPS[how]
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, VMAP_SOFTMAX.format(imports=imports, vmap=vmap))
+    report = grade_with(sub, functions=["softmax_loss_vectorized"], limits=FAST, hidden=True)
+    assert _points(report, "softmax_loss_vectorized") == _max(report, "softmax_loss_vectorized") > 0, \
+        report.summary()
+
+
+FUNC_GRAD_SOFTMAX = '''
+{imports}
+
+def softmax_loss_vectorized(W, X, y, reg):
+    def loss_of(weights):
+        return torch.nn.functional.cross_entropy(X.mm(weights), y) + reg * torch.sum(weights * weights)
+
+    return loss_of(W), {transform}(loss_of)(W)
+'''
+FUNC_GRADS = {"torch.func.grad": ("", "torch.func.grad"), "from torch.func import grad": (
+    "from torch.func import grad", "grad"), "import torch.func as tf": ("import torch.func as tf", "tf.grad"),
+    "torch.func.jacrev": ("", "torch.func.jacrev")}
+
+
+@pytest.mark.parametrize("how", sorted(FUNC_GRADS))
+def test_torch_func_gradient_transforms_are_autograd(tmp_path, grade_with, how):
+    """torch.func.grad, jacrev & co. differentiate: the gradient outputs earn nothing, named."""
+    imports, transform = FUNC_GRADS[how]
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, FUNC_GRAD_SOFTMAX.format(imports=imports, transform=transform))
+    report = grade_with(sub, functions=["softmax_loss_vectorized"], limits=FAST, hidden=True)
+    assert "derived by hand" in _text(report, "softmax_loss_vectorized"), report.summary()
+    assert _points(report, "softmax_loss_vectorized") <= 2, report.summary()
+
+
+def test_run_time_autograd_names_leave_vmap_out():
+    from grader.student_side.capture import _autograd_call
+
+    assert not _autograd_call("torch.func.vmap", (), {})
+    assert not _autograd_call("torch._functorch.apis.vmap", (), {})
+    assert _autograd_call("torch.func.grad", (), {}) and _autograd_call("torch.func.jacrev", (), {})
+    assert _autograd_call("torch._functorch.eager_transforms.vjp", (), {})

@@ -221,9 +221,10 @@ def _autograd_call(name, args, kwargs) -> bool:
     short = name.rsplit(".", 1)[-1]
     if short == "requires_grad_":  # .requires_grad_(False) turns gradients off
         return bool(args[1] if len(args) > 1 else kwargs.get("requires_grad", True))
-    if name.startswith(("torch.autograd.", "torch.func.", "torch._functorch.")) or short in (
-            "backward", "grad"):
+    if name.startswith("torch.autograd.") or short in ("backward", "grad"):
         return True
+    if name.startswith(("torch.func.", "torch._functorch.")):  # vmap vectorises: it is not autograd
+        return short not in ("vmap", "functional_call", "stack_module_state")
     if name == "Tensor.requires_grad" and len(args) > 1 and args[1]:
         return True
     return bool(kwargs.get("requires_grad"))
