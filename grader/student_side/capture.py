@@ -247,7 +247,7 @@ class Tracer(CudaOnCpu):
         # equal to one of them but for one entry, at two entries or more, is the loss evaluated
         # at a perturbed parameter (a gradient measured by finite differences).
         # (weight matrices only: a bias's shape is a row of activations too, often all zeros)
-        self.watched = [(t, t.detach().clone(), t._version) for t in watch
+        self.watched = [(t, t.detach().clone(), t._version, t.dim(), t.shape) for t in watch
                         if isinstance(t, torch.Tensor) and t.dim() >= 2 and t.numel() > 1]
         self.perturbed: Dict[Tuple[int, int], str] = {}  # (parameter, entry) -> where it was seen
         self.watch_checks = 0
@@ -342,8 +342,8 @@ class Tracer(CudaOnCpu):
             if not isinstance(tensor, torch.Tensor):
                 continue
             shape = tensor.shape
-            for which, (original, before, version) in enumerate(self.watched):
-                if shape[-before.dim():] != before.shape or (tensor is original and tensor._version == version):
+            for which, (original, before, version, dims, wanted) in enumerate(self.watched):
+                if len(shape) < dims or shape[-dims:] != wanted or (tensor is original and tensor._version == version):
                     continue  # another shape, or the parameter itself, untouched
                 if tensor.dtype != before.dtype or tensor.device != before.device:
                     continue
