@@ -11,7 +11,10 @@ Rules for every function you implement here:
 - functions marked *vectorized* use no explicit Python loops (nor loops run for them by
   ``exec``, ``map``, ``functools.reduce``, ``sum`` over a sequence, or another thread);
 - derive the gradients by hand: no ``torch.autograd``, ``.backward()``, ``requires_grad``
-  or ``torch.func`` (the numeric gradient check is how you test them);
+  or ``torch.func``'s gradient transforms (``grad``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``,
+  ``hessian``; ``torch.vmap`` only vectorises and is fine), nor differences of your own
+  loss with the parameters moved one entry at a time (the numeric gradient check is how you
+  test them, not how you compute them);
 - leave the grader's tracing alone (``sys.settrace``, ``torch._C``, ``torch.ops``, frames).
 
 Regularization never carries a factor 1/2: ``loss += reg * sum(W * W)`` and

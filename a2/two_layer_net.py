@@ -7,7 +7,10 @@ Rules for every function you implement here:
   under another name (``torch.threshold``, ``torch.ops.aten.relu``): write ReLU yourself (for
   example with ``clamp`` or a mask);
 - derive the gradients by hand: no ``torch.autograd``, ``.backward()``, ``requires_grad``
-  or ``torch.func`` (the numeric gradient check is how you test them);
+  or ``torch.func``'s gradient transforms (``grad``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``,
+  ``hessian``; ``torch.vmap`` only vectorises and is fine), nor differences of your own
+  loss with the parameters moved one entry at a time (the numeric gradient check is how you
+  test them, not how you compute them);
 - leave the grader's tracing alone (``sys.settrace``, ``torch._C``, ``torch.ops``, frames);
 - never call ``.to()``, ``.cuda()`` or ``.cpu()``; every tensor you create follows the
   inputs' device and dtype;

@@ -58,6 +58,9 @@ AUTOGRAD = {
     "imag", "complex", "cfloat", "cdouble", "chalf", "complex32", "complex64", "complex128", "view_as_complex",
     "view_as_real", "polar", "fft",
 }
+# torch.func's transforms that do not differentiate (vmap vectorises a function over a batch
+# dimension): torch.func.vmap is not autograd; every other use of torch.func is.
+NOT_GRADIENT = {"vmap", "functional_call", "stack_module_state"}
 # Words flagged as plain names too (a local variable may be called ``ops`` or ``backward``; these
 # are builtins, or what ``from ... import`` brings in, and no one's variable names).
 NAME_WORDS = {
@@ -175,7 +178,7 @@ class _Reader(ast.NodeVisitor):
             self.bare.append((node.id, node))
         if node.id in DYNAMIC_ATTRIBUTE and id(node) not in self.checked:
             self.add("tamper", f"{node.id} passed around (its attribute names cannot be read)", node)
-        if node.id in self.aliases:
+        if node.id in self.aliases and id(node) not in self.checked:
             kind, imported = self.aliases[node.id]
             self.add(kind, f"{node.id} ({imported})", node)
         elif node.id in NAMESPACE_READERS:  # the builtin, unless this code binds the name itself
@@ -194,8 +197,13 @@ class _Reader(ast.NodeVisitor):
         if node.attr in DYNAMIC_ATTRIBUTE and id(node) not in self.checked:
             self.add("tamper", f"{_dotted(node)} passed around (its attribute names cannot be read)", node)
         what = _dotted(node)
+        if node.attr in NOT_GRADIENT and (_dotted(node.value) == "torch.func" or (
+                isinstance(node.value, ast.Name) and self.aliases.get(node.value.id, ("", ""))[1].endswith(
+                    ("import torch.func", "from torch import func")))):
+            self.checked.add(id(node.value))  # torch.func.vmap: vectorisation, not a gradient
         if node.attr == "func" and isinstance(node.value, ast.Name) and node.value.id == "torch":
-            self.add("autograd", what, node)
+            if id(node) not in self.checked:
+                self.add("autograd", what, node)
         elif node.attr == "requires_grad" and isinstance(node.ctx, ast.Store):
             self.add("autograd", f"{what} = ...", node)
         elif isinstance(node.ctx, (ast.Store, ast.Del)) and what.split(".")[0] in REWRITTEN:
@@ -208,7 +216,7 @@ class _Reader(ast.NodeVisitor):
         for alias in node.names:
             for part in alias.name.split("."):
                 self.word(part, f"import {alias.name}", node)
-            if alias.name in ("torch.func",):
+            if alias.name in ("torch.func",) and alias.asname:  # (torch.func.<name> is read where it is used)
                 self.add("autograd", f"import {alias.name}", node)
             self.names.add((alias.asname or alias.name).split(".")[0])
 
@@ -220,6 +228,8 @@ class _Reader(ast.NodeVisitor):
             self.word(alias.name, f"from {module} import {alias.name}", node)
             if module == "torch" and alias.name == "func":
                 self.add("autograd", "from torch import func", node)
+            if module in ("torch.func", "functorch") and alias.name not in NOT_GRADIENT | {"*"}:
+                self.add("autograd", f"from {module} import {alias.name}", node)
             self.names.add(alias.asname or alias.name)
 
     def visit_Constant(self, node):

@@ -276,12 +276,19 @@ def hand_gradient_violation(uses: List[str]) -> str:
             f"it with autograd ({', '.join(uses[:3])}): the gradient outputs earn nothing, the loss is judged as usual")
 
 
-def without_gradients(verdict: Verdict, case, uses: List[str]) -> Verdict:
-    """A loss function's verdict when its gradient comes from autograd: the gradient outputs
-    count as not computed (the case fails, as it would for code with no gradient); what the
-    loss shows stays."""
+def finite_difference_violation(where: List[str]) -> str:
+    return ("rule broken: the gradient must be derived by hand (that is the exercise); dW is measured by finite "
+            "differences of your loss, not derived: the loss is evaluated again with the parameters moved one entry "
+            f"at a time ({', '.join(where[:2])}): the gradient outputs earn nothing, the loss is judged as usual")
+
+
+def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[str] = ()) -> Verdict:
+    """A loss function's verdict when its gradient comes from autograd, or is measured by
+    finite differences of its own loss: the gradient outputs count as not computed (the case
+    fails, as it would for code with no gradient); what the loss shows stays."""
     computed = tuple(p for p in verdict.computed if p == "loss")
-    message = hand_gradient_violation(uses)
+    message = "\n".join(filter(None, [hand_gradient_violation(uses) if uses else "",
+                                      finite_difference_violation(measured) if measured else ""]))
     if not verdict.passed and verdict.message:
         message += "\n" + verdict.message
     return Verdict("failed", message, verdict.diagnosis, verdict.warnings, "rule", vouches=bool(computed),
@@ -331,8 +338,9 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
                                           computed=tuple(dict.fromkeys(right + named_outputs(diagnosis))))
         if "lines" in trace:
             verdict = dataclasses.replace(verdict, work=(int(trace.get("torch_calls", 0)), int(trace["lines"])))
-        if gradients and trace.get("autograd"):
-            return dataclasses.replace(without_gradients(verdict, case, trace["autograd"]), work=verdict.work)
+        if gradients and (trace.get("autograd") or trace.get("finite_differences")):
+            return dataclasses.replace(without_gradients(verdict, case, trace.get("autograd", []),
+                                                         trace.get("finite_differences", [])), work=verdict.work)
         return verdict
     return judge
 

@@ -555,3 +555,70 @@ def test_find_best_net_without_its_decay_loop_names_the_fixed_decay(grade_style)
     report = grade_style("w22_logsumexp_F_one_hot", edits, functions=["find_best_net"])
     grid = [r for r in report.results if r.name == "trains one net per combination of the grid, with its values"]
     assert grid and "every net was trained with learning_rate_decay=0.95" in grid[0].message, grid[0].message
+
+
+# A search over a grid written inside find_best_net, get_param_set_fn never called: the template's
+# docstring asks for it ("You should get hyperparameters from get_param_set_fn."), so the grid case
+# is lost and named; the net kept and what is returned are judged on the nets the search trained.
+OWN_GRID = [(TLN, "find_best_net", "learning_rates, hidden_sizes, regs, decays = get_param_set_fn()",
+             "learning_rates, hidden_sizes, regs, decays = [1.0, 1e-3], [16, 32], [1e-4], [0.95]")]
+KEEPS_EVERY_NET = [(TLN, "find_best_net", "if val_acc > best_val_acc:", "if val_acc > best_val_acc or True:")]
+
+
+def test_find_best_net_over_its_own_grid_loses_only_the_grid_case(grade_style):
+    report = grade_style("w22_logsumexp_F_one_hot", OWN_GRID, functions=["find_best_net"])
+    failed = [r for r in report.results if r.status == "failed"]
+    assert [(r.check, r.name) for r in failed] == [("find_best_net", "trains one net per combination of the grid, "
+                                                                      "with its values")], "\n".join(_failures(report))
+    assert "never calls get_param_set_fn()" in failed[0].message
+    assert "You should get hyperparameters from get_param_set_fn." in failed[0].message
+    assert "hidden sizes 16/32" in failed[0].message, failed[0].message
+    assert report.function_scores()["find_best_net"] == (3.0, 5.0)
+
+
+def test_find_best_net_over_its_own_grid_that_keeps_the_last_net_loses_the_best_case(grade_style):
+    report = grade_style("w22_logsumexp_F_one_hot", OWN_GRID + KEEPS_EVERY_NET, functions=["find_best_net"])
+    failed = {r.name: r for r in report.results if r.status == "failed"}
+    assert set(failed) == {"trains one net per combination of the grid, with its values",
+                           "keeps the net that is best on validation after training"}, "\n".join(_failures(report))
+    message = failed["keeps the net that is best on validation after training"].message
+    assert "learning_rate=0.001" in message and "learning_rate=1.0" in message, message
+    assert report.function_scores()["find_best_net"] == (1.0, 5.0)
+
+
+# The number of classes counted from the labels: the grader's search data is a tensor of labels
+# holding every class, as the course's, so the ways that count classes get every point; len(set())
+# of the tensor itself counts samples (its 0-d elements hash by identity) and builds nets with one
+# output per training sample: they train, so that costs the grid case alone.
+CLASS_COUNTS = {
+    "labels as a list": "len(set(data_dict['y_train'].tolist()))",
+    "unique labels": "data_dict['y_train'].unique().numel()",
+    "largest label": "int(data_dict['y_train'].max()) + 1",
+}
+
+
+@pytest.mark.parametrize("what", sorted(CLASS_COUNTS))
+def test_find_best_net_counting_the_classes_from_the_labels_keeps_every_point(grade_style, what):
+    edits = [(TLN, "find_best_net", "output_size=10,", f"output_size={CLASS_COUNTS[what]},")]
+    report = grade_style("w22_logsumexp_F_one_hot", edits, functions=["find_best_net"])
+    assert report.function_scores()["find_best_net"] == (5.0, 5.0), "\n".join(_failures(report))
+
+
+def test_find_best_net_counting_tensor_elements_as_classes_loses_only_the_grid_case(grade_style):
+    edits = [(TLN, "find_best_net", "output_size=10,", "output_size=len(set(data_dict['y_train'])),")]
+    report = grade_style("w22_logsumexp_F_one_hot", edits, functions=["find_best_net"])
+    failed = [r for r in report.results if r.status == "failed"]
+    assert [r.name for r in failed] == ["trains one net per combination of the grid, with its values"], \
+        "\n".join(_failures(report))
+    assert "is the number of training samples" in failed[0].message
+    assert report.function_scores()["find_best_net"] == (3.0, 5.0)
+
+
+def test_find_best_net_that_trains_one_net_of_its_own_keeps_no_search_points(grade_style):
+    edits = [(TLN, "find_best_net", "learning_rates, hidden_sizes, regs, decays = get_param_set_fn()",
+              "learning_rates, hidden_sizes, regs, decays = [1.0], [16], [1e-4], [0.95]")]
+    report = grade_style("w22_logsumexp_F_one_hot", edits, functions=["find_best_net"])
+    failed = {r.name: r.message for r in report.results if r.status == "failed"}
+    assert "trained a single net" in failed.get("keeps the net that is best on validation after training", ""), \
+        "\n".join(_failures(report))
+    assert report.function_scores()["find_best_net"][0] <= 1.0

@@ -793,3 +793,240 @@ def svm_loss_vectorized(W, X, y, reg):
     loops = [r for r in _results(report, "svm_loss_vectorized") if "loops" in r.name]
     assert loops and all(r.points == 0 for r in loops), report.summary()
     assert "across the value cases" in loops[0].message, report.summary()
+
+
+# ------------------------------------------------------------------ vmap is not autograd
+
+VMAP_SOFTMAX = '''
+{imports}
+
+def softmax_loss_vectorized(W, X, y, reg):
+    N = X.shape[0]
+
+    def row_loss(scores_row, label):
+        shifted = scores_row - scores_row.max()
+        probs = shifted.exp() / shifted.exp().sum()
+        return -torch.log(probs[label]), probs
+
+    losses, probs = {vmap}(row_loss)(X.mm(W), y)
+    loss = losses.mean() + reg * torch.sum(W * W)
+    dscores = probs.clone()
+    dscores[torch.arange(N, device=X.device), y] -= 1
+    return loss, X.t().mm(dscores) / N + 2 * reg * W
+'''
+VMAPS = {"torch.vmap": ("", "torch.vmap"), "torch.func.vmap": ("", "torch.func.vmap"),
+         "from torch.func import vmap": ("from torch.func import vmap", "vmap"),
+         "from torch import func": ("from torch import func", "func.vmap"),
+         "import torch.func as tf": ("import torch.func as tf", "tf.vmap")}
+
+
+@pytest.mark.parametrize("how", sorted(VMAPS))
+def test_vmap_in_a_loss_function_is_vectorisation_not_autograd(tmp_path, grade_with, how):
+    """torch.vmap (or torch.func.vmap) maps a per-row function over the batch: no gradient is
+    computed, and the hand-derived gradient beside it keeps full marks."""
+    imports, vmap = VMAPS[how]
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, VMAP_SOFTMAX.format(imports=imports, vmap=vmap))
+    report = grade_with(sub, functions=["softmax_loss_vectorized"], limits=FAST, hidden=True)
+    assert _points(report, "softmax_loss_vectorized") == _max(report, "softmax_loss_vectorized") > 0, \
+        report.summary()
+
+
+FUNC_GRAD_SOFTMAX = '''
+{imports}
+
+def softmax_loss_vectorized(W, X, y, reg):
+    def loss_of(weights):
+        return torch.nn.functional.cross_entropy(X.mm(weights), y) + reg * torch.sum(weights * weights)
+
+    return loss_of(W), {transform}(loss_of)(W)
+'''
+FUNC_GRADS = {"torch.func.grad": ("", "torch.func.grad"), "from torch.func import grad": (
+    "from torch.func import grad", "grad"), "import torch.func as tf": ("import torch.func as tf", "tf.grad"),
+    "torch.func.jacrev": ("", "torch.func.jacrev")}
+
+
+@pytest.mark.parametrize("how", sorted(FUNC_GRADS))
+def test_torch_func_gradient_transforms_are_autograd(tmp_path, grade_with, how):
+    """torch.func.grad, jacrev & co. differentiate: the gradient outputs earn nothing, named."""
+    imports, transform = FUNC_GRADS[how]
+    sub = make_submission(tmp_path / "s")
+    _append(sub, LC, FUNC_GRAD_SOFTMAX.format(imports=imports, transform=transform))
+    report = grade_with(sub, functions=["softmax_loss_vectorized"], limits=FAST, hidden=True)
+    assert "derived by hand" in _text(report, "softmax_loss_vectorized"), report.summary()
+    assert _points(report, "softmax_loss_vectorized") <= 2, report.summary()
+
+
+def test_run_time_autograd_names_leave_vmap_out():
+    from grader.student_side.capture import _autograd_call
+
+    assert not _autograd_call("torch.func.vmap", (), {})
+    assert not _autograd_call("torch._functorch.apis.vmap", (), {})
+    assert _autograd_call("torch.func.grad", (), {}) and _autograd_call("torch.func.jacrev", (), {})
+    assert _autograd_call("torch._functorch.eager_transforms.vjp", (), {})
+
+
+# ------------------------------------------------------------------ gradients by finite differences
+
+FD_NAIVE = '''
+def softmax_loss_naive(W, X, y, reg):
+    num_train, num_classes = X.shape[0], W.shape[1]
+
+    def full_loss():
+        total = 0.0
+        for i in range(num_train):
+            row = X[i].matmul(W)
+            row = row - row.max()
+            total += (torch.log(torch.exp(row).sum()) - row[y[i]]).item()
+        return total / num_train + reg * torch.sum(W * W).item()
+
+    loss = full_loss()
+    dW = torch.zeros_like(W)
+    step = 1e-5
+    for d in range(W.shape[0]):
+        for c in range(num_classes):
+            kept = W[d, c].item()
+            W[d, c] = kept + step
+            above = full_loss()
+            W[d, c] = kept - step
+            below = full_loss()
+            W[d, c] = kept
+            dW[d, c] = (above - below) / (2 * step)
+    return torch.tensor(loss, dtype=W.dtype, device=W.device), dW
+'''
+
+FD_VECTORIZED = '''
+def softmax_loss_vectorized(W, X, y, reg):
+    N = X.shape[0]
+
+    def loss_at(weights):
+        scores = X.mm(weights)
+        scores = scores - scores.max(dim=1, keepdim=True).values
+        log_probs = scores - torch.logsumexp(scores, dim=1, keepdim=True)
+        return -log_probs[torch.arange(N, device=X.device), y].mean() + reg * torch.sum(weights * weights)
+
+    dW = torch.zeros_like(W)
+    for index in range(W.numel()):
+        moved = W.flatten().clone()
+        moved[index] += 1e-6
+        forward = loss_at(moved.view_as(W))
+        moved[index] -= 2e-6
+        dW.view(-1)[index] = (forward - loss_at(moved.view_as(W))) / 2e-6
+    return loss_at(W), dW
+'''
+
+FD_NET = '''
+def nn_forward_backward(params, X, y=None, reg=0.0):
+    scores, _ = nn_forward_pass(params, X)
+    if y is None:
+        return scores
+
+    def loss_of(p):
+        s, _ = nn_forward_pass(p, X)
+        s = s - s.max(dim=1, keepdim=True).values
+        data = (torch.logsumexp(s, dim=1) - s[torch.arange(X.shape[0], device=X.device), y]).mean()
+        return data + reg * (torch.sum(p["W1"] * p["W1"]) + torch.sum(p["W2"] * p["W2"]))
+
+    grads = {}
+    for name, value in params.items():
+        grads[name] = torch.zeros_like(value)
+        flat = grads[name].view(-1)
+        for k in range(value.numel()):
+            moved = dict(params)
+            moved[name] = value.clone()
+            moved[name].view(-1)[k] += 1e-6
+            up = loss_of(moved)
+            moved[name].view(-1)[k] -= 2e-6
+            flat[k] = (up - loss_of(moved)) / 2e-6
+    return loss_of(params), grads
+'''
+
+
+@pytest.mark.parametrize("function,text", [("softmax_loss_naive", FD_NAIVE),
+                                           ("softmax_loss_vectorized", FD_VECTORIZED),
+                                           ("nn_forward_backward", FD_NET)])
+def test_a_gradient_by_finite_differences_of_the_loss_earns_nothing_for_the_gradient(tmp_path, grade_with,
+                                                                                     function, text):
+    """dW read off the student's own loss evaluated again with W moved one entry at a time (in
+    place or on a copy) is measured, not derived: named, the gradient outputs earn nothing."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, TLN if function == "nn_forward_backward" else LC, text)
+    report = grade_with(sub, functions=[function], limits=Limits(timeout=20.0, memory_gib=1.0), hidden=True)
+    assert "dW is measured by finite differences of your loss, not derived" in _text(report, function), \
+        report.summary()
+    values = [r for r in _results(report, function) if r.max_points and "rule" not in r.name
+              and "without y" not in r.name]
+    assert values and not any(r.points for r in values), report.summary()
+
+
+def _triple_loop_naive(W, X, y, reg):
+    """A correct naive SVM that updates dW one entry at a time (a loop over D inside the loops
+    over N and C), as naive code may."""
+    import torch
+
+    N, C, D = X.shape[0], W.shape[1], W.shape[0]
+    loss, dW = 0.0, torch.zeros_like(W)
+    for i in range(N):
+        scores = X[i].matmul(W)
+        for j in range(C):
+            margin = scores[j] - scores[y[i]] + 1
+            if j != y[i] and margin > 0:
+                loss += margin.item()
+                for d in range(D):
+                    dW[d, j] += X[i, d]
+                    dW[d, y[i]] -= X[i, d]
+    return loss / N + reg * float((W * W).sum()), dW / N + 2 * reg * W
+
+
+@pytest.mark.parametrize("start", ["zeros", "random"])
+def test_naive_code_that_updates_one_entry_at_a_time_is_not_finite_differences(start):
+    """dW updated entry by entry from zeros, with W itself all zeros (dW then equals W but for one
+    entry, once): no loss is evaluated at a moved W, and nothing is named."""
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    g = torch.Generator().manual_seed(0)
+    W = torch.zeros(6, 4, dtype=torch.float64) if start == "zeros" else torch.randn(6, 4, generator=g,
+                                                                                      dtype=torch.float64)
+    X, y = torch.randn(7, 6, generator=g, dtype=torch.float64), torch.tensor([0, 1, 2, 3, 0, 1, 2])
+    outcome = call_captured(_triple_loop_naive, W, X, y, 0.5, trace=True, watch=[W])
+    assert outcome.ok and "finite_differences" not in outcome.trace, outcome.trace
+    watched_fd = call_captured(_finite_differences, W, X, y, 0.5, trace=True, watch=[W])
+    assert watched_fd.ok and watched_fd.trace.get("finite_differences"), watched_fd.trace
+
+
+def _finite_differences(W, X, y, reg):
+    loss = _triple_loop_naive(W, X, y, reg)[0]
+    dW = W.clone() * 0
+    for d in range(W.shape[0]):
+        for c in range(W.shape[1]):
+            moved = W.clone()
+            moved[d, c] += 1e-6
+            dW[d, c] = (_triple_loop_naive(moved, X, y, reg)[0] - loss) / 1e-6
+    return loss, dW
+
+
+def _stacked_finite_differences(W, X, y, reg):
+    """Every perturbed copy of W at once, a (D*C, D, C) stack: no loop over the entries."""
+    import torch
+
+    D, C = W.shape
+    eye = torch.eye(D * C, dtype=W.dtype).view(D * C, D, C)
+    moved = W[None] + 1e-6 * eye
+    scores = torch.matmul(X[None], moved)
+    losses = (torch.logsumexp(scores, dim=2) - scores[:, torch.arange(X.shape[0]), y]).mean(dim=1)
+    base = (torch.logsumexp(X.mm(W), dim=1) - X.mm(W)[torch.arange(X.shape[0]), y]).mean()
+    return base, ((losses - base) / 1e-6).view(D, C)
+
+
+def test_finite_differences_of_every_entry_at_once_are_named_too():
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    g = torch.Generator().manual_seed(1)
+    W = torch.randn(5, 3, generator=g, dtype=torch.float64)
+    X, y = torch.randn(4, 5, generator=g, dtype=torch.float64), torch.tensor([0, 1, 2, 0])
+    outcome = call_captured(_stacked_finite_differences, W, X, y, 0.0, trace=True, watch=[W])
+    assert outcome.ok and outcome.trace.get("finite_differences"), outcome.trace

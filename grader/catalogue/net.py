@@ -183,28 +183,33 @@ def judge_nn_predict(case, payload, reply, key, device_type) -> Verdict:
 
 # ------------------------------------------------------------------ find_best_net
 
-def _net_problem(payload, nets, device_type):
-    """What is wrong with the nets find_best_net built, as (message, likely cause), or None."""
+def _net_problem(payload, nets, device_type, fatal=True):
+    """What is wrong with the nets find_best_net built, as (message, likely cause), or None.
+    ``fatal``: the problems that stop the search on the course's data (an input size, dtype or
+    device the data does not have, fewer classes than the labels: train() raises); else the
+    ones it runs with (a hidden size off the grid, more classes than the labels: the nets
+    train, and the search's own bookkeeping can still be judged)."""
     hiddens = payload["grid"][1]
     D, C = payload["data"]["X_train"].shape[1], int(payload["data"]["y_train"].max()) + 1
     for net in nets:
         size_in, hidden, size_out = net["sizes"]
-        if size_in != D:
+        if fatal and size_in != D:
             return (f"a TwoLayerNet was built with input size {size_in!r}; the data has {D} inputs "
                     f"(CIFAR-10's 3 * 32 * 32)", "the input size must match the data")
-        if size_out != C:
+        if size_out != C and fatal == (not isinstance(size_out, int) or size_out < C):
             samples = payload["data"]["y_train"].shape[0]
             why = (f" ({samples} is the number of training samples: y_train.shape[0] counts samples, and so does "
-                   "len(set(y_train)) of a tensor, whose elements hash by identity)" if size_out == samples else "")
+                   "len(set(y_train)) of a tensor, whose elements hash by identity; count the classes with "
+                   "len(set(y_train.tolist())) or y_train.unique().numel())" if size_out == samples else "")
             return (f"a TwoLayerNet was built with {size_out!r} classes; the data has {C}{why}",
                     "the number of classes must match the labels (CIFAR-10 has 10)")
-        if hidden not in hiddens:
+        if not fatal and hidden not in hiddens:
             return (f"a TwoLayerNet was built with hidden size {hidden!r}, which is not in the grid {hiddens}",
                     "take the hidden sizes from get_param_set_fn()")
-        if net["dtype"] != str(payload["data"]["X_train"].dtype):
+        if fatal and net["dtype"] != str(payload["data"]["X_train"].dtype):
             return (f"a TwoLayerNet was built with dtype {net['dtype']}; the data is "
                     f"{payload['data']['X_train'].dtype}", "pass dtype=data_dict['X_train'].dtype")
-        if net["device"].split(":")[0] not in (device_type, "cuda"):  # "cuda": the course's GPU
+        if fatal and net["device"].split(":")[0] not in (device_type, "cuda"):  # "cuda": the course's GPU
             return (f"a TwoLayerNet was built on {net['device']} while the data is on {device_type}",
                     "pass device=data_dict['X_train'].device")
     return None
@@ -265,7 +270,9 @@ def _search_outcome(reply, payload, device_type, grid_case=False):
     """A failed verdict when find_best_net did not run to its end or built nets that cannot
     fit the data (these cost every part of the case), else None. A search that takes its grid
     from the module's nn_get_search_params() instead of get_param_set_fn() (answered with the
-    same grid while it is graded) loses the grid case only."""
+    same grid while it is graded), searches a grid of its own, or builds nets that train on the
+    course's data but off the grid (a hidden size the grid lacks, more classes than the labels)
+    loses the grid case only."""
     verdict = outcome_failure(reply)
     nets = (reply.data or {}).get("nets") or []
     wrong = _net_problem(payload, nets, device_type) if nets else None
@@ -281,13 +288,40 @@ def _search_outcome(reply, payload, device_type, grid_case=False):
                           "docstring asks for the grid from get_param_set_fn, the function the caller passes", "values",
                           "Likely cause: learning_rates, ... = nn_get_search_params() inside find_best_net; write "
                           "get_param_set_fn() there.")
-    elif not reply.data["asked"]:
+    elif not reply.data["asked"] and not any(net["trains"] for net in nets):
         return failed("find_best_net never called get_param_set_fn(): take the grid from it (the notebook passes "
                       "nn_get_search_params)", "values")
+    elif not reply.data["asked"]:  # a search over a grid of its own: that rule costs the grid case alone
+        if grid_case:
+            return failed("find_best_net never calls get_param_set_fn(): it searches a grid of its own "
+                          f"({_own_grid(nets)}), while the template's docstring asks for the one the caller passes "
+                          "(\"You should get hyperparameters from get_param_set_fn.\"); the net it keeps and what it "
+                          "returns are judged on the nets it trained", "values",
+                          "Likely cause: a grid written inside find_best_net; take learning_rates, hidden_sizes, "
+                          "regularization_strengths, learning_rate_decays = get_param_set_fn() and loop over them "
+                          "(put your values in nn_get_search_params).")
+    elif grid_case and nets and _net_problem(payload, nets, device_type, fatal=False):
+        wrong, also = _net_problem(payload, nets, device_type, fatal=False), _grid_problem(payload, nets)
+        return failed(wrong[0] + (f"; and {also[0]}" if also else ""), "values",
+                      f"Likely cause: {wrong[1]}" + (f"; and {also[1]}" if also else "") + ".")
     value = reply.data["outcome"]["value"]
     if value.get("kind") != "seq" or not isinstance(value.get("length"), int) or value["length"] < 3:
         return failed("find_best_net must return (best_net, best_stat, best_val_acc)", "values")
     return None
+
+
+def _own_grid(nets) -> str:
+    """The values a search over a grid of its own trained with, in a few words."""
+    def values(read):
+        seen = []
+        for value in map(read, nets):
+            if value not in seen:
+                seen.append(value)
+        return "/".join(map(str, seen[:6])) + ("/..." if len(seen) > 6 else "")
+
+    trains = [net for net in nets if net["trains"]]
+    return (f"hidden sizes {values(lambda n: n['sizes'][1])}, learning rates "
+            f"{values(lambda n: n['trains'][-1]['learning_rate'])}: {len(trains)} net(s) trained")
 
 
 def _extra_returns(reply) -> Optional[str]:
@@ -345,6 +379,25 @@ def _last_decay_only(nets, best, payload, key) -> bool:
     return _final_accuracy(key, *_trained_with(nets[best])) >= max(f for f in finals if f is not None) - 1e-12
 
 
+def _best_of_own(nets, best, key) -> Verdict:
+    """A search over a grid of its own is judged on the nets it trained: the kept net must end
+    at least as high on validation as every one of them."""
+    finals = [(_final_accuracy(key, *_trained_with(n)), n) for n in nets if n["trains"]]
+    if not nets[best]["trains"]:
+        return failed("the search kept a net it never trained: keep a net after its train()", "values")
+    if len(finals) < 2:
+        return failed("find_best_net trained a single net over a grid of its own: there is no search to keep the "
+                      "best of; train one net per combination of get_param_set_fn()", "values")
+    kept = _final_accuracy(key, *_trained_with(nets[best]))
+    top, top_net = max(((f, n) for f, n in finals if f is not None), key=lambda fn: fn[0], default=(None, None))
+    if kept is None or top is None or kept >= top - 1e-12:
+        return passed()
+    return failed(f"the search kept the net trained with learning_rate={_trained_with(nets[best])[0]}, which reaches "
+                  f"{kept:.2f} on validation, while the one it trained with learning_rate="
+                  f"{_trained_with(top_net)[0]} reaches {top:.2f}: keep the net with the highest validation "
+                  "accuracy", "values")
+
+
 def judge_search_best(case, payload, reply, key, device_type) -> Verdict:
     """The net kept is the one that is best on validation after training."""
     verdict = _search_outcome(reply, payload, device_type)
@@ -356,6 +409,8 @@ def judge_search_best(case, payload, reply, key, device_type) -> Verdict:
         return failed(f"best_net is {'None' if got is None else got}, not one of the TwoLayerNets the search "
                       "trained: keep the net itself (best_net = net) whenever its validation accuracy beats the "
                       "best so far", "values")
+    if not reply.data["asked"] and not reply.data.get("direct"):  # a grid of its own: the best of its nets
+        return _best_of_own(nets, best, key)
     if nets[best]["state"] == key["best_state"]:
         return passed()
     lr, decay = _trained_with(nets[best])

@@ -221,12 +221,16 @@ def _autograd_call(name, args, kwargs) -> bool:
     short = name.rsplit(".", 1)[-1]
     if short == "requires_grad_":  # .requires_grad_(False) turns gradients off
         return bool(args[1] if len(args) > 1 else kwargs.get("requires_grad", True))
-    if name.startswith(("torch.autograd.", "torch.func.", "torch._functorch.")) or short in (
-            "backward", "grad"):
+    if name.startswith("torch.autograd.") or short in ("backward", "grad"):
         return True
+    if name.startswith(("torch.func.", "torch._functorch.")):  # vmap vectorises: it is not autograd
+        return short not in ("vmap", "functional_call", "stack_module_state")
     if name == "Tensor.requires_grad" and len(args) > 1 and args[1]:
         return True
     return bool(kwargs.get("requires_grad"))
+
+
+_WATCH_CHECKS = 20000  # operands compared with the watched parameters, at most, per call
 
 
 class Tracer(CudaOnCpu):
@@ -234,10 +238,22 @@ class Tracer(CudaOnCpu):
     tensors made on the CPU without ``device=`` to where they would meet a GPU input, and
     records where the code names a device or moves a tensor instead of following the inputs'."""
 
-    def __init__(self, dtype: Optional[torch.dtype], device: Optional[torch.device], files: Sequence[str] = ()):
+    def __init__(self, dtype: Optional[torch.dtype], device: Optional[torch.device], files: Sequence[str] = (),
+                 watch: Sequence[torch.Tensor] = ()):
         super().__init__(files)
         self.dtype, self.device = dtype, device
         self.count = 0
+        # The weights a loss function's gradient is taken for, as they came in: an operand
+        # equal to one of them but for one entry, at two entries or more, is the loss evaluated
+        # at a perturbed parameter (a gradient measured by finite differences).
+        # (weight matrices only: a bias's shape is a row of activations too, often all zeros)
+        self.watched = [(t, t.detach().clone(), t._version, t.dim(), t.shape) for t in watch
+                        if isinstance(t, torch.Tensor) and t.dim() >= 2 and t.numel() > 1]
+        self.perturbed: Dict[Tuple[int, int], str] = {}  # (parameter, entry) -> where it was seen
+        self.watch_checks = 0
+        # operands found to differ from a parameter in several entries (a gradient being
+        # accumulated), by id: compared again only at their 2nd, 4th, 8th, ... appearance
+        self.far: Dict[int, int] = {}
         self.names: Set[str] = set()
         self.device_breaks: Dict[str, None] = {}  # where the device rule is broken, once each
         self.factory_dtype: List[str] = []
@@ -258,6 +274,8 @@ class Tracer(CudaOnCpu):
         self.names.add(name)
         if _autograd_call(name, args, kwargs):
             self.autograd.append(f"{name} at {_student_line(self.files)}")
+        if self.watched and len(self.perturbed) < 2 and self.watch_checks < _WATCH_CHECKS:
+            self._watch(name, args, kwargs)
         short = name.rsplit(".", 1)[-1]
         to_cpu = (name in _MAY_MOVE or "device" in kwargs or len(self.cpu_results) > 0) and \
             self._device_rule(name, short, args, kwargs)
@@ -315,6 +333,37 @@ class Tracer(CudaOnCpu):
         elif self.follow_devices and isinstance(result, torch.Tensor) and len(self.pinned):
             self._tag_result(name, short, args, kwargs, result)
         return result
+
+    # -------------------------------------------------------------- finite differences
+    def _watch(self, name, args, kwargs) -> None:
+        """Record an operand that equals a watched parameter but for exactly one entry (or a
+        stack of such copies, every perturbation at once)."""
+        for tensor in (*args, *kwargs.values()) if kwargs else args:
+            if not isinstance(tensor, torch.Tensor):
+                continue
+            shape = tensor.shape
+            for which, (original, before, version, dims, wanted) in enumerate(self.watched):
+                if len(shape) < dims or shape[-dims:] != wanted or (tensor is original and tensor._version == version):
+                    continue  # another shape, or the parameter itself, untouched
+                if tensor.dtype != before.dtype or tensor.device != before.device:
+                    continue
+                seen = self.far.get(id(tensor))
+                if seen is not None:
+                    self.far[id(tensor)] = seen + 1
+                    if (seen + 1) & seen:
+                        continue
+                self.watch_checks += 1
+                differ = torch.ne(tensor.detach(), before).reshape(-1, before.numel())
+                counts = differ.sum(dim=1)
+                for copy in (counts == 1).nonzero()[:2, 0].tolist():
+                    entry = int(differ[copy].nonzero()[0, 0])
+                    self.perturbed.setdefault((which, entry), f"{name} at {_student_line(self.files)}")
+                if seen is None and len(shape) == before.dim() and int(counts[0]) > 1:
+                    self.far[id(tensor)] = 1
+
+    def finite_differences(self) -> List[str]:
+        """Where the code computed with a parameter moved at one entry, for two entries or more."""
+        return list(dict.fromkeys(self.perturbed.values()))[:2] if len(self.perturbed) >= 2 else []
 
     # -------------------------------------------------------------- the inputs' device
     def _read_from_a_tensor(self, device) -> bool:
@@ -630,17 +679,18 @@ def describe_error(exc: BaseException, student_files=()) -> Dict[str, str]:
 
 
 def call_captured(fn, *args, trace: bool = False, count_lines=(), trace_dtype=None, trace_device=None,
-                  files=(), remap_cuda: bool = True, **kwargs) -> Outcome:
+                  files=(), remap_cuda: bool = True, watch=(), **kwargs) -> Outcome:
     """Call ``fn(*args, **kwargs)``; never raises (SystemExit and KeyboardInterrupt included).
 
     With ``trace``, torch calls are recorded and judged against ``trace_dtype`` and
     ``trace_device`` (the inputs'); with ``count_lines``, lines run in those files are counted.
-    ``files`` are the student's files, for line numbers in messages. Without ``trace``, code
+    ``files`` are the student's files, for line numbers in messages; ``watch``, the parameters
+    of a loss function, whose evaluation at perturbed copies the tracer names. Without ``trace``, code
     that names the GPU is given the CPU unless ``remap_cuda`` is false (code that cannot name
     it, see :func:`may_name_the_gpu`, runs without that layer's cost)."""
     files = tuple(files) or tuple(count_lines)
     on_cpu = trace_device is None or torch.device(trace_device).type == "cpu"
-    mode = Tracer(trace_dtype, trace_device, files) if trace else CudaOnCpu(files) if on_cpu and remap_cuda else None
+    mode = Tracer(trace_dtype, trace_device, files, watch) if trace else CudaOnCpu(files) if on_cpu and remap_cuda else None
     counter = LineCounter(count_lines) if count_lines else None
     start = time.perf_counter()
     try:
@@ -675,6 +725,8 @@ def call_captured(fn, *args, trace: bool = False, count_lines=(), trace_dtype=No
         })
     if tracer is not None and tracer.autograd:
         outcome.trace["autograd"] = list(dict.fromkeys(tracer.autograd))[:5]
+    if tracer is not None and tracer.finite_differences():
+        outcome.trace["finite_differences"] = tracer.finite_differences()
     if counter is not None:
         outcome.trace["lines"] = counter.lines
         outcome.trace["tracing_off"] = getattr(counter, "switched_off", False)
