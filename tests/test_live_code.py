@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from course_corpus import STYLE_LIST, render
-from grader.instructor.live_code import Reader, live_statements, read_module
+from grader.instructor.similarity.live import Reader, live_statements, read_module
 from grader.instructor.similarity import COMPARED, FILE_OF
 from test_similarity import with_dead_statements
 

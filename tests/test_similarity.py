@@ -29,6 +29,9 @@ from pathlib import Path
 import pytest
 
 from grader.instructor import similarity
+from grader.instructor.similarity import measure as similarity_measure
+from grader.instructor.similarity import read as similarity_read
+from grader.instructor.similarity import source as similarity_source
 from grader.instructor.entries import discover
 from grader.instructor.similarity import SimilarityError, function_bodies, reference_entries, run_similarity
 from grader.instructor.stubs import make_stub
@@ -962,7 +965,7 @@ def test_common_code_does_not_count_between_students(tmp_path, monkeypatch):
     run_similarity(subs, tmp_path / "out")
     _, pairs = read_csv(tmp_path / "out" / "similarity.csv")
     assert all(float(r["score"]) == 100 for r in pairs.values())
-    monkeypatch.setattr(similarity, "COMMON_MIN", 2)  # in more than 2 of 3 submissions: common
+    monkeypatch.setattr(similarity_measure, "COMMON_MIN", 2)  # in more than 2 of 3 submissions: common
     summary = run_similarity(subs, tmp_path / "out2", references=[subs / "a"])
     rows, pairs = read_csv(tmp_path / "out2" / "similarity.csv")
     assert all(float(r["score"]) == 0 for r in pairs.values())
@@ -1115,14 +1118,14 @@ def test_reading_in_processes_gives_the_same_codes(report, monkeypatch):
                 (c.id, c.written, {f: (b.line, sorted(b.fp.hashes)) for f, b in c.bodies.items()}, c.notes)
                 for c in codes]
 
-    monkeypatch.setattr(similarity, "read_code", tagged)
+    monkeypatch.setattr(similarity_read, "read_code", tagged)
     serial = similarity.read_all(tasks, template, jobs=1)
     assert {c.pid for c in serial} == {os.getpid()}
     forked = similarity.read_all(tasks, template, jobs=2)
     assert os.getpid() not in {c.pid for c in forked}
     assert figures(forked) == figures(serial)
-    assert similarity._read_chunk(tasks[:2], template, hash(similarity._PROBE) + 1) is None
-    monkeypatch.setattr(similarity, "_read_chunk", _hashes_otherwise)
+    assert similarity_read._read_chunk(tasks[:2], template, hash(similarity_read._PROBE) + 1) is None
+    monkeypatch.setattr(similarity_read, "_read_chunk", _hashes_otherwise)
     fallback = similarity.read_all(tasks, template, jobs=2)
     assert {c.pid for c in fallback} == {os.getpid()}  # read again in this process
     assert figures(fallback) == figures(serial)
@@ -1384,14 +1387,14 @@ def test_hidden_copies_show_what_was_compared(hidden_copies):
 def test_files_beyond_what_can_be_parsed_get_a_note(tmp_path, monkeypatch):
     """Files are read up to the submission limit; one with more lines of code than the parser
     is given (comments do not count) is not compared, and its note says why."""
-    monkeypatch.setattr(similarity, "LARGE", 1000)
-    monkeypatch.setattr(similarity, "MAX_LINES", 2000)
+    monkeypatch.setattr(similarity_source, "LARGE", 1000)
+    monkeypatch.setattr(similarity_source, "MAX_LINES", 2000)
     subs = tmp_path / "subs"
     p = author_files(PLANS["P"])
     write_entry(subs / "P", p)
     write_entry(subs / "comments", {LC: "# x\n" * 50_000 + p[LC], TLN: p[TLN]})
     write_entry(subs / "lines", {LC: "_x = 0\n" * 3000 + p[LC], TLN: p[TLN]})
-    monkeypatch.setattr(similarity, "MAX_SOURCE", 300_000)  # the comments' file has about 230 000 bytes
+    monkeypatch.setattr(similarity_source, "MAX_SOURCE", 300_000)  # the comments' file has about 230 000 bytes
     write_entry(subs / "huge", {LC: "# " + "x" * 400_000 + "\n" + p[LC], TLN: p[TLN]})
     run_similarity(subs, tmp_path / "out")
     _, pairs = read_csv(tmp_path / "out" / "similarity.csv")
