@@ -33,7 +33,8 @@ from grader.instructor.similarity import measure as similarity_measure
 from grader.instructor.similarity import read as similarity_read
 from grader.instructor.similarity import source as similarity_source
 from grader.instructor.entries import discover
-from grader.instructor.similarity import SimilarityError, function_bodies, reference_entries, run_similarity
+from grader.instructor.similarity import (SimilarityError, compared_functions, function_bodies,
+                                        reference_entries, run_similarity, scope_of)
 from grader.instructor.stubs import make_stub
 
 REPO = Path(__file__).resolve().parents[1]
@@ -999,6 +1000,39 @@ def test_reference_folders(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SimilarityError, match="holds neither"):
         reference_entries([tmp_path / "empty"])
+
+
+def test_what_is_compared_is_given_by_the_caller(tmp_path):
+    """The graded functions, the code files and the templates are parameters, so that another
+    assignment is compared by passing its own; left out, they are Assignment 2's."""
+    assert compared_functions({"f": "toy", "Net": "toy", "g": "other"}, ["toy.py"]) == {"f": "toy.py"}
+    subs = tmp_path / "subs"
+    copied = author_files({"svm_loss_naive": "B", "nn_forward_backward": "B"})
+    write_entry(subs / "a", copied)
+    write_entry(subs / "b", copied)
+
+    def compared(out, **kwargs):
+        run_similarity(subs, tmp_path / out, **kwargs)
+        _, pairs = read_csv(tmp_path / out / "similarity.csv")
+        return pairs[frozenset("ab")], (tmp_path / out / "similarity.html").read_text()
+
+    row, page = compared("a2")
+    assert set(row["shared_functions"].split()) == {"svm_loss_naive", "nn_forward_backward"}
+    assert "<h1>Assignment 2 similarity report</h1>" in page
+    one_file = {"functions": {"svm_loss_naive": "linear_classifier", "nn_forward_backward": "two_layer_net"},
+                "code_files": [LC], "title": "Toy"}
+    row, page = compared("one", **one_file)
+    assert row["shared_functions"] == "svm_loss_naive" and float(row["score"]) == 100
+    assert int(row["written_a"]) == int(row["tokens_a"]) > 0
+    assert "<h1>Toy similarity report</h1>" in page
+    row, page = compared("given", templates={"handed out": {LC: copied[LC]}}, **one_file)  # the copy is template
+    assert row["shared_functions"] == "" and float(row["score"]) == 0 and int(row["written_a"]) == 0
+    assert "The templates (the course&#x27;s" not in page and "(the course's handed out:" in page
+    ref = tmp_path / "ref"
+    (ref / "a3").mkdir(parents=True)
+    (ref / "a3" / LC).write_text(copied[LC])
+    assert [e.id for e in reference_entries([ref], scope_of(code_files=[LC], kit_folder="a3"))] == ["ref"]
+    assert [e.id for e in reference_entries([ref])] == ["ref/a3"]  # A2's: a folder of submissions
 
 
 def test_errors(tmp_path):
