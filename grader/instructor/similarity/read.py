@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Body:
+    """One compared function of one submission."""
+
     text: str  # what the function runs, as compared (its kept statements, then what it reaches)
     line: int  # where it starts in its file
     fp: object  # copydetect.CodeFingerprint, template fingerprints removed
@@ -29,6 +31,8 @@ class Body:
 
 @dataclass
 class Code:
+    """One submission's or reference's compared functions, with notes on what could not be read."""
+
     id: str
     kind: str  # "student" or "reference"
     origin: str
@@ -46,6 +50,8 @@ class Code:
 
 @dataclass
 class Broken:
+    """An entry that could not be read at all, and why."""
+
     id: str
     kind: str
     origin: str
