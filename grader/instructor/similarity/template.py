@@ -43,9 +43,9 @@ def _given_texts(source: str) -> Dict[str, str]:
 
 
 def template_sources(scope: Optional[Scope] = None) -> Mapping[str, Mapping[str, str]]:
-    """{template: {file name: source}}: ``scope``'s templates; when it gives none (Assignment
-    2's), the kit's student template, made from the solution in its kit folder as the handout
-    makes it, and the course's two terms."""
+    """{template: {file name: source}}: ``scope``'s templates; when it gives none, the kit's
+    student template, made from the solution in its kit folder as the handout makes it, and
+    the course's two terms of Assignment 2 (those of their files that ``scope`` reads)."""
     scope = scope or scope_of()
     if scope.templates is not None:
         return scope.templates
@@ -58,7 +58,9 @@ def template_sources(scope: Optional[Scope] = None) -> Mapping[str, Mapping[str,
             kit[name] = make_stub(path.read_text(), name)
         except (OSError, StubError) as exc:
             raise SimilarityError(f"cannot make the student template from {path}: {exc}") from exc
-    return {"kit": kit, **COURSE_TEMPLATES}
+    course = {term: {name: source for name, source in files.items() if name in scope.code_files}
+              for term, files in COURSE_TEMPLATES.items()}
+    return {"kit": kit, **{term: files for term, files in course.items() if files}}
 
 
 def load_template(scope: Optional[Scope] = None) -> Template:
