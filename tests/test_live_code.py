@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from course_corpus import STYLE_LIST, render
-from grader.instructor.live_code import Reader, live_statements, read_module
+from grader.instructor.similarity.live import Reader, live_statements, read_module
 from grader.instructor.similarity import COMPARED, FILE_OF
 from test_similarity import with_dead_statements
 
@@ -299,3 +299,18 @@ def test_helpers_handed_over_by_decorators_or_default_arguments_are_reached():
     assert "_impl:s = X.mm(W)" in kept(helper + "def f(W, X, _run=_impl):\n    return _run(W, X)\n")
     assert "_impl:s = X.mm(W)" in kept(helper + "def _use(g):\n    return lambda *a: _impl(*a)\n"
                                        "@_use\ndef f(W, X):\n    pass\n")
+
+
+def test_any_assignments_files_reach_each_other():
+    """Names imported from a sibling file resolve whatever the files are called (another
+    assignment's too); only the files the reader holds, or the ``siblings`` it is told of, are
+    siblings: an import from one that is not read reaches nothing."""
+    layers = "from .helpers_fc import _affine\ndef forward(x, w):\n    out = _affine(x, w)\n    return out\n"
+    helpers = "def _affine(x, w):\n    return x.mm(w)\n"
+    modules = {"layers.py": read_module("layers.py", layers), "helpers_fc.py": read_module("helpers_fc.py", helpers)}
+    pieces = Reader(modules, {"forward"}).pieces("layers.py", "forward")
+    assert [(p.name, p.file, p.text) for p in pieces] == [
+        ("forward", "layers.py", "out = _affine(x, w)\nreturn out\n"), ("_affine", "helpers_fc.py", "return x.mm(w)\n")]
+    alone = {"layers.py": modules["layers.py"]}
+    assert [p.name for p in Reader(alone, {"forward"}, siblings=["layers.py", "helpers_fc.py"]).pieces(
+        "layers.py", "forward")] == ["forward"]

@@ -29,8 +29,12 @@ from pathlib import Path
 import pytest
 
 from grader.instructor import similarity
+from grader.instructor.similarity import measure as similarity_measure
+from grader.instructor.similarity import read as similarity_read
+from grader.instructor.similarity import source as similarity_source
 from grader.instructor.entries import discover
-from grader.instructor.similarity import SimilarityError, function_bodies, reference_entries, run_similarity
+from grader.instructor.similarity import (SimilarityError, compared_functions, function_bodies,
+                                        reference_entries, run_similarity, scope_of)
 from grader.instructor.stubs import make_stub
 
 REPO = Path(__file__).resolve().parents[1]
@@ -962,7 +966,7 @@ def test_common_code_does_not_count_between_students(tmp_path, monkeypatch):
     run_similarity(subs, tmp_path / "out")
     _, pairs = read_csv(tmp_path / "out" / "similarity.csv")
     assert all(float(r["score"]) == 100 for r in pairs.values())
-    monkeypatch.setattr(similarity, "COMMON_MIN", 2)  # in more than 2 of 3 submissions: common
+    monkeypatch.setattr(similarity_measure, "COMMON_MIN", 2)  # in more than 2 of 3 submissions: common
     summary = run_similarity(subs, tmp_path / "out2", references=[subs / "a"])
     rows, pairs = read_csv(tmp_path / "out2" / "similarity.csv")
     assert all(float(r["score"]) == 0 for r in pairs.values())
@@ -996,6 +1000,39 @@ def test_reference_folders(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SimilarityError, match="holds neither"):
         reference_entries([tmp_path / "empty"])
+
+
+def test_what_is_compared_is_given_by_the_caller(tmp_path):
+    """The graded functions, the code files and the templates are parameters, so that another
+    assignment is compared by passing its own; left out, they are Assignment 2's."""
+    assert compared_functions({"f": "toy", "Net": "toy", "g": "other"}, ["toy.py"]) == {"f": "toy.py"}
+    subs = tmp_path / "subs"
+    copied = author_files({"svm_loss_naive": "B", "nn_forward_backward": "B"})
+    write_entry(subs / "a", copied)
+    write_entry(subs / "b", copied)
+
+    def compared(out, **kwargs):
+        run_similarity(subs, tmp_path / out, **kwargs)
+        _, pairs = read_csv(tmp_path / out / "similarity.csv")
+        return pairs[frozenset("ab")], (tmp_path / out / "similarity.html").read_text()
+
+    row, page = compared("a2")
+    assert set(row["shared_functions"].split()) == {"svm_loss_naive", "nn_forward_backward"}
+    assert "<h1>Assignment 2 similarity report</h1>" in page
+    one_file = {"functions": {"svm_loss_naive": "linear_classifier", "nn_forward_backward": "two_layer_net"},
+                "code_files": [LC], "title": "Toy"}
+    row, page = compared("one", **one_file)
+    assert row["shared_functions"] == "svm_loss_naive" and float(row["score"]) == 100
+    assert int(row["written_a"]) == int(row["tokens_a"]) > 0
+    assert "<h1>Toy similarity report</h1>" in page
+    row, page = compared("given", templates={"handed out": {LC: copied[LC]}}, **one_file)  # the copy is template
+    assert row["shared_functions"] == "" and float(row["score"]) == 0 and int(row["written_a"]) == 0
+    assert "The templates (the course&#x27;s" not in page and "(the course's handed out:" in page
+    ref = tmp_path / "ref"
+    (ref / "a3").mkdir(parents=True)
+    (ref / "a3" / LC).write_text(copied[LC])
+    assert [e.id for e in reference_entries([ref], scope_of(code_files=[LC], kit_folder="a3"))] == ["ref"]
+    assert [e.id for e in reference_entries([ref])] == ["ref/a3"]  # A2's: a folder of submissions
 
 
 def test_errors(tmp_path):
@@ -1115,14 +1152,14 @@ def test_reading_in_processes_gives_the_same_codes(report, monkeypatch):
                 (c.id, c.written, {f: (b.line, sorted(b.fp.hashes)) for f, b in c.bodies.items()}, c.notes)
                 for c in codes]
 
-    monkeypatch.setattr(similarity, "read_code", tagged)
+    monkeypatch.setattr(similarity_read, "read_code", tagged)
     serial = similarity.read_all(tasks, template, jobs=1)
     assert {c.pid for c in serial} == {os.getpid()}
     forked = similarity.read_all(tasks, template, jobs=2)
     assert os.getpid() not in {c.pid for c in forked}
     assert figures(forked) == figures(serial)
-    assert similarity._read_chunk(tasks[:2], template, hash(similarity._PROBE) + 1) is None
-    monkeypatch.setattr(similarity, "_read_chunk", _hashes_otherwise)
+    assert similarity_read._read_chunk(tasks[:2], template, hash(similarity_read._PROBE) + 1) is None
+    monkeypatch.setattr(similarity_read, "_read_chunk", _hashes_otherwise)
     fallback = similarity.read_all(tasks, template, jobs=2)
     assert {c.pid for c in fallback} == {os.getpid()}  # read again in this process
     assert figures(fallback) == figures(serial)
@@ -1384,14 +1421,14 @@ def test_hidden_copies_show_what_was_compared(hidden_copies):
 def test_files_beyond_what_can_be_parsed_get_a_note(tmp_path, monkeypatch):
     """Files are read up to the submission limit; one with more lines of code than the parser
     is given (comments do not count) is not compared, and its note says why."""
-    monkeypatch.setattr(similarity, "LARGE", 1000)
-    monkeypatch.setattr(similarity, "MAX_LINES", 2000)
+    monkeypatch.setattr(similarity_source, "LARGE", 1000)
+    monkeypatch.setattr(similarity_source, "MAX_LINES", 2000)
     subs = tmp_path / "subs"
     p = author_files(PLANS["P"])
     write_entry(subs / "P", p)
     write_entry(subs / "comments", {LC: "# x\n" * 50_000 + p[LC], TLN: p[TLN]})
     write_entry(subs / "lines", {LC: "_x = 0\n" * 3000 + p[LC], TLN: p[TLN]})
-    monkeypatch.setattr(similarity, "MAX_SOURCE", 300_000)  # the comments' file has about 230 000 bytes
+    monkeypatch.setattr(similarity_source, "MAX_SOURCE", 300_000)  # the comments' file has about 230 000 bytes
     write_entry(subs / "huge", {LC: "# " + "x" * 400_000 + "\n" + p[LC], TLN: p[TLN]})
     run_similarity(subs, tmp_path / "out")
     _, pairs = read_csv(tmp_path / "out" / "similarity.csv")

@@ -1,0 +1,49 @@
+"""What one comparison reads: the graded functions compared (each with the file it lives in),
+the code files read of each submission, the templates whose code never counts, and the folder
+of the kit's layout. Each entry point takes them as parameters; one left out is Assignment 2's
+(:func:`scope_of`), which is what the CLI and ``batch --similarity`` compare until they pass an
+assignment's own."""
+from dataclasses import dataclass
+from typing import Dict, Iterable, Mapping, Optional, Tuple
+
+
+class SimilarityError(ValueError):
+    """The comparison cannot run as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    file_of: Dict[str, str]  # compared function -> its file name, in assignment order
+    code_files: Tuple[str, ...]  # the files read of each submission ("linear_classifier.py", ...)
+    templates: Optional[Mapping[str, Mapping[str, str]]]  # name -> {file name: source}; None: the A2 ones
+    kit_folder: str  # the kit layout's folder ("a2"): the stubs are made from it, a reference may hold it
+    title: str  # names the report ("Assignment 2")
+
+    @property
+    def compared(self) -> Tuple[str, ...]:
+        return tuple(self.file_of)
+
+
+def compared_functions(functions: Mapping[str, str], code_files: Iterable[str]) -> Dict[str, str]:
+    """``{function: file name}`` of the graded ``functions`` (name -> file stem, as
+    :data:`grader.cases.FUNCTIONS`) that are compared: those in one of ``code_files``, and not
+    classes (named with a capital: a class is compared through the functions that use it)."""
+    code_files = tuple(code_files)
+    return {name: f"{stem}.py" for name, stem in functions.items()
+            if f"{stem}.py" in code_files and not name[:1].isupper()}
+
+
+def scope_of(functions: Optional[Mapping[str, str]] = None, code_files: Optional[Iterable[str]] = None,
+          templates: Optional[Mapping[str, Mapping[str, str]]] = None, *, kit_folder: Optional[str] = None,
+          title: Optional[str] = None) -> Scope:
+    """The :class:`Scope` of these arguments, Assignment 2's value for each one left out: its
+    graded functions and two files, the kit's stubs made from ``a2/`` with the course's given
+    code of two terms as templates (made when first read: :func:`.template.template_sources`)."""
+    if functions is None:
+        from ...cases import FUNCTIONS as functions
+    if code_files is None:
+        from ...submission import CODE_FILES as code_files
+    code_files = tuple(code_files)
+    return Scope(compared_functions(functions, code_files), code_files,
+                 None if templates is None else {k: dict(v) for k, v in templates.items()},
+                 "a2" if kit_folder is None else kit_folder, "Assignment 2" if title is None else title)
