@@ -1,5 +1,5 @@
 """Course helpers for Assignments 2 and 3: seeding, toy data, gradient checks, losses, data
-sets, plots and the submission zips.
+sets, plots, the Solver (training loop) and the submission zips.
 
 Names are loaded on first use, so ``import helpers`` stays cheap (no matplotlib, no
 torchvision until a plot or CIFAR-10 is asked for).
@@ -25,6 +25,7 @@ _EXPORTS = {
     "tensor_to_image": "helpers.plots",
     "softmax_loss": "helpers.losses",
     "svm_loss": "helpers.losses",
+    "Solver": "helpers.solver",
     "make_a2_submission": "helpers.submit",
     "make_a3_submission": "helpers.submit",
     "SubmissionError": "helpers.submit",
