@@ -178,7 +178,7 @@ check("softmax_loss dx", rel_error(dx_num, dx), 1e-6)
 # %% [markdown]
 # ## A two-layer network from the layers
 #
-# `TwoLayerNet` is linear → ReLU → linear → softmax. Implement its **`__init__`** (weights
+# **`TwoLayerNet`** is linear → ReLU → linear → softmax. Implement its `__init__` (weights
 # $\mathcal{N}(0, \text{weight\_scale}^2)$, biases zero) and **`loss`**: the scores when `y` is
 # None, otherwise the loss plus $\lambda(\sum W_1^2 + \sum W_2^2)$ (no $\frac12$ here) and the
 # gradients of every parameter. The references below are written out independently.
@@ -272,8 +272,8 @@ check_that("the loaded model scores as the saved one", accuracy == saved_acc)
 # %% [markdown]
 # ## Networks of any depth
 #
-# `FullyConnectedNet(hidden_dims, ...)` stacks $L - 1$ linear → ReLU layers and a last linear
-# layer. Implement its **`__init__`** and **`loss`** (leave dropout for later). Its
+# **`FullyConnectedNet`**`(hidden_dims, ...)` stacks $L - 1$ linear → ReLU layers and a last
+# linear layer. Implement its `__init__` and `loss` (leave dropout for later). Its
 # regularization has a $\frac12$: $\frac{\lambda}{2}\sum_l \sum W_l^2$. The gradient check
 # below runs at several depths, with and without regularization (steps $h = 10^{-6}$: the
 # small weights make the loss flat, and smaller steps drown in rounding); the initial loss
