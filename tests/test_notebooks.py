@@ -91,6 +91,7 @@ def test_the_a3_notebook_runs_offline_with_every_inline_check_passing(tmp_path, 
         saved = torch.load(out / checkpoint, map_location="cpu", weights_only=True)
         assert set(saved["params"]) >= {"W1", "b1", "W2", "b2"}, checkpoint
     assert len(torch.load(out / "best_overfit_five_layer_net.pth", weights_only=True)["params"]) == 10
+    assert (out / "yourname_00000000_A3.zip").exists()
 
 
 @pytest.mark.slow

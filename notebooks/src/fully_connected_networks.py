@@ -59,12 +59,14 @@ def gradient_errors(model, X, y, h=1e-6):
 # handwritten digits (1797 real 8×8 images), blown up to CIFAR-10's shape (3×32×32, each pixel
 # a 4×4 block in three equal channels), so the networks' default input size `3 * 32 * 32` takes
 # them as it takes CIFAR-10. The experiments then run shorter; the course's accuracy targets
-# refer to CIFAR-10. The two best models are saved to `OUTPUT_DIR` (made if missing).
+# refer to CIFAR-10. The two best models and the submission zip go to `OUTPUT_DIR` (made if
+# missing).
 
 # %%
 OFFLINE = os.environ.get("A3_OFFLINE", "0") == "1"  # <- set to True to work offline
 OUTPUT_DIR = Path(os.environ.get("A3_OUTPUT_DIR", ROOT))
 OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+UNIQUENAME, UMID = "yourname", "00000000"  # <- yours, for the submission zip
 
 reset_seed(0)
 if OFFLINE:
@@ -566,8 +568,9 @@ plt.show()
 # %% [markdown]
 # ## What to hand in
 #
-# `a3/fully_connected_networks.py`, and the two models this notebook saved in `OUTPUT_DIR`:
+# `a3/fully_connected_networks.py`, this notebook, and the two models it saved in
+# `OUTPUT_DIR`, in one zip (each file is checked before it goes in):
 
 # %%
-for name in ("best_two_layer_net.pth", "best_overfit_five_layer_net.pth"):
-    print(f"{name}: {'saved' if (OUTPUT_DIR / name).exists() else 'MISSING: run the cells above'}")
+zip_path = helpers.make_a3_submission(ROOT, UNIQUENAME, UMID, checkpoint_dir=OUTPUT_DIR, out_dir=OUTPUT_DIR)
+print(f"submit {zip_path}")
