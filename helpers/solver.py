@@ -255,4 +255,6 @@ class Solver:
                 self._record_accuracy()
 
         if return_best_params and self.best_params:
-            self.model.params = self.best_params
+            # Copies: training the model further (a second train(), an in-place rule) must not
+            # change what best_params recorded.
+            self.model.params = {name: w.clone() for name, w in self.best_params.items()}
