@@ -229,10 +229,10 @@ for reg in (0.0, 0.7):
 # dict and a `loss(X, y=None)` method) and the data, draws minibatches, applies an update rule
 # to every parameter, decays the learning rate after each epoch, records the loss of every
 # iteration and the train and validation accuracies of every epoch, and at the end puts back
-# the parameters that did best on the validation set. Its options:
+# the parameters that did best on the validation set. Read its documentation:
 
 # %%
-print(Solver.__doc__)
+help(Solver)
 
 # %% [markdown]
 # Implement **`create_solver_instance`**: a `Solver` for a `TwoLayerNet` of 200 hidden units
