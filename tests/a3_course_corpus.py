@@ -1291,7 +1291,8 @@ STYLE_LIST = [
            _s()),
     _style("w22_torch_mm_where_normal", "w22",
            "torch.mm with N = x.shape[0], torch.where ReLU, torch.normal(mean=, std=, size=) locals, FCN with "
-           "one loop and an if for the last layer and the banner's 0.5, vanilla-looking adam locals written back",
+           "one loop and an if for the last layer and the banner's 0.5, Solver with adam, `pass` left after the "
+           "search values, a ones mask at test time, a stray `from functools import cache`",
            _s(lf="torch_mm_N", lb="torch_mm_N", rf="where", rb="bool_product", tln_init="normal_locals",
               tln="two_calls", fc_init="dims_range", fc="single_loop_half", solver="adam", three="pass_left",
               five="pass_left", momentum="config_direct", rmsprop="config_cache", adam="config_t_first",
@@ -1356,7 +1357,7 @@ STYLE_LIST = [
               three="edit_defaults", five="edit_defaults", momentum="old_v_first", rmsprop="lr_over",
               adam="locals_writeback", dropout="star_shape_rand")),
     _style("f20_reshape_ND_instances_bool", "f20",
-           "2-space text: Linear()/ReLU() instances in TwoLayerNet, torch.max-free clamp, bool keep mask "
+           "2-space text: Linear()/ReLU() instances in TwoLayerNet, clamp ReLU, bool keep mask "
            "(True = kept) divided in both passes, while-pop FCN",
            _s(lf="reshape_N_D", lb="reshape_at_T", rf="clamp", rb="clone_index", tln_init="normal",
               tln="instances", fc_init="zip_pairs", fc="train_only_caches", solver="keywords_verbose",
@@ -1385,13 +1386,14 @@ STYLE_LIST = [
               adam="config_t_first", dropout="rand_like_lt")),
     _style("w22_clamp_view_mm_dict", "w22",
            "view(N, -1) @ w, view backward, torch.clamp, dicts of caches keyed by layer, randn * ws with "
-           "biases first, a float keep mask divided in both passes, rmsprop with lr / (...) * dw",
+           "biases first, the softmax written by hand, a float keep mask divided in both passes, rmsprop with "
+           "lr / (...) * dw",
            _s(lf="view_N_at", lb="view_mm_t", rf="torch_clamp", rb="clone_index", tln_init="randn_times_biases_first",
               tln="handwritten_softmax", fc_init="first_middle_last", fc="dict_by_layer", solver="solver_sgd",
               three="pass_left", five="append_after", momentum="get", rmsprop="lr_over", adam="t_after_mv",
               dropout="float_mask_unscaled", dropout_test="ones_mask")),
     _style("f20_mask_product_instances_fc", "f20",
-           "2-space text: x * (x > 0), instances in the fully-connected net (lin/relu/drop), reshape_as, "
+           "2-space text: x * (x > 0), instances in the fully-connected net (lin/relu/drop), dw reshaped to w.shape, "
            "model.reg with sgd_momentum, adam locals",
            _s(lf="view_mm", lb="dw_reshaped", rf="mask_product", rb="bool_product", tln_init="cpu_then_to",
               tln="pow_sum", fc_init="running_in_dim", fc="instances", solver="model_reg", three="edit_defaults",
