@@ -11,11 +11,13 @@ casting X to ``self.dtype`` and setting the dropout mode, the given ``sgd`` upda
 place, the optimizers' ``config.setdefault`` defaults, Dropout's seeding.
 
 A style is a choice of one body per TODO region (``REGIONS``; three pairs of regions share
-their variables and are chosen together, ``PAIRS``) plus stray module-level imports. Every
+their variables and are chosen together, ``PAIRS``) plus stray module-level imports, and, for
+two styles, edits to the given code itself as real students hand it back (``given_edits``). Every
 body is correct: it computes what the template asks on CPU and CUDA (a tensor made on the CPU
 only meets an input after it has been moved to the input's device, or is a 0-dim scalar),
-in float32 and float64. FullyConnectedNet's L2 term comes both ways (with the banner's 0.5 and
-without it, as 14 of 18 real files do, each consistent in its loss and gradient).
+in float32 and float64. FullyConnectedNet's L2 term comes both ways, each consistent in its loss
+and gradient: with the banner's 0.5 (as 4 of the 18 real files that regularise write it) and
+without it (as the other 14 do, like TwoLayerNet's banner asks).
 
 ``MUTANTS`` are the named mistakes found in real submissions (and those the course's own
 warnings name), each as text edits to two different styles, with the function that must lose
@@ -1252,6 +1254,8 @@ class Style:
     choices: Dict[str, str]  # region or pair -> variant
     imports: Sequence[str] = ()
     half: bool = field(default=False)  # FullyConnectedNet's L2 term carries the banner's 0.5
+    # Changes real students make to the given code itself: (function, old, new) text edits.
+    given_edits: Sequence[tuple] = ()
 
     def regions(self) -> Dict[str, str]:
         out = {}
@@ -1274,8 +1278,47 @@ def _s(lf="reshape_at", lb="reshape_at_T", rf="clamp", rb="bool_product", tln_in
             "dropout": dropout, "dropout_test": dropout_test}
 
 
-def _style(name, term, about, choices, imports=()):
-    return Style(name, term, about, choices, tuple(imports), choices["fc"] in HALF_FC)
+def _style(name, term, about, choices, imports=(), given_edits=()):
+    return Style(name, term, about, choices, tuple(imports), choices["fc"] in HALF_FC, tuple(given_edits))
+
+
+# The given code as some students hand it back: the Solver's model line and sgd_momentum's return
+# edited (the momentum body then updates w in place and returns it), `@ staticmethod` spaced out.
+GIVEN_EDITED = (
+    ("create_solver_instance", "model = TwoLayerNet(hidden_dim=200, dtype=dtype, device=device)",
+     "model = TwoLayerNet(hidden_dim=400, dtype=dtype, device=device)"),
+    ("sgd_momentum", "    return next_w, config", "    return w, config"),
+    ("Dropout", "    @staticmethod\n    def forward(x, dropout_param):", "    @ staticmethod\n    def forward(x, dropout_param):"),
+)
+
+# The given code run through the `black` formatter (double quotes, exploded signatures), with a
+# type hint added to TwoLayerNet.loss.
+GIVEN_BLACK = (
+    ("hello_fully_connected_networks", "print('Hello from fully_connected_networks.py!')",
+     'print("Hello from fully_connected_networks.py!")'),
+    ("FullyConnectedNet", """    def __init__(self, hidden_dims, input_dim=3*32*32, num_classes=10,
+                 dropout=0.0, reg=0.0, weight_scale=1e-2, seed=None,
+                 dtype=torch.float, device='cpu'):""", """    def __init__(
+        self,
+        hidden_dims,
+        input_dim=3 * 32 * 32,
+        num_classes=10,
+        dropout=0.0,
+        reg=0.0,
+        weight_scale=1e-2,
+        seed=None,
+        dtype=torch.float,
+        device="cpu",
+    ):"""),
+    ("TwoLayerNet.save", """        checkpoint = {
+          'reg': self.reg,
+          'params': self.params,
+        }""", """        checkpoint = {
+            "reg": self.reg,
+            "params": self.params,
+        }"""),
+    ("TwoLayerNet", "    def loss(self, X, y=None):", "    def loss(self, X: torch.Tensor, y=None):"),
+)
 
 
 STYLE_LIST = [
@@ -1399,6 +1442,23 @@ STYLE_LIST = [
               tln="pow_sum", fc_init="running_in_dim", fc="instances", solver="model_reg", three="edit_defaults",
               five="pass_left", momentum="locals", rmsprop="locals", adam="locals_writeback",
               dropout="bool_mask_unscaled")),
+    _style("w22_given_code_edited", "w22",
+           "the given code edited as real students hand it back: the Solver's TwoLayerNet(hidden_dim=400), "
+           "sgd_momentum updating w in place and the given return changed to `return w, config`, "
+           "`@ staticmethod` spaced out; torch.normal locals, clone-index ReLU, tuple caches",
+           _s(lf="reshape_N_D", lb="matmul_contiguous", rf="clone_index", rb="mask_first", tln_init="normal_locals",
+              tln="instances", fc_init="zip_pairs", fc="tuple_caches", solver="keywords_verbose",
+              three="edit_defaults", five="append_after", momentum="inplace", rmsprop="square_method",
+              adam="interleaved_inplace", dropout="rand_like_lt"),
+           given_edits=GIVEN_EDITED),
+    _style("w22_black_formatted_given", "w22",
+           "the given code run through black (double quotes, FullyConnectedNet's signature exploded) and a "
+           "type hint on TwoLayerNet.loss; flatten, clamp_min, presized caches with the 0.5, locals adam",
+           _s(lf="flatten_mm", lb="reshape_as", rf="clamp_min", rb="to_dtype", tln_init="randn_times_biases_first",
+              tln="handwritten_softmax", fc_init="if_per_layer", fc="presized_half", solver="solver_sgd",
+              three="pass_left", five="edit_defaults", momentum="v_first_mult", rmsprop="inplace",
+              adam="locals_writeback", dropout="cpu_rand_to_device", dropout_test="ones_mask"),
+           given_edits=GIVEN_BLACK),
 ]
 
 STYLES: Dict[str, Style] = {s.name: s for s in STYLE_LIST}
@@ -1450,8 +1510,8 @@ def render_file(style: Style) -> str:
 
 
 def render(style: str) -> Dict[str, str]:
-    """{file name: source} of one style's submission."""
-    return {FILE: render_file(STYLES[style])}
+    """{file name: source} of one style's submission (with its edits to the given code)."""
+    return apply_edits({FILE: render_file(STYLES[style])}, STYLES[style].given_edits)
 
 
 def function_span(source: str, function: str) -> Tuple[int, int]:

@@ -128,6 +128,11 @@ VARIETY = [
     ("test-time dropout through a ones mask", E("mask = torch.ones_like(x)"), 2),
     ("stray standard-library imports", r"^(import enum|from functools import cache|from os\.path import relpath)$", 3),
     ("the 2-space template's svm_loss import", E("from a3_helper import svm_loss, softmax_loss"), 5),
+    ("the given Solver model line edited", E("model = TwoLayerNet(hidden_dim=400, dtype=dtype, device=device)"), 1),
+    ("the given return of sgd_momentum edited", E("return w, config"), 1),
+    ("`@ staticmethod` spaced out", E("@ staticmethod"), 1),
+    ("the given code run through black", E('device="cpu",\n    ):'), 1),
+    ("a type hint added to the given TwoLayerNet.loss", E("def loss(self, X: torch.Tensor, y=None):"), 1),
 ]
 
 
