@@ -58,11 +58,11 @@ LEAST_DISTINCT = {"linear_forward": 7, "linear_backward": 7, "relu_forward": 8, 
 
 @pytest.mark.parametrize("region,least", sorted(LEAST_DISTINCT.items()))
 def test_corpus_holds_distinct_bodies_per_region(sources, region, least):
-    bodies = {textwrap_body(text, region) for text in sources.values()}
+    bodies = {region_body(text, region) for text in sources.values()}
     assert len(bodies) >= least, f"{region}: {len(bodies)} distinct bodies, expected at least {least}"
 
 
-def textwrap_body(source, region):
+def region_body(source, region):
     """The text between a region's banner and its END banner, for the region's n-th TODO."""
     order = [r for r in _todo_order()]
     index = order.index(region)
