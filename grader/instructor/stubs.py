@@ -24,7 +24,7 @@ class Region:
     end: int  # 1-based line of the END marker
     indent: str
     todo: str
-    function: str  # qualified name of the enclosing function, or "<module>"
+    function: str  # qualified name of the enclosing function ("Linear.forward"), or "<module>"
 
 
 def _enclosing_functions(tree: ast.AST):
@@ -84,7 +84,7 @@ def make_stub(source: str, filename: str = "<source>") -> str:
     out, position = [], 0
     for region in regions:
         out.extend(lines[position:region.begin - 1])
-        name = region.function.split(".")[-1] if region.function != "<module>" else filename
+        name = region.function if region.function != "<module>" else filename  # "Linear.forward", not "forward"
         message = f"{name}: {region.todo}".replace("\\", "\\\\").replace('"', '\\"')
         out.append(f"{region.indent}# TODO: {region.todo}\n")
         out.append(f'{region.indent}raise NotImplementedError("{message}")\n')
