@@ -154,13 +154,17 @@ def preprocess_cifar10(cuda: bool = False, show_examples: bool = True, bias_tric
 def load_digits_data(validation_ratio: float = 0.2, test_ratio: float = 0.2,
                      bias_trick: bool = False, flatten: bool = True,
                      dtype: torch.dtype = torch.float32, device="cpu", seed: int = 0,
-                     ) -> Dict[str, torch.Tensor]:
+                     cifar_shape: bool = False) -> Dict[str, torch.Tensor]:
     """scikit-learn's bundled handwritten digits (1797 real 8x8 images, 10 classes), offline.
 
     Same layout and preprocessing as :func:`preprocess_cifar10` (one channel): pixels scaled
     to [0, 1], training mean subtracted. The images are shuffled once with ``seed`` (the file
     is sorted by writer), then the last ``test_ratio`` is the test set and the last
     ``validation_ratio`` of the rest the validation set.
+
+    ``cifar_shape=True`` gives every image CIFAR-10's shape, 3 x 32 x 32 (each pixel repeated
+    over a 4 x 4 block and over three channels), so that models whose default input size is
+    CIFAR-10's (Assignment 3's networks, ``3 * 32 * 32``) take the digits as they are.
     """
     from sklearn.datasets import load_digits
 
@@ -171,6 +175,8 @@ def load_digits_data(validation_ratio: float = 0.2, test_ratio: float = 0.2,
     y = torch.tensor(digits.target, dtype=torch.int64)
     order = torch.randperm(X.shape[0], generator=torch.Generator().manual_seed(seed))
     X, y = X[order], y[order]
+    if cifar_shape:
+        X = X.repeat_interleave(4, dim=2).repeat_interleave(4, dim=3).repeat(1, 3, 1, 1)  # (N, 3, 32, 32)
     num_test = int(round(X.shape[0] * test_ratio))
     split = X.shape[0] - num_test
     return _finish(X[:split], y[:split], X[split:], y[split:], flatten=flatten,

@@ -143,6 +143,19 @@ def test_digits_has_the_cifar_layout(digits64):
     assert set(digits64["y_train"].unique().tolist()) == set(range(10))
 
 
+def test_digits_in_cifar_shape_are_the_same_images_blown_up(digits64):
+    """Each 8x8 digit becomes 3 x 32 x 32 (4x4 blocks, three equal channels), same split."""
+    big = hdata.load_digits_data(dtype=torch.float64, cifar_shape=True)
+    assert big["X_train"].shape == (digits64["X_train"].shape[0], 3 * 32 * 32)
+    assert torch.equal(big["y_val"], digits64["y_val"])
+    images = big["X_test"].reshape(-1, 3, 32, 32)
+    small = digits64["X_test"].reshape(-1, 8, 8)
+    torch.testing.assert_close(images[:, 2, 4 * 5 + 3, 4 * 6 + 1], small[:, 5, 6])
+    torch.testing.assert_close(images[:, 0], images[:, 1])
+    unflat = hdata.load_digits_data(cifar_shape=True, flatten=False)
+    assert unflat["X_val"].shape[1:] == (3, 32, 32) and unflat["X_val"].dtype == torch.float32
+
+
 # ---------------------------------------------------------------- plots
 
 def _png(fig, path):
