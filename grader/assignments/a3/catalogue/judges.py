@@ -242,7 +242,9 @@ def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
     desc = runs["train"]["value"]
     if desc.get("dtype") != str(payload["x"].dtype).replace("torch.", ""):
         violations.append(f"out is {desc.get('dtype')}; it must keep x's dtype")
-    rtol = 1e-9 if payload["x"].dtype == torch.float64 else 1e-5
+    # a mask made in float32 (bool / (1 - p) is float32 whatever x is) scales by 1 / (1 - p) rounded
+    # to float32: within a few parts in ten million, which the course's own checks accept
+    rtol = 1e-6
     dropped = out.abs() <= 1e-12 * x.abs()
     kept = ~dropped
     fraction = float(dropped.double().mean())

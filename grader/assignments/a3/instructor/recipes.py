@@ -133,7 +133,8 @@ def _tables(params, X, y, dims, masks, dtype):
         entries["Linear.forward"].append(((h, W, b), a))
         entries["ReLU.forward"].append(((a,), r))
         entries["Linear_ReLU.forward"].append(((h, W, b), (r, a)))
-        known += [(f"the output of layer {i}'s Linear (before its ReLU)", a), (f"the output of layer {i}'s ReLU", r)]
+        known += [(f"the output of layer {i}'s Linear, before its ReLU: the ReLU is skipped", a),
+                  (f"the output of layer {i}'s ReLU" + (", before its dropout: the dropout is skipped" if masks else ""), r)]
         out = r
         if masks:
             mask = cast(masks[i - 1])

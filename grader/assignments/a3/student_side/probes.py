@@ -81,6 +81,8 @@ def probe_net_loss(ctx: Context, p):
         result["value"] = describe(picked)
     else:
         extra = []
+        if outcome.ok and p.get("y") is None:
+            result["value"] = describe((outcome.value,))
     return {"outcome": result, "calls": chain.calls, "misses": chain.misses[:10], "extra_grads": extra[:10],
             "mutated": mutated_paths(before, net.params, "self.params"),
             "init_error": init_error, "dropout_param": describe(getattr(net, "dropout_param", None))}

@@ -16,12 +16,29 @@ def _flat(t):
     return t.reshape(t.shape[0], -1) if isinstance(t, torch.Tensor) and t.dim() > 1 else t
 
 
+def _close(key, value) -> bool:
+    """Whether ``value`` holds ``key``'s numbers up to rounding: a student who computes a tensor
+    the stand-ins also hold (the softmax's gradient written out by hand, a sum taken in another
+    order) passes on the same numbers but for the last bits."""
+    if not isinstance(value, torch.Tensor) or tuple(value.shape) != tuple(key.shape):
+        return False
+    if not key.is_floating_point():
+        return same_tensor(key, value)
+    try:
+        got = value.detach().to("cpu", torch.float64)
+    except (RuntimeError, TypeError):
+        return False
+    want = key.to(torch.float64)
+    scale = max(1.0, float(want.abs().max())) if want.numel() else 1.0
+    return bool(((got - want).abs() <= 1e-6 * scale + 1e-5 * want.abs()).all())
+
+
 def _same(key, value, flatten=False) -> bool:
     if flatten and isinstance(value, torch.Tensor) and isinstance(key, torch.Tensor) and value.dim() >= 1:
         if value.numel() != key.numel() or value.shape[0] != key.shape[0]:
             return False
-        return same_tensor(_flat(key), _flat(value))
-    return same_tensor(key, value)
+        return _close(_flat(key), _flat(value))
+    return _close(key, value)
 
 
 def _copy(value, device):
