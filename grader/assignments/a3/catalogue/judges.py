@@ -46,13 +46,21 @@ def judge_layer_numeric(case, payload, reply, key, device_type) -> Verdict:
 
 
 def _accepted(verdict, case, payload, reply, key, device_type):
-    """A failed network verdict that matches one of the key's accepted forms passes, with a note."""
-    for label, value in key.get("accepted", []):
-        again = judge_values(names=("loss", "grads"), gradients=True)(case, payload, reply, {"expected": value},
+    """A failed network verdict judged again against the key's accepted forms (the template's
+    other regularization convention): it passes, with a note, when it matches one; when only its
+    loss does, that form's mistakes name what else is wrong."""
+    desc = reply.data["outcome"]["value"]
+    for label, value, found in key.get("accepted", []):
+        again = judge_values(names=("loss", "grads"), gradients=True)(case, payload, reply,
+                                                                        {"expected": value, "mistakes": found},
                                                                         device_type)
+        note = (f"note: regularization {label}: accepted (the template asks for 0.5 * reg * sum(W * W) here, "
+                "and TwoLayerNet's convention is as good)")
         if again.passed:
-            return passed(warnings=list(again.warnings) + [f"note: regularization {label}: accepted (the template "
-                                                           "asks for 0.5 * reg * sum(W * W) here)"])
+            return passed(warnings=list(again.warnings) + [note])
+        items = desc.get("items") if isinstance(desc, dict) else None
+        if items and matches(items[0], value[0], dtype=case.dtype, device_type=device_type):
+            return dataclasses.replace(again, warnings=tuple(again.warnings) + (note,))
     return verdict
 
 
@@ -61,6 +69,10 @@ def _misses(reply) -> str:
     if not misses:
         return ""
     first = misses[0]
+    if first.get("instead"):
+        last = " (the last layer is a Linear alone, without a ReLU)" if first["instead"].startswith("Linear.") else ""
+        return (f"Where the chain breaks: call {first['number']} is {first['call']} where the network calls "
+                f"{first['instead']}{last}.")
     what = f" (it was {first['input']})" if first.get("input") else ""
     return (f"Where the chain breaks: call {first['number']}, {first['call']}, was given an input the layers before "
             f"it do not produce{what}; the grader's stand-in layers answer only along the right chain of calls "
@@ -258,6 +270,10 @@ def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
     elif kept.any() and torch.allclose(ratio, torch.full_like(ratio, 1 / p), rtol=rtol, atol=0):
         problem = (f"kept units are x / p; inverted dropout divides them by 1 - p = {1 - p:g}", "scaled by 1 / p",
                    "p is the probability of DROPPING a unit: the survivors are divided by 1 - p")
+    elif kept.any() and torch.allclose(ratio, torch.full_like(ratio, 1 - p), rtol=rtol, atol=0):
+        problem = (f"kept units are x * (1 - p); inverted dropout divides them by 1 - p = {1 - p:g}",
+                   "multiplied by 1 - p instead of divided", "the survivors are scaled UP: mask / (1 - p), so that "
+                   "the expected output equals x")
     elif kept.any() and not torch.allclose(ratio, torch.full_like(ratio, 1 / (1 - p)), rtol=rtol, atol=0):
         problem = (f"every output must be 0 or x / (1 - p) = x / {1 - p:g}", "", "")
     elif abs(fraction - (1 - p)) <= spread and abs(fraction - p) > spread:

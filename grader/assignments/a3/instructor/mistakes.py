@@ -119,6 +119,9 @@ def _reg_variant(own_half: bool, kind: str):
             return loss, base_grads
         if kind == "grads_only":
             return base, grads
+        if kind == "last_grad":  # every weight's gradient regularized but the last layer's
+            last = f"W{len(_weights(params))}"
+            return loss, {k: base_grads[k] if k == last else grads[k] for k in grads}
         if kind == "biases":
             B = sum(sq[k] for k in _biases(params))
             return loss + factor * reg * B, {k: grads[k] + 2 * factor * reg * params[k] if k in _biases(params) else
@@ -136,6 +139,9 @@ def net_reg_mistakes(own_half: bool) -> List[Mistake]:
         ("no regularization", f"the loss adds the L2 term of every weight matrix, {rule}", _reg_variant(own_half, "none")),
         ("regularization in the loss only", f"each weight's gradient gains the L2 term's derivative: {rule}",
          _reg_variant(own_half, "loss_only")),
+        ("the last layer's weights not regularized in their gradient", "every weight matrix's gradient gains the L2 "
+         f"term's derivative, the last layer's too (it is outside the loop over the hidden layers): {rule}",
+         _reg_variant(own_half, "last_grad")),
         ("regularization in the gradients only", f"the loss itself adds the L2 term: {rule}",
          _reg_variant(own_half, "grads_only")),
     ]
@@ -298,4 +304,7 @@ CATALOGUE: Dict[str, List[Mistake]] = {
     "ReLU.backward": RELU_BACKWARD,
     "TwoLayerNet.loss": net_reg_mistakes(own_half=False),
     "FullyConnectedNet.loss": net_reg_mistakes(own_half=True),
+    # the same mistakes made by code that follows the accepted convention without 1/2 (see ACCEPTED)
+    "FullyConnectedNet.loss, without 1/2": [m for m in net_reg_mistakes(own_half=False)
+                                            if "factor 1/2" not in m[0]],
 }

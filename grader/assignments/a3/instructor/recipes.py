@@ -215,8 +215,9 @@ def net_loss(case):
     args = [P, reg]
     key = {"expected": expected, "mistakes": _mistakes(case, expected, args)}
     if half:  # the template's other convention (TwoLayerNet's, no 1/2), written by most students: accepted
-        key["accepted"] = [("without the factor 1/2 (TwoLayerNet's convention)",
-                            mistakes._reg_variant(True, "full")(expected, args))]
+        other = mistakes._reg_variant(True, "full")(expected, args)
+        key["accepted"] = [("without the factor 1/2 (TwoLayerNet's convention)", other,
+                            mistakes.results(f"{case.check}, without 1/2", other, upcast(args)))]
     return payload, key
 
 

@@ -66,8 +66,23 @@ class Chain:
                 self.calls.append([name, index])
                 return answer
         self.calls.append([name, None])
-        self.misses.append({"call": name, "number": len(self.calls), "input": self._named(keys)})
+        self.misses.append({"call": name, "number": len(self.calls), "input": self._named(keys),
+                            "instead": self._instead(name, keys)})
         return None
+
+    @unseen
+    def _instead(self, name, keys) -> str:
+        """The layer the right chain calls on these very inputs, when it is another one (a
+        Linear_ReLU where the last layer has no ReLU, say)."""
+        direction = name.rsplit(".", 1)[-1]
+        for other, entries in self.entries.items():
+            if other == name or not other.endswith(direction):
+                continue
+            for stored, _ in entries:
+                if len(stored) == len(keys) and all(
+                        _same(s, k, i == 0 and direction == "forward") for i, (s, k) in enumerate(zip(stored, keys))):
+                    return other
+        return ""
 
     @unseen
     def _named(self, keys) -> str:
@@ -171,11 +186,17 @@ class Chain:
                 "softmax_loss": softmax_loss}
 
 
+def _not_run(*args, **kwargs):
+    raise RuntimeError("the grading stand-in for Solver does not train")
+
+
 class RecordingSolver:
     """Takes ``Solver``'s place while ``create_solver_instance`` runs: records what it was built
-    with and trains nothing."""
+    with and trains nothing. ``Solver.sgd`` is there, as in the course's Solver (some students
+    pass ``update_rule=Solver.sgd``)."""
 
     made = []
+    sgd = staticmethod(_not_run)
 
     def __init__(self, model, data, **kwargs):
         self.model, self.data, self.kwargs = model, data, kwargs
