@@ -172,6 +172,10 @@ def _state_problem(label, got, want, names, dtype, device_type):
 
 
 def _steps_fit(steps, seq, state, dtype, device_type) -> bool:
+    """Whether every step's next_w (and the state named) is the sequence's: a rule that gives
+    inf or nan fits nothing (its steps say so by themselves)."""
+    if any(not bool(torch.isfinite(w).all()) for w, _ in seq):
+        return False
     for entry, (w, config) in zip(steps, seq):
         value = entry.get("value")
         if not (isinstance(value, dict) and value.get("kind") == "seq" and len(value.get("items", [])) == 2):
@@ -222,11 +226,11 @@ def judge_optimizer(case, payload, reply, key, device_type) -> Verdict:
             if _steps_fit(steps, seq, state, case.dtype, device_type) and not violations:
                 return passed(warnings=notes + [f"note: {label}: accepted"])
     diagnosis = ""
-    for label, text, seq in key.get("mistakes", []):
-        if problem and _steps_fit(steps, seq, state, case.dtype, device_type) or (
-                problem and _steps_fit(steps, [(w, {}) for w, _ in seq], (), case.dtype, device_type)):
-            diagnosis = f"Likely cause (next_w): {label}: {text}."
-            break
+    found = key.get("mistakes", []) if problem else []
+    fit = next((m for m in found if _steps_fit(steps, m[2], state, case.dtype, device_type)), None) or next(
+        (m for m in found if _steps_fit(steps, [(w, {}) for w, _ in m[2]], (), case.dtype, device_type)), None)
+    if fit:
+        diagnosis = f"Likely cause (next_w): {fit[0]}: {fit[1]}."
     message = "\n".join(violations + ([problem] if problem else []))
     return failed(message, "values" if problem else "rule", diagnosis, notes)
 
@@ -263,51 +267,51 @@ def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
     n = out.numel()
     spread = 6 * math.sqrt(p * (1 - p) / n)
     ratio = out[kept] / x[kept]
-    if kept.any() and torch.allclose(ratio, torch.ones_like(ratio), rtol=rtol, atol=0):
-        problem = (f"kept units are x itself: inverted dropout divides them by 1 - p = {1 - p:g}", "scaling missing",
-                   "the survivors must be scaled by 1 / (1 - p) in training (inverted dropout), so that test time "
-                   "needs no rescaling")
-    elif kept.any() and torch.allclose(ratio, torch.full_like(ratio, 1 / p), rtol=rtol, atol=0):
-        problem = (f"kept units are x / p; inverted dropout divides them by 1 - p = {1 - p:g}", "scaled by 1 / p",
-                   "p is the probability of DROPPING a unit: the survivors are divided by 1 - p")
-    elif kept.any() and torch.allclose(ratio, torch.full_like(ratio, 1 - p), rtol=rtol, atol=0):
-        problem = (f"kept units are x * (1 - p); inverted dropout divides them by 1 - p = {1 - p:g}",
-                   "multiplied by 1 - p instead of divided", "the survivors are scaled UP: mask / (1 - p), so that "
-                   "the expected output equals x")
-    elif kept.any() and not torch.allclose(ratio, torch.full_like(ratio, 1 / (1 - p)), rtol=rtol, atol=0):
-        problem = (f"every output must be 0 or x / (1 - p) = x / {1 - p:g}", "", "")
-    elif abs(fraction - (1 - p)) <= spread and abs(fraction - p) > spread:
-        problem = (f"{fraction:.3f} of the units were dropped, where p = {p:g} asks for about {p:g}",
-                   "p taken as the probability of keeping",
-                   "p is the probability of DROPPING a unit: keep each with probability 1 - p "
-                   "(e.g. mask = torch.rand_like(x) > p)")
+    found = []  # (message, label, explanation): every problem of the train and test modes, named at once
+
+    def scaled(by):
+        return bool(kept.any()) and torch.allclose(ratio, torch.full_like(ratio, by), rtol=rtol, atol=0)
+
+    if scaled(1.0):
+        found.append((f"kept units are x itself: inverted dropout divides them by 1 - p = {1 - p:g}",
+                      "scaling missing", "the survivors must be scaled by 1 / (1 - p) in training (inverted "
+                      "dropout), so that test time needs no rescaling"))
+    elif scaled(1 / p):
+        found.append((f"kept units are x / p; inverted dropout divides them by 1 - p = {1 - p:g}", "scaled by 1 / p",
+                      "p is the probability of DROPPING a unit: the survivors are divided by 1 - p"))
+    elif scaled(1 - p):
+        found.append((f"kept units are x * (1 - p); inverted dropout divides them by 1 - p = {1 - p:g}",
+                      "multiplied by 1 - p instead of divided", "the survivors are scaled UP: mask / (1 - p), so "
+                      "that the expected output equals x"))
+    elif not scaled(1 / (1 - p)):
+        found.append((f"every output must be 0 or x / (1 - p) = x / {1 - p:g}", "", ""))
+    if abs(fraction - (1 - p)) <= spread and abs(fraction - p) > spread:
+        found.append((f"{fraction:.3f} of the units were dropped, where p = {p:g} asks for about {p:g}",
+                      "p taken as the probability of keeping", "p is the probability of DROPPING a unit: keep each "
+                      "with probability 1 - p (e.g. mask = torch.rand_like(x) > p)"))
     elif abs(fraction - p) > spread:
-        problem = (f"{fraction:.3f} of the units were dropped, where p = {p:g} asks for about {p:g} "
-                   f"(within {spread:.3f} for {n} units)", "", "")
-    else:
-        problem = None
-    if problem is None:
+        found.append((f"{fraction:.3f} of the units were dropped, where p = {p:g} asks for about {p:g} "
+                      f"(within {spread:.3f} for {n} units)", "", ""))
+    if not found:
         again, other = _tensor(runs.get("again", {}).get("value")), _tensor(runs.get("other seed", {}).get("value"))
         if again is None or not torch.equal(again, out):
-            problem = ("two calls with the same dropout_param['seed'] gave different masks: draw the mask from torch's "
-                       "global generator after the given torch.manual_seed (torch.rand_like(x), torch.rand(..., "
-                       "device=x.device))", "", "")
+            found.append(("two calls with the same dropout_param['seed'] gave different masks: draw the mask from "
+                          "torch's global generator after the given torch.manual_seed (torch.rand_like(x), "
+                          "torch.rand(..., device=x.device))", "", ""))
         elif other is not None and torch.equal(other, out):
-            problem = ("another seed gave the same mask: the mask must be drawn at random", "", "")
-    if problem is None:
-        test = _tensor(runs.get("test", {}).get("value"))
-        if test is None or not torch.allclose(test, x, rtol=rtol, atol=0):
-            why = ""
-            if test is not None and torch.allclose(test, x * (1 - p), rtol=rtol, atol=0):
-                why = ("Likely cause (test mode): scaled at test time: inverted dropout already scaled in training; at "
-                       "test time out = x.")
-            elif test is not None and bool((test == 0).any()):
-                why = "Likely cause (test mode): dropout applied at test time: in test mode out = x."
-            return failed("in test mode Dropout.forward must return x unchanged", "values", why, notes)
-    if problem:
-        message, label, text = problem
-        return failed("\n".join(violations + [f"train mode: {message}"]), "values",
-                      f"Likely cause (out): {label}: {text}." if label else "", notes)
+            found.append(("another seed gave the same mask: the mask must be drawn at random", "", ""))
+    messages = [f"train mode: {m}" for m, _, _ in found]
+    causes = [f"{label}: {text}" for _, label, text in found if label]
+    test = _tensor(runs.get("test", {}).get("value"))
+    if test is None or not torch.allclose(test, x, rtol=rtol, atol=0):
+        messages.append("test mode: Dropout.forward must return x unchanged")
+        if test is not None and torch.allclose(test, x * (1 - p), rtol=rtol, atol=0):
+            causes.append("scaled at test time: inverted dropout already scaled in training; at test time out = x")
+        elif test is not None and bool((test == 0).any()):
+            causes.append("dropout applied at test time: in test mode out = x")
+    if messages:
+        diagnosis = " ".join(f"Likely cause (out): {c}." for c in causes)
+        return failed("\n".join(violations + messages), "values", diagnosis, notes)
     if violations:
         return failed("\n".join(violations), "rule", warnings=notes)
     return passed(warnings=notes)
@@ -371,9 +375,14 @@ def judge_solver_instance(case, payload, reply, key, device_type) -> Verdict:
     if not data.get("same_data"):
         problems.append("the Solver must be given data_dict itself")
     kwargs = data.get("kwargs", {})
-    device = kwargs.get("device", {})
-    if device.get("kind") == "str" and device["value"].split(":")[0] not in (device_type, "cuda"):
-        problems.append(f"the Solver was given device={device['value']!r}; pass the device given")
+    device = kwargs.get("device")
+    if device is None and device_type != "cpu":
+        problems.append("the Solver was given no device, so it trains on its default 'cpu' while the model is on "
+                        f"{device_type}: pass device=device")
+    elif device is not None and (device.get("kind") != "str" or device["value"].split(":")[0] != device_type):
+        shown = device.get("value", device.get("kind"))
+        problems.append(f"the Solver was given device={shown!r} while create_solver_instance was called with "
+                        f"device={device_type!r}: pass the device given (device=device), never a device written out")
     if problems:
         return failed("; ".join(problems), "values")
     return passed(warnings=["note: whether training reaches 50% validation accuracy needs CIFAR-10 and is not "

@@ -159,6 +159,16 @@ def net_reg_mistakes(own_half: bool) -> List[Mistake]:
 
 # ------------------------------------------------------------------ update rules
 
+def _momentum_unused(w, dw, config):
+    """The velocity computed and stored, but the step adds dw itself: next_w = w + dw."""
+    config = dict(config or {})
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v = config["momentum"] * config.get("velocity", torch.zeros_like(w)) - config["learning_rate"] * dw
+    config["velocity"] = v
+    return w + dw, config
+
+
 def _momentum(sign=-1.0, keep=True, apply=+1.0):
     def rule(w, dw, config):
         config = dict(config or {})
@@ -180,8 +190,11 @@ def _rmsprop(kind):
         config.setdefault("cache", torch.zeros_like(w))
         d, lr, eps = config["decay_rate"], config["learning_rate"], config["epsilon"]
         cache = config["cache"] if kind != "not_kept" else torch.zeros_like(w)
+        old = cache
         cache = (1 - d) * cache + d * dw * dw if kind == "swapped" else d * cache + (1 - d) * dw * dw
-        if kind == "no_sqrt":
+        if kind == "old_cache":
+            next_w = w - lr * dw / (old.sqrt() + eps)
+        elif kind == "no_sqrt":
             next_w = w - lr * dw / (cache + eps)
         elif kind == "sqrt_of_grad":
             next_w = w - lr * dw / (dw.abs() + eps)
@@ -204,6 +217,8 @@ def _adam(kind):
         config.setdefault("t", 0)
         b1, b2, lr, eps = config["beta1"], config["beta2"], config["learning_rate"], config["epsilon"]
         t = config["t"] + (0 if kind in ("t_after", "t_never") else 1)
+        if kind == "t_not_stored":
+            stored = config["t"]
         m = b1 * config["m"] + (1 - b1) * dw
         v = b2 * config["v"] + (1 - b2) * dw * dw
         if kind == "betas_swapped":
@@ -216,7 +231,7 @@ def _adam(kind):
             vt = v / (1 - b2 ** t) if (1 - b2 ** t) != 0 else v * math.inf
         next_w = w - lr * mt / (vt.sqrt() + eps)
         config["m"], config["v"] = m, v
-        config["t"] = t + 1 if kind == "t_after" else t
+        config["t"] = t + 1 if kind == "t_after" else stored if kind == "t_not_stored" else t
         return next_w, config
     return rule
 
@@ -227,6 +242,8 @@ OPTIMIZER_RULES: Dict[str, List[Mistake]] = {
          "learning_rate * dw, then next_w = w + v", _momentum(sign=+1.0)),
         ("velocity subtracted from w", "with v = momentum * v - learning_rate * dw, the step is next_w = w + v",
          _momentum(apply=-1.0)),
+        ("the velocity not used in the step", "next_w = w + v, with the velocity just computed (not w + dw)",
+         _momentum_unused),
         ("velocity not kept between steps", "read the velocity from config (config.get('velocity', ...)) and store "
          "the new one in config['velocity'], so each step carries the previous one's", _momentum(keep=False)),
     ],
@@ -240,10 +257,16 @@ OPTIMIZER_RULES: Dict[str, List[Mistake]] = {
          _rmsprop("swapped")),
         ("cache not kept between steps", "read config['cache'] and store the new cache back in it",
          _rmsprop("not_kept")),
+        ("the old cache used in the step", "update the cache with this step's dw first, then divide by the square "
+         "root of the NEW cache (on a first step the old one is zeros, and dw / epsilon explodes)",
+         _rmsprop("old_cache")),
     ],
     "adam": [
         ("no bias correction", "Adam divides m and v by (1 - beta1 ** t) and (1 - beta2 ** t) before the step "
          "(the bias correction)", _adam("no_correction")),
+        ("t not stored back in config", "the incremented t must be written back (config['t'] = t, or "
+         "config['t'] += 1 first): otherwise every step uses t = 1 and the bias correction of later steps is wrong",
+         _adam("t_not_stored")),
         ("t not incremented before it is used", "the template: increment config['t'] BEFORE using it, so the first "
          "step uses t = 1 (with t = 0 the bias correction divides by zero)", _adam("t_after")),
         ("t never incremented", "increment config['t'] by one on every step, before using it", _adam("t_never")),
