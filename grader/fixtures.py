@@ -8,7 +8,7 @@ from typing import Dict
 
 import torch
 
-FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_DIR = Path(__file__).resolve().parent / "assignments" / "a2" / "fixtures"
 MANIFEST = FIXTURE_DIR / "manifest.json"
 
 

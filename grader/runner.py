@@ -53,7 +53,7 @@ def check_device(device: str) -> str:
 
 def hidden_available() -> None:
     """Raise GradingError unless hidden cases can be graded here (the instructor's repository)."""
-    reference = instructor_module("reference")
+    reference = instructor_module("reference", "a2")
     if reference is None:
         raise GradingError("hidden cases are graded with the instructor's repository; this is a student handout, "
                            "which has the public cases only (drop --hidden)")
@@ -87,7 +87,7 @@ def case_inputs(case: Case, fixtures, salt: str = "") -> Inputs:
             raise GradingError(f"no fixture for {case.key}: run `python -m grader fixtures build`") from None
         payload, key = entry["payload"], entry["key"]
     else:
-        from .instructor.recipes import make
+        from .assignments.a2.instructor.recipes import make
 
         payload, key = make(case, salt=salt)
     return Inputs(payload, key, encode_request(payload))

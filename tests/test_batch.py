@@ -194,7 +194,7 @@ def test_gradescope_bundle_runs_in_a_simulated_autograder(tmp_path):
         names = zf.namelist()
         assert {"setup.sh", "fetch_data.sh", "run_autograder", "source/grader/cli.py",
                 "source/a2/two_layer_net.py"} <= set(names)
-        assert any(n.startswith("source/grader/fixtures/") for n in names)
+        assert any(n.startswith("source/grader/assignments/a2/fixtures/") for n in names)
         zf.extractall(root)
     (root / "run_autograder").chmod(0o755)
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
@@ -348,7 +348,7 @@ def test_check_shows_escape_sequences_without_obeying_them(tmp_path):
 
 @pytest.mark.parametrize("changed", ["grader/runner.py", "grader/student_side/capture.py", "grader/student_side/wire.py",
                                      "grader/sandbox.py", "grader/student_side/confine.py", "grader/instructor/report.py",
-                                     "grader/catalogue/net.py", "grader/fixtures/nn_predict.pt", "helpers/data.py",
+                                     "grader/assignments/a2/catalogue/net.py", "grader/assignments/a2/fixtures/nn_predict.pt", "helpers/data.py",
                                      "a2/two_layer_net.py"])
 def test_the_resume_fingerprint_covers_everything_a_grade_depends_on(tmp_path, monkeypatch, changed):
     """A kit update (runner, tracer, reply format, sandbox, instructor code, fixtures, helpers)

@@ -113,7 +113,7 @@ def test_replaced_probes_and_rewritten_records_earn_nothing(tmp_path, grade_with
     _append(sub, LC, '''
 import sys as _a2_sys
 
-_a2_probes = _a2_sys.modules["grader.student_side.probes"]
+_a2_probes = _a2_sys.modules["grader.assignments.a2.student_side.probes"]
 _a2_capture = _a2_sys.modules["grader.student_side.capture"]
 _a2_wire = _a2_sys.modules["grader.student_side.wire"]
 
@@ -379,7 +379,7 @@ def test_hard_coded_labels_of_the_published_nn_predict_case_lose_their_points(tm
     """The handout's fixtures carry the public case's labels; nn_predict has a hidden case too,
     so returning them earns nothing once hidden cases are graded."""
     from grader.catalogue import all_cases
-    from grader.instructor.recipes import make
+    from grader.assignments.a2.instructor.recipes import make
 
     case = next(c for c in all_cases() if c.check == "nn_predict")
     payload, key = make(case)
@@ -412,7 +412,7 @@ def _published_gradients():
     expected values) or a student's own autograd gives offline (the numeric checks' inputs)."""
     from grader.catalogue import all_cases
     from grader.fixtures import load
-    from grader.instructor.reference import load_reference
+    from grader.assignments.a2.instructor.reference import load_reference
 
     fixtures, ref, table = load(), load_reference(), {}
     for case in all_cases():

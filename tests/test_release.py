@@ -31,11 +31,13 @@ def _tree_text(root: Path):
 
 def test_handout_has_the_expected_layout(handout):
     for rel in ("a2/linear_classifier.py", "a2/two_layer_net.py", "helpers/data.py", "grader/cli.py",
-                "grader/student_side/serve.py", "grader/fixtures/manifest.json", "notebooks/linear_classifier.ipynb",
+                "grader/student_side/serve.py", "grader/assignments/a2/fixtures/manifest.json", "notebooks/linear_classifier.ipynb",
                 "README.md", "pyproject.toml"):
         assert (handout / rel).is_file(), rel
     assert not (handout / "tests").exists() and not (handout / "bench").exists()
     assert not (handout / "grader" / "instructor").exists()
+    # nor any assignment's instructor side
+    assert not [p for p in (handout / "grader").rglob("*") if p.name == "instructor"]
 
 
 def test_handout_contains_no_solution_line_no_hidden_case_and_no_derivation(handout):
@@ -46,7 +48,7 @@ def test_handout_contains_no_solution_line_no_hidden_case_and_no_derivation(hand
     for name in ("linear_classifier.py", "two_layer_net.py"):
         secrets |= {line for line in solution_lines((REPO / "a2" / name).read_text())
                     if line not in non_solution}  # lines the kit's own code happens to share are not secrets
-    hidden_text = (REPO / "grader" / "instructor" / "hidden.py").read_text()
+    hidden_text = (REPO / "grader" / "assignments" / "a2" / "instructor" / "hidden.py").read_text()
     hidden_names = set(re.findall(r'"(hidden [^"]+)"', hidden_text))
     assert len(secrets) > 30 and len(hidden_names) >= 5
     for path, text in _tree_text(handout):

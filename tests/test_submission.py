@@ -138,7 +138,7 @@ def test_checkpoints_are_bounded_before_torch_load(tmp_path, monkeypatch):
     import torch
 
     from grader import mode
-    from grader.catalogue import models
+    from grader.assignments.a2.catalogue import models
     from hostile_corpus import checkpoint_bomb
 
     checkpoint_bomb(tmp_path, tmp_path)

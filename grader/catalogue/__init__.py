@@ -7,9 +7,9 @@ from ..mode import instructor_module
 
 
 def public_cases() -> List[Case]:
-    from .linear import CASES as linear
-    from .models import CASES as models
-    from .net import CASES as net
+    from ..assignments.a2.catalogue.linear import CASES as linear
+    from ..assignments.a2.catalogue.models import CASES as models
+    from ..assignments.a2.catalogue.net import CASES as net
 
     return linear + net + models
 
@@ -17,7 +17,7 @@ def public_cases() -> List[Case]:
 def hidden_cases() -> List[Case]:
     """The hidden cases, or none in a student handout (InstructorSideBroken when the
     instructor's side is here but does not import)."""
-    hidden = instructor_module("hidden")
+    hidden = instructor_module("hidden", "a2")
     return hidden.CASES if hidden else []
 
 

@@ -95,7 +95,7 @@ def content_hash(path: Path) -> str:
 # that runs in either process (runner, tracer, reply format, sandbox, student side, catalogue,
 # judges, instructor code), its fixtures, the course helpers a worker runs, and the solution
 # from which hidden keys are made.
-GRADING_FILES = (("grader", "*.py"), ("grader/fixtures", "*"), ("helpers", "*.py"), ("a2", "*.py"))
+GRADING_FILES = (("grader", "*.py"), ("grader/assignments", "*"), ("helpers", "*.py"), ("a2", "*.py"))
 
 
 def fingerprint(hidden: bool, device: str, **options) -> str:

@@ -61,7 +61,7 @@ def release(out, force: bool = False) -> Path:
         for name in STUDENT_FILES:
             (staging / "a2" / name).write_text(make_stub((ROOT / "a2" / name).read_text(), name))
         _copy_package("helpers", staging)
-        _copy_package("grader", staging, leave_out=("grader/instructor",))
+        _copy_package("grader", staging, leave_out=("grader/instructor", "grader/assignments/a2/instructor"))
         (staging / "notebooks").mkdir()
         for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
             student_notebook(notebook, staging / "notebooks" / notebook.name)

@@ -82,7 +82,7 @@ from ..files import write_atomic
 from ..inert import InertWriter, shown_name
 from ..paths import ROOT
 from ..submission import CODE_FILES, MAX_TOTAL_BYTES, SubmissionError, prepare
-from .course_given import COURSE_TEMPLATES
+from ..assignments.a2.instructor.course_given import COURSE_TEMPLATES
 from .entries import Entry, discover
 from .live_code import Piece, Reader, read_module
 from .stubs import StubError, make_stub

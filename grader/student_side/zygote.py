@@ -386,7 +386,7 @@ def main(argv) -> int:
     control = socket.socket(fileno=int(argv[0]))
     import torch
 
-    from . import eecs598, probes, serve  # noqa: F401 - the point of this process: import once, fork many times
+    from . import eecs598, serve  # noqa: F401 - the point of this process: import once, fork many times
     import helpers
     import helpers.gradcheck  # noqa: F401
     import helpers.seed  # noqa: F401

@@ -10,7 +10,7 @@ import functools
 
 import torch
 
-from .wire import describe
+from ....student_side.wire import describe
 
 
 def unseen(fn):

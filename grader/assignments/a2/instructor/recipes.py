@@ -15,8 +15,8 @@ from typing import Any, Callable, Dict, Tuple
 
 import torch
 
-from ..cases import FRESH_PROBES, HIDDEN, Case
-from ..localise import FEW_ROWS, probe_inputs
+from ....cases import FRESH_PROBES, HIDDEN, Case
+from ....localise import FEW_ROWS, probe_inputs
 
 SAME_OFFSET = f"first {FEW_ROWS} samples, every row at the same offset"
 from . import mistakes

@@ -13,10 +13,10 @@ from typing import Any, Callable, Dict
 
 import torch
 
-from .capture import call_captured, may_name_the_gpu
+from ....student_side.capture import call_captured, may_name_the_gpu
 from .standins import (NoAnswer, Recorder, RecordingLinearLoss, RecordingNetLoss, RecordingPred, SearchWorld,
                        Substitutes, Table, TableClassifier, TableForwardPass, TableSampler, plain)
-from .wire import describe
+from ....student_side.wire import describe
 
 PROBES: Dict[str, Callable] = {}
 
