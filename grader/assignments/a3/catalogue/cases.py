@@ -5,6 +5,7 @@ from typing import List
 import torch
 
 from ....cases import PUBLIC, Case
+from ....catalogue.common import DEVICE_POINTS, device_case
 from ....judges import judge_numeric_grad, judge_values
 from .judges import (judge_best_models, judge_dropout_backward, judge_dropout_forward, judge_layer_numeric,
                      judge_net_init, judge_net_loss, judge_optimizer, judge_search_values, judge_solver_instance)
@@ -80,17 +81,17 @@ FC = "FullyConnectedNet"
 
 CASES: List[Case] = [
     # Linear: 5 + 8
-    layer_case("Linear.forward", "x of shape (N, 2, 3), float64", 2, PUBLIC, 1, (4, 2, 3)),
+    layer_case("Linear.forward", "x of shape (N, 2, 3), float64", 2 - DEVICE_POINTS, PUBLIC, 1, (4, 2, 3)),
     layer_case("Linear.forward", "x of shape (N, 4, 2, 3), float32", 1.5, PUBLIC, 2, (5, 4, 2, 3), F32),
     layer_case("Linear.forward", "x of shape (N, D), float64", 1.5, PUBLIC, 3, (6, 7)),
-    layer_case("Linear.backward", "x of shape (N, 2, 3), float64: dx shaped like x", 2.5, PUBLIC, 11, (4, 2, 3)),
+    layer_case("Linear.backward", "x of shape (N, 2, 3), float64: dx shaped like x", 2.5 - DEVICE_POINTS, PUBLIC, 11, (4, 2, 3)),
     layer_case("Linear.backward", "x of shape (N, 3, 2, 2), float32", 2, PUBLIC, 12, (5, 3, 2, 2), F32),
-    layer_case("Linear.backward", "x of shape (N, D), float64", 1.5, PUBLIC, 13, (6, 7)),
+    layer_case("Linear.backward", "x of shape (N, D), float64", 2, PUBLIC, 13, (6, 7)),
     *[layer_numeric_case("Linear", which, label, 0.5) for which, label in ((0, "dx"), (1, "dw"), (2, "db"))],
     # ReLU: 3 + 4
-    layer_case("ReLU.forward", "x of shape (N, 3, 4), float64, x left unchanged", 1.5, PUBLIC, 21, (5, 3, 4)),
+    layer_case("ReLU.forward", "x of shape (N, 3, 4), float64, x left unchanged", 1.5 - DEVICE_POINTS, PUBLIC, 21, (5, 3, 4)),
     layer_case("ReLU.forward", "x of shape (N, D), float32", 1.5, PUBLIC, 22, (6, 9), F32),
-    layer_case("ReLU.backward", "x of shape (N, 3, 4), float64", 1.5, PUBLIC, 31, (5, 3, 4)),
+    layer_case("ReLU.backward", "x of shape (N, 3, 4), float64", 1.5 - DEVICE_POINTS, PUBLIC, 31, (5, 3, 4)),
     layer_case("ReLU.backward", "x of shape (N, D), float32", 1.5, PUBLIC, 32, (6, 9), F32),
     layer_numeric_case("ReLU", 0, "dx", 1),
     # TwoLayerNet: 4 + 12
@@ -98,7 +99,7 @@ CASES: List[Case] = [
               PUBLIC, 51, (60, 50, 10), 1e-2),
     init_case(TWO, "float32, weight_scale 0.5, reg kept", 2, PUBLIC, 52, (40, 30, 7), 0.5, 0.3, F32),
     net_case(TWO, "scores without y (stand-in layers)", 2, PUBLIC, 61, (6, 5, 4), without_y=True),
-    net_case(TWO, "loss and grads, reg=0 (stand-in layers and softmax_loss)", 2.5, PUBLIC, 62, (6, 5, 4)),
+    net_case(TWO, "loss and grads, reg=0 (stand-in layers and softmax_loss)", 2.5 - DEVICE_POINTS, PUBLIC, 62, (6, 5, 4)),
     net_case(TWO, "loss and grads, reg=0.7 (no factor 1/2)", 3, PUBLIC, 63, (6, 5, 4), reg=0.7),
     net_case(TWO, "float32, X of shape (N, 2, 4), reg=0.1", 2.5, PUBLIC, 64, (8, 6, 3), reg=0.1, dtype=F32,
              x_shape=(2, 4)),
@@ -108,7 +109,7 @@ CASES: List[Case] = [
               5e-2),
     init_case(FC, "one hidden layer, float32", 1.5, PUBLIC, 72, (50, 30, 8), 0.1, dtype=F32),
     init_case(FC, "four hidden layers", 1.5, PUBLIC, 73, (20, 15, 25, 10, 12, 6), 2e-2, 0.1),
-    net_case(FC, "one hidden layer, reg=0", 2, PUBLIC, 81, (7, 6, 4)),
+    net_case(FC, "one hidden layer, reg=0", 2 - DEVICE_POINTS, PUBLIC, 81, (7, 6, 4)),
     net_case(FC, "one hidden layer, reg=0.5 (factor 1/2)", 2.5, PUBLIC, 82, (6, 5, 4), reg=0.5),
     net_case(FC, "two hidden layers, reg=0.2", 3, PUBLIC, 83, (6, 5, 7, 3), reg=0.2),
     net_case(FC, "two hidden layers, dropout 0.3 (stand-in masks), reg=0.1", 3, PUBLIC, 84, (6, 8, 7, 3), reg=0.1,
@@ -119,22 +120,27 @@ CASES: List[Case] = [
     *[net_numeric_case(FC, key, (5, 4, 6, 3), 0.25, 87, 0.2) for key in ("W1", "b1", "W3", "b3")],
     net_numeric_case(FC, "W2", (5, 6, 7, 3), 1, 88, 0.1, dropout=0.25),
     # update rules: 6 + 6 + 8
-    optimizer_case("sgd_momentum", "config=None: defaults, velocity started at zero, kept over 3 steps", 3, PUBLIC, 91,
+    optimizer_case("sgd_momentum", "config=None: defaults, velocity started at zero, kept over 3 steps", 3 - DEVICE_POINTS, PUBLIC, 91,
                    None),
     optimizer_case("sgd_momentum", "learning_rate 0.1, momentum 0.5, given velocity", 3, PUBLIC, 92,
                    {"learning_rate": 0.1, "momentum": 0.5}),
-    optimizer_case("rmsprop", "config=None: defaults, cache kept over 3 steps", 3, PUBLIC, 93, None),
+    optimizer_case("rmsprop", "config=None: defaults, cache kept over 3 steps", 3 - DEVICE_POINTS, PUBLIC, 93, None),
     optimizer_case("rmsprop", "learning_rate 0.05, decay_rate 0.9", 3, PUBLIC, 94, {"learning_rate": 0.05,
                                                                                     "decay_rate": 0.9}),
-    optimizer_case("adam", "config=None: defaults, t incremented before use, m and v kept over 3 steps", 4, PUBLIC, 95,
+    optimizer_case("adam", "config=None: defaults, t incremented before use, m and v kept over 3 steps", 4 - DEVICE_POINTS, PUBLIC, 95,
                    None),
     optimizer_case("adam", "learning_rate 0.01, beta1 0.8, float32", 4, PUBLIC, 96,
                    {"learning_rate": 0.01, "beta1": 0.8}, dtype=F32),
     # Dropout: 7 + 5
-    dropout_forward_case("train p=0.25: zero or x / (1 - p), about p dropped, seeded; test: x", 4, PUBLIC, 101, 0.25),
+    dropout_forward_case("train p=0.25: zero or x / (1 - p), about p dropped, seeded; test: x", 4 - DEVICE_POINTS, PUBLIC, 101, 0.25),
     dropout_forward_case("train p=0.6, float32", 3, PUBLIC, 102, 0.6, dtype=F32),
-    dropout_backward_case("train p=0.3: dout through the forward's own mask", 3, PUBLIC, 111, 0.3),
+    dropout_backward_case("train p=0.3: dout through the forward's own mask", 3 - DEVICE_POINTS, PUBLIC, 111, 0.3),
     dropout_backward_case("train p=0.7, float32", 2, PUBLIC, 112, 0.7, dtype=F32),
+    # the template's rule that tensors follow the inputs' device (no .to(), .cuda(), .cpu()), judged from the
+    # traces of each function's value cases: 0.5 each, taken from its first value case
+    *[device_case(check) for check in ("Linear.forward", "Linear.backward", "ReLU.forward", "ReLU.backward",
+                                       "TwoLayerNet.loss", "FullyConnectedNet.loss", "sgd_momentum", "rmsprop",
+                                       "adam", "Dropout.forward", "Dropout.backward")],
     # the Solver and the overfitting searches: 4 + 2 + 3 (the searches' accuracy is not graded without CIFAR-10)
     Case("create_solver_instance", "a Solver on the TwoLayerNet made, with data_dict and the device given", 4, PUBLIC,
          "solver_instance", judge_solver_instance, "a3_solver_instance", {"seed": 121}, standins=("Solver",)),

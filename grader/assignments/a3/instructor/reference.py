@@ -5,9 +5,10 @@ import functools
 import importlib.util
 import sys
 
-from ....instructor.reference import ReferenceUnavailable
-from ....instructor.stubs import BEGIN
 from ....paths import ROOT
+from .._engine import instructor
+
+_, _, _, _, ReferenceUnavailable, BEGIN = instructor()
 
 SOLUTION = ROOT / "a3" / "fully_connected_networks.py"
 NAME = "_a3_reference_fully_connected_networks"
