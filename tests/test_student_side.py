@@ -11,7 +11,7 @@ import cuda_snippets
 from cuda_snippets import SNIPPETS, inputs
 from grader.student_side import eecs598
 from grader.student_side.capture import call_captured
-from grader.assignments.a2.student_side.standins import NoAnswer, Substitutes, Table
+from grader.student_side.standins import NoAnswer, Substitutes, Table
 
 CPU = torch.device("cpu")
 
@@ -314,7 +314,7 @@ def test_only_code_that_may_name_the_gpu_gets_the_cpu_stand_in(tmp_path):
 
 
 def test_a_loss_that_hard_codes_the_gpu_still_runs_on_the_cpu_without_tracing(tmp_path):
-    from grader.assignments.a2.student_side.probes import Context
+    from grader.student_side.probes import Context
 
     path = tmp_path / "student.py"
     path.write_text(GPU_NAMING)
@@ -334,8 +334,8 @@ def test_what_a_function_reaches_is_read_again_once_its_stand_ins_are_gone(tmp_p
     on 'no NVIDIA driver' after an earlier case had read it under a stand-in)."""
     import types
 
-    from grader.assignments.a2.student_side.probes import Context
-    from grader.assignments.a2.student_side.standins import Substitutes
+    from grader.student_side.probes import Context
+    from grader.student_side.standins import Substitutes
 
     path = tmp_path / "student.py"
     path.write_text(GPU_NAMING)
