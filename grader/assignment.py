@@ -75,6 +75,12 @@ class Assignment:
         """The module whose ``@probe`` functions the student process registers."""
         return f"{self.package}.student_side.probes"
 
+    def worker_spec(self) -> dict:
+        """What the student process needs to load this assignment's files and probes (plain
+        data: it travels to the zygote in a spawn request)."""
+        return {"name": self.name, "package": self.student_dir, "modules": list(self.modules),
+                "probes": self.student_side_module}
+
     def unit(self, name: str):
         """``<package>.<name>`` imported (a module of the unit's public side)."""
         return importlib.import_module(f"{self.package}.{name}")
@@ -120,6 +126,13 @@ REGISTRY: Mapping[str, Assignment] = _Registry()
 
 def names() -> List[str]:
     return list(REGISTRY)
+
+
+def kit_packages() -> Tuple[str, ...]:
+    """The kit's top-level packages that hold a solution or the grader (what an install puts in
+    site-packages and a student's process must not read): ``grader`` and every assignment's
+    student folder."""
+    return ("grader",) + tuple(dict.fromkeys(a.student_dir for a in REGISTRY.values()))
 
 
 def get(name) -> Assignment:

@@ -1,5 +1,5 @@
-"""Course helpers for Assignments 2 and 3: seeding, toy data, gradient checks, data sets, plots,
-the Solver (training loop) and the submission zip.
+"""Course helpers for Assignments 2 and 3: seeding, toy data, gradient checks, losses, data
+sets, plots, the Solver (training loop) and the submission zips.
 
 Names are loaded on first use, so ``import helpers`` stays cheap (no matplotlib, no
 torchvision until a plot or CIFAR-10 is asked for).
@@ -23,8 +23,11 @@ _EXPORTS = {
     "visualize_grid": "helpers.plots",
     "visualize_dataset": "helpers.plots",
     "tensor_to_image": "helpers.plots",
+    "softmax_loss": "helpers.losses",
+    "svm_loss": "helpers.losses",
     "Solver": "helpers.solver",
     "make_a2_submission": "helpers.submit",
+    "make_a3_submission": "helpers.submit",
     "SubmissionError": "helpers.submit",
 }
 

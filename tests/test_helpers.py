@@ -233,3 +233,88 @@ def test_submission_rejects_odd_ids(tmp_path):
     _kit_tree(tmp_path)
     with pytest.raises(helpers.SubmissionError, match="not a valid id"):
         helpers.make_a2_submission(tmp_path, "../evil", "1")
+
+
+# ---------------------------------------------------------------- losses (Assignment 3)
+
+@pytest.mark.parametrize("N, C, scale", [(1, 2, 1.0), (6, 4, 1.0), (9, 10, 1e3), (5, 3, 1e-3)])
+def test_softmax_loss_equals_autograd_of_cross_entropy(N, C, scale):
+    gen = torch.Generator().manual_seed(N * C)
+    x = scale * torch.randn(N, C, generator=gen, dtype=torch.float64)
+    y = torch.randint(C, (N,), generator=gen)
+    x_before = x.clone()
+    loss, dx = helpers.softmax_loss(x, y)
+    leaf = x.clone().requires_grad_(True)
+    ref = torch.nn.functional.cross_entropy(leaf, y)
+    (ref_dx,) = torch.autograd.grad(ref, leaf)
+    assert loss.dim() == 0 and torch.isfinite(loss)
+    torch.testing.assert_close(loss, ref.detach(), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(dx, ref_dx, rtol=1e-10, atol=1e-14)
+    assert torch.equal(x, x_before)
+
+
+@pytest.mark.parametrize("N, C, scale", [(1, 2, 1.0), (6, 4, 1.0), (9, 10, 30.0)])
+def test_svm_loss_equals_autograd_of_the_hinge(N, C, scale):
+    gen = torch.Generator().manual_seed(N + C)
+    x = scale * torch.randn(N, C, generator=gen, dtype=torch.float64)
+    y = torch.randint(C, (N,), generator=gen)
+    x_before = x.clone()
+    loss, dx = helpers.svm_loss(x, y)
+    leaf = x.clone().requires_grad_(True)
+    margins = (leaf - leaf[torch.arange(N), y].unsqueeze(1) + 1).clamp(min=0)
+    ref = (margins.sum() - N) / N  # each correct class contributes a margin of exactly 1
+    (ref_dx,) = torch.autograd.grad(ref, leaf)
+    torch.testing.assert_close(loss, ref.detach(), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(dx, ref_dx, rtol=1e-12, atol=1e-14)
+    assert torch.equal(x, x_before)
+
+
+@pytest.mark.parametrize("loss_fn", ["softmax_loss", "svm_loss"])
+def test_losses_follow_the_scores_dtype(loss_fn):
+    x, y = torch.randn(4, 3, dtype=torch.float32), torch.tensor([0, 2, 1, 2])
+    loss, dx = getattr(helpers, loss_fn)(x, y)
+    assert loss.dtype == dx.dtype == torch.float32 and dx.shape == x.shape
+
+
+# ---------------------------------------------------------------- submission (Assignment 3)
+
+def _a3_tree(root):
+    import shutil
+    from pathlib import Path
+
+    import nbformat
+
+    from a3.fully_connected_networks import FullyConnectedNet, TwoLayerNet
+
+    repo = Path(__file__).resolve().parents[1]
+    (root / "a3").mkdir()
+    (root / "notebooks").mkdir()
+    shutil.copy(repo / "a3" / "fully_connected_networks.py", root / "a3" / "fully_connected_networks.py")
+    nbformat.write(nbformat.v4.new_notebook(), str(root / "notebooks" / "fully_connected_networks.ipynb"))
+    TwoLayerNet(input_dim=6, hidden_dim=4, num_classes=3).save(root / "best_two_layer_net.pth")
+    FullyConnectedNet([4] * 4, input_dim=6, num_classes=3).save(root / "best_overfit_five_layer_net.pth")
+
+
+def test_a3_submission_zip_holds_the_four_files(tmp_path):
+    _a3_tree(tmp_path)
+    path = helpers.make_a3_submission(tmp_path, "janedoe", "12345678")
+    assert path.name == "janedoe_12345678_A3.zip"
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == sorted([
+            "fully_connected_networks.py", "fully_connected_networks.ipynb",
+            "best_two_layer_net.pth", "best_overfit_five_layer_net.pth"])
+
+
+@pytest.mark.parametrize("breakage,message", [
+    (lambda root: (root / "best_two_layer_net.pth").unlink(), "best_two_layer_net.pth is missing"),
+    (lambda root: (root / "a3" / "fully_connected_networks.py").write_text("def broken(:\n"), "does not parse"),
+    (lambda root: torch.save({"W1": torch.ones(1)}, root / "best_two_layer_net.pth"), "a model's save"),
+    (lambda root: torch.save({"reg": 0.0, "params": {"W1": torch.ones(1)}}, root / "best_overfit_five_layer_net.pth"),
+     "in 'params' exactly the tensors"),
+])
+def test_a3_submission_refuses_clearly_and_writes_nothing(tmp_path, breakage, message):
+    _a3_tree(tmp_path)
+    breakage(tmp_path)
+    with pytest.raises(helpers.SubmissionError, match=message):
+        helpers.make_a3_submission(tmp_path, "janedoe", "12345678")
+    assert not list(tmp_path.glob("*.zip*"))

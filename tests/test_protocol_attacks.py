@@ -113,7 +113,7 @@ def test_replaced_probes_and_rewritten_records_earn_nothing(tmp_path, grade_with
     _append(sub, LC, '''
 import sys as _a2_sys
 
-_a2_probes = _a2_sys.modules["grader.assignments.a2.student_side.probes"]
+_a2_probes = _a2_sys.modules["grader.student_side.probes"]
 _a2_capture = _a2_sys.modules["grader.student_side.capture"]
 _a2_wire = _a2_sys.modules["grader.student_side.wire"]
 

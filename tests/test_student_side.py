@@ -2,6 +2,7 @@
 CPU, stand-ins that answer only from their tables, and the static call graph the grader uses
 to skip cases after a hang."""
 import importlib
+import importlib.util
 import sys
 
 import pytest
@@ -11,14 +12,14 @@ import cuda_snippets
 from cuda_snippets import SNIPPETS, inputs
 from grader.student_side import eecs598
 from grader.student_side.capture import call_captured
-from grader.assignments.a2.student_side.standins import NoAnswer, Substitutes, Table
+from grader.student_side.standins import NoAnswer, Substitutes, Table
 
 CPU = torch.device("cpu")
 
 
 def test_the_course_package_resolves_every_name_it_offers(monkeypatch):
     for name in list(sys.modules):
-        if name == "eecs598" or name.startswith("eecs598.") or name == "a2_helpers":
+        if name == "eecs598" or name.startswith("eecs598.") or name in ("a2_helpers", "a3_helper"):
             monkeypatch.delitem(sys.modules, name)
     eecs598.install()
     import a2_helpers  # the Fall 2020 layout's top-level helpers
@@ -35,7 +36,52 @@ def test_the_course_package_resolves_every_name_it_offers(monkeypatch):
     assert X.shape == (5, 4) and set(params) == {"W1", "b1", "W2", "b2"}
     assert rel_error(torch.ones(3), torch.ones(3)) == 0
     with pytest.raises(AttributeError, match="offers"):
-        course.Solver  # noqa: B018 - not part of Assignment 2
+        course.a4_helpers  # noqa: B018 - no assignment of this kit has it
+
+
+COURSE_A3_IMPORTS = {
+    "w22": "import torch\nfrom a3_helper import softmax_loss\nfrom eecs598 import Solver\n",
+    "f20": "import torch\nimport random\nfrom a3_helper import svm_loss, softmax_loss\nfrom eecs598 import Solver\n",
+}
+
+
+@pytest.mark.parametrize("term", sorted(COURSE_A3_IMPORTS))
+def test_a3_course_layout_file_loads_with_a3_helper_and_eecs598_solver(term, tmp_path, monkeypatch):
+    """A fully_connected_networks.py with the course's imports (both terms) loads beside the
+    kit's a3_helper and eecs598, gets the kit's softmax_loss and Solver, and works."""
+    from pathlib import Path
+
+    import helpers.losses
+    import helpers.solver
+
+    for name in list(sys.modules):
+        if name in ("eecs598", "a2_helpers", "a3_helper") or name.startswith("eecs598."):
+            monkeypatch.delitem(sys.modules, name)
+    eecs598.install()
+    import a3_helper
+    from eecs598 import Solver
+    from eecs598.solver import Solver as SolverAgain
+    from eecs598.submit import make_a3_submission
+
+    assert Solver is SolverAgain is helpers.solver.Solver and callable(make_a3_submission)
+    assert a3_helper.softmax_loss is helpers.losses.softmax_loss and a3_helper.svm_loss is helpers.losses.svm_loss
+    for name in eecs598.A3_HELPER:
+        assert callable(getattr(a3_helper, name)), name
+
+    kit = (Path(__file__).resolve().parents[1] / "a3" / "fully_connected_networks.py").read_text()
+    kit_imports = "import torch\n\nfrom helpers.losses import softmax_loss\nfrom helpers.solver import Solver\n"
+    assert kit_imports in kit
+    path = tmp_path / "fully_connected_networks.py"
+    path.write_text(kit.replace(kit_imports, COURSE_A3_IMPORTS[term]))
+    spec = importlib.util.spec_from_file_location("fully_connected_networks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.softmax_loss is helpers.losses.softmax_loss and module.Solver is helpers.solver.Solver
+    X, y = torch.randn(5, 3, 2, dtype=torch.float64), torch.tensor([0, 1, 2, 1, 0])
+    loss, grads = module.FullyConnectedNet([4], input_dim=6, num_classes=3, dtype=torch.float64).loss(X, y)
+    assert torch.isfinite(loss) and set(grads) == {"W1", "b1", "W2", "b2"}
+    data = {"X_train": X, "y_train": y, "X_val": X, "y_val": y}
+    assert isinstance(module.create_solver_instance(data, torch.float64, "cpu"), helpers.solver.Solver)
 
 
 def _trace(fn, *args):
@@ -314,7 +360,7 @@ def test_only_code_that_may_name_the_gpu_gets_the_cpu_stand_in(tmp_path):
 
 
 def test_a_loss_that_hard_codes_the_gpu_still_runs_on_the_cpu_without_tracing(tmp_path):
-    from grader.assignments.a2.student_side.probes import Context
+    from grader.student_side.probes import Context
 
     path = tmp_path / "student.py"
     path.write_text(GPU_NAMING)
@@ -334,8 +380,8 @@ def test_what_a_function_reaches_is_read_again_once_its_stand_ins_are_gone(tmp_p
     on 'no NVIDIA driver' after an earlier case had read it under a stand-in)."""
     import types
 
-    from grader.assignments.a2.student_side.probes import Context
-    from grader.assignments.a2.student_side.standins import Substitutes
+    from grader.student_side.probes import Context
+    from grader.student_side.standins import Substitutes
 
     path = tmp_path / "student.py"
     path.write_text(GPU_NAMING)

@@ -1,6 +1,6 @@
 """The student handout, generated from this repository: ``python -m grader release OUT``.
 
-It holds ``a2/`` with stubs made from the solution markers, ``helpers/``, the student-side
+It holds ``a2/`` and ``a3/`` with stubs made from the solution markers, ``helpers/``, the student-side
 grader (``grader/`` without ``grader/instructor/``: the public cases with their fixtures, the
 sandbox and the student-process runtime; no hidden case, no solution, no mistake formulas, no
 batch, Gradescope or release code), the notebooks without their instructor-only cells and with
@@ -16,6 +16,7 @@ from ..paths import ROOT
 from .stubs import make_stub
 
 STUDENT_FILES = ("linear_classifier.py", "two_layer_net.py")
+A3_STUDENT_FILES = ("fully_connected_networks.py",)
 INSTRUCTOR_TAG = "instructor"  # notebook cells tagged so stay in the instructor's copy
 
 
@@ -65,6 +66,10 @@ def release(out, force: bool = False) -> Path:
         (staging / "notebooks").mkdir()
         for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
             student_notebook(notebook, staging / "notebooks" / notebook.name)
+        (staging / "a3").mkdir()
+        shutil.copyfile(ROOT / "a3" / "__init__.py", staging / "a3" / "__init__.py")
+        for name in A3_STUDENT_FILES:
+            (staging / "a3" / name).write_text(make_stub((ROOT / "a3" / name).read_text(), name))
         shutil.copyfile(ROOT / "pyproject.toml", staging / "pyproject.toml")
         shutil.copyfile(Path(__file__).parent / "handout_README.md", staging / "README.md")
         (staging / ".gitignore").write_text((ROOT / ".gitignore").read_text())

@@ -6,22 +6,20 @@ Instructor side: keys come from the solution (``reference``), from the mistakes 
 autograd. Public cases' payloads and keys are made once and stored as fixtures; hidden ones
 are made at grading time.
 """
-import collections.abc
-import copy
-import dataclasses
 import functools
-import hashlib
 from typing import Any, Callable, Dict, Tuple
 
 import torch
 
-from ....cases import FRESH_PROBES, HIDDEN, Case
+from ....cases import Case
+from ....instructor import recipes as shared
+from ....instructor.recipes import call_case, upcast
 from ....localise import FEW_ROWS, probe_inputs
-
-SAME_OFFSET = f"first {FEW_ROWS} samples, every row at the same offset"
 from . import mistakes
 from .mistakes import detached
 from .reference import load_reference
+
+SAME_OFFSET = f"first {FEW_ROWS} samples, every row at the same offset"
 
 F32, F64 = torch.float32, torch.float64
 DTYPES = {"torch.float32": F32, "torch.float64": F64}
@@ -34,17 +32,6 @@ def _gen(seed):
 
 def _randn(g, *shape, scale=1.0, dtype=F64):
     return (scale * torch.randn(*shape, generator=g, dtype=F64)).to(dtype)
-
-
-def upcast(obj):
-    """Floating tensors to float64 (the reference precision), recursively."""
-    if isinstance(obj, torch.Tensor):
-        return obj.double() if obj.is_floating_point() else obj
-    if isinstance(obj, dict):
-        return {k: upcast(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(upcast(v) for v in obj)
-    return obj
 
 
 # ------------------------------------------------------------------ problems
@@ -101,51 +88,10 @@ def net_problem(params, uniform=False):
 
 
 def _call(case, args, names, reference, probes=(), **extra):
-    """Payload and key of a case that calls one function and compares its result. ``probes``:
-    (label, args) of further calls on inputs that tell mistakes apart (the student's function is
-    called on them too; their results only explain a failure, they earn nothing)."""
-    ref = load_reference()
-    expected = detached(reference(ref, upcast(args)))
-    payload = {"module": case.params["module"], "function": case.params["function"], "args": args,
-               "arg_names": list(names), "dtype": case.dtype, **extra}
-    probe_expected = [(label, detached(reference(ref, upcast(a))), upcast(a)) for label, a in probes]
-    if probes:
-        payload["probes"] = [[label, a] for label, a in probes]
-    if case.visibility == HIDDEN:  # made for every submission: worked out only if a failing case reads them
-        found = Later(mistakes.results, case.check, expected, copy.deepcopy(upcast(args)), (),
-                      copy.deepcopy(probe_expected))
-    else:
-        found = mistakes.results(case.check, expected, upcast(args), probes=probe_expected)
-    key = {"expected": expected, "mistakes": found}
-    if probes:
-        key["probes"] = {label: value for label, value, _ in probe_expected}
-    return payload, key
-
-
-class Later(collections.abc.Sequence):
-    """A list made on first use (the known mistakes' results: only the diagnosis of a failing
-    case reads them, and most cases pass); pickled as the plain list."""
-
-    def __init__(self, make, *args):
-        self._make, self._args, self._items = make, args, None
-
-    def _list(self) -> list:
-        if self._items is None:
-            self._items = list(self._make(*self._args))
-            self._make = self._args = None
-        return self._items
-
-    def __getitem__(self, index):
-        return self._list()[index]
-
-    def __len__(self) -> int:
-        return len(self._list())
-
-    def __iter__(self):
-        return iter(self._list())
-
-    def __reduce__(self):
-        return list, (self._list(),)
+    """Payload and key of a case that calls one of A2's functions (see
+    :func:`grader.instructor.recipes.call_case`), with A2's solution and mistakes."""
+    return call_case(case, args, names, reference, ref=load_reference(), mistakes_of=mistakes.results,
+                     probes=probes, **extra)
 
 
 def forward_table(params, X):
@@ -469,10 +415,7 @@ RECIPES: Dict[str, Callable[[Case], Tuple[Any, Any]]] = {
 
 
 def make(case: Case, salt: str = ""):
-    """(payload, key) of one case; the seed of a hidden case, or of a form case
+    """(payload, key) of one of A2's cases; the seed of a hidden case, or of a form case
     (``FRESH_PROBES``), is mixed with ``salt`` (a digest of the submission: fresh inputs for
     every version of every submission, the same for the same files)."""
-    if salt and (case.visibility == HIDDEN or case.probe in FRESH_PROBES) and "seed" in case.params:
-        digest = hashlib.sha256(f"{case.params['seed']}:{salt}".encode()).digest()
-        case = dataclasses.replace(case, params={**case.params, "seed": int.from_bytes(digest[:4], "big") >> 1})
-    return RECIPES[case.recipe](case)
+    return shared.make(case, RECIPES, salt)

@@ -1,150 +1,29 @@
-"""Probes: what the student process does for one case (runs in the student process).
+"""A2's probes: what the student process does for A2's own cases (runs in the student process;
+the probes every assignment shares are in :mod:`grader.student_side.probes`).
 
 A probe receives its payload (inputs built by the grader, and the tables its stand-ins answer
 from), calls student code through :func:`call_captured`, and returns descriptions of what
 happened. It never sees expected values: judging happens in the grader process. While a
 graded function runs, the functions it calls are replaced by stand-ins
-(:mod:`grader.student_side.standins`), so that a bug costs points only where it lives.
+(:mod:`grader.assignments.a2.student_side.standins`), so that a bug costs points only where it lives.
 """
 import os
 import shutil
 import tempfile
-from typing import Any, Callable, Dict
 
 import torch
 
-from ....student_side.capture import call_captured, may_name_the_gpu
-from .standins import (NoAnswer, Recorder, RecordingLinearLoss, RecordingNetLoss, RecordingPred, SearchWorld,
-                       Substitutes, Table, TableClassifier, TableForwardPass, TableSampler, plain)
+from ....student_side.probes import (PROBES, Context, _missing, _ok, call_standin, outcome_dict,  # noqa: F401
+                                     probe, probe_call, to_device)
 from ....student_side.wire import describe
-
-PROBES: Dict[str, Callable] = {}
-
-
-def probe(name):
-    def register(fn):
-        PROBES[name] = fn
-        return fn
-    return register
+from .standins import (NoAnswer, Recorder, RecordingLinearLoss, RecordingNetLoss, RecordingPred, SearchWorld,
+                       Substitutes, Table, TableClassifier, TableForwardPass, TableSampler)
 
 
-class Context:
-    """The student's modules as loaded in this process, and the grading device."""
-
-    def __init__(self, modules, load_errors, files, device):
-        self.modules, self.load_errors = modules, load_errors
-        self.files, self.device = tuple(files), torch.device(device)
-        self._names_gpu = {}  # id(function): (function, whether it may name the GPU)
-
-    def function(self, module: str, name: str):
-        """The student's function, or a description of why it cannot be had."""
-        if module in self.load_errors:
-            return None, {"type": "ImportError", "message": f"{module}.py could not be loaded: "
-                          f"{self.load_errors[module]['type']}: {self.load_errors[module]['message']}",
-                          "traceback": self.load_errors[module]["traceback"]}
-        target = self.modules[module]
-        for part in name.split("."):
-            target = getattr(target, part, None)
-            if target is None:
-                return None, {"type": "AttributeError", "message": f"{module}.py has no {name}",
-                              "traceback": ""}
-        return target, None
-
-    def call(self, fn, *args, trace=True, trace_dtype=None, **kwargs):
-        remap = trace or self.may_name_the_gpu(fn)
-        return call_captured(fn, *args, trace=trace, trace_dtype=trace_dtype, trace_device=self.device,
-                             files=self.files, remap_cuda=remap, **kwargs)
-
-    def may_name_the_gpu(self, fn) -> bool:
-        """Read once per function while the same stand-ins are in place (numeric gradients call
-        the same loss again and again; a stand-in hides what the function it replaces names);
-        by identity, so that no method of a student's object is called here."""
-        known = self._names_gpu.get(id(fn))
-        if known is None or known[0] is not fn or known[1] != Substitutes.generation:
-            known = self._names_gpu[id(fn)] = (fn, Substitutes.generation, may_name_the_gpu(fn, self.files))
-        return known[2]
-
-    def both(self):
-        """Both student modules (either may hold the name a function looks up)."""
-        return [self.modules.get("linear_classifier"), self.modules.get("two_layer_net")]
-
-
-def to_device(obj, device):
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device)
-    if isinstance(obj, dict):
-        return {k: to_device(v, device) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(to_device(v, device) for v in obj)
-    return obj
-
-
-def _snapshot(obj):
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().clone()
-    if isinstance(obj, dict):
-        return {k: _snapshot(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_snapshot(v) for v in obj]
-    return obj
-
-
-def mutated_paths(before, after, path) -> list:
-    """Paths of tensors that changed in place (or dict entries replaced) between two states."""
-    if isinstance(before, torch.Tensor):
-        same = (isinstance(after, torch.Tensor) and after.shape == before.shape
-                and after.dtype == before.dtype and torch.equal(after.detach(), before))
-        return [] if same else [path]
-    if isinstance(before, dict):
-        if not isinstance(after, dict) or set(after) != set(before):
-            return [path]
-        return [p for k in before for p in mutated_paths(before[k], after[k], f"{path}['{k}']")]
-    if isinstance(before, list) and isinstance(after, (list, tuple)):
-        return [p for i, (b, a) in enumerate(zip(before, after)) for p in mutated_paths(b, a, f"{path}[{i}]")]
-    return []
-
-
-def outcome_dict(outcome) -> Dict[str, Any]:
-    return {"value": describe(outcome.value) if outcome.ok else None, "error": outcome.error,
-            "seconds": outcome.seconds, "trace": outcome.trace}
-
-
-def _missing(error):
-    return {"outcome": {"value": None, "error": error, "seconds": 0.0, "trace": {}}}
-
-
-def _ok():
-    return {"value": None, "error": None, "seconds": 0.0, "trace": {}}
-
-
-# ------------------------------------------------------------------ plain calls
-
-@probe("call")
-def probe_call(ctx: Context, p):
-    """Call one function on the inputs; report the outputs, the trace and any input mutation."""
-    fn, error = ctx.function(p["module"], p["function"])
-    if error:
-        return _missing(error)
-    args = to_device(p.get("args", []), ctx.device)
-    kwargs = to_device(p.get("kwargs", {}), ctx.device)
-    before = _snapshot(args)
-    replacements = {}
-    if p.get("forward_table"):  # nn_forward_backward is graded with the true forward pass
-        replacements["nn_forward_pass"] = TableForwardPass(Table(p["forward_table"], "nn_forward_pass"))
-    with Substitutes([ctx.modules.get(p["module"])], replacements):
-        # A vectorized function's value cases count its lines too: the no-loop rule compares
-        # the work of calls whose values are judged (see runner.flag_loops_across_values).
-        outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), count_lines=ctx.files if p.get("count_lines") else (),
-                           **kwargs)
-        probed = {}
-        for label, probe_args in p.get("probes", []) if outcome.ok else []:
-            # further inputs that tell mistakes apart: they explain a failure, they earn nothing
-            result = ctx.call(fn, *to_device(probe_args, ctx.device), trace=False)
-            probed[label] = {"value": describe(result.value) if result.ok else None, "error": result.error}
-    names = p.get("arg_names") or [f"argument {i}" for i in range(len(args))]
-    mutated = [m for i, name in enumerate(names[:len(args)])
-               for m in mutated_paths(before[i], args[i], name)]
-    return {"outcome": outcome_dict(outcome), "mutated": mutated, "probes": probed}
+@call_standin("forward_table")
+def _true_forward_pass(p):
+    """nn_forward_backward is graded with the true forward pass: its stand-in answers from the table."""
+    return {"nn_forward_pass": TableForwardPass(Table(p["forward_table"], "nn_forward_pass"))}
 
 
 @probe("scores_without_y")
@@ -162,90 +41,6 @@ def probe_scores_without_y(ctx: Context, p):
         outcome = ctx.call(fn, *args, trace=False)
     stub = outcome.error and outcome.error.get("type") == "NotImplementedError"
     return {**reply, "not_implemented": outcome.error if stub else None}
-
-
-@probe("loop_scaling")
-def probe_loop_scaling(ctx: Context, p):
-    """Count torch calls and Python lines for inputs of growing size."""
-    fn, error = ctx.function(p["module"], p["function"])
-    if error:
-        return {"runs": [], "error": error}
-    runs = []
-    for label, args in p["variants"]:
-        outcome = ctx.call(fn, *to_device(args, ctx.device), count_lines=ctx.files)
-        runs.append({"label": label, "error": outcome.error,
-                     "torch_calls": outcome.trace.get("torch_calls", 0), "lines": outcome.trace.get("lines", 0),
-                     "tracing_off": outcome.trace.get("tracing_off", False),
-                     "value": describe(outcome.value) if outcome.ok else None})
-    return {"runs": runs, "error": None}
-
-
-@probe("numeric_grad")
-def probe_numeric_grad(ctx: Context, p):
-    """The student's analytic gradient next to centred differences of the student's own loss."""
-    fn, error = ctx.function(p["module"], p["function"])
-    if error:
-        return _missing(error)
-    args = to_device(p["args"], ctx.device)
-    key = p.get("key")  # for a dict of params, the parameter; else the first argument
-
-    def target():
-        return args[0][key] if key is not None else args[0]
-
-    outcome = ctx.call(fn, *args, trace=False)
-    if not outcome.ok:
-        return {"outcome": outcome_dict(outcome)}
-    try:
-        grad = outcome.value[1][key] if key is not None else outcome.value[1]
-        analytic = [float(grad[tuple(ix)]) for ix in p["coords"]]
-    except Exception as exc:  # noqa: BLE001 - wrong structure: the value check explains it
-        return {"outcome": {"value": None, "error": {"type": type(exc).__name__, "message":
-                f"could not read the gradient from the result: {exc}", "traceback": ""},
-                "seconds": 0.0, "trace": {}}}
-    loss = outcome.value[0] if isinstance(outcome.value, (tuple, list)) and outcome.value else None
-    coarse = isinstance(loss, torch.Tensor) and loss.dtype in (torch.float32, torch.float16, torch.bfloat16)
-    # A loss kept in float32 cannot resolve a step of 1e-6: measure with a coarser one.
-    numeric, h = [], (1e-2 if coarse else p["h"])
-    for ix in p["coords"]:
-        ix = tuple(ix)
-        old = target()[ix].item()
-        values = []
-        for delta in (h, -h):
-            target()[ix] = old + delta
-            result = ctx.call(fn, *args, trace=False)
-            target()[ix] = old
-            if not result.ok:
-                return {"outcome": outcome_dict(result)}
-            values.append(float(result.value[0]))
-        numeric.append((values[0] - values[1]) / (2 * h))
-    try:
-        base = float(loss)
-    except Exception:  # noqa: BLE001 - not a number: judged as a wrong loss
-        base = None
-    return {"outcome": {"value": None, "error": None, "seconds": outcome.seconds, "trace": {}},
-            "analytic": analytic, "numeric": numeric, "coarse": coarse, "loss": base}
-
-
-@probe("search_params")
-def probe_search_params(ctx: Context, p):
-    """The candidate lists, each as plain numbers when it is any sequence of numbers (a list,
-    a tuple, a range, a 1-D numpy array or tensor)."""
-    fn, error = ctx.function(p["module"], p["function"])
-    if error:
-        return _missing(error)
-    outcome = ctx.call(fn, trace=False)
-    lists = None
-    if outcome.ok and isinstance(outcome.value, (tuple, list)):
-        lists = []
-        for item in outcome.value:
-            entry = {"type": type(item).__name__, "values": None}
-            try:
-                values = item.tolist() if hasattr(item, "tolist") else list(item)
-                entry["values"] = [plain(v) for v in values]
-            except TypeError:
-                pass
-            lists.append(entry)
-    return {"outcome": outcome_dict(outcome), "lists": lists}
 
 
 # ------------------------------------------------------------------ sampling and training
@@ -277,7 +72,7 @@ def probe_train_linear(ctx: Context, p):
     loss = RecordingLinearLoss(p["seed"])
     W = to_device(p["W"], ctx.device)
     X, y = to_device(p["X"], ctx.device), to_device(p["y"], ctx.device)
-    with Substitutes(ctx.both(), {"sample_batch": TableSampler(p["batches"])}):
+    with Substitutes(ctx.all_modules(), {"sample_batch": TableSampler(p["batches"])}):
         outcome = ctx.call(fn, loss, W, X, y, p["lr"], p["reg"], p["num_iters"], p["batch_size"], trace=False)
     return {"outcome": outcome_dict(outcome), "calls": loss.calls}
 
@@ -312,7 +107,7 @@ def probe_nn_train(ctx: Context, p):
     loss, pred = RecordingNetLoss(p["seed"]), RecordingPred()
     params = to_device(p["params"], ctx.device)
     data = [to_device(p[k], ctx.device) for k in ("X", "y", "X_val", "y_val")]
-    with Substitutes(ctx.both(), {"sample_batch": TableSampler(p["batches"])}):
+    with Substitutes(ctx.all_modules(), {"sample_batch": TableSampler(p["batches"])}):
         outcome = ctx.call(fn, params, loss, pred, *data, learning_rate=p["lr"],
                            learning_rate_decay=p["decay"], reg=p["reg"], num_iters=p["num_iters"],
                            batch_size=p["batch_size"], trace=False)

@@ -1,97 +1,15 @@
-"""Stand-ins: what takes the place of the functions a graded function calls, so that every
-function is graded on its own (a bug costs points only where it lives) and every call can be
-observed.
+"""A2's stand-ins: the recording losses and predictions, the tables of scores, the classifier
+and the search world that take the place of what A2's graded functions call (see
+:mod:`grader.student_side.standins` for the ones every assignment shares).
 
 None of them computes an answer. Where a stand-in must answer (scores, labels, batches), it
 looks the answer up in a table the grader built beforehand for this case's inputs, and for
 any other input it says it has no answer.
 """
-import functools
-
 import torch
 
+from ....student_side.standins import NoAnswer, Recorder, Substitutes, Table, plain, same_tensor, unseen  # noqa: F401
 from ....student_side.wire import describe
-
-
-def unseen(fn):
-    """Run a stand-in's own torch work out of sight of the tracer watching the student's code
-    (it is not the student's, and must not count as theirs)."""
-    @functools.wraps(fn)
-    def hidden(*args, **kwargs):
-        with torch._C.DisableTorchFunction():
-            return fn(*args, **kwargs)
-    return hidden
-
-
-class NoAnswer(RuntimeError):
-    """A stand-in was asked about an input it holds no answer for."""
-
-
-def same_tensor(key: torch.Tensor, value) -> bool:
-    """Whether ``value`` holds the same numbers as ``key`` (any device, float dtype)."""
-    if not isinstance(value, torch.Tensor) or tuple(value.shape) != tuple(key.shape):
-        return False
-    try:
-        return bool(torch.equal(value.detach().to("cpu", key.dtype), key))
-    except (RuntimeError, TypeError):
-        return False
-
-
-class Table:
-    """Answers for known inputs, looked up by equal contents: ``Table([(X, answer), ...])``."""
-
-    def __init__(self, pairs, what: str):
-        self.pairs, self.what = list(pairs), what
-
-    @unseen
-    def lookup(self, X, device=None):
-        for key, answer in self.pairs:
-            if same_tensor(key, X):
-                return _to(answer, device if device is not None else X.device)
-        raise NoAnswer(f"the grading stand-in for {self.what} only knows this case's own inputs")
-
-
-def _to(value, device):
-    """A fresh copy on ``device`` (student code may write into what a stand-in returns)."""
-    if isinstance(value, torch.Tensor):
-        return value.to(device, copy=True)
-    if isinstance(value, tuple):
-        return tuple(_to(v, device) for v in value)
-    if isinstance(value, dict):
-        return {k: _to(v, device) for k, v in value.items()}
-    return value
-
-
-class Substitutes:
-    """Puts stand-ins in place of a module's attributes for the length of a ``with`` block
-    (in every given module that has the name), then restores what was there. ``generation``
-    counts the changes, so that what was read from the modules' names (which functions a
-    function reaches) is known to be stale."""
-
-    generation = 0
-
-    def __init__(self, modules, replacements):
-        self.modules, self.replacements, self.saved = [m for m in modules if m is not None], replacements, []
-
-    def __enter__(self):
-        Substitutes.generation += 1
-        for module in self.modules:
-            for name, value in self.replacements.items():
-                self.saved.append((module, name, module.__dict__.get(name, _MISSING)))
-                setattr(module, name, value)
-        return self
-
-    def __exit__(self, *exc):
-        Substitutes.generation += 1
-        for module, name, old in reversed(self.saved):
-            if old is _MISSING:
-                module.__dict__.pop(name, None)
-            else:
-                setattr(module, name, old)
-        self.saved = []
-
-
-_MISSING = object()
 
 
 # ------------------------------------------------------------------ training loops
@@ -262,19 +180,6 @@ class TableClassifier:
         return self._trained.clone(), history
 
 
-# ------------------------------------------------------------------ the hyperparameter search
-
-def plain(value):
-    """A value as it may be reported back: plain Python, or its type's name."""
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return value
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        return value.item()
-    if type(value).__module__ == "numpy" and hasattr(value, "item"):
-        return value.item()
-    return f"<{type(value).__name__}>"
-
-
 class SearchWorld:
     """Everything find_best_net may touch, standing in for the real thing while it runs.
 
@@ -413,17 +318,3 @@ class SearchWorld:
     def replacements(self):
         return {"TwoLayerNet": self.net_class(), "nn_train": self.nn_train, "nn_predict": self.predict,
                 "nn_forward_pass": self.forward_pass, "nn_forward_backward": self.forward_backward}
-
-
-# ------------------------------------------------------------------ the given classes
-
-class Recorder:
-    """A stand-in that records its calls and returns a fixed answer (or the result of ``make``)."""
-
-    def __init__(self, make):
-        self.make, self.calls = make, []
-
-    @unseen
-    def __call__(self, *args, **kwargs):
-        self.calls.append((args, kwargs))
-        return self.make(*args, **kwargs)

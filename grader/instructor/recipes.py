@@ -1,0 +1,93 @@
+"""What every assignment's recipes share: a case's seed salted with the submission, the payload
+and key of a case that calls one function and compares its result, and the known mistakes'
+results made only when a failing case reads them.
+
+Instructor side. Each assignment's recipes (``grader/assignments/<name>/instructor/recipes.py``)
+hold its ``RECIPES`` ({recipe name: recipe(case) -> (payload, key)}) and call :func:`make` with
+them; the runner finds them through the assignment's instructor side, never by importing them.
+"""
+import collections.abc
+import copy
+import dataclasses
+import hashlib
+from typing import Any, Callable, Dict, Tuple
+
+import torch
+
+from ..cases import FRESH_PROBES, HIDDEN, Case
+from .mistakes import detached
+
+
+def upcast(obj):
+    """Floating tensors to float64 (the reference precision), recursively."""
+    if isinstance(obj, torch.Tensor):
+        return obj.double() if obj.is_floating_point() else obj
+    if isinstance(obj, dict):
+        return {k: upcast(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(upcast(v) for v in obj)
+    return obj
+
+
+def call_case(case, args, names, reference, *, ref, mistakes_of, probes=(), **extra):
+    """Payload and key of a case that calls one function and compares its result: ``reference(ref,
+    args)`` is the right result (``ref``: the assignment's solution), ``mistakes_of(check,
+    expected, args, probes=...)`` its known mistakes' results. ``probes``: (label, args) of
+    further calls on inputs that tell mistakes apart (the student's function is called on them
+    too; their results only explain a failure, they earn nothing)."""
+    expected = detached(reference(ref, upcast(args)))
+    payload = {"module": case.params["module"], "function": case.params["function"], "args": args,
+               "arg_names": list(names), "dtype": case.dtype, **extra}
+    probe_expected = [(label, detached(reference(ref, upcast(a))), upcast(a)) for label, a in probes]
+    if probes:
+        payload["probes"] = [[label, a] for label, a in probes]
+    if case.visibility == HIDDEN:  # made for every submission: worked out only if a failing case reads them
+        found = Later(mistakes_of, case.check, expected, copy.deepcopy(upcast(args)), (),
+                      copy.deepcopy(probe_expected))
+    else:
+        found = mistakes_of(case.check, expected, upcast(args), probes=probe_expected)
+    key = {"expected": expected, "mistakes": found}
+    if probes:
+        key["probes"] = {label: value for label, value, _ in probe_expected}
+    return payload, key
+
+
+class Later(collections.abc.Sequence):
+    """A list made on first use (the known mistakes' results: only the diagnosis of a failing
+    case reads them, and most cases pass); pickled as the plain list."""
+
+    def __init__(self, make, *args):
+        self._make, self._args, self._items = make, args, None
+
+    def _list(self) -> list:
+        if self._items is None:
+            self._items = list(self._make(*self._args))
+            self._make = self._args = None
+        return self._items
+
+    def __getitem__(self, index):
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __reduce__(self):
+        return list, (self._list(),)
+
+
+def salted(case: Case, salt: str) -> Case:
+    """``case`` with its seed mixed with ``salt`` (a digest of the submission: fresh inputs for
+    every version of every submission, the same for the same files), for a hidden case or a
+    form case (``FRESH_PROBES``); other cases as they are."""
+    if salt and (case.visibility == HIDDEN or case.probe in FRESH_PROBES) and "seed" in case.params:
+        digest = hashlib.sha256(f"{case.params['seed']}:{salt}".encode()).digest()
+        case = dataclasses.replace(case, params={**case.params, "seed": int.from_bytes(digest[:4], "big") >> 1})
+    return case
+
+
+def make(case: Case, recipes: Dict[str, Callable[[Case], Tuple[Any, Any]]], salt: str = ""):
+    """(payload, key) of one case, from its recipe among ``recipes``, salted (see :func:`salted`)."""
+    return recipes[case.recipe](salted(case, salt))
