@@ -2,21 +2,20 @@
 known mistakes' results), made from the solution (``reference``) and the mistakes written out.
 Public cases' are stored as fixtures; hidden ones are made at grading time with salted seeds."""
 import copy
-import dataclasses
-import hashlib
 from typing import Any, Callable, Dict, Tuple
 
 import torch
 
-from ....cases import FRESH_PROBES, HIDDEN, Case
-from .._engine import instructor
+from ....cases import HIDDEN, Case
+from ....instructor import recipes as shared
+from ....instructor.mistakes import detached
+from ....instructor.recipes import Later, upcast
 from . import mistakes
 from .reference import load_reference
 
 F32, F64 = torch.float32, torch.float64
 DTYPES = {"torch.float32": F32, "torch.float64": F64}
 MODULE = "fully_connected_networks"
-Later, upcast, detached, _, _, _ = instructor()
 
 
 def _gen(seed):
@@ -333,9 +332,5 @@ RECIPES: Dict[str, Callable[[Case], Tuple[Any, Any]]] = {
 
 
 def make(case: Case, salt: str = ""):
-    """(payload, key) of one of A3's cases; a hidden case's seed (or a form case's, see
-    ``FRESH_PROBES``) is mixed with ``salt``, the digest of the submission, as A2's are."""
-    if salt and (case.visibility == HIDDEN or case.probe in FRESH_PROBES) and "seed" in case.params:
-        digest = hashlib.sha256(f"{case.params['seed']}:{salt}".encode()).digest()
-        case = dataclasses.replace(case, params={**case.params, "seed": int.from_bytes(digest[:4], "big") >> 1})
-    return RECIPES[case.recipe](case)
+    """(payload, key) of one of A3's cases, salted as every assignment's are (``shared.make``)."""
+    return shared.make(case, RECIPES, salt)

@@ -5,8 +5,9 @@ centred differences of the student's own forward passes."""
 import torch
 
 from ....student_side.wire import describe
-from .._engine import (Context, Substitutes, _missing, _snapshot, mutated_paths, outcome_dict, probe, probe_call,
-                       to_device)
+from ....student_side.probes import (Context, _missing, _snapshot, mutated_paths, outcome_dict, probe, probe_call,
+                                    to_device)
+from ....student_side.standins import Substitutes
 from .standins import Chain, RecordingSolver
 
 MODULE = "fully_connected_networks"
