@@ -171,17 +171,30 @@ def _state_problem(label, got, want, names, dtype, device_type):
     return None
 
 
-def _steps_fit(steps, seq, state, dtype, device_type) -> bool:
-    """Whether every step's next_w (and the state named) is the sequence's: a rule that gives
-    inf or nan fits nothing (its steps say so by themselves)."""
-    if any(not bool(torch.isfinite(w).all()) for w, _ in seq):
+def _w_fits(desc, w, dtype, device_type) -> bool:
+    """Whether the student's next_w is ``w``; where ``w`` is inf or nan (a rule that divides by
+    zero), the student's must be too, at the same places."""
+    if bool(torch.isfinite(w).all()):
+        return matches(desc, w, dtype=dtype, device_type=device_type)
+    got = _tensor(desc)
+    if got is None or tuple(got.shape) != tuple(w.shape) or not torch.equal(torch.isfinite(got), torch.isfinite(w)):
         return False
+    finite = torch.isfinite(w)
+    return not finite.any() or bool(torch.allclose(got[finite], w[finite].double(), rtol=1e-5, atol=1e-8))
+
+
+def _steps_fit(steps, seq, state, dtype, device_type) -> bool:
+    """Whether every step's next_w (and the state named) is the sequence's, up to the first step
+    whose next_w is not finite (the student's would have to be the same there: later steps of
+    such a rule say nothing)."""
     for entry, (w, config) in zip(steps, seq):
         value = entry.get("value")
         if not (isinstance(value, dict) and value.get("kind") == "seq" and len(value.get("items", [])) == 2):
             return False
-        if not matches(value["items"][0], w, dtype=dtype, device_type=device_type):
+        if not _w_fits(value["items"][0], w, dtype, device_type):
             return False
+        if not bool(torch.isfinite(w).all()):
+            return True
         if _state_problem("", value["items"][1].get("items", {}), config, state, dtype, device_type):
             return False
     return len(steps) >= len(seq)

@@ -236,22 +236,6 @@ def net_init(case):
             {"dims": dims, "weight_scale": p["weight_scale"], "reg": p["reg"], "dtype": str(dtype)})
 
 
-def net_numeric(case):
-    """One problem per network shape (seeded): the student's own loss, differenced."""
-    p = case.params
-    params, X, y, dims = net_problem({**p, "N": 6})
-    g = _gen(p["seed"] + 3)
-    key = p["key"]
-    coords = [[int(torch.randint(s, (1,), generator=g)) for s in params[key].shape] for _ in range(3)]
-    payload, _ = net_loss(Case(case.check, case.name, 0, case.visibility, None, None, "",
-                               {**p, "N": 6, "dtype": "torch.float64"}))
-    payload.update({"coords": coords, "key": key, "h": 1e-6})
-    payload.pop("tables"), payload.pop("known")
-    if p.get("dropout"):
-        payload["attributes"]["dropout_param"] = {"mode": "train", "p": p["dropout"], "seed": 123}
-    return payload, {}
-
-
 # ------------------------------------------------------------------ update rules
 
 def _steps(rule, w, dws, config):
@@ -326,7 +310,7 @@ def search_values(case):
 
 RECIPES: Dict[str, Callable[[Case], Tuple[Any, Any]]] = {
     "a3_layer": layer, "a3_layer_numeric": layer_numeric, "a3_net_loss": net_loss, "a3_net_init": net_init,
-    "a3_net_numeric": net_numeric, "a3_optimizer": optimizer, "a3_dropout_forward": dropout_forward,
+    "a3_optimizer": optimizer, "a3_dropout_forward": dropout_forward,
     "a3_dropout_backward": dropout_backward, "a3_solver_instance": solver_instance, "a3_search": search_values,
 }
 

@@ -105,19 +105,6 @@ def probe_net_init(ctx: Context, p):
     return {"outcome": result}
 
 
-@probe("net_numeric")
-def probe_net_numeric(ctx: Context, p):
-    """grads[key] of the student's own ``loss`` (its own layers, no stand-ins) next to centred
-    differences of that loss, at a few entries of the parameter."""
-    cls, error = ctx.function(MODULE, p["class"])
-    if error:
-        return _missing(error)
-    net, _ = _build(ctx, cls, p)
-    X, y = to_device(p["X"], ctx.device), to_device(p["y"], ctx.device)
-    return _differences(ctx, lambda: net.loss(X, y), lambda: net.params[p["key"]],
-                        lambda value: value[1][p["key"]], p["coords"], p["h"])
-
-
 def _differences(ctx, run, target, gradient, coords, h):
     """The analytic gradient read off ``gradient(run())`` next to centred differences of
     ``run()[0]`` when ``target()``'s entries move by ``h`` (the reply ``judge_numeric_grad``
