@@ -212,3 +212,53 @@ def test_a_hard_coded_device_breaks_the_device_rule_only(tmp_path, solution_resu
     results = grade(path)
     failed = {c.key for c, v in results if not v.passed and v.status != "not graded"}
     assert failed == {"Dropout.forward: rule: tensors follow the inputs' device"}
+
+
+@pytest.fixture
+def fake_cifar(monkeypatch):
+    """CIFAR-10's shapes with random pictures whose class is a fixed random direction's argmax:
+    what the CIFAR-10 checks do, without the data set on this machine."""
+    from grader.assignments.a3.instructor import evaluate
+
+    g = torch.Generator().manual_seed(0)
+    direction = torch.randn(3072, 10, generator=g)
+
+    def split(n):
+        X = torch.randn(n, 3072, generator=g)
+        return X, (X @ direction).argmax(1)
+
+    X_train, y_train = split(200)
+    X_val, y_val = split(100)
+    data = {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
+    monkeypatch.setattr(evaluate, "_cifar", lambda root: data)
+    monkeypatch.setattr(evaluate, "data_problem", lambda root: None)
+    return data
+
+
+def test_with_cifar_the_searches_are_trained_as_the_notebook_trains_them(tmp_path, fake_cifar):
+    results = dict((c.check, v) for c, v in grade(SOLUTION) if c.check.startswith("get_"))
+    assert results["get_three_layer_network_params"].passed, results["get_three_layer_network_params"].message
+    assert results["get_five_layer_network_params"].passed, results["get_five_layer_network_params"].message
+    path = _mutant(tmp_path, "    weight_scale = 1e-1\n    learning_rate = 1e-1\n",
+                   "    weight_scale = 1e-1\n    learning_rate = 1e-7\n")
+    slow = dict((c.check, v) for c, v in grade(path) if c.check.startswith("get_"))
+    assert not slow["get_three_layer_network_params"].passed and "not 100%" in slow[
+        "get_three_layer_network_params"].message
+    assert slow["get_five_layer_network_params"].passed
+
+
+def test_with_cifar_the_checkpoints_are_evaluated(tmp_path, fake_cifar):
+    from grader.assignments.a3.catalogue.cases import CASES
+    from grader.assignments.a3.instructor.reference import load_reference
+
+    ref = load_reference()
+    torch.manual_seed(0)
+    net = ref.FullyConnectedNet([100] * 4, weight_scale=1e-1, dtype=torch.float32)
+    net.save(str(tmp_path / "best_overfit_five_layer_net.pth"))  # untrained: far from 100% on the samples
+    cases = [c for c in CASES if c.check == "best_models"]
+    verdicts = {c.params["file"]: c.judge(c, {"checkpoint_dirs": [tmp_path], "data_dir": str(tmp_path)}, None, None,
+                                          "cpu") for c in cases}
+    assert verdicts["best_two_layer_net.pth"].status == "failed" and "not submitted" in verdicts[
+        "best_two_layer_net.pth"].message
+    five = verdicts["best_overfit_five_layer_net.pth"]
+    assert five.status == "failed" and "below the notebook's target of 100%" in five.message

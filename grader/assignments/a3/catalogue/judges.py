@@ -402,9 +402,28 @@ def judge_solver_instance(case, payload, reply, key, device_type) -> Verdict:
                             "judged here (the notebook shows it)"])
 
 
+def _evaluation(data_dir):
+    """(A3's CIFAR-10 evaluation, or None in a handout; why the data cannot be had, or None)."""
+    from ....mode import instructor_module
+
+    evaluate = instructor_module("evaluate", "a3")
+    if evaluate is None:
+        return None, "the course staff evaluates this on CIFAR-10"
+    return evaluate, evaluate.data_problem(data_dir)
+
+
+def _data_dir(payload):
+    if isinstance(payload, dict) and payload.get("data_dir"):
+        return payload["data_dir"]
+    from helpers.data import default_data_dir
+
+    return str(default_data_dir())
+
+
 def judge_search_values(case, payload, reply, key, device_type) -> Verdict:
-    """Two positive finite numbers; whether they overfit 50 CIFAR-10 samples in 20 epochs is for
-    the notebook (not graded without the data)."""
+    """Two positive finite numbers, which overfit 50 CIFAR-10 samples within 20 epochs when the
+    solution's network is trained with them as the notebook trains it; "not graded" without
+    CIFAR-10 on the grading machine."""
     verdict = outcome_failure(reply, case.check)
     if verdict:
         return verdict
@@ -413,13 +432,44 @@ def judge_search_values(case, payload, reply, key, device_type) -> Verdict:
     numbers = [i.get("value") for i in items if i.get("kind") == "number" and i.get("type") != "bool"]
     if len(items) != 2 or len(numbers) != 2 or not all(math.isfinite(v) and v > 0 for v in numbers):
         return failed("must return (weight_scale, learning_rate), two positive numbers", "values")
-    return Verdict("not graded", f"returns weight_scale={numbers[0]:g}, learning_rate={numbers[1]:g}; whether they "
-                   "reach 100% training accuracy on 50 CIFAR-10 samples within 20 epochs needs CIFAR-10 and is "
-                   "judged by the notebook's run", reason="no data")
+    ws, lr = numbers
+    evaluate, problem = _evaluation(_data_dir(payload))
+    if problem:
+        return Verdict("not graded", f"returns weight_scale={ws:g}, learning_rate={lr:g}; whether they reach 100% "
+                       "training accuracy on 50 CIFAR-10 samples within 20 epochs needs CIFAR-10, which is not on "
+                       "the grading machine", reason="no data", setup_note=problem if evaluate else "")
+    best = evaluate.overfit_accuracy(case.check, ws, lr, _data_dir(payload))
+    if best >= 1.0:
+        return passed()
+    return failed(f"with weight_scale={ws:g} and learning_rate={lr:g} the network reaches {best:.0%} training "
+                  "accuracy on the 50 samples within 20 epochs, not 100%", "values")
+
+
+BEST_TARGETS = {"best_two_layer_net.pth": ("validation", 0.50), "best_overfit_five_layer_net.pth": ("training", 1.0)}
 
 
 def judge_best_models(case, payload, reply, key, device_type) -> Verdict:
+    """A checkpoint's accuracy on CIFAR-10 (the notebook's targets: 50% on validation for the
+    two-layer net, 100% on the 50 samples the five-layer net overfits); "not graded" without
+    the data."""
     name = case.params["file"]
-    found = any((d / name).is_file() for d in payload["checkpoint_dirs"])
-    return Verdict("not graded", f"{name} was {'found' if found else 'not found'}; A3's checkpoints are evaluated "
-                   "on CIFAR-10 by the course staff (not graded here)", reason="no data")
+    path = next((d / name for d in payload["checkpoint_dirs"] if (d / name).is_file()), None)
+    evaluate, problem = _evaluation(payload.get("data_dir"))
+    if problem:
+        return Verdict("not graded", f"{name} was {'found' if path else 'not found'}; it is evaluated on CIFAR-10, "
+                       "which is not on the grading machine", reason="no data",
+                       setup_note=problem if evaluate else "")
+    if path is None:
+        return failed(f"{name} was not submitted (save it from the notebook)", "missing")
+    if path.stat().st_size > 64 << 20:
+        return failed(f"{name} is larger than 64 MiB: save only the network (its save method)", "error")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        which, target = BEST_TARGETS[name]
+        accuracy = evaluate.checkpoint_accuracy(name, state, payload["data_dir"])
+    except Exception as exc:  # noqa: BLE001 - a file that is not the network's checkpoint
+        return failed(f"{name} could not be evaluated: {type(exc).__name__}: {str(exc)[:300]} (save it with the "
+                      "network's save method)", "error")
+    if accuracy >= target:
+        return passed(f"{which} accuracy {accuracy:.1%}")
+    return failed(f"{name}: {which} accuracy {accuracy:.1%}, below the notebook's target of {target:.0%}", "values")
