@@ -265,6 +265,10 @@ def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
     x, p = payload["x"].double(), key["p"]
     violations, notes = rule_findings(runs.get("train", {}).get("trace", {}), reply.data.get("mutated", []),
                                       ("no_relu",))
+    for label, entry in runs.items():
+        if (entry.get("value") or {}).get("kind") == "not a pair":
+            return failed(f"Dropout.forward ({label}) returned a {entry['value']['type']}: it must return (out, cache), "
+                          "as the given code does (cache = (dropout_param, mask))", "values")
     out = _tensor(runs["train"].get("value"))
     if out is None or tuple(out.shape) != tuple(x.shape):
         return failed(f"in train mode, out must be a tensor shaped like x {tuple(x.shape)}", "values")

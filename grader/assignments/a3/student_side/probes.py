@@ -212,8 +212,10 @@ def probe_dropout_forward(ctx: Context, p):
     for label, param in p["params"]:
         outcome = ctx.call(fn, x, dict(param), trace=label == "train", trace_dtype=x.dtype)
         entry = outcome_dict(outcome)
-        if outcome.ok and isinstance(outcome.value, (tuple, list)) and outcome.value:
+        if outcome.ok and isinstance(outcome.value, (tuple, list)) and len(outcome.value) == 2:
             entry["value"] = describe(outcome.value[0])
+        elif outcome.ok:
+            entry["value"] = {"kind": "not a pair", "type": type(outcome.value).__name__}
         runs[label] = entry
         if not outcome.ok:
             break
