@@ -91,7 +91,7 @@ DEVICE_RULE = "rule: tensors follow the inputs' device"
 
 def _traced_calls(replies):
     """(calls, failure): the traced calls in these replies (one call's ``outcome``, or
-    sample_batch's ``draws``), and the first reason a case got no call to the end. Replies come
+    a sampling probe's ``draws``), and the first reason a case got no call to the end. Replies come
     from the student's process: anything not of the expected form is skipped."""
     calls, failure = [], None
     for reply in replies:

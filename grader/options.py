@@ -5,6 +5,23 @@ from .protection import LAYERS
 from .sandbox import DEFAULT_BUDGET, DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT, Limits
 
 
+def assignment_name(text: str) -> str:
+    """``--assignment``'s value: the name of an assignment this kit grades."""
+    from .assignment import AssignmentError, get
+
+    try:
+        return get(text).name
+    except AssignmentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_assignment_option(parser: argparse.ArgumentParser, default_help: str) -> None:
+    from .assignment import names
+
+    parser.add_argument("--assignment", type=assignment_name, default=None, metavar="NAME",
+                        help=f"which assignment ({', '.join(names())}); default: {default_help}")
+
+
 def add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where student code runs (default cpu)")
     parser.add_argument("--hidden", action="store_true", help="also run the hidden cases (needs the solution)")

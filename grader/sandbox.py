@@ -726,7 +726,7 @@ class Sandbox:
                 break  # to be skipped: do not send it (nor anything after it, to keep the order)
             if sent > index and _function(requests[sent]) != _function(requests[index]) and not requests[sent].ahead:
                 # Not ahead of its function's turn: its payload holds what a stand-in answers
-                # (the true forward pass while nn_forward_backward is graded), which must not
+                # (the true results of what the graded function calls), which must not
                 # reach another function's cases through the request pipe.
                 break
             waiting = sum(len(r.blob) for r in requests[index + 1:sent]) + len(requests[sent].blob)
