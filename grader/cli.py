@@ -6,7 +6,6 @@ of :mod:`grader.instructor.commands` (batch, merge, similarity, fixtures, releas
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -132,7 +131,9 @@ def main(argv=None) -> int:
         logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
         if getattr(args, "without", None):
-            os.environ["A2_SANDBOX_WITHOUT"] = ",".join(args.without)
+            from .launch import turn_off
+
+            turn_off(args.without)
         return args.func(args)
     except InstructorSideBroken as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -211,3 +211,16 @@ def test_the_engine_names_no_student_function_nor_file():
     found = [hit for path in _engine_files() for hit in _named(path, names, files)]
     assert not found, found
     assert len(_engine_files()) > 40  # the scan reads the engine, not an empty list
+
+
+def test_the_layers_turned_off_are_written_in_one_place():
+    """--without reaches the zygote through one environment variable, written by launch.turn_off
+    alone (the early start in __main__ and the parsed command both call it)."""
+    import re
+
+    from grader.assignment import UNITS_DIR
+    from grader.launch import WITHOUT
+
+    writers = [p.relative_to(UNITS_DIR.parent).as_posix() for p in sorted(UNITS_DIR.parent.rglob("*.py"))
+               if re.search(r"environ\[\s*(WITHOUT|[\"']" + WITHOUT + r"[\"'])\s*\]\s*=", p.read_text())]
+    assert writers == ["launch.py"]
