@@ -43,6 +43,9 @@ class Verdict:
     computed: Tuple[str, ...] = ()
     # (torch calls, lines run) of the call, where its lines were counted (vectorized functions).
     work: Tuple[int, ...] = ()
+    # The known mistakes the diagnosis names, each with the outputs it explains:
+    # (("no factor 2 in the regularization", ("dW",)), ...). Scoring reads these, never the text.
+    causes: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
 
     @property
     def passed(self) -> bool:

@@ -35,6 +35,7 @@ class CaseResult:
     setup_note: str = ""  # for whoever runs the grader (see Verdict.setup_note), not for students
     computed: Tuple[str, ...] = ()  # the outputs it shows computed (right, or a known mistake's)
     work: Tuple[int, ...] = ()  # (torch calls, lines run), where they were counted
+    causes: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()  # the known mistakes named (see Verdict.causes)
 
     @property
     def graded(self) -> bool:

@@ -20,7 +20,7 @@ from .catalogue import all_cases
 from .fixtures import load as load_fixtures
 from .inert import inert_text
 from .inspection import Inspection, inspect_files, inspect_sources
-from .judges import hand_gradient_violation, names_a_mistake, without_gradients
+from .judges import hand_gradient_violation, without_gradients
 from .mode import instructor_module
 from .results import CaseResult, Report
 from .sandbox import Limits, Request, Sandbox
@@ -127,7 +127,9 @@ def _result(case: Case, verdict: Verdict, seconds: float, shown=str) -> CaseResu
                       _bounded(shown(verdict.message), 6000), _bounded(shown(verdict.diagnosis), 1000),
                       tuple(_bounded(shown(w), 1000) for w in verdict.warnings[:20]), verdict.reason, round(seconds, 4),
                       verdict.vouches, setup_note=_bounded(verdict.setup_note, 2000), computed=verdict.computed,
-                      work=tuple(int(w) for w in verdict.work[:2]))
+                      work=tuple(int(w) for w in verdict.work[:2]),
+                      causes=tuple((_bounded(label, 200), tuple(_bounded(p, 200) for p in paths[:20]))
+                                   for label, paths in verdict.causes[:20]))
 
 
 def _bounded(text, limit: int) -> str:
@@ -175,7 +177,7 @@ def _vouched_outputs(values: List[CaseResult], hidden: bool) -> Set[str]:
             continue
         if r.computed:
             found.update(r.computed)
-        elif r.status == "passed" or r.vouches or names_a_mistake(r.diagnosis):
+        elif r.status == "passed" or r.vouches or r.causes:
             found.add("*")
     return found
 
