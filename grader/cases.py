@@ -12,6 +12,8 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
 
+from .assignment import resolve
+
 PUBLIC, HIDDEN = "public", "hidden"
 
 # Public cases whose inputs are made fresh, as a hidden case's are, when hidden cases are graded:
@@ -85,8 +87,6 @@ def select(cases, functions=None, hidden: bool = False, assignment=None):
     """Cases for the named functions (all when None) of ``assignment`` (None: the kit's default
     one), hidden ones only when asked."""
     if functions:
-        from .assignment import resolve
-
         graded = resolve(assignment).functions
         unknown = sorted(set(functions) - set(graded))
         if unknown:

@@ -1,14 +1,14 @@
 """Command-line options shared by the commands that grade (check, batch, gradescope-run)."""
 import argparse
 
+from .assignment import AssignmentError, get, names
+
 from .protection import LAYERS
 from .sandbox import DEFAULT_BUDGET, DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT, Limits
 
 
 def assignment_name(text: str) -> str:
     """``--assignment``'s value: the name of an assignment this kit grades."""
-    from .assignment import AssignmentError, get
-
     try:
         return get(text).name
     except AssignmentError as exc:
@@ -16,8 +16,6 @@ def assignment_name(text: str) -> str:
 
 
 def add_assignment_option(parser: argparse.ArgumentParser, default_help: str) -> None:
-    from .assignment import names
-
     parser.add_argument("--assignment", type=assignment_name, default=None, metavar="NAME",
                         help=f"which assignment ({', '.join(names())}); default: {default_help}")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import List, Optional
 
-from .assignment import Assignment, AssignmentError, locate, matching, recognise, resolve
+from .assignment import REGISTRY, Assignment, AssignmentError, locate, matching, recognise, resolve
 from .files import remove_tree
 from .inert import shown_name
 from .paths import ROOT
@@ -188,8 +188,6 @@ def prepare(submission=None, code_limit: int = MAX_CODE_BYTES, assignment=None) 
 def _recognised(folder: Path, label: str) -> Assignment:
     """The assignment whose files ``folder`` holds; where the kit grades one assignment only, that
     one even when its files are missing (the message then names them)."""
-    from .assignment import REGISTRY
-
     if len(REGISTRY) == 1 and not matching(folder):
         return resolve(None)
     return recognise(folder, label)

@@ -224,3 +224,60 @@ def test_the_layers_turned_off_are_written_in_one_place():
     writers = [p.relative_to(UNITS_DIR.parent).as_posix() for p in sorted(UNITS_DIR.parent.rglob("*.py"))
                if re.search(r"environ\[\s*(WITHOUT|[\"']" + WITHOUT + r"[\"'])\s*\]\s*=", p.read_text())]
     assert writers == ["launch.py"]
+
+
+def _grader_imports():
+    """{module of grader: the grader modules it imports, at its top or inside a function}."""
+    import ast
+
+    from grader.assignment import UNITS_DIR
+
+    root = UNITS_DIR.parent
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = ("grader",) + path.relative_to(root).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                found |= {f"{base}.{a.name}" for a in node.names} | {base}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def test_no_module_of_the_grader_imports_itself_back():
+    """No import circles, lazy imports inside functions included (two modules that need each
+    other are one concept, or a third holds what they share)."""
+    graph = _grader_imports()
+    assert {"grader.runner", "grader.instructor.report"} <= graph["grader.instructor.batch"]  # lazy ones too
+
+    def path_back(start):
+        todo, seen = [(start, [start])], set()
+        while todo:
+            node, path = todo.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    return path + [start]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append((nxt, path + [nxt]))
+        return None
+
+    circles = [c for c in map(path_back, sorted(graph)) if c]
+    assert not circles, circles[:3]
+
+
+def test_the_student_side_imports_nothing_of_the_instructor_side():
+    graph = _grader_imports()
+    student = [m for m in graph if ".student_side" in m]
+    assert len(student) > 10
+    for module in student:
+        assert not [m for m in graph[module] if "instructor" in m.split(".")], module

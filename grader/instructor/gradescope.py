@@ -5,6 +5,7 @@ import json
 import zipfile
 from pathlib import Path
 
+from ..assignment import REGISTRY, resolve
 from ..files import write_atomic
 from ..paths import ROOT
 from ..submission import SubmissionError
@@ -83,8 +84,6 @@ exec "$PYTHON" -m grader gradescope-run "$ROOT/submission" "$ROOT/results/result
 def build_bundle(output: Path, feedback_hidden: str = "status", assignment=None) -> Path:
     """Write the autograder zip for ``assignment`` (None: every assignment, each submission's
     recognised from its files); the kit inside keeps the solution (the autograder is private)."""
-    from ..assignment import REGISTRY, resolve
-
     units = [resolve(assignment)] if assignment is not None else list(REGISTRY.values())
     option = f" \\\n    --assignment {units[0].name}" if assignment is not None else ""
     output = Path(output)
