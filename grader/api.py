@@ -20,9 +20,11 @@ def _zygotes() -> ZygoteHolder:
 
 
 def check(functions: Optional[Union[str, Iterable[str]]] = None, submission=None, device: str = "cpu",
-          hidden: bool = False, timeout: Optional[float] = None, memory: Optional[float] = None, data_dir=None):
-    """Grade ``functions`` (a name, several names, or None for all) and return the report;
-    in a notebook it shows as a table."""
+          hidden: bool = False, timeout: Optional[float] = None, memory: Optional[float] = None, data_dir=None,
+          assignment: Optional[str] = None):
+    """Grade ``functions`` (a name, several names, or None for all) of ``assignment`` (None:
+    recognised from the submission; this repository: the kit's first assignment) and return the
+    report; in a notebook it shows as a table."""
     if isinstance(functions, str):
         functions = [functions]
     limits = Limits()
@@ -31,6 +33,6 @@ def check(functions: Optional[Union[str, Iterable[str]]] = None, submission=None
     if memory is not None:
         limits.memory_gib = memory
     report = grade(submission, functions=list(functions) if functions else None, hidden=hidden, device=device,
-                   limits=limits, data_dir=data_dir, zygote=_zygotes())
+                   limits=limits, data_dir=data_dir, zygote=_zygotes(), assignment=assignment)
     line = warning(_zygotes().layers())
     return dataclasses.replace(report, notes=report.notes + (line,)) if line else report

@@ -31,7 +31,7 @@ class Assignment:
     """One assignment, as the engine sees it."""
 
     name: str  # "a2": the folder of its unit, and what --assignment takes
-    title: str  # for people: "Assignment 2 (linear classifiers, two-layer net)"
+    title: str  # for people, in headings and reports: "Assignment 2"
     student_dir: str  # the kit's folder of student files ("a2"); a kit-layout submission holds it
     code_files: Tuple[str, ...]  # the student's files, in the order they load
     # The graded names in assignment order, each with the file stem it lives in (a name that is

@@ -6,6 +6,8 @@ hidden case, or grade the best models on shapes only."""
 import importlib
 from pathlib import Path
 
+from .assignment import get
+
 INSTRUCTOR_DIR = Path(__file__).resolve().parent / "instructor"
 UNITS_DIR = Path(__file__).resolve().parent / "assignments"  # each unit's instructor side: <name>/instructor
 
@@ -18,8 +20,6 @@ def _side(assignment):
     """(package, folder) of the engine's instructor side, or of ``assignment``'s."""
     if assignment is None:
         return "grader.instructor", INSTRUCTOR_DIR
-    from .assignment import get
-
     a = get(assignment)
     return f"{a.package}.instructor", UNITS_DIR / a.name / "instructor"
 

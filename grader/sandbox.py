@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Optional
 
+from .assignment import kit_packages, resolve
 from .files import disk_usage, remove_tree
 from .paths import ROOT
 from .student_side.namespaces import ALWAYS_HIDDEN
@@ -357,8 +358,6 @@ def _installed_kit() -> tuple:
     the same for every worker of this process, so read from sysconfig once."""
     site = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
     kit = [] if str(ROOT) in site else [ROOT]  # installed from a wheel, the kit's folder is site-packages
-    from .assignment import kit_packages
-
     return tuple(kit + [Path(s) / name for s in site for name in kit_packages()])
 
 
@@ -609,8 +608,6 @@ class Sandbox:
 
     def __post_init__(self):
         self.folder = Path(self.folder).resolve()
-        from .assignment import resolve
-
         self.assignment = resolve(self.assignment)
         self._own_zygote = self.zygote is None
         if not isinstance(self.zygote, ZygoteHolder):
@@ -726,7 +723,7 @@ class Sandbox:
                 break  # to be skipped: do not send it (nor anything after it, to keep the order)
             if sent > index and _function(requests[sent]) != _function(requests[index]) and not requests[sent].ahead:
                 # Not ahead of its function's turn: its payload holds what a stand-in answers
-                # (the true forward pass while nn_forward_backward is graded), which must not
+                # (the true results of what the graded function calls), which must not
                 # reach another function's cases through the request pipe.
                 break
             waiting = sum(len(r.blob) for r in requests[index + 1:sent]) + len(requests[sent].blob)

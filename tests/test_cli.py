@@ -150,7 +150,7 @@ def test_fixtures_verify_accepts_and_names_last_bit_rounding(monkeypatch, capsys
     for path, line in zip(named, sorted(found.rounded)):
         assert line.startswith(f"{path}: float rounding, within tolerance"), line
 
-    monkeypatch.setattr(fixtures_build, "compute", lambda cases: _rebuilt(_last_bits))
+    monkeypatch.setattr(fixtures_build, "compute", lambda cases, assignment=None: _rebuilt(_last_bits))
     assert commands.cmd_fixtures(SimpleNamespace(action="verify")) == 0
     out = capsys.readouterr().out
     assert "2 of " in out and "not bit-identical" in out and "match a rebuild within the tolerance table" in out
@@ -196,7 +196,7 @@ def test_fixtures_verify_refuses_a_real_change(edit, words, monkeypatch, capsys)
 
     found = fixtures_build.compare_fixtures(load(), _rebuilt(edit))
     assert len(found.problems) == 1 and words in found.problems[0], found.problems
-    monkeypatch.setattr(fixtures_build, "compute", lambda cases: _rebuilt(edit))
+    monkeypatch.setattr(fixtures_build, "compute", lambda cases, assignment=None: _rebuilt(edit))
     assert commands.cmd_fixtures(SimpleNamespace(action="verify")) == 1
     assert words in capsys.readouterr().out
 

@@ -10,7 +10,7 @@ import statistics
 from pathlib import Path
 from typing import Dict, List
 
-from ..cases import FUNCTIONS
+from ..assignment import resolve
 from ..files import write_atomic
 from ..inert import InertWriter, inert_text
 
@@ -26,15 +26,23 @@ def load_results(out: Path, ids: List[str]) -> Dict[str, dict]:
     return results
 
 
-def grades_csv(results: Dict[str, dict]) -> str:
+def assignment_of(results: Dict[str, dict]):
+    """The assignment a batch's results are of (each graded result names it; a batch holds one);
+    the kit's default one when none says."""
+    named = [r.get("extra_data", {}).get("assignment") for r in results.values()]
+    return resolve(next((n for n in named if n), None))
+
+
+def grades_csv(results: Dict[str, dict], assignment=None) -> str:
+    functions = list(resolve(assignment).functions if assignment else assignment_of(results).functions)
     buffer = io.StringIO()
     writer = InertWriter(buffer, lineterminator="\n")  # no cell starts a spreadsheet formula
-    writer.writerow(["submission", "score", "max_score", *FUNCTIONS, "error"])
+    writer.writerow(["submission", "score", "max_score", *functions, "error"])
     for student, result in sorted(results.items()):
         extra = result.get("extra_data", {})
         scores = extra.get("function_scores", {})
         writer.writerow([student, f"{result.get('score', 0):g}", f"{extra.get('max_score', 0):g}",
-                         *[f"{scores[f][0]:g}" if f in scores else "" for f in FUNCTIONS], extra.get("error") or ""])
+                         *[f"{scores[f][0]:g}" if f in scores else "" for f in functions], extra.get("error") or ""])
     return buffer.getvalue()
 
 
@@ -126,10 +134,11 @@ def report_html(results: Dict[str, dict], table: List[dict], images: List[str], 
     stats = (f"{len(results)} submissions, {len(scores)} graded, {len(errors)} could not be graded"
              + (f"; score mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f}, "
                 f"min {min(scores):g}, max {max(scores):g}" if scores else ""))
-    parts = ["<!doctype html><meta charset='utf-8'><title>Assignment 2 batch report</title>",
+    title = html.escape(assignment_of(results).title)
+    parts = [f"<!doctype html><meta charset='utf-8'><title>{title} batch report</title>",
              "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:3px 8px;font-size:90%}</style>",
-             "<h1>Assignment 2 batch report</h1>", f"<p>{html.escape(stats)}</p>"]
+             f"<h1>{title} batch report</h1>", f"<p>{html.escape(stats)}</p>"]
     if protection:
         parts.append(f"<p class='warning'><b>Sandbox:</b> {html.escape(protection)}</p>")
     parts += [f"<img src='{name}' alt='{name}'>" for name in images]

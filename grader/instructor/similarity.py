@@ -77,12 +77,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from ..cases import FUNCTIONS
+from ..assignment import resolve
 from ..files import write_atomic
 from ..inert import InertWriter, shown_name
+from ..mode import instructor_module
 from ..paths import ROOT
-from ..submission import CODE_FILES, MAX_TOTAL_BYTES, SubmissionError, prepare
-from ..assignments.a2.instructor.course_given import COURSE_TEMPLATES
+from ..submission import MAX_TOTAL_BYTES, SubmissionError, prepare
 from .entries import Entry, discover
 from .live_code import Piece, Reader, read_module
 from .stubs import StubError, make_stub
@@ -102,7 +102,12 @@ MAX_LINES = 250_000  # lines of code parsed of a file (about 6 s and 0.7 GB); be
 
 log = logging.getLogger(__name__)
 
-FILE_OF = {name: f"{module}.py" for name, module in FUNCTIONS.items()
+# What is compared is read from the assignment's description: its graded functions (not its
+# classes) that live in its code files. These tables describe the kit's default assignment, the
+# one the report compares so far (run_similarity refuses another, saying so).
+UNIT = resolve(None)
+CODE_FILES = UNIT.code_files
+FILE_OF = {name: f"{module}.py" for name, module in UNIT.functions.items()
            if f"{module}.py" in CODE_FILES and not name[:1].isupper()}
 COMPARED = tuple(FILE_OF)
 
@@ -247,14 +252,16 @@ def _given_texts(source: str) -> Dict[str, str]:
 
 def template_sources() -> Dict[str, Dict[str, str]]:
     """{template: {file name: source}}: the kit's student template, made from the solution in
-    ``a2/`` as the handout makes it, and the course's two terms."""
-    kit = {}
+    the assignment's folder as the handout makes it, and the course's terms (the unit's
+    ``instructor/course_given.py``, when it has one)."""
+    kit, folder = {}, ROOT / UNIT.student_dir
     for name in CODE_FILES:
         try:
-            kit[name] = make_stub((ROOT / "a2" / name).read_text(), name)
+            kit[name] = make_stub((folder / name).read_text(), name)
         except (OSError, StubError) as exc:
-            raise SimilarityError(f"cannot make the student template from {ROOT / 'a2' / name}: {exc}") from exc
-    return {"kit": kit, **COURSE_TEMPLATES}
+            raise SimilarityError(f"cannot make the student template from {folder / name}: {exc}") from exc
+    given = instructor_module("course_given", UNIT.name) if (UNIT.instructor_dir / "course_given.py").is_file() else None
+    return {"kit": kit, **(given.COURSE_TEMPLATES if given else {})}
 
 
 def load_template() -> Template:
@@ -431,7 +438,7 @@ def read_code(entry: Entry, kind: str, template: Template, cache: dict):
     if entry.error:  # e.g. its name maps to a student id another entry maps to
         return Broken(entry.id, kind, shown_name(entry.path), entry.error)
     try:
-        prepared = prepare(entry.path, code_limit=MAX_TOTAL_BYTES)  # grading refuses more; a copy is a copy
+        prepared = prepare(entry.path, code_limit=MAX_TOTAL_BYTES, assignment=UNIT)  # grading refuses more; a copy is a copy
     except SubmissionError as exc:
         return Broken(entry.id, kind, shown_name(entry.path), str(exc))
     except Exception as exc:  # noqa: BLE001 - one entry never stops the comparison
@@ -522,7 +529,7 @@ def read_all(tasks: List[Tuple[Entry, str]], template: Template, jobs: Optional[
 
 
 def _holds_code(folder: Path) -> bool:
-    return any(all((place / name).is_file() for name in CODE_FILES) for place in (folder / "a2", folder))
+    return any(all((place / name).is_file() for name in CODE_FILES) for place in (folder / UNIT.student_dir, folder))
 
 
 def reference_entries(folders: Sequence) -> List[Entry]:
@@ -862,12 +869,15 @@ def similarity_html(summary: str, students: List[Code], references: List[Code], 
 
 
 def run_similarity(submissions, out, *, references: Sequence = (), entries: Optional[List[Entry]] = None,
-                   jobs: Optional[int] = None) -> str:
+                   jobs: Optional[int] = None, assignment=None) -> str:
     """Compare the entries of ``submissions`` (or ``entries``, as batch discovered them) with
     each other and with ``references``; write similarity.html, similarity_histogram.png and
     similarity.csv into ``out``; return a one-paragraph summary. ``jobs``: processes that
     read and fingerprint the entries (default: the CPUs, at most 8). Raises SimilarityError when
     it cannot run (no such folder, copydetect missing, ...); a broken entry only gets a row."""
+    if assignment is not None and resolve(assignment) is not UNIT:
+        raise SimilarityError(f"the similarity report compares {UNIT.name}'s functions only so far, not "
+                              f"{resolve(assignment).name}'s")
     try:
         import copydetect  # noqa: F401
         import scipy  # noqa: F401

@@ -13,6 +13,7 @@ import threading
 import time
 import types
 
+from ..assignment import default
 from . import eecs598
 from .capture import describe_error
 from .probes import PROBES, Context
@@ -30,8 +31,6 @@ def send_locked(fd, data: bytes) -> None:
 def _unit(unit):
     """The assignment's worker spec (see Assignment.worker_spec); None: the kit's default one."""
     if unit is None:
-        from ..assignment import default
-
         unit = default().worker_spec()
     return unit
 

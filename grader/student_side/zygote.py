@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 
+from ..assignment import REGISTRY, kit_packages
 from . import confine, namespaces
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -304,8 +305,6 @@ def _readable(helpers_dir) -> list:
     roots += [p for p in sys.path if os.path.basename(p) in _PACKAGE_FOLDERS]
     roots = {os.path.realpath(p) for p in roots if os.path.isdir(p)}
     sites = _package_folders(roots)
-    from ..assignment import kit_packages
-
     excluded = {os.path.join(site, name) for site in sites for name in kit_packages()
                 if os.path.lexists(os.path.join(site, name))}
     if _KIT_ROOT not in sites:  # a checkout (a wheel's root is the package folder: its a2 and grader are above)
@@ -390,7 +389,6 @@ def main(argv) -> int:
     import torch
 
     from . import eecs598, serve  # noqa: F401 - the point of this process: import once, fork many times
-    from ..assignment import REGISTRY
 
     for unit in REGISTRY.values():  # every assignment's probes: a worker cannot read the kit's files
         importlib.import_module(unit.student_side_module)

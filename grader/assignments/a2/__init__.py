@@ -3,7 +3,7 @@ from ...assignment import Assignment
 
 ASSIGNMENT = Assignment(
     name="a2",
-    title="Assignment 2 (linear classifiers, two-layer net)",
+    title="Assignment 2",
     student_dir="a2",
     code_files=("linear_classifier.py", "two_layer_net.py"),
     functions={
