@@ -27,6 +27,8 @@ CASES: List[Case] = [
     net_case(FC, "hidden: two hidden layers, dropout 0.5, reg=0.02", 3, HIDDEN, 282, (10, 12, 9, 4), reg=0.02,
              dropout=0.5, N=9),
     net_case(FC, "hidden: float32, one hidden layer, reg=1.0", 2, HIDDEN, 283, (6, 9, 5), reg=1.0, dtype=F32),
+    net_case(FC, "hidden: scores without y, dropout 0.4 off at test time", 1, HIDDEN, 284, (7, 6, 8, 4), dropout=0.4,
+             without_y=True, N=8),
     optimizer_case("sgd_momentum", "hidden: learning_rate 0.03, momentum 0.95, 4 steps", 2.5, HIDDEN, 291,
                    {"learning_rate": 0.03, "momentum": 0.95}, shape=(6, 3), grad_scales=(0.3, 1.0, 3.0, 0.1)),
     optimizer_case("rmsprop", "hidden: decay_rate 0.95, 4 steps, float32", 2.5, HIDDEN, 293,
