@@ -262,3 +262,51 @@ def test_with_cifar_the_checkpoints_are_evaluated(tmp_path, fake_cifar):
         "best_two_layer_net.pth"].message
     five = verdicts["best_overfit_five_layer_net.pth"]
     assert five.status == "failed" and "below the notebook's target of 100%" in five.message
+
+
+# ------------------------------------------------------------------ through the sandbox, as `check` grades
+
+def _runner_points(report):
+    by = collections.defaultdict(float)
+    for r in report.results:
+        by[r.check] += r.points
+    return by
+
+
+@pytest.fixture(scope="module")
+def runner_solution():
+    from grader.runner import grade as run_grade
+
+    return run_grade(None, hidden=True, assignment="a3")
+
+
+def test_the_sandbox_grades_the_solution_at_full_marks_with_hidden_cases(runner_solution):
+    failed = [(r.check, r.name, r.message[:200]) for r in runner_solution.results
+              if r.status not in ("passed", "not graded")]
+    assert not failed
+    assert any(r.visibility == "hidden" for r in runner_solution.results)
+    assert sum(r.points for r in runner_solution.results) == sum(
+        r.max_points for r in runner_solution.results if r.status != "not graded")
+
+
+def test_the_sandbox_grades_a_course_layout_folder(tmp_path):
+    """A folder holding fully_connected_networks.py written for the course (a3_helper, eecs598)."""
+    from grader.runner import grade as run_grade
+
+    source = SOLUTION.read_text().replace("from helpers.losses import softmax_loss", "from a3_helper import softmax_loss")
+    source = source.replace("from helpers.solver import Solver", "from eecs598 import Solver")
+    (tmp_path / "fully_connected_networks.py").write_text(source)
+    report = run_grade(tmp_path)
+    assert {r.check for r in report.results} >= {"Linear.forward", "FullyConnectedNet.loss", "adam"}  # recognised as A3
+    failed = [(r.check, r.name, r.message[:200]) for r in report.results if r.status not in ("passed", "not graded")]
+    assert not failed and sum(r.points for r in report.results) > 85
+
+
+def test_the_sandbox_charges_a_mistake_to_its_function_only(tmp_path, runner_solution):
+    from grader.runner import grade as run_grade
+
+    path = _mutant(tmp_path, "db = dout.sum(dim=0)", "db = dout.mean(dim=0)")
+    report = run_grade(path.parent, hidden=True, assignment="a3")
+    got, right = _runner_points(report), _runner_points(runner_solution)
+    assert {c for c in right if got[c] < right[c]} == {"Linear.backward"}
+    assert any("db averaged instead of summed" in r.diagnosis for r in report.results if r.check == "Linear.backward")
