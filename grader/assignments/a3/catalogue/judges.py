@@ -245,11 +245,21 @@ def judge_optimizer(case, payload, reply, key, device_type) -> Verdict:
     if fit:
         diagnosis = f"Likely cause (next_w): {fit[0]}: {fit[1]}."
     message = "\n".join(violations + ([problem] if problem else []))
-    return failed(message, "values" if problem else "rule", diagnosis, notes)
+    verdict = failed(message, "values" if problem else "rule", diagnosis, notes)
+    return _naming(verdict, [(fit[0], ("next_w",))] if fit else [])
 
 
 def _tensor(desc):
     return desc["value"].double() if isinstance(desc, dict) and desc.get("kind") == "tensor" else None
+
+
+def _naming(verdict, causes):
+    """A failed verdict that names known mistakes: the outputs they explain count as computed
+    (wrong the way a known mistake is: honest code), as the engine's judges record them."""
+    if not causes:
+        return verdict
+    outputs = tuple(dict.fromkeys(o for _, paths in causes for o in paths))
+    return dataclasses.replace(verdict, causes=tuple(causes), vouches=True, computed=outputs)
 
 
 def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
@@ -328,7 +338,8 @@ def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
             causes.append("dropout applied at test time: in test mode out = x")
     if messages:
         diagnosis = " ".join(f"Likely cause (out): {c}." for c in causes)
-        return failed("\n".join(violations + messages), "values", diagnosis, notes)
+        verdict = failed("\n".join(violations + messages), "values", diagnosis, notes)
+        return _naming(verdict, [(c.split(":")[0], ("out",)) for c in causes])
     if violations:
         return failed("\n".join(violations), "rule", warnings=notes)
     return passed(warnings=notes)
@@ -364,7 +375,8 @@ def judge_dropout_backward(case, payload, reply, key, device_type) -> Verdict:
         elif not torch.equal(zero_want, zero_got):
             diagnosis = ("Likely cause (dx): mask not reused: backward must use the mask the forward pass drew "
                          "(the cache's), not draw a new one.")
-        return failed(f"dx must be dout through {source}", "values", diagnosis, notes)
+        verdict = failed(f"dx must be dout through {source}", "values", diagnosis, notes)
+        return _naming(verdict, [(diagnosis.split(": ")[1], ("dx",))] if diagnosis else [])
     test = reply.data.get("test", {})
     if test.get("error") is None:
         t = _tensor(test.get("value"))
