@@ -1,7 +1,7 @@
 """The registry of assignments: each is found by name, and recognised from the files handed in."""
 import pytest
 
-from grader.assignment import REGISTRY, AssignmentError, get, recognise
+from grader.assignment import REGISTRY, AssignmentError, get, matching, recognise
 from grader.paths import ROOT
 
 
@@ -25,8 +25,11 @@ def test_unknown_name_is_a_clear_error_naming_the_known_ones():
         get("a9")
 
 
-def test_this_repository_is_recognised_as_a2():
-    assert recognise(ROOT) is get("a2")
+def test_this_repository_holds_both_assignments():
+    """a2/ and a3/ both hold their files here: recognising one needs --assignment."""
+    assert [a.name for a in matching(ROOT)] == ["a2", "a3"]
+    with pytest.raises(AssignmentError, match=r"several assignments \(a2, a3\)"):
+        recognise(ROOT)
 
 
 def test_kit_and_course_layouts_are_both_recognised(tmp_path):
@@ -136,13 +139,17 @@ def test_every_command_takes_the_assignment_and_refuses_an_unknown_one(command, 
     assert "unknown assignment 'a9': this kit grades a2" in capsys.readouterr().err
 
 
-def test_points_of_a2_are_the_points_of_the_kit_of_one_assignment(capsys):
+def test_points_of_the_kit_are_each_assignments_points(capsys):
     from grader.cli import main
 
     assert main(["points"]) == 0
     everything = capsys.readouterr().out
     assert main(["points", "--assignment", "a2"]) == 0
-    assert capsys.readouterr().out == everything and "| `nn_forward_backward` |" in everything
+    a2 = capsys.readouterr().out
+    assert main(["points", "--assignment", "a3"]) == 0
+    a3 = capsys.readouterr().out
+    assert "| `nn_forward_backward` |" in a2 and "| `Linear.backward` |" in a3
+    assert a2.split("|---", 1)[1].split("\n\n")[0] in everything and a3.split("|---", 1)[1].split("\n\n")[0] in everything
 
 
 def test_check_of_a2_grades_this_repository_s_solution(capsys):
