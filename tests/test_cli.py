@@ -21,7 +21,7 @@ def run(*args, cwd=REPO):
 
 def test_check_on_the_solution_exits_0_and_writes_gradescope_json(tmp_path):
     out = tmp_path / "results.json"
-    done = run("check", "--only", "svm_loss_naive", "nn_predict", "--json", str(out))
+    done = run("check", "--assignment", "a2", "--only", "svm_loss_naive", "nn_predict", "--json", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Score: 6.00 / 6.00" in done.stdout
     data = json.loads(out.read_text())
@@ -151,7 +151,7 @@ def test_fixtures_verify_accepts_and_names_last_bit_rounding(monkeypatch, capsys
         assert line.startswith(f"{path}: float rounding, within tolerance"), line
 
     monkeypatch.setattr(fixtures_build, "compute", lambda cases, assignment=None: _rebuilt(_last_bits))
-    assert commands.cmd_fixtures(SimpleNamespace(action="verify")) == 0
+    assert commands.cmd_fixtures(SimpleNamespace(action="verify", assignment="a2")) == 0
     out = capsys.readouterr().out
     assert "2 of " in out and "not bit-identical" in out and "match a rebuild within the tolerance table" in out
 
@@ -236,7 +236,7 @@ def test_missing_cifar10_is_said_once_and_not_in_student_feedback(tmp_path):
     from grader.runner import grade
 
     nodata = tmp_path / "nodata"
-    done = run("check", "--only", "best_models", "--data-dir", str(nodata))
+    done = run("check", "--assignment", "a2", "--only", "best_models", "--data-dir", str(nodata))
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("CIFAR-10 is not on the grading machine") == 3
     assert done.stdout.count("On a machine with internet") == 1 and done.stdout.count(str(nodata)) >= 1

@@ -103,7 +103,7 @@ def _check(python, handout):
 def test_handout_check_says_not_implemented_then_full_marks(handout, venv, tmp_path):
     done = _check(venv, handout)
     assert done.returncode == 1, done.stderr
-    assert "Score: 0.00 / 58.00" in done.stdout, done.stdout[-3000:]
+    assert "Score: 0.00 / 58.00" in done.stdout and "Score: 0.00 / 98.00" in done.stdout, done.stdout[-3000:]
     assert "grader error" not in done.stdout.lower() and "Traceback" not in done.stderr
     for function in ("svm_loss_naive", "softmax_loss_vectorized", "nn_forward_pass", "find_best_net"):
         assert f"{function}" in done.stdout
@@ -116,8 +116,12 @@ def test_handout_check_says_not_implemented_then_full_marks(handout, venv, tmp_p
     for name in ("linear_classifier.py", "two_layer_net.py"):
         shutil.copyfile(REPO / "a2" / name, solved / "a2" / name)
     done = _check(venv, solved)
+    assert done.returncode == 1, done.stdout[-3000:]  # A3's stub is still handed out as it is
+    assert "Score: 58.00 / 58.00" in done.stdout and "Score: 0.00 / 98.00" in done.stdout
+    shutil.copyfile(REPO / "a3" / "fully_connected_networks.py", solved / "a3" / "fully_connected_networks.py")
+    done = _check(venv, solved)
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "Score: 58.00 / 58.00" in done.stdout
+    assert "Score: 58.00 / 58.00" in done.stdout and "Score: 93.00 / 93.00" in done.stdout
 
 
 def test_handout_notebooks_open_and_their_first_cells_run(handout, venv, tmp_path, monkeypatch):
