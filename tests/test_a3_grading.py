@@ -173,6 +173,16 @@ def test_a_layer_bug_is_not_charged_again_in_the_networks(tmp_path, solution_res
     assert got["Linear.backward"] < right["Linear.backward"] and got["ReLU.backward"] < right["ReLU.backward"]
 
 
+def test_linear_relu_is_given_code_worth_nothing_with_a_note_when_changed(tmp_path, solution_results):
+    path = _mutant(tmp_path, "        a, fc_cache = Linear.forward(x, w, b)",
+                   "        a = x.reshape(x.shape[0], -1).mm(w) + b\n        fc_cache = (x, w, b)")
+    results = grade(path)
+    assert points(results) == points(solution_results)
+    verdict = next(v for c, v in results if c.check == "Linear_ReLU")
+    assert verdict.passed and "no longer hands its work to Linear.forward" in " ".join(verdict.warnings)
+    assert all(c.points == 0 for c in PUBLIC_CASES if c.check == "Linear_ReLU")
+
+
 def test_a_network_that_skips_a_layer_is_told_where_the_chain_breaks(tmp_path):
     path = _mutant(tmp_path, "                hidden, dropout_cache = Dropout.forward(hidden, self.dropout_param)",
                    "                dropout_cache = None")
@@ -202,7 +212,7 @@ def test_the_stub_earns_nothing_and_says_not_implemented(tmp_path):
     results = grade(path)
     assert sum(points(results).values()) == 0
     for case, verdict in results:
-        if verdict.status == "not graded":
+        if verdict.status == "not graded" or case.points == 0:  # Linear_ReLU is given code, worth nothing
             continue
         assert verdict.status == "failed" and "not implemented" in verdict.message, (case.key, verdict.message)
 

@@ -7,7 +7,7 @@ import torch
 from ....cases import PUBLIC, Case
 from ....catalogue.common import DEVICE_POINTS, device_case
 from ....judges import judge_values
-from .judges import (judge_best_models, judge_dropout_backward, judge_dropout_forward, judge_layer_numeric,
+from .judges import (judge_best_models, judge_linear_relu_given, judge_dropout_backward, judge_dropout_forward, judge_layer_numeric,
                      judge_net_init, judge_net_loss, judge_optimizer, judge_search_values, judge_solver_instance)
 
 F32, F64 = torch.float32, torch.float64
@@ -88,6 +88,9 @@ CASES: List[Case] = [
     layer_case("ReLU.backward", "x of shape (N, 3, 4), float64", 1.5 - DEVICE_POINTS, PUBLIC, 31, (5, 3, 4)),
     layer_case("ReLU.backward", "x of shape (N, D), float32", 1.5, PUBLIC, 32, (6, 9), F32),
     layer_numeric_case("ReLU", 0, "dx", 1),
+    # Linear_ReLU: given code, no points (it hands its work to Linear and ReLU, graded there)
+    Case("Linear_ReLU", "given code: hands its work to Linear and ReLU", 0, PUBLIC, "linear_relu_given",
+         judge_linear_relu_given, "a3_linear_relu_given", {"seed": 41}, standins=("Linear", "ReLU")),
     # TwoLayerNet: 4 + 12
     init_case(TWO, "params W1 (D, H), b1, W2 (H, C), b2: Gaussian weights of std weight_scale, zero biases", 2,
               PUBLIC, 51, (60, 50, 10), 1e-2),

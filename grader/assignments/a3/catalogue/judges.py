@@ -387,6 +387,31 @@ def judge_dropout_backward(case, payload, reply, key, device_type) -> Verdict:
     return passed(warnings=notes)
 
 
+def judge_linear_relu_given(case, payload, reply, key, device_type) -> Verdict:
+    """Linear_ReLU is the template's given code: it earns nothing and costs nothing (a bug in
+    Linear or ReLU is charged there alone); what is wrong with it is a note."""
+    notes = []
+    verdict = outcome_failure(reply, "Linear_ReLU.forward")
+    if verdict:
+        notes.append(verdict.message.split("\n")[0])
+    else:
+        names = [c[0] for c in reply.data.get("calls", [])]
+        if "Linear.forward" not in names or "ReLU.forward" not in names:
+            notes.append("Linear_ReLU.forward no longer hands its work to Linear.forward and ReLU.forward")
+        out = _tensor(reply.data["outcome"].get("value"))
+        if out is None or not torch.allclose(out, key["out"].double()):
+            notes.append("Linear_ReLU.forward does not return ReLU.forward's output")
+        back = reply.data.get("backward") or {}
+        if back.get("error"):
+            notes.append("Linear_ReLU.backward " + back["error"].get("type", "raised"))
+        elif "Linear.backward" not in names or "ReLU.backward" not in names:
+            notes.append("Linear_ReLU.backward no longer hands its work to ReLU.backward and Linear.backward")
+    if not notes:
+        return passed()
+    return passed(warnings=["note (no points: Linear_ReLU is the template's given code, keep it as handed out): "
+                            + "; ".join(notes)])
+
+
 def judge_solver_instance(case, payload, reply, key, device_type) -> Verdict:
     """A Solver built on a TwoLayerNet and the data given, with the device given, returned (the
     50% validation accuracy it must reach needs CIFAR-10: not judged here)."""

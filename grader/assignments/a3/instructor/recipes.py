@@ -236,6 +236,21 @@ def net_init(case):
             {"dims": dims, "weight_scale": p["weight_scale"], "reg": p["reg"], "dtype": str(dtype)})
 
 
+def linear_relu_given(case):
+    """One linear-ReLU layer's tables (Linear and ReLU, forward and backward) and the answers."""
+    ref = load_reference()
+    g = _gen(case.params["seed"])
+    x, w, b = _randn(g, 4, 2, 3), _randn(g, 6, 5, scale=0.5), _randn(g, 5, scale=0.5)
+    dout = _randn(g, 4, 5)
+    a, _ = ref.Linear.forward(x, w, b)
+    r, _ = ref.ReLU.forward(a)
+    da = ref.ReLU.backward(dout, a)
+    grads = ref.Linear.backward(da, (x, w, b))
+    tables = {"Linear.forward": [([x, w, b], a)], "ReLU.forward": [([a], r)], "ReLU.backward": [([dout, a], da)],
+              "Linear.backward": [([da, x, w], detached(grads))]}
+    return {"x": x, "w": w, "b": b, "dout": dout, "tables": tables}, {"out": r, "grads": detached(grads)}
+
+
 # ------------------------------------------------------------------ update rules
 
 def _steps(rule, w, dws, config):
@@ -311,7 +326,7 @@ def search_values(case):
 RECIPES: Dict[str, Callable[[Case], Tuple[Any, Any]]] = {
     "a3_layer": layer, "a3_layer_numeric": layer_numeric, "a3_net_loss": net_loss, "a3_net_init": net_init,
     "a3_optimizer": optimizer, "a3_dropout_forward": dropout_forward,
-    "a3_dropout_backward": dropout_backward, "a3_solver_instance": solver_instance, "a3_search": search_values,
+    "a3_dropout_backward": dropout_backward, "a3_linear_relu_given": linear_relu_given, "a3_solver_instance": solver_instance, "a3_search": search_values,
 }
 
 

@@ -285,3 +285,23 @@ def probe_search_values(ctx: Context, p):
         return _missing(error)
     outcome = ctx.call(fn, trace=False)
     return {"outcome": outcome_dict(outcome)}
+
+
+@probe("linear_relu_given")
+def probe_linear_relu_given(ctx: Context, p):
+    """The given Linear_ReLU with Linear and ReLU replaced by stand-ins: what it returns and which
+    layers it calls (it must hand its work to them)."""
+    cls, error = ctx.function(MODULE, "Linear_ReLU")
+    if error:
+        return _missing(error)
+    chain = Chain(p["tables"])
+    x, w, b, dout = (to_device(p[k], ctx.device) for k in ("x", "w", "b", "dout"))
+    with Substitutes([ctx.modules.get(MODULE)], {k: v for k, v in chain.replacements().items()
+                                                 if k in ("Linear", "ReLU")}):
+        forward = ctx.call(cls.forward, x, w, b, trace=False)
+        result = {"forward": outcome_dict(forward), "calls": chain.calls}
+        if forward.ok and isinstance(forward.value, (tuple, list)) and len(forward.value) == 2:
+            result["forward"]["value"] = describe(forward.value[0])
+            backward = ctx.call(cls.backward, dout, forward.value[1], trace=False)
+            result["backward"] = outcome_dict(backward)
+    return {"outcome": result["forward"], **result}
