@@ -262,6 +262,17 @@ def _naming(verdict, causes):
     return dataclasses.replace(verdict, causes=tuple(causes), vouches=True, computed=outputs)
 
 
+def _dropout_called(trace) -> List[str]:
+    """torch's own dropout (torch.dropout, its in-place and feature forms; torch.nn's are caught
+    with the rest of torch.nn): the layer is asked by hand."""
+    names = trace.get("names", []) if isinstance(trace, dict) else []
+    used = sorted({n for n in names if isinstance(n, str) and "dropout" in n.rsplit(".", 1)[-1]})
+    if not used:
+        return []
+    return [f"rule broken: write the dropout yourself (a mask drawn with torch.rand_like, say); it called "
+            f"{', '.join(used)}"]
+
+
 def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
     """Train mode: every output is 0 or x / (1 - p), a fraction of about p dropped, the same mask
     for the same seed and another for another seed; test mode: x itself."""
@@ -273,8 +284,9 @@ def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
             return error_verdict(entry["error"], f"Dropout.forward ({label} mode)" if label in ("train", "test")
                                  else f"Dropout.forward ({label})")
     x, p = payload["x"].double(), key["p"]
-    violations, notes = rule_findings(runs.get("train", {}).get("trace", {}), reply.data.get("mutated", []),
-                                      ("no_relu",))
+    trace = runs.get("train", {}).get("trace", {})
+    violations, notes = rule_findings(trace, reply.data.get("mutated", []), ("no_relu",))
+    violations += _dropout_called(trace)
     for label, entry in runs.items():
         if (entry.get("value") or {}).get("kind") == "not a pair":
             return failed(f"Dropout.forward ({label}) returned a {entry['value']['type']}: it must return (out, cache), "
