@@ -124,6 +124,9 @@ MUTANTS = [
      "Dropout.forward", "scaling missing"),
     ("            out = x\n            # END SOLUTION", "            out = x * (1 - p)\n            # END SOLUTION",
      "Dropout.forward", "scaled at test time"),
+    ("keep = torch.rand_like(x) >= p  # each unit survives with probability 1 - p\n"
+     "            mask = torch.zeros_like(x).masked_fill(keep, 1.0 / (1.0 - p))\n            out = x * mask",
+     "out = torch.dropout(x, p, True)\n            mask = out / x", "Dropout.forward", "write the dropout yourself"),
     ("dx = dout * mask", "dx = dout * (torch.rand_like(dout) >= dropout_param['p']) / (1 - dropout_param['p'])",
      "Dropout.backward", "mask not reused"),
     ("m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)", "m_hat = m\n    v_hat = v", "adam",
