@@ -203,8 +203,8 @@ def _steps_fit(steps, seq, state, dtype, device_type) -> bool:
 def judge_optimizer(case, payload, reply, key, device_type) -> Verdict:
     """Each step's next_w and state, in order; the first step that differs is named, with the
     known mistake whose rule gives the student's steps."""
-    if reply.failure:
-        return outcome_failure(reply)
+    if reply.failure or not reply.data.get("steps"):  # nothing ran: the module's or the function's error
+        return outcome_failure(reply) or failed("no step of the update rule ran", "error")
     steps = reply.data.get("steps") or []
     for k, entry in enumerate(steps):
         if entry.get("error"):
@@ -276,8 +276,8 @@ def _dropout_called(trace) -> List[str]:
 def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
     """Train mode: every output is 0 or x / (1 - p), a fraction of about p dropped, the same mask
     for the same seed and another for another seed; test mode: x itself."""
-    if reply.failure:
-        return outcome_failure(reply)
+    if reply.failure or not reply.data.get("runs"):  # nothing ran: the module's or the function's error
+        return outcome_failure(reply) or failed("Dropout.forward did not run", "error")
     runs = reply.data.get("runs") or {}
     for label, entry in runs.items():
         if entry.get("error"):
