@@ -1,24 +1,13 @@
 """The training loop of Assignment 3: minibatch descent with a pluggable update rule, accuracy
 checks once per epoch, and the parameters that scored best on the validation set kept.
 
-``Solver`` has the course's interface (``eecs598.Solver``), so course code runs unchanged::
-
-    solver = Solver(model, data, update_rule=sgd_momentum, optim_config={"learning_rate": 1e-2},
-                    lr_decay=0.95, num_epochs=10, batch_size=100, print_every=100, device="cuda")
-    solver.train()          # model.params now holds the best validation parameters
-    solver.loss_history     # one float per iteration
-    solver.val_acc_history  # one float per accuracy check (the first iteration, then every epoch)
-
-The model needs ``model.params`` (a dict of name -> tensor) and ``model.loss(X, y=None)``:
-scores ``(N, C)`` when ``y`` is None, else ``(loss, grads)`` with one gradient per parameter.
-An update rule is ``rule(w, dw, config) -> (next_w, config)``; ``config`` carries the
-hyperparameters and whatever state the rule keeps between steps (one config per parameter).
-
-What it adds to the course's: ``update_rule`` may also be a name (looked up in the module that
-defines the model's class, so ``"adam"`` finds the assignment's ``adam``); a ``generator``
-makes the minibatch and subsample draws independent of torch's global generator; the best
-parameters are recorded at the first accuracy check even when it scores 0 (the course swapped
-in an empty dict then); bad options and bad data are told apart by name.
+``Solver`` has the course's interface (``eecs598.Solver``), so course code runs unchanged; its
+docstring says how to use it. What it adds to the course's: ``update_rule`` may also be a name
+(looked up in the module that defines the model's class, so ``"adam"`` finds the assignment's
+``adam``); a ``generator`` makes the minibatch and subsample draws independent of torch's
+global generator; the best parameters are recorded at the first accuracy check even when it
+scores 0 (the course swapped in an empty dict then) and handed to the model as copies; bad
+options and bad data are told apart by name.
 """
 import difflib
 import pickle
@@ -83,17 +72,47 @@ def resolve_update_rule(rule, model=None) -> UpdateRule:
 
 
 class Solver:
-    """Trains a classification model by minibatch gradient descent; see the module docstring.
+    """Trains a classification model by minibatch gradient descent::
 
-    Options (all keywords): update_rule, optim_config, lr_decay, batch_size, num_epochs,
-    num_train_samples, num_val_samples, checkpoint_name, print_every, print_acc_every,
-    verbose, device, generator. After :meth:`train`, ``model.params`` holds the parameters with
-    the best validation accuracy (``train(return_best_params=False)`` keeps the last ones).
+        solver = Solver(model, data, update_rule=sgd_momentum, optim_config={"learning_rate": 1e-2},
+                        lr_decay=0.95, num_epochs=10, batch_size=100, print_every=100, device="cuda")
+        solver.train()          # model.params now holds the best validation parameters
+        solver.loss_history     # one float per iteration
+        solver.train_acc_history, solver.val_acc_history
+                                # one float per accuracy check: after the first iteration,
+                                # then at the end of every epoch
+
+    The model needs ``model.params`` (a dict of name -> tensor) and ``model.loss(X, y=None)``:
+    scores ``(N, C)`` when ``y`` is None, else ``(loss, grads)`` with one gradient per
+    parameter. ``data`` holds 'X_train', 'y_train', 'X_val', 'y_val'.
+
+    An update rule is ``rule(w, dw, config) -> (next_w, config)``; ``config`` carries the
+    hyperparameters and whatever state the rule keeps between steps (``optim_configs`` holds
+    one per parameter, each starting as a copy of ``optim_config``).
+
+    Options (all keywords, defaults in brackets):
+    - update_rule [sgd]: the rule, or its name (found in the model's module, else built in);
+    - optim_config [{}]: hyperparameters for the rule, 'learning_rate' among them;
+    - lr_decay [1.0]: every learning rate is multiplied by this after each epoch;
+    - batch_size [100], num_epochs [10]: an epoch is max(N_train // batch_size, 1) iterations;
+    - num_train_samples [1000], num_val_samples [None]: accuracy measured on a random subset
+      of this many rows (None: all of them);
+    - checkpoint_name [None]: if set, pickle a checkpoint at each accuracy check;
+    - print_every [10] iterations between loss lines, print_acc_every [1] epochs between
+      accuracy lines, verbose [True] (False prints nothing);
+    - device ['cpu']: where minibatches go before ``model.loss`` sees them;
+    - generator [None]: a torch.Generator for the random draws (None: torch's global one, so
+      ``reset_seed`` before training repeats a run).
+
+    After :meth:`train`, ``model.params`` holds (copies of) the parameters with the best
+    validation accuracy, ``best_params`` and ``best_val_acc``; ``train(return_best_params=False)``
+    keeps the last ones.
     """
 
     sgd = staticmethod(sgd)  # the default rule, where the course's Solver keeps it
 
     def __init__(self, model, data: dict, **kwargs):
+        """Check the model, the data and the options (above); an unknown option is an error."""
         unknown = sorted(set(kwargs) - set(DEFAULTS))
         if unknown:
             hints = [f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
@@ -255,4 +274,6 @@ class Solver:
                 self._record_accuracy()
 
         if return_best_params and self.best_params:
-            self.model.params = self.best_params
+            # Copies: training the model further (a second train(), an in-place rule) must not
+            # change what best_params recorded.
+            self.model.params = {name: w.clone() for name, w in self.best_params.items()}

@@ -444,3 +444,25 @@ def test_search_params_are_a_positive_weight_scale_and_learning_rate(fn):
 def test_hello_prints_its_file(capsys):
     fcn.hello_fully_connected_networks()
     assert "fully_connected_networks.py" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hidden_dims, fn", [([100, 100], fcn.get_three_layer_network_params),
+                                             ([100] * 4, fcn.get_five_layer_network_params)])
+def test_search_params_overfit_fifty_real_images_within_twenty_epochs(hidden_dims, fn):
+    """The notebook's experiment on the offline digits in CIFAR-10's shape: 100% training
+    accuracy on 50 samples after 20 epochs of SGD with batches of 25 (the template's starting
+    values do not get there: the test can fail)."""
+    from helpers import Solver, load_digits_data
+
+    data = load_digits_data(cifar_shape=True)
+    small = {"X_train": data["X_train"][:50], "y_train": data["y_train"][:50],
+             "X_val": data["X_val"][:50], "y_val": data["y_val"][:50]}
+    weight_scale, learning_rate = fn()
+    torch.manual_seed(0)
+    model = fcn.FullyConnectedNet(hidden_dims, weight_scale=weight_scale)
+    solver = Solver(model, small, num_epochs=20, batch_size=25, update_rule=fcn.sgd,
+                    optim_config={"learning_rate": learning_rate}, verbose=False,
+                    generator=torch.Generator().manual_seed(0))
+    solver.train()
+    assert solver.train_acc_history[-1] == 1.0, solver.train_acc_history

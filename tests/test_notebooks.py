@@ -1,5 +1,7 @@
 """notebooks/: built from their sources, valid, and executed top to bottom headless (offline
-data switch) against the solution with every inline check passing."""
+data switch) against the solution with every inline check passing: Assignment 2's two
+notebooks (graded inline through grader.check) and Assignment 3's fully_connected_networks
+(its own inline checks: relative errors and yes/no properties printed as 'ok')."""
 import re
 import subprocess
 import sys
@@ -7,9 +9,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["linear_classifier.ipynb", "two_layer_net.ipynb"]
+A3_NOTEBOOK = "fully_connected_networks.ipynb"
+# What the A3 notebook asks students to write, each named where its check is.
+A3_PARTS = ["Linear.forward", "Linear.backward", "ReLU.forward", "ReLU.backward", "TwoLayerNet",
+            "create_solver_instance", "FullyConnectedNet", "get_three_layer_network_params",
+            "get_five_layer_network_params", "sgd_momentum", "rmsprop", "adam", "Dropout.forward",
+            "Dropout.backward"]
+A3_FAILED = ("TOO LARGE", "WRONG")  # what the notebook's check() and check_that() print on a failure
 
 
 def test_notebooks_are_built_from_their_sources_and_valid():
@@ -32,6 +42,56 @@ def _reports(nb):
             if match:
                 found.append((float(match[1]), float(match[2])))
     return found
+
+
+def test_the_a3_notebook_is_valid_and_asks_for_every_part_with_a_check():
+    nb = nbformat.read(str(REPO / "notebooks" / A3_NOTEBOOK), as_version=4)
+    nbformat.validate(nb)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "$" in markdown  # LaTeX maths
+    missing = [part for part in A3_PARTS if f"**`{part}`**" not in markdown and f"**`{part}`" not in markdown]
+    assert not missing, missing
+    assert code.count("check(") >= 20 and code.count("check_that(") >= 15
+    assert "A3_OFFLINE" in code and "A3_OUTPUT_DIR" in code and "cifar_shape=True" in code
+    for checkpoint in ("best_two_layer_net.pth", "best_overfit_five_layer_net.pth"):
+        assert f'OUTPUT_DIR / "{checkpoint}"' in code
+
+
+def _printed(nb):
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
+                   if o.get("output_type") == "stream")
+
+
+@pytest.mark.slow
+def test_the_a3_notebook_runs_offline_with_every_inline_check_passing(tmp_path, monkeypatch):
+    """One thread: the notebook's tensors are small, and extra threads only fight over a busy
+    machine's cores (which made it ten times slower)."""
+    from nbclient import NotebookClient
+
+    out = tmp_path / "made" / "here"
+    monkeypatch.setenv("A3_OFFLINE", "1")
+    monkeypatch.setenv("A3_OUTPUT_DIR", str(out))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend shows the figures
+    nb = nbformat.read(str(REPO / "notebooks" / A3_NOTEBOOK), as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, [(o["ename"], o["evalue"]) for o in errors]
+    text = _printed(nb)
+    failed = [line for line in text.splitlines() if any(word in line for word in A3_FAILED)]
+    assert not failed, failed
+    passed = [line for line in text.splitlines() if line.endswith(" ok") or line.endswith(": ok")]
+    assert len(passed) >= 70, len(passed)
+    assert "(Epoch 20 / 20) train acc:" in text  # the Solver's verbose lines reach the notebook
+    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) >= 5  # Solver curves, two overfitting runs, rule comparison, dropout
+    for checkpoint in ("best_two_layer_net.pth", "best_overfit_five_layer_net.pth"):
+        saved = torch.load(out / checkpoint, map_location="cpu", weights_only=True)
+        assert set(saved["params"]) >= {"W1", "b1", "W2", "b2"}, checkpoint
+    assert len(torch.load(out / "best_overfit_five_layer_net.pth", weights_only=True)["params"]) == 10
+    assert (out / "yourname_00000000_A3.zip").exists()
 
 
 @pytest.mark.slow

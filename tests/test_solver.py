@@ -140,6 +140,21 @@ def test_best_parameters_are_swapped_in_at_the_end_unless_asked_not_to():
             assert final_acc == solver.val_acc_history[-1] < solver.best_val_acc
 
 
+def test_training_on_after_the_swap_leaves_the_recorded_best_alone():
+    """The swapped-in parameters are copies: an in-place rule or a second train() that never
+    beats the best cannot rewrite best_params."""
+    data = blobs()
+    model = LinearSoftmax(5, 3)
+    solver = Solver(model, data, update_rule=course_inplace_sgd, optim_config={"learning_rate": 0.5},
+                    num_epochs=3, batch_size=50, **quiet())
+    solver.train()
+    best = {k: v.clone() for k, v in solver.best_params.items()}
+    solver.update_rule = ascent_rule
+    solver.train(return_best_params=False)
+    assert all(torch.equal(best[k], solver.best_params[k]) for k in best)
+    assert not torch.equal(model.params["W"], best["W"])
+
+
 def test_best_parameters_exist_even_when_every_check_scores_zero():
     data = blobs()
     data["y_val"] = torch.full_like(data["y_val"], 7)  # a class the model has no score for
