@@ -186,6 +186,17 @@ def test_linear_relu_is_given_code_worth_nothing_with_a_note_when_changed(tmp_pa
     assert all(c.points == 0 for c in PUBLIC_CASES if c.check == "Linear_ReLU")
 
 
+def test_a_broken_constructor_costs_the_constructor_only(tmp_path, solution_results):
+    """The networks' loss cases build the network with the student's constructor and fall back on
+    a bare object; create_solver_instance's given TwoLayerNet(...) is a stand-in."""
+    path = _mutant(tmp_path, [
+        ("        self.params['W1'] = weight_scale * torch.randn(input_dim, hidden_dim, dtype=dtype, device=device)\n",
+         "        raise NotImplementedError('init')\n"),
+        ("        sizes = [input_dim, *hidden_dims, num_classes]\n", "        raise NotImplementedError('init')\n")])
+    got, right = points(grade(path)), points(solution_results)
+    assert {c for c in right if got[c] < right[c]} == {"TwoLayerNet.__init__", "FullyConnectedNet.__init__"}
+
+
 def test_a_network_that_skips_a_layer_is_told_where_the_chain_breaks(tmp_path):
     path = _mutant(tmp_path, "                hidden, dropout_cache = Dropout.forward(hidden, self.dropout_param)",
                    "                dropout_cache = None")

@@ -136,7 +136,7 @@ CASES: List[Case] = [
                                        "adam", "Dropout.forward", "Dropout.backward")],
     # the Solver and the overfitting searches: 4 + 2 + 3 (the searches' accuracy is not graded without CIFAR-10)
     Case("create_solver_instance", "a Solver on the TwoLayerNet made, with data_dict and the device given", 4, PUBLIC,
-         "solver_instance", judge_solver_instance, "a3_solver_instance", {"seed": 121}, standins=("Solver",)),
+         "solver_instance", judge_solver_instance, "a3_solver_instance", {"seed": 121}, standins=("Solver", "TwoLayerNet")),
     Case("get_three_layer_network_params", "overfits 50 samples in 20 epochs (needs CIFAR-10)", 2, PUBLIC,
          "search_values", judge_search_values, "a3_search", {}),
     Case("get_five_layer_network_params", "overfits 50 samples in 20 epochs (needs CIFAR-10)", 3, PUBLIC,

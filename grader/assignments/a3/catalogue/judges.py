@@ -426,7 +426,8 @@ def judge_linear_relu_given(case, payload, reply, key, device_type) -> Verdict:
 
 def judge_solver_instance(case, payload, reply, key, device_type) -> Verdict:
     """A Solver built on a TwoLayerNet and the data given, with the device given, returned (the
-    50% validation accuracy it must reach needs CIFAR-10: not judged here)."""
+    50% validation accuracy it must reach needs CIFAR-10: not judged here). The TwoLayerNet the
+    given line builds is a stand-in: the constructor is graded on its own."""
     verdict = outcome_failure(reply, "create_solver_instance")
     if verdict:
         return verdict

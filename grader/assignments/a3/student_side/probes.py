@@ -8,7 +8,7 @@ from ....student_side.wire import describe
 from ....student_side.probes import (Context, _missing, _snapshot, mutated_paths, outcome_dict, probe, probe_call,
                                     to_device)
 from ....student_side.standins import Substitutes
-from .standins import Chain, RecordingSolver
+from .standins import Chain, RecordingSolver, RecordingTwoLayerNet
 
 MODULE = "fully_connected_networks"
 
@@ -257,7 +257,7 @@ def probe_solver_instance(ctx: Context, p):
         return _missing(error)
     data = to_device(p["data"], ctx.device)
     RecordingSolver.made = []
-    with Substitutes([ctx.modules.get(MODULE)], {"Solver": RecordingSolver}):
+    with Substitutes([ctx.modules.get(MODULE)], {"Solver": RecordingSolver, "TwoLayerNet": RecordingTwoLayerNet}):
         outcome = ctx.call(fn, data, p["dtype"], str(ctx.device), trace=False)
     made = RecordingSolver.made
     returned = outcome.ok and any(outcome.value is s for s in made)
