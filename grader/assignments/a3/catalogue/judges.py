@@ -36,6 +36,11 @@ def judge_layer_numeric(case, payload, reply, key, device_type) -> Verdict:
         err = _relative(a, n)
         if err >= worst:
             worst, where = err, (ix, a, n)
+    if worst >= 1e-5 and reply.data.get("forward_changes_input"):
+        # the cache the backward got is the input the forward overwrote: that bug is the forward's (its
+        # cases name it), and the backward's own value cases judge it on caches made right
+        return passed(warnings=[f"note: not checked: your {payload['forward']} changes its input in place, so "
+                                "the cache it hands to the backward pass is not the input it was given"])
     if worst < 1e-5:
         return failed(f"{name} agrees with the differences of your own {payload['forward']}, but not with the true "
                       f"gradient: the forward pass itself is wrong (see its cases)", "values")
@@ -452,8 +457,13 @@ def judge_solver_instance(case, payload, reply, key, device_type) -> Verdict:
                         f"device={device_type!r}: pass the device given (device=device), never a device written out")
     if problems:
         return failed("; ".join(problems), "values")
-    return passed(warnings=["note: whether training reaches 50% validation accuracy needs CIFAR-10 and is not "
-                            "judged here (the notebook shows it)"])
+    notes = ["note: whether training reaches 50% validation accuracy needs CIFAR-10 and is not judged here (the "
+             "notebook shows it)"]
+    if device is None:
+        notes.append("note: the Solver was given no device, so it trains on its default 'cpu': right here, but on the "
+                     "GPU the course runs this on, the model and the batches would be on different devices (pass "
+                     "device=device)")
+    return passed(warnings=notes)
 
 
 def _evaluation(data_dir):

@@ -157,13 +157,20 @@ def probe_layer_numeric(ctx: Context, p):
     extra = p.get("extra", [])
     which = p["which"]
 
-    def run():
-        out, cache = forward(*inputs, *extra)
+    changed = []
+
+    def run():  # on copies: a forward that changes its input in place (a bug of its own) is noticed
+        copies = [t.clone() for t in inputs]
+        out, cache = forward(*copies, *extra)
+        if not changed and any(not torch.equal(c, t) for c, t in zip(copies, inputs)):
+            changed.append(True)
         grads = backward(dout, cache)
         grads = grads if isinstance(grads, (tuple, list)) else (grads,)
         return (out * dout).sum(), grads
 
-    return _differences(ctx, run, lambda: inputs[which], lambda value: value[1][which], p["coords"], p["h"])
+    reply = _differences(ctx, run, lambda: inputs[which], lambda value: value[1][which], p["coords"], p["h"])
+    reply["forward_changes_input"] = bool(changed)
+    return reply
 
 
 # ------------------------------------------------------------------ update rules
