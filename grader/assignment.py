@@ -9,7 +9,18 @@ Each assignment lives in ``grader/assignments/<name>/``: its ``__init__.py`` hol
 this description and never names one of its student functions.
 
 The registry is found on disk: every folder of ``grader/assignments/`` with an ``__init__.py``
-is a unit, so adding an assignment is adding its folder.
+is a unit, so adding an assignment is adding its folder. What the engine reads of a unit:
+
+- ``__init__.py``: ``ASSIGNMENT = Assignment(name=<the folder's name>, ...)``;
+- ``catalogue/__init__.py``: ``public_cases()``, the public cases in assignment order;
+- ``student_side/probes.py``: its ``@probe`` functions (the zygote imports it before any student
+  code runs: a worker cannot read the kit's files);
+- ``fixtures/``: the public cases' ``<function>.pt`` and ``manifest.json`` (``python -m grader
+  fixtures build --assignment NAME``);
+- ``instructor/`` (left out of a handout): ``recipes.py`` with ``make(case, salt="")``,
+  ``hidden.py`` with ``CASES``, ``reference.py`` with ``load_reference()`` and
+  ``ReferenceUnavailable``; ``course_given.py`` with ``COURSE_TEMPLATES`` where the similarity
+  report should know the course's templates.
 """
 import functools
 import importlib
@@ -48,10 +59,7 @@ class Assignment:
     # Functions whose template computes some outputs itself: {function: the output that is the
     # student's work}; only that output shown computed credits the function's form cases.
     given_outputs_need: Mapping[str, str] = field(default_factory=dict)
-    notebooks: Tuple[str, ...] = ()  # the notebooks of ``notebooks/`` that belong to it
-    zip_name: str = ""  # the submission zip's name pattern, for messages
-    # Extra kit folders a release copies for this assignment (besides ``student_dir``).
-    handout_extra: Tuple[str, ...] = ()
+    notebooks: Tuple[str, ...] = ()  # the notebooks of ``notebooks/`` that belong to it (a release of it alone)
 
     @property
     def modules(self) -> Tuple[str, ...]:

@@ -38,5 +38,4 @@ ASSIGNMENT = Assignment(
     # only its gradient is the student's work.
     given_outputs_need={"svm_loss_naive": "dW"},
     notebooks=("linear_classifier.ipynb", "two_layer_net.ipynb"),
-    zip_name="{uniquename}_{umid}_A2.zip",
 )
