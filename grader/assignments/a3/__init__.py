@@ -42,5 +42,4 @@ ASSIGNMENT = Assignment(
     value_probes=frozenset({"layer_call", "net_loss", "optimizer", "dropout_forward", "dropout_backward",
                             "net_init"}),
     notebooks=("fully_connected_networks.ipynb",),
-    zip_name="{uniquename}_{umid}_A3.zip",
 )
