@@ -281,3 +281,12 @@ def test_the_student_side_imports_nothing_of_the_instructor_side():
     assert len(student) > 10
     for module in student:
         assert not [m for m in graph[module] if "instructor" in m.split(".")], module
+
+
+def test_a_handout_leaves_out_every_instructor_side_and_the_units_not_released(monkeypatch):
+    from grader.instructor.release import left_out
+
+    a2, a9 = _with_second_assignment(monkeypatch)
+    assert left_out([a2, a9]) == ("grader/instructor", "grader/assignments/a2/instructor",
+                                  "grader/assignments/a9/instructor")
+    assert left_out([a2]) == ("grader/instructor", "grader/assignments/a2/instructor", "grader/assignments/a9")
