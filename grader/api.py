@@ -4,6 +4,7 @@ from typing import Iterable, Optional, Union
 import atexit
 import dataclasses
 
+from .assignment import owning
 from .protection import warning
 from .runner import grade
 from .sandbox import Limits, ZygoteHolder
@@ -27,6 +28,9 @@ def check(functions: Optional[Union[str, Iterable[str]]] = None, submission=None
     report; in a notebook it shows as a table."""
     if isinstance(functions, str):
         functions = [functions]
+    if assignment is None and submission is None and functions:
+        found = owning(functions)  # grader.check("nn_forward_pass") in this repository: A2's function
+        assignment = found.name if found else None
     limits = Limits()
     if timeout is not None:
         limits.timeout = timeout

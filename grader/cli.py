@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from . import catalogue
-from .assignment import REGISTRY, AssignmentError, resolve
+from .assignment import REGISTRY, AssignmentError, owning, resolve
 from .files import write_atomic
 from .inert import inert_text
 from .mode import InstructorSideBroken, instructor_module
@@ -40,7 +40,8 @@ def cmd_check(args) -> int:
     from .submission import SubmissionError
 
     if args.submission is None and args.assignment is None:
-        units = own_solutions() or [resolve(None)]
+        owner = owning(args.only) if args.only else None  # --only names whose functions they are
+        units = [owner] if owner else own_solutions() or [resolve(None)]
     else:
         units = [args.assignment]
     if args.json and len(units) > 1:

@@ -288,3 +288,20 @@ def test_the_student_side_imports_nothing_of_the_instructor_side():
     assert len(student) > 10
     for module in student:
         assert not [m for m in graph[module] if "instructor" in m.split(".")], module
+
+
+def test_a_handout_leaves_out_every_instructor_side_and_the_units_not_released(monkeypatch):
+    from grader.instructor.release import left_out
+
+    a2, a9 = _with_second_assignment(monkeypatch)
+    assert left_out([a2, a9]) == ("grader/instructor", "grader/assignments/a2/instructor",
+                                  "grader/assignments/a9/instructor")
+    assert left_out([a2]) == ("grader/instructor", "grader/assignments/a2/instructor", "grader/assignments/a9")
+
+
+def test_names_of_functions_say_whose_they_are(monkeypatch):
+    from grader.assignment import owning
+
+    a2, a9 = _with_second_assignment(monkeypatch)
+    assert owning(["nn_predict", "svm_loss_naive"]) is a2 and owning(["FakeNet"]) is a9
+    assert owning(["nn_predict", "FakeNet"]) is None and owning(["nothing"]) is None and owning([]) is None

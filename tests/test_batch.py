@@ -374,3 +374,19 @@ def test_the_resume_fingerprint_covers_the_options():
                        ("data", [("test_batch", 31035704, 1)])):
         assert fingerprint(True, "cpu", **{**base, key: value}) != first, key
     assert fingerprint(False, "cpu", **base) != first
+
+
+def test_the_report_names_the_mistake_the_judge_recorded_not_words_cut_from_the_message():
+    """A named mistake is read from the causes the judge recorded (its label whole, dots and all);
+    a hint that is text alone still shows its first words."""
+    from grader.instructor.report import case_table
+
+    label = "regularization written reg * sum(W.T @ W)"
+    named = {"check": "f", "name": "a", "status": "failed", "reason": "values", "max_points": 1.0,
+             "diagnosis": f"Likely cause (dW): {label}: use reg * sum(W * W).", "causes": [[label, ["dW"]]]}
+    hinted = {"check": "f", "name": "b", "status": "failed", "reason": "values", "max_points": 1.0,
+              "diagnosis": "Likely cause: y is used before the given line."}
+    results = {"s1": {"score": 0, "extra_data": {"cases": [named, hinted]}}}
+    table = {row["name"]: row for row in case_table(results)}
+    assert dict(table["a"]["causes"]) == {label: 1}
+    assert dict(table["b"]["causes"]) == {"y is used before the given line": 1}

@@ -46,8 +46,15 @@ def grades_csv(results: Dict[str, dict], assignment=None) -> str:
     return buffer.getvalue()
 
 
-def _cause(diagnosis: str) -> str:
-    match = re.search(r"Likely cause(?: \([^)]*\))?: ([^:.]+)", diagnosis or "")
+def _cause(case: dict) -> str:
+    """The case's first named mistake, as the judge recorded it (``causes``); for a hint written
+    as text alone (``Likely cause: ...``, or a result written before causes were recorded), the
+    hint's first words."""
+    causes = case.get("causes")
+    if isinstance(causes, list) and causes and isinstance(causes[0], list) and causes[0] \
+            and isinstance(causes[0][0], str):
+        return causes[0][0]
+    match = re.search(r"Likely cause(?: \([^)]*\))?: ([^:.]+)", case.get("diagnosis") or "")
     return match[1].strip() if match else ""
 
 
@@ -81,8 +88,8 @@ def case_table(results: Dict[str, dict]) -> List[dict]:
                 row["passed"] += 1
                 continue
             row["reasons"][case["reason"] or "failed"] += 1
-            if _cause(case["diagnosis"]):
-                row["causes"][_cause(case["diagnosis"])] += 1
+            if _cause(case):
+                row["causes"][_cause(case)] += 1
             if _first_line(case.get("message", "")):
                 row["messages"][_first_line(case["message"])] += 1
             siblings = [c for c in cases if c["check"] == case["check"] and c is not case and c["max_points"] > 0]
