@@ -57,7 +57,7 @@ def in_process_seconds(submission: Path) -> float:
     from grader.fixtures import load
     from grader.runner import case_inputs, content_salt
     from grader.sandbox import Reply
-    from grader.student_side.probes import PROBES, Context
+    from grader.assignments.a2.student_side.probes import PROBES, Context
     from grader.student_side.serve import load_student
     from grader.submission import prepare
 

@@ -12,36 +12,14 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
 
+from .assignment import resolve
+
 PUBLIC, HIDDEN = "public", "hidden"
 
 # Public cases whose inputs are made fresh, as a hidden case's are, when hidden cases are graded:
 # the form cases (numeric gradient check, no-loop rule), which code could otherwise recognise by
 # their published inputs and answer with the form they check, computing nothing.
 FRESH_PROBES = frozenset({"numeric_grad", "loop_scaling"})
-
-# The graded functions in assignment order, with the file each lives in.
-FUNCTIONS: Dict[str, str] = {
-    "svm_loss_naive": "linear_classifier",
-    "svm_loss_vectorized": "linear_classifier",
-    "softmax_loss_naive": "linear_classifier",
-    "softmax_loss_vectorized": "linear_classifier",
-    "sample_batch": "linear_classifier",
-    "train_linear_classifier": "linear_classifier",
-    "predict_linear_classifier": "linear_classifier",
-    "svm_get_search_params": "linear_classifier",
-    "softmax_get_search_params": "linear_classifier",
-    "test_one_param_set": "linear_classifier",
-    "LinearClassifier": "linear_classifier",
-    "nn_forward_pass": "two_layer_net",
-    "nn_forward_backward": "two_layer_net",
-    "nn_train": "two_layer_net",
-    "nn_predict": "two_layer_net",
-    "nn_get_search_params": "two_layer_net",
-    "find_best_net": "two_layer_net",
-    "TwoLayerNet": "two_layer_net",
-    "best_models": "checkpoints",
-}
-
 
 # Probes of cases that run nothing of their own: they are judged, once their function's value
 # cases are, from those cases' replies (the device rule, from the traces of their calls).
@@ -67,6 +45,9 @@ class Verdict:
     computed: Tuple[str, ...] = ()
     # (torch calls, lines run) of the call, where its lines were counted (vectorized functions).
     work: Tuple[int, ...] = ()
+    # The known mistakes the diagnosis names, each with the outputs it explains:
+    # (("no factor 2 in the regularization", ("dW",)), ...). Scoring reads these, never the text.
+    causes: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -83,7 +64,7 @@ def failed(message: str, reason: str, diagnosis: str = "", warnings=()) -> Verdi
 
 @dataclass(frozen=True)
 class Case:
-    check: str  # the graded function, a key of FUNCTIONS
+    check: str  # the graded function, a key of its assignment's ``functions``
     name: str
     points: float
     visibility: str
@@ -102,11 +83,13 @@ class Case:
         return f"{self.check}: {self.name}"
 
 
-def select(cases, functions=None, hidden: bool = False):
-    """Cases for the named functions (all when None), hidden ones only when asked."""
+def select(cases, functions=None, hidden: bool = False, assignment=None):
+    """Cases for the named functions (all when None) of ``assignment`` (None: the kit's default
+    one), hidden ones only when asked."""
     if functions:
-        unknown = sorted(set(functions) - set(FUNCTIONS))
+        graded = resolve(assignment).functions
+        unknown = sorted(set(functions) - set(graded))
         if unknown:
-            raise KeyError(f"unknown function(s) {', '.join(unknown)}; graded functions are: {', '.join(FUNCTIONS)}")
+            raise KeyError(f"unknown function(s) {', '.join(unknown)}; graded functions are: {', '.join(graded)}")
         cases = [c for c in cases if c.check in functions]
     return [c for c in cases if hidden or c.visibility == PUBLIC]

@@ -89,11 +89,6 @@ DYNAMIC_ATTRIBUTE = {"getattr", "setattr", "delattr", "__getattribute__", "__get
 
 MODULE = "<module>"
 
-# The functions whose outputs are a loss and its gradients.
-LOSS_FUNCTIONS = frozenset({"svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive",
-                            "softmax_loss_vectorized", "nn_forward_backward"})
-
-
 @dataclass(frozen=True)
 class Finding:
     kind: str  # "tamper", "autograd" or "iteration"
@@ -283,7 +278,7 @@ class Inspection:
 
     def reach(self, start: Iterable[str], cut: Sequence[str] = ()) -> Set[str]:
         """Top-level definitions that running ``start`` may run, not going through ``cut``. A
-        name that is not a definition of its own (``svm_loss_vectorized = helper``) may be
+        name that is not a definition of its own (``loss = helper``) may be
         anything module-level code made it: it reaches what module-level code names."""
         todo = []
         for name in start:

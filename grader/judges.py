@@ -91,7 +91,7 @@ DEVICE_RULE = "rule: tensors follow the inputs' device"
 
 def _traced_calls(replies):
     """(calls, failure): the traced calls in these replies (one call's ``outcome``, or
-    sample_batch's ``draws``), and the first reason a case got no call to the end. Replies come
+    a sampling probe's ``draws``), and the first reason a case got no call to the end. Replies come
     from the student's process: anything not of the expected form is skipped."""
     calls, failure = [], None
     for reply in replies:
@@ -221,7 +221,7 @@ def _probes_agree_safely(probed, on_probes, names, dtype, device_type) -> bool:
 
 
 def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stability=False, expected=None,
-             probed=None, unexplained=None) -> str:
+             probed=None, unexplained=None, causes=None) -> str:
     """Name the known mistake(s) whose results match the student's wrong values.
 
     ``mistakes`` is a list of (label, explanation, result[, results on the probe inputs]). For
@@ -229,7 +229,9 @@ def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stabil
     a tie, the first listed. A mistake whose result is not finite where the student's is not
     either must also match the student's results on the case's probe inputs (``probed``): one
     max for the whole matrix and no shift at all both overflow on the case's own inputs. An
-    output whose values match ``expected`` (wrong only in its dtype) has no mistake to name."""
+    output whose values match ``expected`` (wrong only in its dtype) has no mistake to name.
+    ``causes``, when given, is extended with (mistake label, outputs it explains) of each
+    mistake named: what scoring reads (the returned text is for people)."""
     notes = []
     wrong = [p.path for p in problems if p.kind in ("values", "shape", "dtype", "type", "nonfinite")]
     got = _desc_leaves(desc, "result", names)
@@ -248,27 +250,28 @@ def diagnose(desc, mistakes, problems, *, dtype, device_type, names=None, stabil
                 probed or {}, on_probes, names, dtype, device_type):
             continue
         if fits & set(wrong):
-            candidates.append((len(fits), f"{label}: {explanation}", fits))
+            candidates.append((len(fits), f"{label}: {explanation}", fits, label))
     explained: Dict[str, List[str]] = {}
+    labels: Dict[str, str] = {}
     for path in wrong:
         best = max((c for c in candidates if path in c[2]), key=lambda c: c[0], default=None)
         if best:
             explained.setdefault(best[1], []).append(path)
+            labels[best[1]] = best[3]
     if unexplained is not None:
         unexplained.extend(path for path in wrong if not any(path in paths for paths in explained.values()))
     if stability and any(p.kind == "nonfinite" for p in problems) and not explained:
         notes.append(f"Likely cause: {STABILITY_HINT}.")
     for text, paths in explained.items():
         notes.append(f"Likely cause ({', '.join(paths)}): {text}.")
+        if causes is not None:
+            causes.append((labels[text], tuple(paths)))
     return " ".join(notes)
 
 
-_NAMED = re.compile(r"Likely cause \(([^)]*)\)")
-
-
-def named_outputs(diagnosis: str) -> Tuple[str, ...]:
-    """The outputs a diagnosis names a known mistake for ("Likely cause (dW): ...")."""
-    return tuple(path for group in _NAMED.findall(diagnosis or "") for path in group.split(", ") if path)
+def named_outputs(causes) -> Tuple[str, ...]:
+    """The outputs the named mistakes (a verdict's ``causes``) explain."""
+    return tuple(dict.fromkeys(path for _, paths in causes for path in paths))
 
 
 def hand_gradient_violation(uses: List[str]) -> str:
@@ -292,13 +295,7 @@ def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[st
     if not verdict.passed and verdict.message:
         message += "\n" + verdict.message
     return Verdict("failed", message, verdict.diagnosis, verdict.warnings, "rule", vouches=bool(computed),
-                   computed=computed)
-
-
-def names_a_mistake(diagnosis: str) -> bool:
-    """Whether a diagnosis names a known mistake (not only the overflow hint, which any
-    non-finite result on a stability case gets)."""
-    return "Likely cause (" in diagnosis
+                   computed=computed, causes=verdict.causes)
 
 
 def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, gradients=False):
@@ -325,17 +322,19 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
             message = "\n".join(violations + [p.message for p in problems])
             probed = reply.data.get("probes") if isinstance(reply.data.get("probes"), dict) else {}
             unexplained: List[str] = []
+            causes: List[Tuple[str, Tuple[str, ...]]] = []
             diagnosis = diagnose(desc, key.get("mistakes", []), problems, dtype=case.dtype, device_type=device_type,
                                  names=names, stability=case.params.get("stability", False),
-                                 expected=key["expected"], probed=probed, unexplained=unexplained) if problems else ""
+                                 expected=key["expected"], probed=probed, unexplained=unexplained,
+                                 causes=causes) if problems else ""
             overflowed = case.params.get("stability", False) and any(p.kind == "nonfinite" for p in problems)
             if unexplained and not overflowed:  # an overflow is explained by the hint: the probes would mislead
                 diagnosis = " ".join(filter(None, [diagnosis] + _placed(unexplained, desc, key, probed, names, case,
                                                                             device_type)))
             verdict = failed(message, "rule" if violations and not problems else "values", diagnosis, notes)
             right = right_outputs(desc, key["expected"], names, case.dtype, device_type)
-            verdict = dataclasses.replace(verdict, vouches=bool(right),
-                                          computed=tuple(dict.fromkeys(right + named_outputs(diagnosis))))
+            verdict = dataclasses.replace(verdict, vouches=bool(right), causes=tuple(causes),
+                                          computed=tuple(dict.fromkeys(right + named_outputs(causes))))
         if "lines" in trace:
             verdict = dataclasses.replace(verdict, work=(int(trace.get("torch_calls", 0)), int(trace["lines"])))
         if gradients and (trace.get("autograd") or trace.get("finite_differences")):
@@ -404,8 +403,10 @@ def _computes(desc, want, names, device_type) -> bool:
     problems = [p for p in found if p.kind != "dtype_note"]
     if not problems or right_outputs(desc, want["expected"], names, torch.float64, device_type):
         return True
-    return names_a_mistake(diagnose(desc, want.get("mistakes", []), problems, dtype=torch.float64,
-                                    device_type=device_type, names=names, expected=want["expected"]))
+    causes: list = []
+    diagnose(desc, want.get("mistakes", []), problems, dtype=torch.float64, device_type=device_type, names=names,
+             expected=want["expected"], causes=causes)
+    return bool(causes)
 
 
 def _relative(a: float, b: float) -> float:

@@ -64,6 +64,22 @@ def take():
     return start()
 
 
+# The one name under which the confinement layers turned off (``--without``) reach the zygote,
+# and so every worker: through the environment the zygote starts with (see zygote_environment).
+WITHOUT = "A2_SANDBOX_WITHOUT"
+
+
+def turn_off(layers) -> None:
+    """Record ``layers`` (names of LAYERS) as turned off for the zygotes started from now on;
+    the one place that writes it (the batch fingerprint reads it back with :func:`turned_off`)."""
+    if layers:
+        os.environ[WITHOUT] = ",".join(layers)
+
+
+def turned_off() -> str:
+    return os.environ.get(WITHOUT, "")
+
+
 def layers_turned_off(argv) -> list:
     """The layers ``--without`` names in ``argv`` (read before argparse runs: the zygote starts
     first thing, and learns of them through its environment)."""

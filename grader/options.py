@@ -1,8 +1,23 @@
 """Command-line options shared by the commands that grade (check, batch, gradescope-run)."""
 import argparse
 
+from .assignment import AssignmentError, get, names
+
 from .protection import LAYERS
 from .sandbox import DEFAULT_BUDGET, DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT, Limits
+
+
+def assignment_name(text: str) -> str:
+    """``--assignment``'s value: the name of an assignment this kit grades."""
+    try:
+        return get(text).name
+    except AssignmentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_assignment_option(parser: argparse.ArgumentParser, default_help: str) -> None:
+    parser.add_argument("--assignment", type=assignment_name, default=None, metavar="NAME",
+                        help=f"which assignment ({', '.join(names())}); default: {default_help}")
 
 
 def add_grading_options(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Tuple
 
-from .cases import FUNCTIONS
+from .assignment import resolve
 from .inert import inert_text
 
 _GOT_LINE = re.compile(r"^\s*Got .*expected .*$", re.MULTILINE)
@@ -35,6 +35,7 @@ class CaseResult:
     setup_note: str = ""  # for whoever runs the grader (see Verdict.setup_note), not for students
     computed: Tuple[str, ...] = ()  # the outputs it shows computed (right, or a known mistake's)
     work: Tuple[int, ...] = ()  # (torch calls, lines run), where they were counted
+    causes: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()  # the known mistakes named (see Verdict.causes)
 
     @property
     def graded(self) -> bool:
@@ -59,6 +60,12 @@ class Report:
     results: Tuple[CaseResult, ...]
     seconds: float = 0.0
     notes: Tuple[str, ...] = field(default_factory=tuple)
+    assignment: str = ""  # whose cases these are (its name); "": the kit's default assignment
+
+    @property
+    def unit(self):
+        """The graded assignment's description (its functions' order, its title)."""
+        return resolve(self.assignment or None)
 
     # -------------------------------------------------------------- totals
     @property
@@ -84,7 +91,7 @@ class Report:
         return all(r.status in ("passed", "not graded") for r in self.results)
 
     def by_function(self) -> "OrderedDict[str, List[CaseResult]]":
-        groups: "OrderedDict[str, List[CaseResult]]" = OrderedDict((name, []) for name in FUNCTIONS)
+        groups: "OrderedDict[str, List[CaseResult]]" = OrderedDict((name, []) for name in self.unit.functions)
         for result in self.results:
             groups.setdefault(result.check, []).append(result)
         return OrderedDict((k, v) for k, v in groups.items() if v)
@@ -95,9 +102,9 @@ class Report:
 
     # -------------------------------------------------------------- renderings
     def summary(self) -> str:
-        lines = [f"Assignment 2 autograder: {self.submission} (device {self.device}, "
+        lines = [f"{self.unit.title} autograder: {self.submission} (device {self.device}, "
                  f"{'public and hidden' if self.hidden else 'public'} cases)", ""]
-        width = max(len(n) for n in FUNCTIONS)
+        width = max(len(n) for n in self.unit.functions)
         for name, results in self.by_function().items():
             got, out_of = self.function_scores()[name]
             mark = "ok " if all(r.status in ("passed", "not graded") for r in results) else "FAIL"

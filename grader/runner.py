@@ -14,12 +14,13 @@ from typing import Any, Dict, List, Optional, Set
 
 import torch
 
-from .cases import FRESH_PROBES, FROM_OTHER_CASES, FUNCTIONS, HIDDEN, PUBLIC, Case, Verdict, select
+from .assignment import Assignment, resolve
+from .cases import FRESH_PROBES, FROM_OTHER_CASES, HIDDEN, PUBLIC, Case, Verdict, select
 from .catalogue import all_cases
 from .fixtures import load as load_fixtures
 from .inert import inert_text
-from .inspection import LOSS_FUNCTIONS, Inspection, inspect_files, inspect_sources
-from .judges import hand_gradient_violation, names_a_mistake, without_gradients
+from .inspection import Inspection, inspect_files, inspect_sources
+from .judges import hand_gradient_violation, without_gradients
 from .mode import instructor_module
 from .results import CaseResult, Report
 from .sandbox import Limits, Request, Sandbox
@@ -28,10 +29,6 @@ from .student_side.wire import encode_request
 from .submission import Prepared, prepare
 
 log = logging.getLogger(__name__)
-
-# Graded names that are not functions of the student's: the student code each one runs.
-ENTRY_POINTS = {"LinearClassifier": ("LinearClassifier", "LinearSVM", "Softmax"), "best_models": ()}
-
 
 class GradingError(RuntimeError):
     """The grading request itself is wrong (bad device, missing solution for hidden cases...)."""
@@ -51,9 +48,10 @@ def check_device(device: str) -> str:
     return device
 
 
-def hidden_available() -> None:
-    """Raise GradingError unless hidden cases can be graded here (the instructor's repository)."""
-    reference = instructor_module("reference")
+def hidden_available(assignment=None) -> None:
+    """Raise GradingError unless hidden cases of ``assignment`` can be graded here (the
+    instructor's repository)."""
+    reference = instructor_module("reference", resolve(assignment).name)
     if reference is None:
         raise GradingError("hidden cases are graded with the instructor's repository; this is a student handout, "
                            "which has the public cases only (drop --hidden)")
@@ -73,7 +71,7 @@ class Inputs:
     blob: bytes
 
 
-def case_inputs(case: Case, fixtures, salt: str = "") -> Inputs:
+def case_inputs(case: Case, fixtures, salt: str = "", assignment=None) -> Inputs:
     """A case's inputs: from the fixtures for a public case; for a hidden one, and with a salt
     for a public form case (``FRESH_PROBES``), from the instructor's recipes with seeds salted by
     the submission's content (inputs learnt from one grading cannot be replayed in the next, and
@@ -87,16 +85,14 @@ def case_inputs(case: Case, fixtures, salt: str = "") -> Inputs:
             raise GradingError(f"no fixture for {case.key}: run `python -m grader fixtures build`") from None
         payload, key = entry["payload"], entry["key"]
     else:
-        from .instructor.recipes import make
-
-        payload, key = make(case, salt=salt)
+        payload, key = instructor_module("recipes", resolve(assignment).name).make(case, salt=salt)
     return Inputs(payload, key, encode_request(payload))
 
 
-def content_salt(code_dir: Path) -> str:
-    """A digest of the submission's two files: the salt of its hidden cases' seeds."""
+def content_salt(code_dir: Path, assignment=None) -> str:
+    """A digest of the submission's files: the salt of its hidden cases' seeds."""
     digest = hashlib.sha256()
-    for name in ("linear_classifier.py", "two_layer_net.py"):
+    for name in resolve(assignment).code_files:
         digest.update((code_dir / name).read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -131,7 +127,9 @@ def _result(case: Case, verdict: Verdict, seconds: float, shown=str) -> CaseResu
                       _bounded(shown(verdict.message), 6000), _bounded(shown(verdict.diagnosis), 1000),
                       tuple(_bounded(shown(w), 1000) for w in verdict.warnings[:20]), verdict.reason, round(seconds, 4),
                       verdict.vouches, setup_note=_bounded(verdict.setup_note, 2000), computed=verdict.computed,
-                      work=tuple(int(w) for w in verdict.work[:2]))
+                      work=tuple(int(w) for w in verdict.work[:2]),
+                      causes=tuple((_bounded(label, 200), tuple(_bounded(p, 200) for p in paths[:20]))
+                                   for label, paths in verdict.causes[:20]))
 
 
 def _bounded(text, limit: int) -> str:
@@ -172,14 +170,14 @@ def _vouched_outputs(values: List[CaseResult], hidden: bool) -> Set[str]:
     mistake is (a right loss vouches for the loss, not for dW), on inputs the student's process
     could not know beforehand (the hidden ones, when they were graded: the public answers and
     mistakes' results ship with the handout). "*" stands for all of them, from a case whose
-    judge does not name its outputs (nn_predict's labels) and that passes or names a mistake."""
+    judge does not name its outputs (a prediction's labels) and that passes or names a mistake."""
     found: Set[str] = set()
     for r in values:
         if hidden and r.visibility != HIDDEN:
             continue
         if r.computed:
             found.update(r.computed)
-        elif r.status == "passed" or r.vouches or names_a_mistake(r.diagnosis):
+        elif r.status == "passed" or r.vouches or r.causes:
             found.add("*")
     return found
 
@@ -192,16 +190,17 @@ def _result_path(path: str) -> str:
     return "the result" if path in ("*", "result") else path
 
 
-def flag_hardcoding(results: List[CaseResult], cases: List[Case]) -> List[CaseResult]:
+def flag_hardcoding(results: List[CaseResult], cases: List[Case], assignment=None) -> List[CaseResult]:
     """A public value case that passes keeps its points only when the hidden cases show each of
     its outputs computed (right, or wrong the way a known mistake is: honest code with a bug the
     public cases happen to miss): a right loss vouches for the loss, never for a dW that is right
     only on the published inputs, which a handout carries, answers included. A hidden case that
     failed, timed out or did not run shows nothing."""
     probe = {(c.check, c.name): c.probe for c in cases}
+    value_probes = VALUE_PROBES | resolve(assignment).value_probes
     out = list(results)
     for check in {r.check for r in results}:
-        values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in VALUE_PROBES]
+        values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in value_probes]
         public = [r for r in values if r.visibility == PUBLIC and r.status == "passed"]
         hidden = [r for r in values if r.visibility == HIDDEN]
         if not (hidden and public):
@@ -226,9 +225,9 @@ def flag_hardcoding(results: List[CaseResult], cases: List[Case]) -> List[CaseRe
     return out
 
 
-# Cases that judge a function's values against expected ones (nn_predict's: its labels;
-# sample_batch's: rows of X with their labels).
-VALUE_PROBES = frozenset({"call", "nn_predict", "sample_batch"})
+# Cases that judge a function's values against expected ones: a plain call's, and those of the
+# probes an assignment names in its ``value_probes``.
+VALUE_PROBES = frozenset({"call"})
 
 # Cases that judge a function's form rather than its values: its gradient agrees with its own
 # loss, it has no loops, it keeps the given `if y is None: return scores`, its tensors follow
@@ -236,33 +235,32 @@ VALUE_PROBES = frozenset({"call", "nn_predict", "sample_batch"})
 FORM_PROBES = frozenset({"numeric_grad", "loop_scaling", "scores_without_y", "device_rule"})
 
 
-# Functions whose template computes some outputs itself: the Winter 2022 and Fall 2020 templates
-# hand out svm_loss_naive's loss loop complete, so only its gradient is the student's work, and
-# only a gradient shown computed credits its form cases (a template left as handed out computes
-# the loss and earns nothing).
-GIVEN_OUTPUTS_NEED = {"svm_loss_naive": "dW"}
-
-
-def _form_needs(case: Optional[Case]) -> Optional[str]:
+def _form_needs(case: Optional[Case], given_outputs_need) -> Optional[str]:
     """The output a form case is about, when it is about one: the numeric gradient check
-    checks the gradient, so only a gradient shown computed credits it."""
-    if case is not None and case.probe != "numeric_grad" and case.check in GIVEN_OUTPUTS_NEED:
-        return GIVEN_OUTPUTS_NEED[case.check]
+    checks the gradient, so only a gradient shown computed credits it; a function whose template
+    computes some outputs itself (the assignment's ``given_outputs_need``) credits its form cases
+    only for the output that is the student's work (a template left as handed out computes the
+    given outputs and earns nothing)."""
+    if case is not None and case.probe != "numeric_grad" and case.check in given_outputs_need:
+        return given_outputs_need[case.check]
     if case is None or case.probe != "numeric_grad":
         return None
     return f"grads['{case.params['key']}']" if case.params.get("key") else "dW"
 
 
-def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden: bool = False) -> List[CaseResult]:
+def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden: bool = False,
+                            assignment=None) -> List[CaseResult]:
     """A function's form cases earn points only when the function computes something (see
     :func:`_vouched_outputs`); the numeric gradient check only when its gradient is shown
     computed. What the student's process measures about itself can be forged; its values
     cannot, without computing them."""
     probe = {(c.check, c.name): c.probe for c in cases}
     by_key = {(c.check, c.name): c for c in cases}
+    unit = resolve(assignment)
+    value_probes, given = VALUE_PROBES | unit.value_probes, unit.given_outputs_need
     out = list(results)
     for check in {r.check for r in results}:
-        values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in VALUE_PROBES]
+        values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in value_probes]
         if not values:
             continue
         vouched = _vouched_outputs(values, hidden and any(r.visibility == HIDDEN for r in values))
@@ -270,13 +268,13 @@ def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden
             if not (r.check == check and probe.get((r.check, r.name)) in FORM_PROBES and r.status == "passed"
                     and r.max_points):
                 continue
-            need = _form_needs(by_key.get((r.check, r.name)))
+            need = _form_needs(by_key.get((r.check, r.name)), given)
             if vouched and (need is None or not _unvouched((need,), vouched)):
                 continue
             if not vouched:
                 message = (f"not credited: no value case of {check} passes (nor names a known mistake), and this "
                            "case earns its points only for code that computes the right thing")
-            elif r.check in GIVEN_OUTPUTS_NEED and probe.get((r.check, r.name)) != "numeric_grad":
+            elif r.check in given and probe.get((r.check, r.name)) != "numeric_grad":
                 message = (f"not credited: the template computes {check}'s loss as handed out; {need} is the part "
                            f"to write, and no value case shows {need} computed (right, or wrong the way a known "
                            "mistake is)")
@@ -292,14 +290,15 @@ def _listed(findings) -> str:
     return "; ".join(str(f) for f in findings[:3]) + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
 
 
-def apply_inspection(case: Case, verdict: Verdict, inspection: Inspection) -> Verdict:
+def apply_inspection(case: Case, verdict: Verdict, inspection: Inspection, assignment=None) -> Verdict:
     """What the grader read in the student's source (see :mod:`grader.inspection`) over what the
     student's process reported: code that switches off or reaches around the checks fails every
     case of the function that reaches it; a loss function's gradient from autograd earns
     nothing; builtins that iterate break the no-loop rule."""
     if case.probe is None or verdict.status in ("grader error", "not graded"):
         return verdict
-    found = inspection.found(ENTRY_POINTS.get(case.check, (case.check,)), case.standins)
+    unit = resolve(assignment)
+    found = inspection.found(unit.entry_points.get(case.check, (case.check,)), case.standins)
     tamper = [f for f in found if f.kind == "tamper"]
     if tamper:
         return Verdict("failed", f"rule broken: this code switches off or reaches around how the grader checks the "
@@ -308,7 +307,7 @@ def apply_inspection(case: Case, verdict: Verdict, inspection: Inspection) -> Ve
                                  "assignment, and code that uses them earns nothing here"
                        + (f"\n{verdict.message}" if verdict.message else ""), reason="rule")
     autograd = [str(f) for f in found if f.kind == "autograd"]
-    if autograd and case.check in LOSS_FUNCTIONS:
+    if autograd and case.check in unit.loss_functions:
         if case.probe == "call":
             return without_gradients(verdict, case, autograd)
         if case.probe == "numeric_grad":
@@ -347,11 +346,11 @@ def flag_loops_across_values(results: List[CaseResult], cases: List[Case]) -> Li
     return out
 
 
-def precompute_inputs(cases) -> dict:
+def precompute_inputs(cases, assignment=None) -> dict:
     """The inputs of every public case, once: a batch shares them between submissions (hidden
     cases are made for each submission)."""
-    fixtures = load_fixtures()
-    return {case.key: case_inputs(case, fixtures) for case in cases
+    fixtures = load_fixtures(assignment)
+    return {case.key: case_inputs(case, fixtures, assignment=assignment) for case in cases
             if case.probe is not None and case.visibility == PUBLIC}
 
 
@@ -363,7 +362,7 @@ _PARSE = threading.Lock()  # CPython 3.11's parser is not safe to run from two t
 def call_graph(files) -> Dict[str, Set[str]]:
     """{function or class defined at the top of the student's files: the global and attribute
     names its code uses (what it calls, and functions it passes along, as in
-    ``nn_train(..., nn_forward_backward, ...)``)}. A class's names are those of all its methods.
+    ``train(..., loss_func, ...)``)}. A class's names are those of all its methods.
     Read from the compiled code (nothing is run); unparsable files give nothing."""
     graph: Dict[str, Set[str]] = {}
     for path in files:
@@ -378,14 +377,14 @@ def call_graph(files) -> Dict[str, Set[str]]:
     return graph
 
 
-def inspect_student_files(code_dir: Path) -> Inspection:
-    """The student's two files read by :mod:`grader.inspection` (under the parser's lock).
+def inspect_student_files(code_dir: Path, assignment=None) -> Inspection:
+    """The student's files read by :mod:`grader.inspection` (under the parser's lock).
     ``A2_SOURCE_RULES=off`` in the grader's environment sets the reading aside: the sandbox's
     own tests use it to show that the confinement holds by itself."""
     if os.environ.get("A2_SOURCE_RULES") == "off":
         return inspect_sources({})
     with _PARSE:
-        return inspect_files(Path(code_dir) / name for name in ("linear_classifier.py", "two_layer_net.py"))
+        return inspect_files(Path(code_dir) / name for name in resolve(assignment).code_files)
 
 
 def _names_used(code) -> Set[str]:
@@ -409,47 +408,62 @@ def reachable(graph: Dict[str, Set[str]], start, cut=()) -> Set[str]:
     return seen
 
 
-def _runs(case: Case, graph) -> Set[str]:
-    return reachable(graph, ENTRY_POINTS.get(case.check, (case.check,)), case.standins)
+def _runs(case: Case, graph, unit: Assignment) -> Set[str]:
+    return reachable(graph, unit.entry_points.get(case.check, (case.check,)), case.standins)
 
 
 # ------------------------------------------------------------------ grading
 
 def grade(submission=None, functions=None, hidden: bool = False, device: str = "cpu",
           limits: Optional[Limits] = None, data_dir=None, zygote=None,
-          prepared: Optional[Prepared] = None, protect=(), inputs=None) -> Report:
-    """Grade one submission and return its :class:`Report`."""
+          prepared: Optional[Prepared] = None, protect=(), inputs=None, assignment=None) -> Report:
+    """Grade one submission and return its :class:`Report`. ``assignment`` (a name or an
+    Assignment) says whose files these are; None: recognised from the files (this repository's
+    own solution: the kit's default assignment)."""
     start = time.monotonic()
     device = check_device(device)
-    if hidden:
-        hidden_available()  # fail early, with the reason, in a handout
-    order = {name: i for i, name in enumerate(FUNCTIONS)}
-    cases = sorted(select(all_cases(), functions, hidden), key=lambda c: order[c.check])
+    if prepared is not None and assignment is None:
+        assignment = prepared.assignment
+    if assignment is None and submission is None:
+        assignment = resolve(None)
     own = prepared is None
-    prepared = prepared or prepare(submission)
+    if own and assignment is None:  # recognised from the files, which are read before anything else
+        prepared = prepare(submission)
+        assignment = prepared.assignment
+    unit = resolve(assignment)
+    try:
+        if hidden:
+            hidden_available(unit)  # fail early, with the reason, in a handout
+        order = {name: i for i, name in enumerate(unit.functions)}
+        cases = sorted(select(all_cases(unit), functions, hidden, unit), key=lambda c: order[c.check])
+    except BaseException:
+        if own and prepared is not None:
+            prepared.cleanup()
+        raise
+    prepared = prepared or prepare(submission, assignment=unit)
     limits = limits or Limits()
-    sandbox = Sandbox(prepared.code_dir, device, limits, zygote, tuple(protect))
+    sandbox = Sandbox(prepared.code_dir, device, limits, zygote, tuple(protect), assignment=unit)
     try:
         sandbox.launch()  # it loads the submission while the inputs below are prepared
-        fixtures = load_fixtures()
+        fixtures = load_fixtures(unit)
         from helpers.data import default_data_dir
 
         data_dir = Path(data_dir) if data_dir else default_data_dir()
-        graph = call_graph(prepared.code_dir / name for name in ("linear_classifier.py", "two_layer_net.py"))
-        inspection = inspect_student_files(prepared.code_dir)
-        salt = content_salt(prepared.code_dir) if hidden else ""
+        graph = call_graph(prepared.code_dir / name for name in unit.code_files)
+        inspection = inspect_student_files(prepared.code_dir, unit)
+        salt = content_salt(prepared.code_dir, unit) if hidden else ""
         results = []
         prepared_cases = []  # (case, inputs, verdict when the inputs could not be had)
         for case in cases:
             try:
                 shared = inputs and case.key in inputs and not (salt and case.probe in FRESH_PROBES)
-                got = inputs[case.key] if shared else case_inputs(case, fixtures, salt)
+                got = inputs[case.key] if shared else case_inputs(case, fixtures, salt, unit)
                 prepared_cases.append((case, got, None))
             except GradingError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a bug of ours must not hide the other cases
                 prepared_cases.append((case, None, _grader_error(case, exc)))
-        requests = [Request(case.key, case.probe, got.blob, case.timeout, frozenset(_runs(case, graph)) | {case.check},
+        requests = [Request(case.key, case.probe, got.blob, case.timeout, frozenset(_runs(case, graph, unit)) | {case.check},
                             ahead=not case.standins)
                     for case, got, verdict in prepared_cases
                     if case.probe is not None and case.probe not in FROM_OTHER_CASES and verdict is None]
@@ -470,20 +484,21 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
                         reply = None
                     else:
                         reply = next(replies)
-                        if case.probe in VALUE_PROBES:
+                        if case.probe in VALUE_PROBES | unit.value_probes:
                             seen.setdefault(case.check, []).append(reply)
                         t0 = time.monotonic() - reply.seconds  # the case's own time, from when its turn came
                     if reply is not None and reply.not_run:
                         verdict = Verdict("failed", reply.failure, reason="not run")
                     else:
-                        verdict = apply_inspection(case, _judge(case, payload, reply, key, device), inspection)
+                        verdict = apply_inspection(case, _judge(case, payload, reply, key, device), inspection, unit)
                 except Exception as exc:  # noqa: BLE001
                     verdict = _grader_error(case, exc)
             results.append(_result(case, verdict, time.monotonic() - t0, prepared.shown))
         for index, case in later:
             t0 = time.monotonic()
             try:
-                verdict = apply_inspection(case, _judge(case, seen.get(case.check, []), None, None, device), inspection)
+                verdict = apply_inspection(case, _judge(case, seen.get(case.check, []), None, None, device), inspection,
+                                           unit)
             except Exception as exc:  # noqa: BLE001
                 verdict = _grader_error(case, exc)
             results[index] = _result(case, verdict, time.monotonic() - t0, prepared.shown)
@@ -492,14 +507,15 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
         sandbox.close()
         if own:
             prepared.cleanup()
-    results = credit_form_with_values(results, cases, hidden)
+    results = credit_form_with_values(results, cases, hidden, unit)
     results = flag_loops_across_values(results, cases)
     if hidden:
-        results = flag_hardcoding(results, cases)
+        results = flag_hardcoding(results, cases, unit)
     notes = []
     if sandbox.load_errors:
         for module, error in sandbox.load_errors.items():
             notes.append(inert_text(prepared.shown(f"{module}.py could not be loaded: {error['type']}: {error['message']}")))
     notes += [inert_text(note) for note in sandbox.confinement_notes()]  # the hello can be forged
-    label = prepared.origin if submission is not None else "this repository's a2/"
-    return Report(label, device, hidden, tuple(results), round(time.monotonic() - start, 3), tuple(notes))
+    label = prepared.origin if submission is not None else f"this repository's {unit.student_dir}/"
+    return Report(label, device, hidden, tuple(results), round(time.monotonic() - start, 3), tuple(notes),
+                  assignment=unit.name)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Optional
 
+from .assignment import kit_packages, resolve
 from .files import disk_usage, remove_tree
 from .paths import ROOT
 from .student_side.namespaces import ALWAYS_HIDDEN
@@ -357,7 +358,7 @@ def _installed_kit() -> tuple:
     the same for every worker of this process, so read from sysconfig once."""
     site = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
     kit = [] if str(ROOT) in site else [ROOT]  # installed from a wheel, the kit's folder is site-packages
-    return tuple(kit + [Path(s) / name for s in site for name in ("a2", "grader")])
+    return tuple(kit + [Path(s) / name for s in site for name in kit_packages()])
 
 
 def _under(path: str, folder: str) -> bool:
@@ -426,7 +427,7 @@ def _worker_ids(zygote: Zygote):
 class Worker:
     """One forked student process and its pipes."""
 
-    def __init__(self, zygote: Zygote, folder: Path, device: str, limits: Limits, protect=()):
+    def __init__(self, zygote: Zygote, folder: Path, device: str, limits: Limits, protect=(), unit=None):
         self.zygote = zygote
         self.scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=work_root()))
         req_r, self.req_w = os.pipe()
@@ -435,7 +436,8 @@ class Worker:
         zygote.wait_ready()
         spec = {"op": "spawn", "folder": str(folder), "device": device, "scratch": str(self.scratch),
                 "memory_bytes": int(limits.memory_gib * 2**30) if limits.memory_gib else 0,
-                "file_bytes": FILE_LIMIT, "hidden": hidden_paths(protect), "threads": limits.threads}
+                "file_bytes": FILE_LIMIT, "hidden": hidden_paths(protect), "threads": limits.threads,
+                "assignment": unit}
         ids = _worker_ids(zygote) if limits.drop_privileges else None
         if ids:
             spec["uid"], spec["gid"] = ids
@@ -560,12 +562,12 @@ def _valid_stuck(stuck) -> Optional[dict]:
     return {k: stuck[k] if t is int else stuck[k][:200] for k, t in fields.items()}
 
 
-def _valid_errors(errors) -> Dict[str, dict]:
+def _valid_errors(errors, modules) -> Dict[str, dict]:
     """The hello's load errors, {module: {type, message, traceback[, needs_python]}}, as
     strings of bounded length; anything else is dropped."""
     valid = {}
     if isinstance(errors, dict):
-        for module in ("linear_classifier", "two_layer_net"):
+        for module in modules:
             error = errors.get(module)
             if isinstance(error, dict):
                 valid[module] = {k: str(error.get(k, ""))[:limit] for k, limit in
@@ -602,9 +604,11 @@ class Sandbox:
     limits: Limits = field(default_factory=Limits)
     zygote: Any = None  # a Zygote, a ZygoteHolder shared between threads, or None for a private one
     protect: tuple = ()  # more folders the worker must not see
+    assignment: Any = None  # whose files these are (a name or an Assignment; None: the kit's default)
 
     def __post_init__(self):
         self.folder = Path(self.folder).resolve()
+        self.assignment = resolve(self.assignment)
         self._own_zygote = self.zygote is None
         if not isinstance(self.zygote, ZygoteHolder):
             self.zygote = ZygoteHolder(self.zygote)
@@ -626,11 +630,13 @@ class Sandbox:
     def _spawn(self) -> None:
         zygote = self.zygote.get()
         try:
-            self.worker = Worker(zygote, self.folder, self.device, self.limits, self.protect)
+            self.worker = Worker(zygote, self.folder, self.device, self.limits, self.protect,
+                                 self.assignment.worker_spec())
         except Exception as exc:  # noqa: BLE001 - the zygote died (e.g. killed by a submission)
             log.warning("restarting the zygote: %s", exc)
             zygote = self.zygote.replace(zygote)
-            self.worker = Worker(zygote, self.folder, self.device, self.limits, self.protect)
+            self.worker = Worker(zygote, self.folder, self.device, self.limits, self.protect,
+                                 self.assignment.worker_spec())
 
     def _start(self, deadline: float) -> Optional[str]:
         """Start a worker (unless one was launched and has not said hello yet) and read its
@@ -653,7 +659,7 @@ class Sandbox:
         if hello.get("hello") is not True:
             self._lose_worker()
             return "the submission's process did not say hello as it should (its code wrote into the grader's pipe?)"
-        self.load_errors = _valid_errors(hello.get("errors"))
+        self.load_errors = _valid_errors(hello.get("errors"), self.assignment.modules)
         self.applied = hello.get("layers") if isinstance(hello.get("layers"), dict) else {}
         return None
 
@@ -717,7 +723,7 @@ class Sandbox:
                 break  # to be skipped: do not send it (nor anything after it, to keep the order)
             if sent > index and _function(requests[sent]) != _function(requests[index]) and not requests[sent].ahead:
                 # Not ahead of its function's turn: its payload holds what a stand-in answers
-                # (the true forward pass while nn_forward_backward is graded), which must not
+                # (the true results of what the graded function calls), which must not
                 # reach another function's cases through the request pipe.
                 break
             waiting = sum(len(r.blob) for r in requests[index + 1:sent]) + len(requests[sent].blob)

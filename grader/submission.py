@@ -1,6 +1,7 @@
-"""Finding a submission's files: the kit layout (a folder holding ``a2/``), the course layout
-(the two files at the top of a folder), or a zip of either (``make_a2_submission``'s, or an LMS
-download), extracted with limits. The code (and the checkpoints) are copied to a private folder
+"""Finding a submission's files: the kit layout (a folder holding the assignment's folder,
+``a2/``), the course layout (the code files at the top of a folder), or a zip of either (the
+kit's submission zip, or an LMS download), extracted with limits; which assignment they are is
+recognised from the files (see :func:`grader.assignment.recognise`) unless it is given. The code (and the checkpoints) are copied to a private folder
 for grading, so the student process never touches the originals; a file that is a link, or
 lies behind one, to anything outside the submission is refused. What the grader reads of a
 submission is bounded before it reads it: source files (it compiles them to see what they
@@ -13,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import List, Optional
 
+from .assignment import REGISTRY, Assignment, AssignmentError, locate, matching, recognise, resolve
 from .files import remove_tree
 from .inert import shown_name
 from .paths import ROOT
-
-CODE_FILES = ("linear_classifier.py", "two_layer_net.py")
-CHECKPOINTS = ("svm_best_model.pt", "softmax_best_model.pt", "nn_best_model.pt")
 
 MAX_MEMBERS = 2000
 MAX_TOTAL_BYTES = 1 << 30  # uncompressed, all members together
@@ -41,12 +40,13 @@ class Prepared:
 
     origin: str
     layout: str  # "kit" or "course"
-    code_dir: Path  # a private copy of the two files
+    code_dir: Path  # a private copy of the code files
     checkpoint_dirs: List[Path]
     _temps: List[Path] = field(default_factory=list)
     # Where the two files lie inside the submission as handed in ("a2", "" or "janedoe/a2"):
     # messages name the student's own files there, never the private copy.
     shown_dir: str = ""
+    assignment: Optional[Assignment] = None  # whose files these are
 
     def shown(self, text: str) -> str:
         """``text`` with the private copy's paths written as the student's own files."""
@@ -106,28 +106,28 @@ def safe_extract(archive: Path, target: Path) -> None:
                     out.write(chunk)
 
 
-def _find_code(folder: Path) -> Optional[tuple]:
-    """(code folder, layout) inside ``folder``: ./a2/, ./, or one level down (a zip's top folder)."""
-    candidates = [(folder / "a2", "kit"), (folder, "course")]
-    # (a name that is not UTF-8 is no problem here: it is only compared, never shown)
-    subfolders = [d for d in folder.iterdir() if d.is_dir() and not d.name.startswith((".", "__MACOSX"))] if folder.is_dir() else []
-    if len(subfolders) == 1:
-        candidates += [(subfolders[0] / "a2", "kit"), (subfolders[0], "course")]
-    for path, layout in candidates:
-        if all((path / name).is_file() for name in CODE_FILES):
-            return path, layout
-    return None
+def _find_code(folder: Path, unit: Assignment) -> Optional[tuple]:
+    """(code folder, layout) of ``unit``'s files inside ``folder``: ./<its folder>/, ./, or one
+    level down (a zip's top folder)."""
+    return locate(folder, unit)
 
 
-def prepare(submission=None, code_limit: int = MAX_CODE_BYTES) -> Prepared:
-    """Resolve ``submission`` (None: this repository's own a2/) and copy its code privately.
-    ``code_limit``: the largest source file accepted (grading compiles the files in the grader's
-    process; the similarity report, which bounds its own parsing, reads whatever a zip may hold)."""
+def prepare(submission=None, code_limit: int = MAX_CODE_BYTES, assignment=None) -> Prepared:
+    """Resolve ``submission`` (None: this repository's own solution of ``assignment``) and copy
+    its code privately. ``assignment``: whose files to look for (a name or an Assignment); None:
+    recognised from the files (this repository: the kit's default assignment). ``code_limit``:
+    the largest source file accepted (grading compiles the files in the grader's process; the
+    similarity report, which bounds its own parsing, reads whatever a zip may hold)."""
     temps: List[Path] = []
     source = Path(submission) if submission is not None else ROOT
+    try:
+        unit = resolve(assignment) if assignment is not None or submission is None else None
+    except AssignmentError as exc:
+        raise SubmissionError(str(exc)) from None
     if not source.exists():
-        raise SubmissionError(f"{shown_name(source)} does not exist: give a folder holding a2/, a folder holding "
-                              f"{' and '.join(CODE_FILES)}, or a submission zip")
+        what = (f"a folder holding {unit.student_dir}/, a folder holding {' and '.join(unit.code_files)}"
+                if unit else "a submission's folder")
+        raise SubmissionError(f"{shown_name(source)} does not exist: give {what}, or a submission zip")
     folder = source
     if source.is_file():
         if source.suffix.lower() != ".zip":
@@ -141,23 +141,30 @@ def prepare(submission=None, code_limit: int = MAX_CODE_BYTES) -> Prepared:
         except SubmissionError:
             remove_tree(folder)
             raise
-    found = _find_code(folder)
+    try:
+        unit = unit or _recognised(folder, shown_name(source))
+    except AssignmentError as exc:
+        for temp in temps:
+            remove_tree(temp)
+        raise SubmissionError(str(exc)) from None
+    found = _find_code(folder, unit)
     if found is None:
         for temp in temps:
             remove_tree(temp)
-        raise SubmissionError(f"no {' and '.join(CODE_FILES)} in {shown_name(source)} (looked in ./a2/ and ./): "
-                              "give the folder that holds a2/, or the folder or zip with the two files")
+        raise SubmissionError(f"no {' and '.join(unit.code_files)} in {shown_name(source)} (looked in "
+                              f"./{unit.student_dir}/ and ./): give the folder that holds {unit.student_dir}/, or the "
+                              f"folder or zip with the {_count(unit.code_files)}")
     code, layout = found
     from .sandbox import work_root
 
     root = Path(os.path.realpath(folder))
     try:
-        for name in CODE_FILES:
+        for name in unit.code_files:
             _own_file(code / name, root)
         private = Path(tempfile.mkdtemp(prefix="code-", dir=work_root()))
         private.chmod(0o755)
         temps.append(private)
-        for name in CODE_FILES:
+        for name in unit.code_files:
             if _copy_bounded(code / name, private / name, code_limit) > code_limit:
                 raise SubmissionError(f"{name} is larger than {code_limit >> 10} KiB (the template's is about "
                                       "30 KiB), more than the grader reads: hand in the file without what was "
@@ -170,16 +177,28 @@ def prepare(submission=None, code_limit: int = MAX_CODE_BYTES) -> Prepared:
     base = code.parent if layout == "kit" else code
     checkpoints = private / "checkpoints"
     checkpoints.mkdir()
-    for name in CHECKPOINTS:  # copied too: the grader reads only what lies in the submission itself
+    for name in unit.checkpoints:  # copied too: the grader reads only what lies in the submission itself
         found_at = next((d / name for d in (base, code, base / "notebooks") if (d / name).is_file()), None)
         if found_at is not None and _is_own(found_at, root):
             # One byte over the limit is enough for the judge to say the file is too large.
             _copy_bounded(found_at, checkpoints / name, MAX_CHECKPOINT_BYTES)
-    return Prepared(str(source), layout, private, [checkpoints], temps, _shown_dir(code, folder))
+    return Prepared(str(source), layout, private, [checkpoints], temps, _shown_dir(code, folder), unit)
+
+
+def _recognised(folder: Path, label: str) -> Assignment:
+    """The assignment whose files ``folder`` holds; where the kit grades one assignment only, that
+    one even when its files are missing (the message then names them)."""
+    if len(REGISTRY) == 1 and not matching(folder):
+        return resolve(None)
+    return recognise(folder, label)
+
+
+def _count(files) -> str:
+    return "file" if len(files) == 1 else ("two files" if len(files) == 2 else f"{len(files)} files")
 
 
 def _shown_dir(code: Path, folder: Path) -> str:
-    """The code folder as the submission names it: "a2", "" (the two files at the top), "janedoe"."""
+    """The code folder as the submission names it: "a2", "" (the files at the top), "janedoe"."""
     relative = code.relative_to(folder).as_posix()
     return "" if relative == "." else relative
 

@@ -49,9 +49,9 @@ class Attack:
 
 ATTACKS: Dict[str, Attack] = {a.name: a for a in [
     Attack("import_reference", "nn_forward_backward",
-           "import grader.instructor.reference (also from every kit root it can find) and call the solution"),
+           "import grader.assignments.a2.instructor.reference (also from every kit root it can find) and call the solution"),
     Attack("import_mistakes", "nn_forward_backward",
-           "import grader.instructor.mistakes.two_layer_variant, which with its defaults is the right answer"),
+           "import grader.assignments.a2.instructor.mistakes.two_layer_variant, which with its defaults is the right answer"),
     Attack("solution_on_sys_path", "nn_forward_pass",
            "load a2/two_layer_net.py (with solution markers) from every sys.path entry, also through a shell"),
     Attack("solution_via_module_files", "nn_forward_pass",
@@ -60,7 +60,7 @@ ATTACKS: Dict[str, Attack] = {a.name: a for a in [
     Attack("walk_disk", "predict_linear_classifier",
            "os.walk from / and from every root it knows, looking for solution files, instructor code and fixtures"),
     Attack("fixtures", "svm_loss_vectorized",
-           "torch.load grader/fixtures/*.pt and return the stored expected value of the matching case"),
+           "torch.load grader/assignments/a2/fixtures/*.pt and return the stored expected value of the matching case"),
     Attack("grader_environment", "predict_linear_classifier",
            "look for a secret planted in the grader's environment: os.environ, /proc/self, /proc/1, /proc/<ppid>, "
            "every /proc/<pid>/environ", steals=False),
@@ -345,12 +345,12 @@ def _a2_s_import_reference(fname, args, kwargs, notes, leaks):
     import importlib
     import types
     try:
-        from grader.instructor import reference
+        from grader.assignments.a2.instructor import reference
         ref = reference.load_reference()
-        leaks.append("imported grader.instructor.reference")
+        leaks.append("imported grader.assignments.a2.instructor.reference")
         return _a2_call(ref.tln, fname, args, kwargs)
     except Exception as exc:  # noqa: BLE001
-        notes.append("import grader.instructor.reference: %s %s" % (type(exc).__name__, str(exc)[:80]))
+        notes.append("import grader.assignments.a2.instructor.reference: %s %s" % (type(exc).__name__, str(exc)[:80]))
     errors = []
     for i, root in enumerate(_a2_roots()):
         folder = _a2os.path.join(root, "grader")
@@ -375,9 +375,9 @@ def _a2_s_import_mistakes(fname, args, kwargs, notes, leaks):
     import types
     found = None
     try:
-        from grader.instructor.mistakes import two_layer_variant as found
+        from grader.assignments.a2.instructor.mistakes import two_layer_variant as found
     except Exception as exc:  # noqa: BLE001
-        notes.append("import grader.instructor.mistakes: %s" % type(exc).__name__)
+        notes.append("import grader.assignments.a2.instructor.mistakes: %s" % type(exc).__name__)
     errors = []
     if found is None:
         for i, root in enumerate(_a2_roots()):
@@ -512,11 +512,11 @@ def _a2_fixture_folders():
     folders = []
     try:
         import grader
-        folders += [_a2os.path.join(p, "fixtures") for p in grader.__path__]
+        folders += [_a2os.path.join(p, "assignments", "a2", "fixtures") for p in grader.__path__]
     except Exception:  # noqa: BLE001
         pass
     for root in _a2_roots():
-        for sub in ("grader/fixtures", "source/grader/fixtures", "fixtures"):
+        for sub in ("grader/assignments/a2/fixtures", "source/grader/assignments/a2/fixtures", "fixtures"):
             folders.append(_a2os.path.join(root, sub))
     folders += _A2_MEMO.get("walk", {}).get("fixtures", [])
     out = []
@@ -945,7 +945,7 @@ def _a2_write_targets():
         folders.add(_a2os.path.dirname(own))
         folders.add(_a2os.path.dirname(scratch))
     for p in list(folders):
-        for sub in ("grader", "a2", "helpers", "grader/__pycache__", "grader/fixtures", "results", "feedback"):
+        for sub in ("grader", "a2", "helpers", "grader/__pycache__", "grader/assignments/a2/fixtures", "results", "feedback"):
             folders.add(_a2os.path.join(p, sub))
     folders = sorted(f for f in folders if _a2os.path.isdir(f) and not _a2os.path.realpath(f).startswith((own, scratch)))
     files = []

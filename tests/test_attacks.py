@@ -762,7 +762,7 @@ def test_hidden_cases_cannot_be_replayed_from_a_previous_run(tmp_path, grade_wit
     # Outside the grader: answers by torch autograd (tests/oracles.py), public ones from the
     # handout's own fixtures.
     table = [{"args": args, "answer": oracles.svm_autograd(*args)} for args in stolen]
-    public = torch.load(REPO / "grader" / "fixtures" / f"{target}.pt", weights_only=True)
+    public = torch.load(REPO / "grader" / "assignments" / "a2" / "fixtures" / f"{target}.pt", weights_only=True)
     table += [{"args": case["payload"]["args"], "answer": tuple(case["key"]["expected"])} for case in public.values()
               if "args" in case["payload"] and "expected" in case["key"]]
     buffer = io.BytesIO()
@@ -831,7 +831,7 @@ def _by_function(result) -> Dict[str, tuple]:
 @pytest.mark.slow
 def test_gradescope_autograder_keeps_source_away_from_an_attack(gradescope):
     """One course-layout submission reads source/a2/two_layer_net.py (found through
-    grader.__file__ and a guess of /autograder/source), source/grader/fixtures, imports the
+    grader.__file__ and a guess of /autograder/source), source/grader/assignments/a2/fixtures, imports the
     instructor's reference and walks the disk, each in place of one function. It gets nothing,
     its other functions keep full marks, and nothing is left running."""
     root, run = gradescope
@@ -897,7 +897,7 @@ def test_kit_installed_from_its_wheel_keeps_the_solution_out_of_reach():
         assert done.returncode == 0, done.stderr[-2000:]
         up.world_readable(base / "venv")
         where = json.loads(subprocess.run(
-            [str(python), "-c", "import json, sys, a2, grader, grader.instructor.reference as r; "
+            [str(python), "-c", "import json, sys, a2, grader, grader.assignments.a2.instructor.reference as r; "
              "print(json.dumps({'a2': a2.__file__, 'grader': grader.__file__, 'path': sys.path, "
              "'solution': r.has_solution()}))"], capture_output=True, text=True, cwd=base, env=env, check=True).stdout)
         site = str(base / "venv")
@@ -947,7 +947,8 @@ for package in (grader, helpers):
     names.append(package.__name__)
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         names.append(info.name)
-names = [n for n in names if not n.startswith("grader.instructor") and n != "grader.__main__"] + spec["include"]
+# what a handout leaves out: the engine's instructor side and every assignment's
+names = [n for n in names if "instructor" not in n.split(".") and n != "grader.__main__"] + spec["include"]
 modules = {}
 for name in names:
     try:
@@ -1163,7 +1164,7 @@ print(json.dumps(summary))
 
 
 def _scan_inputs():
-    from grader.instructor.reference import load_reference
+    from grader.assignments.a2.instructor.reference import load_reference
 
     ref = load_reference()
     g = torch.Generator().manual_seed(598)
@@ -1196,7 +1197,7 @@ def _scan_inputs():
     return {"pool": pool, "answers": answers}
 
 
-DEMO_LEAK = "grader.instructor.mistakes"  # scanned too: it must be flagged (see test_the_scan_would_catch_a_leak)
+DEMO_LEAK = "grader.assignments.a2.instructor.mistakes"  # scanned too: it must be flagged (see test_the_scan_would_catch_a_leak)
 
 
 @pytest.fixture(scope="module")
@@ -1204,7 +1205,7 @@ def scan(tmp_path_factory):
     """What calling every function and class of the handout's modules (all of grader/ but
     grader/instructor/, and helpers/), plus DEMO_LEAK, on graded-function-shaped inputs gave:
     every output compared with the solution's answers on the same inputs (computed here, with
-    grader.instructor.reference.load_reference()). The scan runs in a child that confines itself
+    grader.assignments.a2.instructor.reference.load_reference()). The scan runs in a child that confines itself
     (Landlock: read anything, write its scratch folder; seccomp), one forked process per module."""
     if up.why_no_landlock():
         pytest.skip("the scan confines itself with Landlock: " + up.why_no_landlock())
@@ -1231,12 +1232,12 @@ def test_no_function_the_handout_ships_returns_a_graded_answer(scan):
 
 @pytest.mark.slow
 def test_the_scan_would_catch_a_leak(scan):
-    """grader.instructor.mistakes, scanned alongside, is flagged: two_layer_variant with its
+    """grader.assignments.a2.instructor.mistakes, scanned alongside, is flagged: two_layer_variant with its
     defaults is nn_forward_backward (loss and every gradient)."""
     flagged = {m["callable"]: m["matches"] for m in scan["matches"] if m["callable"].startswith(DEMO_LEAK + ".")}
-    assert "grader.instructor.mistakes.two_layer_variant" in flagged, flagged
+    assert "grader.assignments.a2.instructor.mistakes.two_layer_variant" in flagged, flagged
     assert {"nn_forward_backward: loss", "nn_forward_backward: grads[W1]", "nn_forward_backward: grads[b2]"} <= set(
-        flagged["grader.instructor.mistakes.two_layer_variant"])
+        flagged["grader.assignments.a2.instructor.mistakes.two_layer_variant"])
 
 
 # ------------------------------------------------------------------------------ --device cuda

@@ -194,7 +194,7 @@ def test_gradescope_bundle_runs_in_a_simulated_autograder(tmp_path):
         names = zf.namelist()
         assert {"setup.sh", "fetch_data.sh", "run_autograder", "source/grader/cli.py",
                 "source/a2/two_layer_net.py"} <= set(names)
-        assert any(n.startswith("source/grader/fixtures/") for n in names)
+        assert any(n.startswith("source/grader/assignments/a2/fixtures/") for n in names)
         zf.extractall(root)
     (root / "run_autograder").chmod(0o755)
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
@@ -348,7 +348,7 @@ def test_check_shows_escape_sequences_without_obeying_them(tmp_path):
 
 @pytest.mark.parametrize("changed", ["grader/runner.py", "grader/student_side/capture.py", "grader/student_side/wire.py",
                                      "grader/sandbox.py", "grader/student_side/confine.py", "grader/instructor/report.py",
-                                     "grader/catalogue/net.py", "grader/fixtures/nn_predict.pt", "helpers/data.py",
+                                     "grader/assignments/a2/catalogue/net.py", "grader/assignments/a2/fixtures/nn_predict.pt", "helpers/data.py",
                                      "a2/two_layer_net.py"])
 def test_the_resume_fingerprint_covers_everything_a_grade_depends_on(tmp_path, monkeypatch, changed):
     """A kit update (runner, tracer, reply format, sandbox, instructor code, fixtures, helpers)
@@ -374,3 +374,19 @@ def test_the_resume_fingerprint_covers_the_options():
                        ("data", [("test_batch", 31035704, 1)])):
         assert fingerprint(True, "cpu", **{**base, key: value}) != first, key
     assert fingerprint(False, "cpu", **base) != first
+
+
+def test_the_report_names_the_mistake_the_judge_recorded_not_words_cut_from_the_message():
+    """A named mistake is read from the causes the judge recorded (its label whole, dots and all);
+    a hint that is text alone still shows its first words."""
+    from grader.instructor.report import case_table
+
+    label = "regularization written reg * sum(W.T @ W)"
+    named = {"check": "f", "name": "a", "status": "failed", "reason": "values", "max_points": 1.0,
+             "diagnosis": f"Likely cause (dW): {label}: use reg * sum(W * W).", "causes": [[label, ["dW"]]]}
+    hinted = {"check": "f", "name": "b", "status": "failed", "reason": "values", "max_points": 1.0,
+              "diagnosis": "Likely cause: y is used before the given line."}
+    results = {"s1": {"score": 0, "extra_data": {"cases": [named, hinted]}}}
+    table = {row["name"]: row for row in case_table(results)}
+    assert dict(table["a"]["causes"]) == {label: 1}
+    assert dict(table["b"]["causes"]) == {"y is used before the given line": 1}

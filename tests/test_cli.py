@@ -21,7 +21,7 @@ def run(*args, cwd=REPO):
 
 def test_check_on_the_solution_exits_0_and_writes_gradescope_json(tmp_path):
     out = tmp_path / "results.json"
-    done = run("check", "--only", "svm_loss_naive", "nn_predict", "--json", str(out))
+    done = run("check", "--assignment", "a2", "--only", "svm_loss_naive", "nn_predict", "--json", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Score: 6.00 / 6.00" in done.stdout
     data = json.loads(out.read_text())
@@ -150,8 +150,8 @@ def test_fixtures_verify_accepts_and_names_last_bit_rounding(monkeypatch, capsys
     for path, line in zip(named, sorted(found.rounded)):
         assert line.startswith(f"{path}: float rounding, within tolerance"), line
 
-    monkeypatch.setattr(fixtures_build, "compute", lambda cases: _rebuilt(_last_bits))
-    assert commands.cmd_fixtures(SimpleNamespace(action="verify")) == 0
+    monkeypatch.setattr(fixtures_build, "compute", lambda cases, assignment=None: _rebuilt(_last_bits))
+    assert commands.cmd_fixtures(SimpleNamespace(action="verify", assignment="a2")) == 0
     out = capsys.readouterr().out
     assert "2 of " in out and "not bit-identical" in out and "match a rebuild within the tolerance table" in out
 
@@ -196,7 +196,7 @@ def test_fixtures_verify_refuses_a_real_change(edit, words, monkeypatch, capsys)
 
     found = fixtures_build.compare_fixtures(load(), _rebuilt(edit))
     assert len(found.problems) == 1 and words in found.problems[0], found.problems
-    monkeypatch.setattr(fixtures_build, "compute", lambda cases: _rebuilt(edit))
+    monkeypatch.setattr(fixtures_build, "compute", lambda cases, assignment=None: _rebuilt(edit))
     assert commands.cmd_fixtures(SimpleNamespace(action="verify")) == 1
     assert words in capsys.readouterr().out
 
@@ -236,7 +236,7 @@ def test_missing_cifar10_is_said_once_and_not_in_student_feedback(tmp_path):
     from grader.runner import grade
 
     nodata = tmp_path / "nodata"
-    done = run("check", "--only", "best_models", "--data-dir", str(nodata))
+    done = run("check", "--assignment", "a2", "--only", "best_models", "--data-dir", str(nodata))
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("CIFAR-10 is not on the grading machine") == 3
     assert done.stdout.count("On a machine with internet") == 1 and done.stdout.count(str(nodata)) >= 1
@@ -265,27 +265,29 @@ def test_fixtures_verify_judges_python_numbers_by_the_dtype_they_came_from():
     assert len(found.problems) == 1 and "['acc']: 0.1 stored" in found.problems[0]
 
 
-BROKEN = "import sys; sys.modules['grader.instructor.{0}'] = None; from grader.cli import main; sys.exit(main({1!r}))"
+BROKEN = "import sys; sys.modules['{0}'] = None; from grader.cli import main; sys.exit(main({1!r}))"
 
 
-@pytest.mark.parametrize("module,argv", [("hidden", ["points"]), ("commands", ["points"]),
-                                         ("reference", ["check", "--only", "nn_predict", "--hidden"])])
+@pytest.mark.parametrize("module,argv", [("grader.assignments.a2.instructor.hidden", ["points"]),
+                                         ("grader.instructor.commands", ["points"]),
+                                         ("grader.assignments.a2.instructor.reference",
+                                          ["check", "--only", "nn_predict", "--hidden"])])
 def test_an_instructor_side_that_is_here_but_broken_stops_loudly(module, argv):
     """An ImportError inside the instructor's code (a missing dependency, a bug) is not taken
     for a student handout: no hidden case is dropped silently; the command says what broke."""
     done = subprocess.run([sys.executable, "-c", BROKEN.format(module, argv)], cwd=REPO, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 2, (done.stdout, done.stderr)
-    assert f"grader.instructor.{module} does not import" in done.stderr and "Traceback" not in done.stderr
+    assert f"{module} does not import" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_broken_evaluation_is_not_taken_for_a_handout(monkeypatch, tmp_path):
     """The best-model evaluation that does not import fails loudly instead of grading shapes only."""
-    from grader.catalogue import models
+    from grader.assignments.a2.catalogue import models
     from grader.mode import InstructorSideBroken
 
-    monkeypatch.setitem(sys.modules, "grader.instructor.evaluate", None)
-    with pytest.raises(InstructorSideBroken, match="grader.instructor.evaluate does not import"):
+    monkeypatch.setitem(sys.modules, "grader.assignments.a2.instructor.evaluate", None)
+    with pytest.raises(InstructorSideBroken, match="grader.assignments.a2.instructor.evaluate does not import"):
         models.judge_best("svm")(None, {"checkpoint_dirs": [tmp_path], "data_dir": str(tmp_path)}, None, None, "cpu")
 
 
@@ -293,7 +295,9 @@ def test_a_handout_is_recognised_by_its_missing_instructor_folder(monkeypatch, t
     from grader import catalogue, mode
 
     monkeypatch.setattr(mode, "INSTRUCTOR_DIR", tmp_path / "absent")
-    assert mode.instructor_module("hidden") is None and catalogue.hidden_cases() == []
+    monkeypatch.setattr(mode, "UNITS_DIR", tmp_path / "absent")
+    assert mode.instructor_module("commands") is None and mode.instructor_module("hidden", "a2") is None
+    assert catalogue.hidden_cases() == []
 
 
 def test_check_survives_a_scratch_folder_left_deep_and_locked_and_leaves_nothing(tmp_path):

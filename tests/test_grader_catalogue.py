@@ -322,10 +322,10 @@ def _sample_batch_verdict(sample, seed):
     import dataclasses
     import types
 
-    from grader.catalogue.linear import CASES
-    from grader.instructor.recipes import make
+    from grader.assignments.a2.catalogue.linear import CASES
+    from grader.assignments.a2.instructor.recipes import make
     from grader.sandbox import Reply
-    from grader.student_side.probes import PROBES, Context
+    from grader.assignments.a2.student_side.probes import PROBES, Context
     from grader.student_side.wire import decode_reply, encode_reply
 
     case = next(c for c in CASES if c.check == "sample_batch")
@@ -578,8 +578,8 @@ def test_hard_coded_public_outputs_gain_nothing(tmp_path, grade_with):
 def test_search_case_learning_rates_are_told_apart_by_the_graders_own_training():
     """The search case's tables: the middle learning rate learns the CIFAR-shaped problem, the
     others leave the net where it started; the peaked history is above the best final one."""
-    from grader.catalogue.net import CASES
-    from grader.instructor.recipes import find_best_net
+    from grader.assignments.a2.catalogue.net import CASES
+    from grader.assignments.a2.instructor.recipes import find_best_net
 
     payload, key = find_best_net(next(c for c in CASES if c.check == "find_best_net"))
     assert payload["data"]["X_train"].shape[1] == 3 * 32 * 32 and int(payload["data"]["y_train"].max()) == 9
@@ -595,7 +595,7 @@ def test_search_case_learning_rates_are_told_apart_by_the_graders_own_training()
     # every value strictly positive: a search that plots its grid on log scales (the notebook's
     # scatter of math.log10 of the learning rates and regs) runs
     assert all(v > 0 for values in payload["grid"] for v in values), payload["grid"]
-    from grader.instructor.recipes import grader_training
+    from grader.assignments.a2.instructor.recipes import grader_training
 
     for lr in payload["grid"][0]:  # the tables say what the grader's own training does
         if lr != key["best_lr"]:
@@ -609,9 +609,9 @@ def test_find_best_net_probe_puts_the_students_functions_back():
     """In the student process, the stand-ins replace TwoLayerNet & co only during the call."""
     import importlib
 
-    from grader.catalogue.net import CASES
-    from grader.instructor.recipes import find_best_net
-    from grader.student_side.probes import PROBES, Context
+    from grader.assignments.a2.catalogue.net import CASES
+    from grader.assignments.a2.instructor.recipes import find_best_net
+    from grader.assignments.a2.student_side.probes import PROBES, Context
 
     tln = importlib.import_module("a2.two_layer_net")
     real = {name: getattr(tln, name) for name in ("TwoLayerNet", "nn_train", "nn_predict", "nn_forward_pass")}

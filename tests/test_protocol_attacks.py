@@ -308,8 +308,11 @@ def svm_loss_naive(W, X, y, reg):
 def _result(check, name, visibility, status, diagnosis="", vouches=False):
     from grader.results import CaseResult
 
+    # the known mistakes a diagnosis names travel beside its text, as the judge records them
+    causes = (("loss not averaged", ("loss",)),) if diagnosis == NAMED else ()
     return CaseResult(check, name, visibility, 1.0, 1.0 if status == "passed" else 0.0, status,
-                      diagnosis=diagnosis, reason="" if status == "passed" else "values", vouches=vouches)
+                      diagnosis=diagnosis, reason="" if status == "passed" else "values", vouches=vouches,
+                      causes=causes)
 
 
 def _case(check, name, visibility, probe):
@@ -326,6 +329,7 @@ def test_what_vouches_for_a_function_is_what_its_process_could_not_know():
     """The rules on paper: a public pass or a public mistake (both reachable from the handout's
     fixtures) never vouch when hidden cases were graded; the overflow hint never does; a hidden
     case that was not run does not either."""
+    from grader.results import CaseResult
     from grader.runner import credit_form_with_values, flag_hardcoding
 
     cases = [_case("f", "public", "public", "call"), _case("f", "hidden a", "hidden", "call"),
@@ -360,6 +364,11 @@ def test_what_vouches_for_a_function_is_what_its_process_could_not_know():
     assert points(flag_hardcoding(results("passed", "failed", "failed", va=True), cases))["public"] == 1
     # a student's own check (public cases only): the public cases vouch
     assert points(credit_form_with_values(results("passed", "failed", "failed"), cases, False))["no loops"] == 1
+    # scoring reads the named mistakes, never the text: a student's message that quotes the words earns nothing
+    forged = flag_hardcoding([_result("f", "public", "public", "passed"),
+                              CaseResult("f", "hidden a", "hidden", 1.0, 0.0, "failed", diagnosis=NAMED, reason="values"),
+                              _result("f", "hidden b", "hidden", "failed")], cases)
+    assert points(forged)["public"] == 0
 
 
 def test_feedback_keeps_the_students_text_inside_its_block():
@@ -379,7 +388,7 @@ def test_hard_coded_labels_of_the_published_nn_predict_case_lose_their_points(tm
     """The handout's fixtures carry the public case's labels; nn_predict has a hidden case too,
     so returning them earns nothing once hidden cases are graded."""
     from grader.catalogue import all_cases
-    from grader.instructor.recipes import make
+    from grader.assignments.a2.instructor.recipes import make
 
     case = next(c for c in all_cases() if c.check == "nn_predict")
     payload, key = make(case)
@@ -412,7 +421,7 @@ def _published_gradients():
     expected values) or a student's own autograd gives offline (the numeric checks' inputs)."""
     from grader.catalogue import all_cases
     from grader.fixtures import load
-    from grader.instructor.reference import load_reference
+    from grader.assignments.a2.instructor.reference import load_reference
 
     fixtures, ref, table = load(), load_reference(), {}
     for case in all_cases():

@@ -32,11 +32,14 @@ def _tree_text(root: Path):
 def test_handout_has_the_expected_layout(handout):
     for rel in ("a2/linear_classifier.py", "a2/two_layer_net.py", "a3/__init__.py", "a3/fully_connected_networks.py",
                 "helpers/data.py", "helpers/losses.py", "grader/cli.py",
-                "grader/student_side/serve.py", "grader/fixtures/manifest.json", "notebooks/linear_classifier.ipynb",
+                "grader/student_side/serve.py", "grader/assignments/a2/fixtures/manifest.json",
+                "notebooks/linear_classifier.ipynb",
                 "README.md", "pyproject.toml"):
         assert (handout / rel).is_file(), rel
     assert not (handout / "tests").exists() and not (handout / "bench").exists()
     assert not (handout / "grader" / "instructor").exists()
+    # nor any assignment's instructor side
+    assert not [p for p in (handout / "grader").rglob("*") if p.name == "instructor"]
 
 
 def test_handout_contains_no_solution_line_no_hidden_case_and_no_derivation(handout):
@@ -47,9 +50,11 @@ def test_handout_contains_no_solution_line_no_hidden_case_and_no_derivation(hand
     for rel in ("a2/linear_classifier.py", "a2/two_layer_net.py", "a3/fully_connected_networks.py"):
         secrets |= {line for line in solution_lines((REPO / rel).read_text())
                     if line not in non_solution}  # lines the kit's own code happens to share are not secrets
-    hidden_text = (REPO / "grader" / "instructor" / "hidden.py").read_text()
-    hidden_names = set(re.findall(r'"(hidden [^"]+)"', hidden_text))
-    assert len(secrets) > 100 and len(hidden_names) >= 5
+    hidden_names = set()
+    for unit in ("a2", "a3"):
+        hidden_text = (REPO / "grader" / "assignments" / unit / "instructor" / "hidden.py").read_text()
+        hidden_names |= set(re.findall(r'"(hidden[: ][^"]+)"', hidden_text))
+    assert len(secrets) > 100 and len(hidden_names) >= 20
     for path, text in _tree_text(handout):
         lines = {l.strip() for l in text.splitlines()}
         assert not (lines & secrets), (path, sorted(lines & secrets)[:3])
@@ -100,7 +105,7 @@ def _check(python, handout):
 def test_handout_check_says_not_implemented_then_full_marks(handout, venv, tmp_path):
     done = _check(venv, handout)
     assert done.returncode == 1, done.stderr
-    assert "Score: 0.00 / 58.00" in done.stdout, done.stdout[-3000:]
+    assert "Score: 0.00 / 58.00" in done.stdout and "Score: 0.00 / 98.00" in done.stdout, done.stdout[-3000:]
     assert "grader error" not in done.stdout.lower() and "Traceback" not in done.stderr
     for function in ("svm_loss_naive", "softmax_loss_vectorized", "nn_forward_pass", "find_best_net"):
         assert f"{function}" in done.stdout
@@ -113,8 +118,12 @@ def test_handout_check_says_not_implemented_then_full_marks(handout, venv, tmp_p
     for name in ("linear_classifier.py", "two_layer_net.py"):
         shutil.copyfile(REPO / "a2" / name, solved / "a2" / name)
     done = _check(venv, solved)
+    assert done.returncode == 1, done.stdout[-3000:]  # A3's stub is still handed out as it is
+    assert "Score: 58.00 / 58.00" in done.stdout and "Score: 0.00 / 98.00" in done.stdout
+    shutil.copyfile(REPO / "a3" / "fully_connected_networks.py", solved / "a3" / "fully_connected_networks.py")
+    done = _check(venv, solved)
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "Score: 58.00 / 58.00" in done.stdout
+    assert "Score: 58.00 / 58.00" in done.stdout and "Score: 93.00 / 93.00" in done.stdout
 
 
 def test_handout_notebooks_open_and_their_first_cells_run(handout, venv, tmp_path, monkeypatch):

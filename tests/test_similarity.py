@@ -1508,7 +1508,7 @@ def test_unfilled_course_templates_rank_below_real_copies(course_class):
 def test_course_given_code_matches_the_corpus():
     """The grader's rendition of the course's given code is the tests' course corpus, line for
     line (docstrings, comments and blank lines left out)."""
-    from grader.instructor.course_given import COURSE_TEMPLATES
+    from grader.assignments.a2.instructor.course_given import COURSE_TEMPLATES
 
     def strip(source):
         tree = ast.parse(source)

@@ -138,7 +138,7 @@ def test_checkpoints_are_bounded_before_torch_load(tmp_path, monkeypatch):
     import torch
 
     from grader import mode
-    from grader.catalogue import models
+    from grader.assignments.a2.catalogue import models
     from hostile_corpus import checkpoint_bomb
 
     checkpoint_bomb(tmp_path, tmp_path)
@@ -155,6 +155,7 @@ def test_checkpoints_are_bounded_before_torch_load(tmp_path, monkeypatch):
     assert "larger than 64 MiB" in models.checkpoint_problem(big, "svm_best_model.pt")
     # As the judge meets it (in a handout, where no data decides first).
     monkeypatch.setattr(mode, "INSTRUCTOR_DIR", tmp_path / "no-instructor")
+    monkeypatch.setattr(mode, "UNITS_DIR", tmp_path / "no-instructor")
     judge = models.judge_best("nn")
     verdict = judge(None, {"checkpoint_dirs": [bomb.parent], "data_dir": str(tmp_path)}, None, None, "cpu")
     assert verdict.status == "failed" and "unpacks to more than" in verdict.message

@@ -1,25 +1,25 @@
-"""The catalogue of cases: the public ones here (they ship in the student handout with their
-fixtures), the hidden ones with the instructor (``grader.instructor.hidden``), when present."""
+"""The catalogue of an assignment's cases: the public ones in its unit's ``catalogue/`` (they
+ship in the student handout with their fixtures), the hidden ones in its ``instructor/hidden.py``,
+when the instructor's side is here. Helpers every assignment's cases share are in
+:mod:`grader.catalogue.common`."""
 from typing import List
 
+from ..assignment import resolve
 from ..cases import Case
 from ..mode import instructor_module
 
 
-def public_cases() -> List[Case]:
-    from .linear import CASES as linear
-    from .models import CASES as models
-    from .net import CASES as net
-
-    return linear + net + models
+def public_cases(assignment=None) -> List[Case]:
+    """The public cases of ``assignment`` (a name or an Assignment; None: the kit's default one)."""
+    return list(resolve(assignment).unit("catalogue").public_cases())
 
 
-def hidden_cases() -> List[Case]:
+def hidden_cases(assignment=None) -> List[Case]:
     """The hidden cases, or none in a student handout (InstructorSideBroken when the
     instructor's side is here but does not import)."""
-    hidden = instructor_module("hidden")
+    hidden = instructor_module("hidden", resolve(assignment).name)
     return hidden.CASES if hidden else []
 
 
-def all_cases() -> List[Case]:
-    return public_cases() + hidden_cases()
+def all_cases(assignment=None) -> List[Case]:
+    return public_cases(assignment) + hidden_cases(assignment)

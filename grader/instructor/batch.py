@@ -16,13 +16,16 @@ import re
 import sys
 import threading
 import time
-from pathlib import Path
+import zipfile
+from pathlib import Path, PurePosixPath
 from typing import List, Optional, Tuple
 
+from ..assignment import REGISTRY, Assignment, matching, resolve
 from ..cases import select
 from ..catalogue import all_cases
 from ..files import write_atomic
 from ..inert import inert_text
+from ..launch import turned_off
 from ..paths import ROOT
 from ..protection import warning
 from ..runner import NeedsNewerPython, grade, precompute_inputs
@@ -95,20 +98,28 @@ def content_hash(path: Path) -> str:
 # that runs in either process (runner, tracer, reply format, sandbox, student side, catalogue,
 # judges, instructor code), its fixtures, the course helpers a worker runs, and the solution
 # from which hidden keys are made.
-GRADING_FILES = (("grader", "*.py"), ("grader/fixtures", "*"), ("helpers", "*.py"), ("a2", "*.py"))
+GRADING_FILES = (("grader", "*.py"), ("grader/assignments", "*"), ("helpers", "*.py"))
 
 
-def fingerprint(hidden: bool, device: str, **options) -> str:
+def grading_files(unit: Assignment):
+    """GRADING_FILES and the assignment's solution folder."""
+    return GRADING_FILES + ((unit.student_dir, "*.py"),)
+
+
+def fingerprint(hidden: bool, device: str, assignment=None, **options) -> str:
     """What else a result depends on: the files of GRADING_FILES (names and bytes), the Python
     and torch versions, the sandbox layers turned off, and the options (``options``: limits,
     feedback level, data folder and what CIFAR-10 files it holds). A resumed batch regrades
     every entry whose fingerprint differs."""
     import torch
 
+    unit = resolve(assignment)
     state = {"hidden": hidden, "device": device, "python": sys.version, "torch": torch.__version__,
-             "without": os.environ.get("A2_SANDBOX_WITHOUT", ""), **options}
+             "without": turned_off(), **options}
+    if len(REGISTRY) > 1:  # (a kit of one assignment keeps the fingerprints it always had)
+        state["assignment"] = unit.name
     digest = hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode())
-    for folder, pattern in GRADING_FILES:
+    for folder, pattern in grading_files(unit):
         base = ROOT / folder
         for path in sorted(p for p in base.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
             digest.update(os.fsencode(path.relative_to(ROOT)) + b"\0" + path.read_bytes() + b"\0")
@@ -163,13 +174,14 @@ class Progress:
 
 
 def grade_entry(entry: Entry, out: Path, chash: str, *, hidden, device, limits, zygotes, inputs, fp, protect,
-                feedback_hidden, data_dir) -> dict:
-    """Grade one entry and write its feedback; returns its result; never raises."""
+                feedback_hidden, data_dir, assignment=None) -> dict:
+    """Grade one entry (of ``assignment``: the batch's) and write its feedback; returns its
+    result; never raises."""
     if entry.error:
         return error_result(entry, entry.error, chash, fp)
     try:
         try:
-            prepared = prepare(entry.path)
+            prepared = prepare(entry.path, assignment=resolve(assignment))
         except SubmissionError as exc:
             return error_result(entry, str(exc), chash, fp)
         try:
@@ -181,10 +193,11 @@ def grade_entry(entry: Entry, out: Path, chash: str, *, hidden, device, limits, 
             prepared.cleanup()
         result = report.to_gradescope(hidden_level=feedback_hidden)
         result["extra_data"] = {
-            "id": entry.id, "content_hash": chash, "fingerprint": fp, "error": None,
+            "id": entry.id, "assignment": report.assignment, "content_hash": chash, "fingerprint": fp, "error": None,
             "max_score": report.max_score, "function_scores": report.function_scores(),
             "cases": [{"check": r.check, "name": r.name, "visibility": r.visibility, "status": r.status,
-                       "reason": r.reason, "diagnosis": r.diagnosis, "points": r.points,
+                       "reason": r.reason, "diagnosis": r.diagnosis,
+                       "causes": [[label, list(paths)] for label, paths in r.causes], "points": r.points,
                        "max_points": r.max_points, "message": r.message[:400]} for r in report.results],
             "notes": list(report.notes), "setup_notes": list(report.setup_notes),
         }
@@ -218,27 +231,70 @@ def existing(out: Path, entry: Entry, chash: str, fp: str) -> bool:
     return extra.get("content_hash") == chash and extra.get("fingerprint") == fp
 
 
+def _entry_kinds(path: Path) -> List[str]:
+    """The assignments whose files an entry holds (a folder in either layout, or a zip, whose
+    member names are read, nothing extracted); none when it cannot be read."""
+    try:
+        if path.is_dir():
+            return [a.name for a in matching(path)]
+        with zipfile.ZipFile(path) as zf:
+            names = [PurePosixPath(n.replace("\\", "/")) for n in zf.namelist()]
+    except (OSError, ValueError, RuntimeError, zipfile.BadZipFile):
+        return []
+    found = []
+    for unit in REGISTRY.values():
+        folders = [{str(n.parent) for n in names if n.name == f} for f in unit.code_files]
+        if folders and set.intersection(*folders):  # all its files, side by side
+            found.append(unit.name)
+    return found
+
+
+def batch_assignment(submissions: Path, entries: List[Entry], assignment=None) -> Assignment:
+    """The one assignment a batch folder holds: ``assignment`` when given; else the one its
+    entries' files are of (entries of none are graded, and fail saying what is missing). A
+    folder mixing assignments is refused, naming the entries of each kind."""
+    if assignment is not None:
+        return resolve(assignment)
+    kinds: dict = {}
+    for entry in entries:
+        found = [] if entry.error else _entry_kinds(entry.path)
+        if len(found) == 1:
+            kinds.setdefault(found[0], []).append(entry.id)
+    if len(kinds) > 1:
+        listed = "; ".join(f"{name}: {', '.join(ids[:10])}" + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+                           for name, ids in sorted(kinds.items()))
+        raise SubmissionError(f"{inert_text(str(submissions))} mixes submissions of several assignments ({listed}): "
+                              "a batch folder holds one assignment; put each assignment's entries in a folder of "
+                              "their own (or grade one kind with --assignment, the others then failing)")
+    return resolve(next(iter(kinds), None))
+
+
 def run_batch(submissions, out, *, jobs: int = 2, hidden: bool = False, device: str = "cpu",
               limits: Optional[Limits] = None, force: bool = False, shard=None,
               feedback_hidden: str = "status", data_dir=None, progress_stream=sys.stderr,
-              similarity: bool = False) -> dict:
-    """Grade every entry of ``submissions`` into ``out``; returns counts."""
+              similarity: bool = False, assignment=None) -> dict:
+    """Grade every entry of ``submissions`` (submissions of one assignment: ``assignment``, or
+    the one their files are of) into ``out``; returns counts."""
     from ..runner import check_device, hidden_available
     from .report import write_outputs
 
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     check_device(device)
-    if hidden:
-        hidden_available()
+    if assignment is not None:
+        assignment = resolve(assignment)
     if out == submissions or submissions in out.parents:
         raise SubmissionError(f"--out {out} must not lie inside the submissions folder")
+    found = discover(submissions)
+    unit = batch_assignment(submissions, found, assignment)  # the whole folder's: shards agree on it
+    if hidden:
+        hidden_available(unit)
     # Entries whose names map to one student id land in the same shard (the student id decides).
-    entries = [e for e in discover(submissions) if in_shard(e.student or e.id, shard)]
+    entries = [e for e in found if in_shard(e.student or e.id, shard)]
     (out / "results").mkdir(parents=True, exist_ok=True)
     limits = dataclasses.replace(limits or Limits())
     if not limits.threads:
         limits.threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
-    fp = fingerprint(hidden, device, feedback_hidden=feedback_hidden, timeout=limits.timeout, budget=limits.budget,
+    fp = fingerprint(hidden, device, unit, feedback_hidden=feedback_hidden, timeout=limits.timeout, budget=limits.budget,
                      memory_gib=limits.memory_gib, load_timeout=limits.load_timeout, data_dir=str(data_dir or ""),
                      data=_data_state(data_dir))
     hashes = {}
@@ -251,7 +307,7 @@ def run_batch(submissions, out, *, jobs: int = 2, hidden: bool = False, device: 
             hashes[e.id] = ""
     todo = [e for e in entries if force or not existing(out, e, hashes[e.id], fp)]
     skipped = len(entries) - len(todo)
-    inputs = precompute_inputs(select(all_cases(), None, hidden))
+    inputs = precompute_inputs(select(all_cases(unit), None, hidden, unit), unit)
     zygotes = ZygoteHolder()
     line = warning(zygotes.layers())
     if line:
@@ -263,7 +319,8 @@ def run_batch(submissions, out, *, jobs: int = 2, hidden: bool = False, device: 
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(grade_entry, e, out, hashes[e.id], hidden=hidden, device=device, limits=limits,
                                    zygotes=zygotes, inputs=inputs, fp=fp, protect=protect,
-                                   feedback_hidden=feedback_hidden, data_dir=data_dir): e for e in todo}
+                                   feedback_hidden=feedback_hidden, data_dir=data_dir, assignment=unit): e
+                       for e in todo}
             for future in concurrent.futures.as_completed(futures):
                 entry = futures[future]
                 write_atomic(out / "results" / f"{entry.id}.json", result_json(future.result()))
@@ -275,5 +332,5 @@ def run_batch(submissions, out, *, jobs: int = 2, hidden: bool = False, device: 
     if similarity:
         from .similarity import run_similarity
 
-        run_similarity(submissions, out, entries=entries)
+        run_similarity(submissions, out, entries=entries, assignment=unit)
     return summary

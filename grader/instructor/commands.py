@@ -3,9 +3,10 @@ the Gradescope autograder. Registered by ``grader.cli`` when this package is pre
 import sys
 from pathlib import Path
 
+from ..assignment import REGISTRY, resolve
 from ..files import write_atomic
 from ..inert import inert_text
-from ..options import add_grading_options, add_limit_options, limits_from
+from ..options import add_assignment_option, add_grading_options, add_limit_options, limits_from
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -19,7 +20,7 @@ def cmd_batch(args) -> int:
         summary = run_batch(args.submissions, args.out, jobs=args.jobs, hidden=args.hidden, device=args.device,
                             limits=limits_from(args), force=args.force, shard=parse_shard(args.shard),
                             feedback_hidden=args.feedback_hidden, data_dir=args.data_dir,
-                            similarity=args.similarity)
+                            similarity=args.similarity, assignment=args.assignment)
     except (GradingError, SubmissionError, ValueError) as exc:
         print(f"error: {inert_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -60,12 +61,23 @@ def cmd_fixtures(args) -> int:
     from ..fixtures import load
     from . import fixtures_build
 
+    units = [args.assignment] if getattr(args, "assignment", None) else list(REGISTRY)
     if args.action == "build":
-        for path in fixtures_build.build():
-            print(f"wrote {path}")
+        for unit in units:
+            for path in fixtures_build.build(unit):
+                print(f"wrote {path}")
         return EXIT_OK
-    found = fixtures_build.verify()
-    cases = sum(len(v) for v in load().values())
+    code = EXIT_OK
+    for unit in units:
+        if len(units) > 1:
+            print(f"{resolve(unit).title}:")
+        code = max(code, _verify(fixtures_build, load, unit))
+    return code
+
+
+def _verify(fixtures_build, load, unit) -> int:
+    found = fixtures_build.verify(unit)
+    cases = sum(len(v) for v in load(unit).values())
     if found.rounded:
         print(f"{len(found.rounded)} of {found.compared} entries are not bit-identical "
               "(float rounding: this CPU's kernels round differently in the last bits; within the tolerance table):\n  "
@@ -84,7 +96,7 @@ def cmd_fixtures(args) -> int:
 def cmd_gradescope_bundle(args) -> int:
     from .gradescope import build_bundle
 
-    path = build_bundle(Path(args.output), feedback_hidden=args.feedback_hidden)
+    path = build_bundle(Path(args.output), feedback_hidden=args.feedback_hidden, assignment=args.assignment)
     print(f"Wrote {path}: upload it as the autograder of a Gradescope programming assignment")
     return EXIT_OK
 
@@ -93,7 +105,7 @@ def cmd_gradescope_run(args) -> int:
     from .gradescope import run_autograder
 
     result = run_autograder(Path(args.submission), Path(args.results), feedback_hidden=args.feedback_hidden,
-                            data_dir=args.data_dir, limits=limits_from(args))
+                            data_dir=args.data_dir, limits=limits_from(args), assignment=args.assignment)
     print(f"score {result['score']:g}; wrote {args.results}")
     return EXIT_OK
 
@@ -102,7 +114,7 @@ def cmd_release(args) -> int:
     from .release import ReleaseError, release
 
     try:
-        path = release(args.out, force=args.force)
+        path = release(args.out, force=args.force, assignment=args.assignment)
     except ReleaseError as exc:
         print(f"error: {inert_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -114,7 +126,7 @@ def cmd_similarity(args) -> int:
     from .similarity import SimilarityError, run_similarity
 
     try:
-        summary = run_similarity(args.submissions, args.out, references=args.reference)
+        summary = run_similarity(args.submissions, args.out, references=args.reference, assignment=args.assignment)
     except SimilarityError as exc:
         print(f"error: {inert_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -139,6 +151,7 @@ def register(sub) -> None:
                             "full (messages without expected values)")
     batch.add_argument("--similarity", action="store_true",
                        help="also write similarity.html and similarity.csv (who shares code beyond the template)")
+    add_assignment_option(batch, "the one the entries' files are of (a folder mixing assignments is refused)")
     add_grading_options(batch)
     batch.set_defaults(func=cmd_batch)
 
@@ -153,20 +166,24 @@ def register(sub) -> None:
     similarity.add_argument("--reference", action="append", default=[], metavar="DIR",
                             help="code nobody should hand in (earlier terms, solutions known to be public): "
                                  "matches are listed apart; repeatable")
+    add_assignment_option(similarity, "the kit's first assignment (the one the report compares so far)")
     similarity.set_defaults(func=cmd_similarity)
 
     fixtures = sub.add_parser("fixtures", help="rebuild or verify the public reference fixtures")
     fixtures.add_argument("action", choices=["build", "verify"])
+    add_assignment_option(fixtures, "every assignment")
     fixtures.set_defaults(func=cmd_fixtures)
 
     bundle = sub.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
     bundle.add_argument("output", help="the zip to write, e.g. autograder.zip")
     bundle.add_argument("--feedback-hidden", choices=HIDDEN_LEVELS, default="status")
+    add_assignment_option(bundle, "every assignment, each submission's recognised from its files")
     bundle.set_defaults(func=cmd_gradescope_bundle)
 
     handout = sub.add_parser("release", help="write the student handout (stubs, public fixtures, notebooks)")
     handout.add_argument("out", help="an empty or new folder outside this repository")
     handout.add_argument("--force", action="store_true", help="replace OUT if it is not empty")
+    add_assignment_option(handout, "every assignment")
     handout.set_defaults(func=cmd_release)
 
     run = sub.add_parser("gradescope-run", help="grade one submission folder into results.json (used by run_autograder)")
@@ -174,5 +191,6 @@ def register(sub) -> None:
     run.add_argument("results")
     run.add_argument("--feedback-hidden", choices=HIDDEN_LEVELS, default="status")
     run.add_argument("--data-dir", default=None)
+    add_assignment_option(run, "recognised from the submission's files")
     add_limit_options(run)
     run.set_defaults(func=cmd_gradescope_run)

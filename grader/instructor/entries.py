@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 from ..inert import shown_name
 from ..submission import SubmissionError
 
-SUFFIX = re.compile(r"(_A2)?\.zip$", re.IGNORECASE)
+SUFFIX = re.compile(r"(_A\d+)?\.zip$", re.IGNORECASE)  # the kit's zips end in _A2.zip, _A3.zip, ...
 
 
 @dataclass(frozen=True)

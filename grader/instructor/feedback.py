@@ -9,7 +9,7 @@ HIDDEN_LEVELS = ("none", "status", "full")
 def feedback_markdown(student: str, report: Report, hidden_level: str = "status") -> str:
     if hidden_level not in HIDDEN_LEVELS:
         raise ValueError(f"hidden feedback level must be one of {HIDDEN_LEVELS}")
-    lines = [f"# Assignment 2 feedback: {student}", "",
+    lines = [f"# {report.unit.title} feedback: {student}", "",
              f"**Score: {report.score:g} / {report.max_score:g}**"
              + (f" ({report.not_graded_points:g} points not graded)" if report.not_graded_points else ""), "",
              "| function | points |", "|---|---:|"]

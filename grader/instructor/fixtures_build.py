@@ -12,12 +12,13 @@ from typing import Dict, List
 
 import torch
 
+from ..assignment import resolve
 from ..cases import FROM_OTHER_CASES, PUBLIC, Case
 from ..catalogue import public_cases
 from ..compare import close_values
-from ..fixtures import FIXTURE_DIR, MANIFEST, load
+from ..fixtures import fixture_dir, load, manifest as manifest_path
+from ..mode import instructor_module
 from ..tolerance import tolerance_for
-from . import recipes
 
 
 def _shapes(obj, path="") -> Dict[str, str]:
@@ -30,8 +31,10 @@ def _shapes(obj, path="") -> Dict[str, str]:
     return {}
 
 
-def compute(cases: List[Case]) -> Dict[str, Dict[str, dict]]:
-    """{check: {case name: {"payload", "key"}}} of the public cases that run in a student process."""
+def compute(cases: List[Case], assignment=None) -> Dict[str, Dict[str, dict]]:
+    """{check: {case name: {"payload", "key"}}} of the public cases that run in a student process
+    (``cases``: of ``assignment``, whose recipes make them)."""
+    recipes = instructor_module("recipes", resolve(assignment).name)
     out: Dict[str, Dict[str, dict]] = {}
     for case in cases:
         if case.visibility == PUBLIC and case.probe is not None and case.probe not in FROM_OTHER_CASES:
@@ -40,11 +43,13 @@ def compute(cases: List[Case]) -> Dict[str, Dict[str, dict]]:
     return out
 
 
-def build() -> List[Path]:
-    """Write one file per graded function and the manifest; returns the files written."""
+def build(assignment=None) -> List[Path]:
+    """Write one file per graded function of ``assignment`` (None: the kit's default one) and the
+    manifest into its unit's ``fixtures/``; returns the files written."""
+    FIXTURE_DIR, MANIFEST = fixture_dir(assignment), manifest_path(assignment)
     FIXTURE_DIR.mkdir(exist_ok=True)
-    cases = public_cases()
-    data = compute(cases)
+    cases = public_cases(assignment)
+    data = compute(cases, assignment)
     written, manifest = [], {"torch_version": torch.__version__, "functions": {}}
     for old in FIXTURE_DIR.glob("*.pt"):
         old.unlink()
@@ -171,6 +176,6 @@ def compare_fixtures(stored: Dict[str, Dict[str, dict]], fresh: Dict[str, Dict[s
     return out
 
 
-def verify() -> Verification:
-    """The stored fixtures against a fresh rebuild from the solution on this machine."""
-    return compare_fixtures(load(), compute(public_cases()))
+def verify(assignment=None) -> Verification:
+    """The stored fixtures of ``assignment`` against a fresh rebuild from the solution on this machine."""
+    return compare_fixtures(load(assignment), compute(public_cases(assignment), assignment))

@@ -5,11 +5,12 @@ import json
 import zipfile
 from pathlib import Path
 
+from ..assignment import REGISTRY, resolve
 from ..files import write_atomic
 from ..paths import ROOT
 from ..submission import SubmissionError
 
-PACKAGES = ("a2", "helpers", "grader")
+PACKAGES = ("helpers", "grader")  # and the assignments' solution folders (see build_bundle)
 TOP_FILES = ("pyproject.toml", "README.md")
 
 SETUP_SH = """#!/usr/bin/env bash
@@ -76,25 +77,28 @@ export A2_WORKER_USER="${{A2_WORKER_USER:-a2student}}"
 mkdir -p "$ROOT/results"
 cd "$ROOT/source" || exit 1
 exec "$PYTHON" -m grader gradescope-run "$ROOT/submission" "$ROOT/results/results.json" \\
-    --feedback-hidden {level} --data-dir "$ROOT/data"
+    --feedback-hidden {level} --data-dir "$ROOT/data"{assignment}
 """
 
 
-def build_bundle(output: Path, feedback_hidden: str = "status") -> Path:
-    """Write the autograder zip; the kit inside keeps the solution (the autograder is private)."""
+def build_bundle(output: Path, feedback_hidden: str = "status", assignment=None) -> Path:
+    """Write the autograder zip for ``assignment`` (None: every assignment, each submission's
+    recognised from its files); the kit inside keeps the solution (the autograder is private)."""
+    units = [resolve(assignment)] if assignment is not None else list(REGISTRY.values())
+    option = f" \\\n    --assignment {units[0].name}" if assignment is not None else ""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         scripts = (("setup.sh", SETUP_SH), ("harden.sh", HARDEN_SH), ("fetch_data.sh", FETCH_DATA_SH),
-                   ("run_autograder", RUN_AUTOGRADER.format(level=feedback_hidden)))
+                   ("run_autograder", RUN_AUTOGRADER.format(level=feedback_hidden, assignment=option)))
         for name, text in scripts:
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o100755 << 16
             zf.writestr(info, text)
         for name in TOP_FILES:
             zf.write(ROOT / name, f"source/{name}")
-        for package in PACKAGES:
+        for package in tuple(dict.fromkeys(u.student_dir for u in units)) + PACKAGES:
             for path in sorted((ROOT / package).rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                     zf.write(path, f"source/{path.relative_to(ROOT)}")
@@ -103,7 +107,7 @@ def build_bundle(output: Path, feedback_hidden: str = "status") -> Path:
 
 
 def run_autograder(submission: Path, results: Path, feedback_hidden: str = "status", data_dir=None,
-                   limits=None) -> dict:
+                   limits=None, assignment=None) -> dict:
     """Grade ``submission`` with hidden cases into ``results``; always writes a results.json."""
     import sys
 
@@ -116,7 +120,7 @@ def run_autograder(submission: Path, results: Path, feedback_hidden: str = "stat
         line = warning(zygotes.layers())
         if line:
             print(line, file=sys.stderr)
-        report = grade(submission, hidden=True, data_dir=data_dir, limits=limits, zygote=zygotes)
+        report = grade(submission, hidden=True, data_dir=data_dir, limits=limits, zygote=zygotes, assignment=assignment)
         result = report.to_gradescope(hidden_level=feedback_hidden)
     except SubmissionError as exc:
         result = {"score": 0.0, "execution_time": 0.0, "tests": [],

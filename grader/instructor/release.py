@@ -1,10 +1,12 @@
 """The student handout, generated from this repository: ``python -m grader release OUT``.
 
-It holds ``a2/`` and ``a3/`` with stubs made from the solution markers, ``helpers/``, the student-side
-grader (``grader/`` without ``grader/instructor/``: the public cases with their fixtures, the
+It holds each assignment's folder (``a2/``) with stubs made from the solution markers,
+``helpers/``, the student-side grader (``grader/`` without ``grader/instructor/`` and without any
+assignment's ``grader/assignments/<name>/instructor/``: the public cases with their fixtures, the
 sandbox and the student-process runtime; no hidden case, no solution, no mistake formulas, no
 batch, Gradescope or release code), the notebooks without their instructor-only cells and with
-outputs cleared, a student README and the packaging.
+outputs cleared, a student README and the packaging. ``--assignment`` releases one assignment
+(its folder, unit and notebooks only).
 """
 import shutil
 import tempfile
@@ -12,11 +14,10 @@ from pathlib import Path
 
 import nbformat
 
+from ..assignment import REGISTRY, resolve
 from ..paths import ROOT
 from .stubs import make_stub
 
-STUDENT_FILES = ("linear_classifier.py", "two_layer_net.py")
-A3_STUDENT_FILES = ("fully_connected_networks.py",)
 INSTRUCTOR_TAG = "instructor"  # notebook cells tagged so stay in the instructor's copy
 
 
@@ -47,8 +48,19 @@ def student_notebook(source: Path, dest: Path) -> None:
     nbformat.write(nb, str(dest))
 
 
-def release(out, force: bool = False) -> Path:
-    """Write the handout to ``out`` (built in a temporary folder, then moved into place)."""
+def left_out(units) -> tuple:
+    """What of ``grader/`` a handout of ``units`` leaves out: the engine's instructor side, every
+    assignment's instructor side, and the units of the assignments not released."""
+    released = {u.name for u in units}
+    return ("grader/instructor",) + tuple(
+        f"grader/assignments/{a.name}/instructor" if a.name in released else f"grader/assignments/{a.name}"
+        for a in REGISTRY.values())
+
+
+def release(out, force: bool = False, assignment=None) -> Path:
+    """Write the handout of ``assignment`` (None: every assignment) to ``out`` (built in a
+    temporary folder, then moved into place)."""
+    units = [resolve(assignment)] if assignment is not None else list(REGISTRY.values())
     out = Path(out).resolve()
     if out == ROOT or ROOT in out.parents:
         raise ReleaseError(f"{out} is inside this repository: write the handout somewhere else")
@@ -57,19 +69,19 @@ def release(out, force: bool = False) -> Path:
             raise ReleaseError(f"{out} exists and is not empty: choose another folder or pass --force")
     staging = Path(tempfile.mkdtemp(prefix=".handout-", dir=out.parent if out.parent.exists() else None))
     try:
-        (staging / "a2").mkdir()
-        shutil.copyfile(ROOT / "a2" / "__init__.py", staging / "a2" / "__init__.py")
-        for name in STUDENT_FILES:
-            (staging / "a2" / name).write_text(make_stub((ROOT / "a2" / name).read_text(), name))
+        for unit in units:
+            folder = unit.student_dir
+            (staging / folder).mkdir()
+            shutil.copyfile(ROOT / folder / "__init__.py", staging / folder / "__init__.py")
+            for name in unit.code_files:
+                (staging / folder / name).write_text(make_stub((ROOT / folder / name).read_text(), name))
         _copy_package("helpers", staging)
-        _copy_package("grader", staging, leave_out=("grader/instructor",))
+        _copy_package("grader", staging, leave_out=left_out(units))
         (staging / "notebooks").mkdir()
+        wanted = None if assignment is None else {n for u in units for n in u.notebooks}
         for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
-            student_notebook(notebook, staging / "notebooks" / notebook.name)
-        (staging / "a3").mkdir()
-        shutil.copyfile(ROOT / "a3" / "__init__.py", staging / "a3" / "__init__.py")
-        for name in A3_STUDENT_FILES:
-            (staging / "a3" / name).write_text(make_stub((ROOT / "a3" / name).read_text(), name))
+            if wanted is None or notebook.name in wanted:
+                student_notebook(notebook, staging / "notebooks" / notebook.name)
         shutil.copyfile(ROOT / "pyproject.toml", staging / "pyproject.toml")
         shutil.copyfile(Path(__file__).parent / "handout_README.md", staging / "README.md")
         (staging / ".gitignore").write_text((ROOT / ".gitignore").read_text())

@@ -10,7 +10,7 @@ import statistics
 from pathlib import Path
 from typing import Dict, List
 
-from ..cases import FUNCTIONS
+from ..assignment import resolve
 from ..files import write_atomic
 from ..inert import InertWriter, inert_text
 
@@ -26,20 +26,35 @@ def load_results(out: Path, ids: List[str]) -> Dict[str, dict]:
     return results
 
 
-def grades_csv(results: Dict[str, dict]) -> str:
+def assignment_of(results: Dict[str, dict]):
+    """The assignment a batch's results are of (each graded result names it; a batch holds one);
+    the kit's default one when none says."""
+    named = [r.get("extra_data", {}).get("assignment") for r in results.values()]
+    return resolve(next((n for n in named if n), None))
+
+
+def grades_csv(results: Dict[str, dict], assignment=None) -> str:
+    functions = list(resolve(assignment).functions if assignment else assignment_of(results).functions)
     buffer = io.StringIO()
     writer = InertWriter(buffer, lineterminator="\n")  # no cell starts a spreadsheet formula
-    writer.writerow(["submission", "score", "max_score", *FUNCTIONS, "error"])
+    writer.writerow(["submission", "score", "max_score", *functions, "error"])
     for student, result in sorted(results.items()):
         extra = result.get("extra_data", {})
         scores = extra.get("function_scores", {})
         writer.writerow([student, f"{result.get('score', 0):g}", f"{extra.get('max_score', 0):g}",
-                         *[f"{scores[f][0]:g}" if f in scores else "" for f in FUNCTIONS], extra.get("error") or ""])
+                         *[f"{scores[f][0]:g}" if f in scores else "" for f in functions], extra.get("error") or ""])
     return buffer.getvalue()
 
 
-def _cause(diagnosis: str) -> str:
-    match = re.search(r"Likely cause(?: \([^)]*\))?: ([^:.]+)", diagnosis or "")
+def _cause(case: dict) -> str:
+    """The case's first named mistake, as the judge recorded it (``causes``); for a hint written
+    as text alone (``Likely cause: ...``, or a result written before causes were recorded), the
+    hint's first words."""
+    causes = case.get("causes")
+    if isinstance(causes, list) and causes and isinstance(causes[0], list) and causes[0] \
+            and isinstance(causes[0][0], str):
+        return causes[0][0]
+    match = re.search(r"Likely cause(?: \([^)]*\))?: ([^:.]+)", case.get("diagnosis") or "")
     return match[1].strip() if match else ""
 
 
@@ -73,8 +88,8 @@ def case_table(results: Dict[str, dict]) -> List[dict]:
                 row["passed"] += 1
                 continue
             row["reasons"][case["reason"] or "failed"] += 1
-            if _cause(case["diagnosis"]):
-                row["causes"][_cause(case["diagnosis"])] += 1
+            if _cause(case):
+                row["causes"][_cause(case)] += 1
             if _first_line(case.get("message", "")):
                 row["messages"][_first_line(case["message"])] += 1
             siblings = [c for c in cases if c["check"] == case["check"] and c is not case and c["max_points"] > 0]
@@ -126,10 +141,11 @@ def report_html(results: Dict[str, dict], table: List[dict], images: List[str], 
     stats = (f"{len(results)} submissions, {len(scores)} graded, {len(errors)} could not be graded"
              + (f"; score mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f}, "
                 f"min {min(scores):g}, max {max(scores):g}" if scores else ""))
-    parts = ["<!doctype html><meta charset='utf-8'><title>Assignment 2 batch report</title>",
+    title = html.escape(assignment_of(results).title)
+    parts = [f"<!doctype html><meta charset='utf-8'><title>{title} batch report</title>",
              "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:3px 8px;font-size:90%}</style>",
-             "<h1>Assignment 2 batch report</h1>", f"<p>{html.escape(stats)}</p>"]
+             f"<h1>{title} batch report</h1>", f"<p>{html.escape(stats)}</p>"]
     if protection:
         parts.append(f"<p class='warning'><b>Sandbox:</b> {html.escape(protection)}</p>")
     parts += [f"<img src='{name}' alt='{name}'>" for name in images]

@@ -13,12 +13,11 @@ import threading
 import time
 import types
 
+from ..assignment import default
 from . import eecs598
 from .capture import describe_error
 from .probes import PROBES, Context
 from .wire import ChannelClosed, decode_request, encode_reply, recv_frame, send_frame
-
-MODULES = ("linear_classifier", "two_layer_net")
 
 _SEND = threading.Lock()
 
@@ -29,27 +28,37 @@ def send_locked(fd, data: bytes) -> None:
         send_frame(fd, data)
 
 
-def load_student(folder):
-    """Import the submission's two files from ``folder``.
+def _unit(unit):
+    """The assignment's worker spec (see Assignment.worker_spec); None: the kit's default one."""
+    if unit is None:
+        unit = default().worker_spec()
+    return unit
 
-    They are loaded as the package ``a2`` (so the kit's ``from .linear_classifier import``
-    works) with ``folder`` also on sys.path (so the course's ``from linear_classifier import``
-    works), and with the course's helper package ``eecs598`` available. Returns
+
+def load_student(folder, unit=None):
+    """Import the submission's files from ``folder`` (``unit``: the assignment's worker spec,
+    naming its package and modules; None: the kit's default assignment).
+
+    They are loaded as the assignment's package (``a2``, so the kit's ``from .linear_classifier
+    import`` works) with ``folder`` also on sys.path (so the course's ``from linear_classifier
+    import`` works), and with the course's helper package ``eecs598`` available. Returns
     ``(modules, errors, files)``.
     """
+    unit = _unit(unit)
+    name_of_package = unit["package"]
     folder = os.path.abspath(folder)
     eecs598.install()
-    package = types.ModuleType("a2")
+    package = types.ModuleType(name_of_package)
     package.__path__ = [folder]
     package.__file__ = os.path.join(folder, "__init__.py")
-    sys.modules["a2"] = package
+    sys.modules[name_of_package] = package
     sys.path.insert(0, folder)
     modules, errors, files = {}, {}, []
-    for name in MODULES:
+    for name in unit["modules"]:
         path = os.path.join(folder, f"{name}.py")
         files.append(path)
         try:
-            modules[name] = importlib.import_module(f"a2.{name}")
+            modules[name] = importlib.import_module(f"{name_of_package}.{name}")
             sys.modules.setdefault(name, modules[name])
         except BaseException as exc:  # noqa: BLE001 - syntax errors, exits, anything
             errors[name] = describe_error(exc, (path,))
@@ -99,10 +108,13 @@ class Watchdog(threading.Thread):
         return None
 
 
-def serve(folder, device, req_fd, rep_fd, layers=None) -> None:
+def serve(folder, device, req_fd, rep_fd, layers=None, unit=None) -> None:
     """Load the submission, say hello, then run each case as its request arrives: (key, time
-    limit, probe, pickled payload)."""
-    modules, errors, files = load_student(folder)
+    limit, probe, pickled payload). The assignment's probe module (named by ``unit``, imported
+    by the zygote before any student code ran) registers its probes beside the shared ones."""
+    unit = _unit(unit)
+    importlib.import_module(unit["probes"])
+    modules, errors, files = load_student(folder, unit)
     ctx = Context(modules, errors, files, device)
     send_locked(rep_fd, encode_reply({"hello": True, "errors": errors, "layers": layers or {}}))
     watchdog = Watchdog(rep_fd, files)

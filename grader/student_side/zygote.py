@@ -12,6 +12,7 @@ runs as root); Landlock (the filesystem it may read and write, no TCP, no signal
 domain); seccomp (no sockets, no ptrace, no new namespaces). What each layer achieved on this
 machine is reported to the grader, which tells the user what is missing.
 """
+import importlib
 import gc
 import json
 import os
@@ -20,6 +21,7 @@ import signal
 import socket
 import sys
 
+from ..assignment import REGISTRY, kit_packages
 from . import confine, namespaces
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -248,7 +250,7 @@ def _become_worker(spec, fds, state) -> None:
 
         # All cores, or the job's share of them (jobs sharing the cores must not oversubscribe them).
         torch.set_num_threads(spec.get("threads") or os.cpu_count() or 1)
-        serve(spec["folder"], spec.get("device", "cpu"), req_fd, rep_fd, applied)
+        serve(spec["folder"], spec.get("device", "cpu"), req_fd, rep_fd, applied, spec.get("assignment"))
         code = 0
     except BaseException:  # noqa: BLE001
         code = 70
@@ -303,7 +305,7 @@ def _readable(helpers_dir) -> list:
     roots += [p for p in sys.path if os.path.basename(p) in _PACKAGE_FOLDERS]
     roots = {os.path.realpath(p) for p in roots if os.path.isdir(p)}
     sites = _package_folders(roots)
-    excluded = {os.path.join(site, name) for site in sites for name in ("a2", "grader")
+    excluded = {os.path.join(site, name) for site in sites for name in kit_packages()
                 if os.path.lexists(os.path.join(site, name))}
     if _KIT_ROOT not in sites:  # a checkout (a wheel's root is the package folder: its a2 and grader are above)
         excluded.add(_KIT_ROOT)
@@ -386,7 +388,10 @@ def main(argv) -> int:
     control = socket.socket(fileno=int(argv[0]))
     import torch
 
-    from . import eecs598, probes, serve  # noqa: F401 - the point of this process: import once, fork many times
+    from . import eecs598, serve  # noqa: F401 - the point of this process: import once, fork many times
+
+    for unit in REGISTRY.values():  # every assignment's probes: a worker cannot read the kit's files
+        importlib.import_module(unit.student_side_module)
     import helpers
     import helpers.gradcheck  # noqa: F401
     import helpers.seed  # noqa: F401

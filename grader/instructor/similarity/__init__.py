@@ -21,8 +21,8 @@ Outputs in OUT, inert whatever the student wrote: ``similarity.html`` (:mod:`.ht
 ``similarity_histogram.png`` (:mod:`.plot`) and ``similarity.csv`` (:mod:`.csv_out`).
 
 What is compared is a parameter (:mod:`.scope`): the graded ``functions`` (name -> file stem),
-the ``code_files``, the ``templates`` (name -> {file name: source}); each one left out is
-Assignment 2's, which is what the CLI and batch compare today.
+the ``code_files``, the ``templates`` (name -> {file name: source}); each one left out is the
+``assignment``'s (the CLI and batch pass the assignment graded).
 """
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence
@@ -41,7 +41,7 @@ from .scope import Scope, SimilarityError, compared_functions, scope_of
 from .source import LARGE, function_bodies
 from .template import Template, load_template, template_sources
 
-# Assignment 2's compared functions, each with its file name: what the CLI and batch compare today.
+# The kit's first assignment's compared functions (Assignment 2's), each with its file name.
 FILE_OF = scope_of().file_of
 COMPARED = tuple(FILE_OF)
 
@@ -56,12 +56,12 @@ def run_similarity(submissions, out, *, references: Sequence = (), entries: Opti
                    jobs: Optional[int] = None, functions: Optional[Mapping[str, str]] = None,
                    code_files: Optional[Sequence[str]] = None,
                    templates: Optional[Mapping[str, Mapping[str, str]]] = None,
-                   kit_folder: Optional[str] = None, title: Optional[str] = None) -> str:
+                   kit_folder: Optional[str] = None, title: Optional[str] = None, assignment=None) -> str:
     """Compare the entries of ``submissions`` (or ``entries``, as batch discovered them) with
     each other and with ``references``; write similarity.html, similarity_histogram.png and
     similarity.csv into ``out``; return a one-paragraph summary. ``jobs``: processes that
     read and fingerprint the entries (default: the CPUs, at most 8). What is compared
-    (:func:`.scope.scope_of`; each left out is Assignment 2's): ``functions``, graded function
+    (:func:`.scope.scope_of`; each left out is ``assignment``'s): ``functions``, graded function
     -> file stem; ``code_files``, the files read; ``templates``, name -> {file name: source};
     ``kit_folder``, the kit layout's folder a reference may hold; ``title``, the report's.
     Raises SimilarityError when it cannot run (no such folder, copydetect missing, ...); a
@@ -79,7 +79,7 @@ def run_similarity(submissions, out, *, references: Sequence = (), entries: Opti
         if out == submissions or submissions in out.parents:
             raise SimilarityError(f"--out {out} must not lie inside the submissions folder")
         entries = discover(submissions)
-    scope = scope_of(functions, code_files, templates, kit_folder=kit_folder, title=title)
+    scope = scope_of(functions, code_files, templates, kit_folder=kit_folder, title=title, assignment=assignment)
     ref_entries = reference_entries(references, scope)
     template = load_template(scope)
     tasks = [(e, "student") for e in entries] + [(e, "reference") for e in ref_entries]

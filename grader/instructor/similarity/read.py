@@ -64,7 +64,8 @@ def read_code(entry: Entry, kind: str, template: Template, cache: dict):
     if entry.error:  # e.g. its name maps to a student id another entry maps to
         return Broken(entry.id, kind, shown_name(entry.path), entry.error)
     try:
-        prepared = prepare(entry.path, code_limit=MAX_TOTAL_BYTES)  # grading refuses more; a copy is a copy
+        prepared = prepare(entry.path, code_limit=MAX_TOTAL_BYTES,  # grading refuses more; a copy is a copy
+                           assignment=template.assignment)
     except SubmissionError as exc:
         return Broken(entry.id, kind, shown_name(entry.path), str(exc))
     except Exception as exc:  # noqa: BLE001 - one entry never stops the comparison

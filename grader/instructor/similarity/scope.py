@@ -1,10 +1,11 @@
 """What one comparison reads: the graded functions compared (each with the file it lives in),
 the code files read of each submission, the templates whose code never counts, and the folder
-of the kit's layout. Each entry point takes them as parameters; one left out is Assignment 2's
-(:func:`scope_of`), which is what the CLI and ``batch --similarity`` compare until they pass an
-assignment's own."""
+of the kit's layout. Each entry point takes them as parameters; one left out is the
+assignment's (:func:`scope_of`: the CLI and ``batch --similarity`` pass the assignment graded)."""
 from dataclasses import dataclass
 from typing import Dict, Iterable, Mapping, Optional, Tuple
+
+from ...assignment import resolve
 
 
 class SimilarityError(ValueError):
@@ -15,9 +16,10 @@ class SimilarityError(ValueError):
 class Scope:
     file_of: Dict[str, str]  # compared function -> its file name, in assignment order
     code_files: Tuple[str, ...]  # the files read of each submission ("linear_classifier.py", ...)
-    templates: Optional[Mapping[str, Mapping[str, str]]]  # name -> {file name: source}; None: the A2 ones
+    templates: Optional[Mapping[str, Mapping[str, str]]]  # name -> {file name: source}; None: the assignment's
     kit_folder: str  # the kit layout's folder ("a2"): the stubs are made from it, a reference may hold it
     title: str  # names the report ("Assignment 2")
+    assignment: str = "a2"  # the assignment compared (its templates, when none are given)
 
     @property
     def compared(self) -> Tuple[str, ...]:
@@ -34,16 +36,16 @@ def compared_functions(functions: Mapping[str, str], code_files: Iterable[str]) 
 
 
 def scope_of(functions: Optional[Mapping[str, str]] = None, code_files: Optional[Iterable[str]] = None,
-          templates: Optional[Mapping[str, Mapping[str, str]]] = None, *, kit_folder: Optional[str] = None,
-          title: Optional[str] = None) -> Scope:
-    """The :class:`Scope` of these arguments, Assignment 2's value for each one left out: its
-    graded functions and two files, the kit's stubs made from ``a2/`` with the course's given
-    code of two terms as templates (made when first read: :func:`.template.template_sources`)."""
-    if functions is None:
-        from ...cases import FUNCTIONS as functions
-    if code_files is None:
-        from ...submission import CODE_FILES as code_files
-    code_files = tuple(code_files)
+             templates: Optional[Mapping[str, Mapping[str, str]]] = None, *, kit_folder: Optional[str] = None,
+             title: Optional[str] = None, assignment=None) -> Scope:
+    """The :class:`Scope` of these arguments, the assignment's value for each one left out
+    (``assignment``: a name or an Assignment; None, the kit's first): its graded functions and
+    code files, the kit's stubs made from its folder with the course's given code as templates
+    (made when first read: :func:`.template.template_sources`)."""
+    unit = resolve(assignment)
+    functions = unit.functions if functions is None else functions
+    code_files = tuple(unit.code_files if code_files is None else code_files)
     return Scope(compared_functions(functions, code_files), code_files,
                  None if templates is None else {k: dict(v) for k, v in templates.items()},
-                 "a2" if kit_folder is None else kit_folder, "Assignment 2" if title is None else title)
+                 unit.student_dir if kit_folder is None else kit_folder, unit.title if title is None else title,
+                 unit.name)

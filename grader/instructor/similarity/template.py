@@ -9,6 +9,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Dict, Mapping, Optional, Tuple
 
+from ...assignment import get
+from ...mode import instructor_module
 from ...paths import ROOT
 from ..stubs import StubError, make_stub
 from .extract import shape
@@ -25,6 +27,7 @@ class Template:
     given: Dict[str, Tuple[str, ...]]  # a definition's name -> its text in each template that has it
     file_of: Dict[str, str]  # the compared functions, each with its file name (:class:`.scope.Scope`)
     code_files: Tuple[str, ...]  # the files read of each submission
+    assignment: Optional[str] = None  # whose files each submission is read for
 
 
 def _given_texts(source: str) -> Dict[str, str]:
@@ -45,12 +48,15 @@ def _given_texts(source: str) -> Dict[str, str]:
 def template_sources(scope: Optional[Scope] = None) -> Mapping[str, Mapping[str, str]]:
     """{template: {file name: source}}: ``scope``'s templates; when it gives none, the kit's
     student template, made from the solution in its kit folder as the handout makes it, and
-    the course's two terms of Assignment 2 (those of their files that ``scope`` reads)."""
+    the course's terms of the assignment's given code, where its unit holds them (those of their
+    files that ``scope`` reads)."""
     scope = scope or scope_of()
     if scope.templates is not None:
         return scope.templates
-    from ..course_given import COURSE_TEMPLATES
-
+    unit = get(scope.assignment)
+    given = instructor_module("course_given", unit.name) if (unit.instructor_dir / "course_given.py").is_file() \
+        else None
+    course_templates = given.COURSE_TEMPLATES if given else {}
     kit = {}
     for name in scope.code_files:
         path = ROOT / scope.kit_folder / name
@@ -59,13 +65,13 @@ def template_sources(scope: Optional[Scope] = None) -> Mapping[str, Mapping[str,
         except (OSError, StubError) as exc:
             raise SimilarityError(f"cannot make the student template from {path}: {exc}") from exc
     course = {term: {name: source for name, source in files.items() if name in scope.code_files}
-              for term, files in COURSE_TEMPLATES.items()}
+              for term, files in course_templates.items()}
     return {"kit": kit, **{term: files for term, files in course.items() if files}}
 
 
 def load_template(scope: Optional[Scope] = None) -> Template:
     """Every template's fingerprints, and the given text of each of its definitions, for
-    ``scope`` (default: Assignment 2's)."""
+    ``scope`` (default: the kit's first assignment's)."""
     scope = scope or scope_of()
     hashes, given, shapes = set(), {}, {}
     for files in template_sources(scope).values():
@@ -76,4 +82,4 @@ def load_template(scope: Optional[Scope] = None) -> Template:
                 if seen not in shapes.setdefault(definition, set()):
                     shapes[definition].add(seen)
                     given[definition] = given.get(definition, ()) + (text,)
-    return Template(frozenset(hashes), given, dict(scope.file_of), scope.code_files)
+    return Template(frozenset(hashes), given, dict(scope.file_of), scope.code_files, scope.assignment)

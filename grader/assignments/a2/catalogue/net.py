@@ -4,11 +4,11 @@ from typing import List, Optional
 
 import torch
 
-from ..cases import PUBLIC, Case, Verdict, failed, passed
-from ..compare import compare
-from ..judges import error_verdict, judge_numeric_grad, judge_values, outcome_failure, raised
+from ....cases import PUBLIC, Case, Verdict, failed, passed
+from ....compare import compare
+from ....judges import error_verdict, judge_numeric_grad, judge_values, outcome_failure, raised
 from ..student_side.standins import standin_net_outputs
-from .common import DEVICE_POINTS, accuracy_problem, device_case, round_trip_notes, search_judge
+from ....catalogue.common import DEVICE_POINTS, accuracy_problem, device_case, round_trip_notes, search_judge
 
 F32, F64 = torch.float32, torch.float64
 MODULE = "two_layer_net"

@@ -9,8 +9,8 @@ import sys
 import types
 from pathlib import Path
 
-from ..paths import ROOT
-from .stubs import BEGIN
+from ....paths import ROOT
+from ....instructor.stubs import BEGIN
 SOLUTION_DIR = ROOT / "a2"
 PACKAGE = "_a2_reference"
 

@@ -9,11 +9,11 @@ from typing import List
 
 import torch
 
-from ..cases import PUBLIC, Case, Verdict, failed, passed
-from ..compare import compare
-from ..judges import error_verdict, judge_loop_free, judge_numeric_grad, judge_values, outcome_failure, raised
+from ....cases import PUBLIC, Case, Verdict, failed, passed
+from ....compare import compare
+from ....judges import error_verdict, judge_loop_free, judge_numeric_grad, judge_values, outcome_failure, raised
 from ..student_side.standins import standin_linear_outputs
-from .common import DEVICE_POINTS, accuracy_problem, device_case, round_trip_notes, search_judge
+from ....catalogue.common import DEVICE_POINTS, accuracy_problem, device_case, round_trip_notes, search_judge
 
 F64 = torch.float64
 MODULE = "linear_classifier"

@@ -8,9 +8,9 @@ from typing import List
 
 import torch
 
-from ..cases import PUBLIC, Case, Verdict, failed, passed
-from ..mode import instructor_module
-from ..submission import MAX_CHECKPOINT_BYTES
+from ....cases import PUBLIC, Case, Verdict, failed, passed
+from ....mode import instructor_module
+from ....submission import MAX_CHECKPOINT_BYTES
 
 # The course's targets: test accuracy above these fractions.
 TARGETS = {"svm": 0.35, "softmax": 0.36, "nn": 0.50}
@@ -62,7 +62,7 @@ def judge_best(kind):
     def judge(case, payload, reply, key, device_type) -> Verdict:
         name = f"{kind}_best_model.pt"
         path = next((d / name for d in payload["checkpoint_dirs"] if (d / name).is_file()), None)
-        evaluate = instructor_module("evaluate")  # None in a student handout
+        evaluate = instructor_module("evaluate", "a2")  # None in a student handout
         test_accuracy = evaluate.test_accuracy if evaluate else None
         if evaluate:
             problem = evaluate.data_problem(payload["data_dir"])

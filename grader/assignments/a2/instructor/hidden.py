@@ -5,10 +5,10 @@ from typing import List
 
 import torch
 
-from ..cases import HIDDEN, Case
+from ....cases import HIDDEN, Case
 from ..catalogue.linear import MODULE as LINEAR, loss_case
 from ..catalogue.net import backward_case, forward_case, judge_nn_predict, net_params
-from ..judges import judge_values
+from ....judges import judge_values
 
 F32, F64 = torch.float32, torch.float64
 

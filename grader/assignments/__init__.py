@@ -1,0 +1,1 @@
+"""The assignments this kit grades, one unit each (see :mod:`grader.assignment`)."""

@@ -1,0 +1,45 @@
+"""Assignment 3, part 1: fully connected networks from modular layers (Linear, ReLU, Dropout),
+TwoLayerNet and FullyConnectedNet, the update rules, a Solver instance and the overfitting
+searches."""
+from ...assignment import Assignment
+
+ASSIGNMENT = Assignment(
+    name="a3",
+    title="Assignment 3, part 1 (fully connected networks)",
+    student_dir="a3",
+    code_files=("fully_connected_networks.py",),
+    functions={
+        "Linear.forward": "fully_connected_networks",
+        "Linear.backward": "fully_connected_networks",
+        "ReLU.forward": "fully_connected_networks",
+        "ReLU.backward": "fully_connected_networks",
+        "Linear_ReLU": "fully_connected_networks",
+        "TwoLayerNet.__init__": "fully_connected_networks",
+        "TwoLayerNet.loss": "fully_connected_networks",
+        "FullyConnectedNet.__init__": "fully_connected_networks",
+        "FullyConnectedNet.loss": "fully_connected_networks",
+        "create_solver_instance": "fully_connected_networks",
+        "get_three_layer_network_params": "fully_connected_networks",
+        "get_five_layer_network_params": "fully_connected_networks",
+        "sgd_momentum": "fully_connected_networks",
+        "rmsprop": "fully_connected_networks",
+        "adam": "fully_connected_networks",
+        "Dropout.forward": "fully_connected_networks",
+        "Dropout.backward": "fully_connected_networks",
+        "best_models": "checkpoints",
+    },
+    package=__name__,
+    checkpoints=("best_two_layer_net.pth", "best_overfit_five_layer_net.pth"),
+    # A method is reached through its class (the call graph knows top-level names only).
+    entry_points={"Linear.forward": ("Linear",), "Linear.backward": ("Linear",),
+                  "ReLU.forward": ("ReLU",), "ReLU.backward": ("ReLU",), "Linear_ReLU": ("Linear_ReLU",),
+                  "TwoLayerNet.__init__": ("TwoLayerNet",), "TwoLayerNet.loss": ("TwoLayerNet",),
+                  "FullyConnectedNet.__init__": ("FullyConnectedNet",),
+                  "FullyConnectedNet.loss": ("FullyConnectedNet",),
+                  "Dropout.forward": ("Dropout",), "Dropout.backward": ("Dropout",), "best_models": ()},
+    loss_functions=frozenset({"TwoLayerNet.loss", "FullyConnectedNet.loss", "Linear.backward", "ReLU.backward",
+                              "Dropout.backward"}),
+    value_probes=frozenset({"layer_call", "net_loss", "optimizer", "dropout_forward", "dropout_backward",
+                            "net_init"}),
+    notebooks=("fully_connected_networks.ipynb",),
+)

@@ -1,0 +1,371 @@
+"""How A3 part 1 is graded: the solution at full marks (public and hidden cases), each known
+mistake seeded into a copy of the solution costs points on its own function only and is named,
+a bug in a layer is not charged again in the networks graded with stand-in layers, and the
+handout's stub earns nothing, each case saying "not implemented".
+
+The cases run here in one process (the probes on the student module loaded beside them, then
+the judges), which is what the sandbox does with more walls around it; a last test grades the
+solution through the command line."""
+import collections
+import importlib.util
+import itertools
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.assignments.a3.catalogue.cases import CASES as PUBLIC_CASES
+from grader.assignments.a3.instructor.hidden import CASES as HIDDEN_CASES
+from grader.assignments.a3.instructor.recipes import make
+from grader.cases import FROM_OTHER_CASES
+from grader.instructor.stubs import make_stub
+from grader.sandbox import Reply
+from grader.student_side.probes import PROBES, Context
+
+import grader.assignments.a3.student_side.probes  # noqa: F401  (registers A3's probes)
+
+REPO = Path(__file__).resolve().parents[1]
+SOLUTION = REPO / "a3" / "fully_connected_networks.py"
+VALUE_PROBES = {"call", "layer_call", "net_loss", "optimizer", "dropout_forward", "dropout_backward", "net_init"}
+_count = itertools.count()
+
+
+def _load(path: Path):
+    from grader.student_side import eecs598
+
+    eecs598.install()  # the course layout's a3_helper and eecs598, as the student process has them
+    spec = importlib.util.spec_from_file_location(f"_a3_graded_{next(_count)}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def grade(path: Path, hidden=False, salt=""):
+    """[(case, verdict)] of A3's cases on the file at ``path``."""
+    ctx = Context({"fully_connected_networks": _load(path)}, {}, [str(path)], "cpu")
+    cases = list(PUBLIC_CASES) + (list(HIDDEN_CASES) if hidden else [])
+    seen, out = collections.defaultdict(list), []
+    for case in sorted(cases, key=lambda c: c.probe in FROM_OTHER_CASES):
+        if case.probe in FROM_OTHER_CASES:
+            verdict = case.judge(case, seen[case.check], None, None, "cpu")
+        elif case.probe is None:
+            verdict = case.judge(case, {"checkpoint_dirs": [path.parent], "data_dir": str(path.parent)}, None, None,
+                                 "cpu")
+        else:
+            payload, key = make(case, salt)
+            reply = Reply(data=PROBES[case.probe](ctx, payload))
+            if case.probe in VALUE_PROBES:
+                seen[case.check].append(reply)
+            verdict = case.judge(case, payload, reply, key, "cpu")
+        out.append((case, verdict))
+    return out
+
+
+def points(results):
+    by = collections.defaultdict(float)
+    for case, verdict in results:
+        by[case.check] += case.points if verdict.passed else 0.0
+    return by
+
+
+def graded_points(results):
+    """The points of the cases that are graded here (not the ones that need CIFAR-10)."""
+    return sum(c.points for c, v in results if v.status != "not graded")
+
+
+@pytest.fixture(scope="module")
+def solution_results():
+    return grade(SOLUTION)
+
+
+def test_the_solution_earns_every_graded_point(solution_results):
+    failed = [(c.key, v.message[:200]) for c, v in solution_results if v.status not in ("passed", "not graded")]
+    assert not failed
+    assert sum(points(solution_results).values()) == graded_points(solution_results) > 85
+
+
+def test_points_add_up_to_about_a_hundred():
+    assert sum(c.points for c in PUBLIC_CASES) == 100
+    assert {c.check for c in PUBLIC_CASES} >= {
+        "Linear.forward", "Linear.backward", "ReLU.forward", "ReLU.backward", "TwoLayerNet.__init__",
+        "TwoLayerNet.loss", "FullyConnectedNet.__init__", "FullyConnectedNet.loss", "sgd_momentum", "rmsprop",
+        "adam", "Dropout.forward", "Dropout.backward", "create_solver_instance"}
+
+
+@pytest.mark.parametrize("salt", ["", "one submission", "another submission"])
+def test_the_solution_passes_the_hidden_cases_whatever_the_salt(salt):
+    results = grade(SOLUTION, hidden=True, salt=salt)
+    failed = [(c.key, v.message[:200]) for c, v in results if v.status not in ("passed", "not graded")]
+    assert not failed
+    assert any(c.visibility == "hidden" for c, _ in results)
+
+
+def test_hidden_inputs_change_with_the_salt():
+    case = next(c for c in HIDDEN_CASES if c.check == "Linear.backward")
+    one, _ = make(case, "a")
+    two, _ = make(case, "b")
+    assert not torch.equal(one["args"][0], two["args"][0])
+
+
+# (what is changed in the solution, the function that must lose points, words of the named mistake)
+MUTANTS = [
+    ("dx = dout.mm(w.t()).reshape(x.shape)", "dx = dout.mm(w.t())", "Linear.backward", "dx not shaped like x"),
+    ("db = dout.sum(dim=0)", "db = dout.mean(dim=0)", "Linear.backward", "db averaged instead of summed"),
+    ("out = rows.mm(w) + b", "out = rows.mm(w)", "Linear.forward", "bias left out"),
+    ("dx = dout * (x > 0)", "dx = dout * (dout > 0)", "ReLU.backward", "mask taken from dout instead of x"),
+    ([("grads['b1'] = db1\n", "grads['b1'] = db1 + 2 * self.reg * self.params['b1']\n"),
+      ("grads['b2'] = db2\n", "grads['b2'] = db2 + 2 * self.reg * self.params['b2']\n"),
+      ("loss = loss + self.reg * ((W1 * W1).sum() + (W2 * W2).sum())",
+       "loss = loss + self.reg * sum((v * v).sum() for v in self.params.values())")], None,
+     "TwoLayerNet.loss", "regularization of the biases"),
+    ("loss = loss + self.reg * ((W1 * W1).sum() + (W2 * W2).sum())",
+     "loss = loss + 0.5 * self.reg * ((W1 * W1).sum() + (W2 * W2).sum())", "TwoLayerNet.loss",
+     "regularization with a factor 1/2"),
+    ("grads[f'W{last}'] = dW + self.reg * self.params[f'W{last}']", "grads[f'W{last}'] = dW",
+     "FullyConnectedNet.loss", "the last layer's weights not regularized in their gradient"),
+    ("mask = torch.zeros_like(x).masked_fill(keep, 1.0 / (1.0 - p))", "mask = torch.zeros_like(x).masked_fill(keep, 1.0)",
+     "Dropout.forward", "scaling missing"),
+    ("            out = x\n            # END SOLUTION", "            out = x * (1 - p)\n            # END SOLUTION",
+     "Dropout.forward", "scaled at test time"),
+    ("keep = torch.rand_like(x) >= p  # each unit survives with probability 1 - p\n"
+     "            mask = torch.zeros_like(x).masked_fill(keep, 1.0 / (1.0 - p))\n            out = x * mask",
+     "out = torch.dropout(x, p, True)\n            mask = out / x", "Dropout.forward", "write the dropout yourself"),
+    ("dx = dout * mask", "dx = dout * (torch.rand_like(dout) >= dropout_param['p']) / (1 - dropout_param['p'])",
+     "Dropout.backward", "mask not reused"),
+    ("m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)", "m_hat = m\n    v_hat = v", "adam",
+     "no bias correction"),
+    ("t = config['t'] + 1", "t = config['t']", "adam", "t not incremented before it is used"),
+    ("next_w = w - config['learning_rate'] * dw / (cache.sqrt() + config['epsilon'])",
+     "next_w = w - config['learning_rate'] * dw / (cache + config['epsilon'])", "rmsprop", "no square root"),
+    ("v = config['momentum'] * v - config['learning_rate'] * dw", "v = config['momentum'] * v + config['learning_rate'] * dw",
+     "sgd_momentum", "momentum with the wrong sign"),
+    ("self.params['b1'] = torch.zeros(hidden_dim, dtype=dtype, device=device)",
+     "self.params['b1'] = weight_scale * torch.randn(hidden_dim, dtype=dtype, device=device)",
+     "TwoLayerNet.__init__", "must be initialized to zeros"),
+]
+
+
+def _mutant(tmp_path, old, new=None):
+    """The solution with ``old`` replaced by ``new`` (or each (old, new) pair of a list)."""
+    source = SOLUTION.read_text()
+    for before, after in (old if new is None else [(old, new)]):
+        assert source.count(before) == 1, before
+        source = source.replace(before, after)
+    path = tmp_path / "fully_connected_networks.py"
+    path.write_text(source)
+    return path
+
+
+@pytest.mark.parametrize("old,new,function,named", MUTANTS, ids=[f"{m[2]}: {m[3]}" for m in MUTANTS])
+def test_each_mistake_costs_its_own_function_only_and_is_named(tmp_path, solution_results, old, new, function, named):
+    results = grade(_mutant(tmp_path, old, new))
+    right, got = points(solution_results), points(results)
+    lost = {check for check in right if got[check] < right[check]}
+    assert lost == {function}
+    text = " ".join(v.message + " " + v.diagnosis for c, v in results if c.check == function and not v.passed)
+    assert named in text
+
+
+def test_a_layer_bug_is_not_charged_again_in_the_networks(tmp_path, solution_results):
+    """Linear.backward with db averaged and ReLU.backward masking on dout: the networks, graded with
+    stand-in layers, keep every point (and so does Linear_ReLU's given code, which has no points)."""
+    source = SOLUTION.read_text().replace("db = dout.sum(dim=0)", "db = dout.mean(dim=0)").replace(
+        "dx = dout * (x > 0)", "dx = dout * (dout > 0)")
+    path = tmp_path / "fully_connected_networks.py"
+    path.write_text(source)
+    got, right = points(grade(path)), points(solution_results)
+    for check in ("TwoLayerNet.loss", "FullyConnectedNet.loss", "TwoLayerNet.__init__", "FullyConnectedNet.__init__"):
+        assert got[check] == right[check], check
+    assert got["Linear.backward"] < right["Linear.backward"] and got["ReLU.backward"] < right["ReLU.backward"]
+
+
+def test_linear_relu_is_given_code_worth_nothing_with_a_note_when_changed(tmp_path, solution_results):
+    path = _mutant(tmp_path, "        a, fc_cache = Linear.forward(x, w, b)",
+                   "        a = x.reshape(x.shape[0], -1).mm(w) + b\n        fc_cache = (x, w, b)")
+    results = grade(path)
+    assert points(results) == points(solution_results)
+    verdict = next(v for c, v in results if c.check == "Linear_ReLU")
+    assert verdict.passed and "no longer hands its work to Linear.forward" in " ".join(verdict.warnings)
+    assert all(c.points == 0 for c in PUBLIC_CASES if c.check == "Linear_ReLU")
+
+
+def test_a_broken_constructor_costs_the_constructor_only(tmp_path, solution_results):
+    """The networks' loss cases build the network with the student's constructor and fall back on
+    a bare object; create_solver_instance's given TwoLayerNet(...) is a stand-in."""
+    path = _mutant(tmp_path, [
+        ("        self.params['W1'] = weight_scale * torch.randn(input_dim, hidden_dim, dtype=dtype, device=device)\n",
+         "        raise NotImplementedError('init')\n"),
+        ("        sizes = [input_dim, *hidden_dims, num_classes]\n", "        raise NotImplementedError('init')\n")])
+    got, right = points(grade(path)), points(solution_results)
+    assert {c for c in right if got[c] < right[c]} == {"TwoLayerNet.__init__", "FullyConnectedNet.__init__"}
+
+
+def test_a_network_that_skips_a_layer_is_told_where_the_chain_breaks(tmp_path):
+    path = _mutant(tmp_path, "                hidden, dropout_cache = Dropout.forward(hidden, self.dropout_param)",
+                   "                dropout_cache = None")
+    results = grade(path)
+    dropout_case = next(v for c, v in results if c.check == "FullyConnectedNet.loss" and "dropout 0.3" in c.name
+                        and "without y" not in c.name)
+    assert not dropout_case.passed and "the dropout is skipped" in dropout_case.diagnosis
+
+
+def test_fully_connected_net_without_the_half_keeps_its_points_with_a_note(tmp_path, solution_results):
+    source = SOLUTION.read_text().replace("loss = loss + 0.5 * self.reg * (W * W).sum()",
+                                          "loss = loss + self.reg * (W * W).sum()")
+    source = source.replace("grads[f'W{last}'] = dW + self.reg * self.params[f'W{last}']",
+                            "grads[f'W{last}'] = dW + 2 * self.reg * self.params[f'W{last}']")
+    source = source.replace("grads[f'W{layer}'] = dW + self.reg * self.params[f'W{layer}']",
+                            "grads[f'W{layer}'] = dW + 2 * self.reg * self.params[f'W{layer}']")
+    path = tmp_path / "fully_connected_networks.py"
+    path.write_text(source)
+    results = grade(path)
+    assert points(results) == points(solution_results)
+    assert any("TwoLayerNet's convention" in w for c, v in results for w in v.warnings)
+
+
+def test_the_stub_earns_nothing_and_says_not_implemented(tmp_path):
+    path = tmp_path / "fully_connected_networks.py"
+    path.write_text(make_stub(SOLUTION.read_text(), "fully_connected_networks.py"))
+    results = grade(path)
+    assert sum(points(results).values()) == 0
+    for case, verdict in results:
+        if verdict.status == "not graded" or case.points == 0:  # Linear_ReLU is given code, worth nothing
+            continue
+        assert verdict.status == "failed" and "not implemented" in verdict.message, (case.key, verdict.message)
+
+
+def test_a_hard_coded_device_breaks_the_device_rule_only(tmp_path, solution_results):
+    path = _mutant(tmp_path, "keep = torch.rand_like(x) >= p", "keep = torch.rand(x.shape, device='cpu') >= p")
+    results = grade(path)
+    failed = {c.key for c, v in results if not v.passed and v.status != "not graded"}
+    assert failed == {"Dropout.forward: rule: tensors follow the inputs' device"}
+
+
+@pytest.fixture
+def fake_cifar(monkeypatch):
+    """CIFAR-10's shapes with random pictures whose class is a fixed random direction's argmax:
+    what the CIFAR-10 checks do, without the data set on this machine."""
+    from grader.assignments.a3.instructor import evaluate
+
+    g = torch.Generator().manual_seed(0)
+    direction = torch.randn(3072, 10, generator=g)
+
+    def split(n):
+        X = torch.randn(n, 3072, generator=g)
+        return X, (X @ direction).argmax(1)
+
+    X_train, y_train = split(200)
+    X_val, y_val = split(100)
+    data = {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
+    monkeypatch.setattr(evaluate, "_cifar", lambda root: data)
+    monkeypatch.setattr(evaluate, "data_problem", lambda root: None)
+    return data
+
+
+def test_with_cifar_the_searches_are_trained_as_the_notebook_trains_them(tmp_path, fake_cifar):
+    results = dict((c.check, v) for c, v in grade(SOLUTION) if c.check.startswith("get_"))
+    assert results["get_three_layer_network_params"].passed, results["get_three_layer_network_params"].message
+    assert results["get_five_layer_network_params"].passed, results["get_five_layer_network_params"].message
+    path = _mutant(tmp_path, "    weight_scale = 1e-1\n    learning_rate = 1e-1\n",
+                   "    weight_scale = 1e-1\n    learning_rate = 1e-7\n")
+    slow = dict((c.check, v) for c, v in grade(path) if c.check.startswith("get_"))
+    assert not slow["get_three_layer_network_params"].passed and "not 100%" in slow[
+        "get_three_layer_network_params"].message
+    assert slow["get_five_layer_network_params"].passed
+
+
+def test_with_cifar_the_checkpoints_are_evaluated(tmp_path, fake_cifar):
+    from grader.assignments.a3.catalogue.cases import CASES
+    from grader.assignments.a3.instructor.reference import load_reference
+
+    ref = load_reference()
+    torch.manual_seed(0)
+    net = ref.FullyConnectedNet([100] * 4, weight_scale=1e-1, dtype=torch.float32)
+    net.save(str(tmp_path / "best_overfit_five_layer_net.pth"))  # untrained: far from 100% on the samples
+    cases = [c for c in CASES if c.check == "best_models"]
+    verdicts = {c.params["file"]: c.judge(c, {"checkpoint_dirs": [tmp_path], "data_dir": str(tmp_path)}, None, None,
+                                          "cpu") for c in cases}
+    assert verdicts["best_two_layer_net.pth"].status == "failed" and "not submitted" in verdicts[
+        "best_two_layer_net.pth"].message
+    five = verdicts["best_overfit_five_layer_net.pth"]
+    assert five.status == "failed" and "below the notebook's target of 100%" in five.message
+
+
+# ------------------------------------------------------------------ through the sandbox, as `check` grades
+
+def _runner_points(report):
+    by = collections.defaultdict(float)
+    for r in report.results:
+        by[r.check] += r.points
+    return by
+
+
+@pytest.fixture(scope="module")
+def runner_solution():
+    from grader.runner import grade as run_grade
+
+    return run_grade(None, hidden=True, assignment="a3")
+
+
+def test_the_sandbox_grades_the_solution_at_full_marks_with_hidden_cases(runner_solution):
+    failed = [(r.check, r.name, r.message[:200]) for r in runner_solution.results
+              if r.status not in ("passed", "not graded")]
+    assert not failed
+    assert any(r.visibility == "hidden" for r in runner_solution.results)
+    assert sum(r.points for r in runner_solution.results) == sum(
+        r.max_points for r in runner_solution.results if r.status != "not graded")
+
+
+def test_the_sandbox_grades_a_course_layout_folder(tmp_path):
+    """A folder holding fully_connected_networks.py written for the course (a3_helper, eecs598)."""
+    from grader.runner import grade as run_grade
+
+    source = SOLUTION.read_text().replace("from helpers.losses import softmax_loss", "from a3_helper import softmax_loss")
+    source = source.replace("from helpers.solver import Solver", "from eecs598 import Solver")
+    (tmp_path / "fully_connected_networks.py").write_text(source)
+    report = run_grade(tmp_path)
+    assert {r.check for r in report.results} >= {"Linear.forward", "FullyConnectedNet.loss", "adam"}  # recognised as A3
+    failed = [(r.check, r.name, r.message[:200]) for r in report.results if r.status not in ("passed", "not graded")]
+    assert not failed and sum(r.points for r in report.results) > 85
+
+
+def test_the_sandbox_charges_a_mistake_to_its_function_only(tmp_path, runner_solution):
+    from grader.runner import grade as run_grade
+
+    path = _mutant(tmp_path, "db = dout.sum(dim=0)", "db = dout.mean(dim=0)")
+    report = run_grade(path.parent, hidden=True, assignment="a3")
+    got, right = _runner_points(report), _runner_points(runner_solution)
+    assert {c for c in right if got[c] < right[c]} == {"Linear.backward"}
+    assert any("db averaged instead of summed" in r.diagnosis for r in report.results if r.check == "Linear.backward")
+
+
+# ------------------------------------------------------------------ the course-faithful corpus
+
+from a3_course_corpus import MUTANTS as CORPUS_MUTANTS, STYLES, course_submission  # noqa: E402
+
+# Seeded changes of the corpus that a careful reader of the course does not charge here:
+# epsilon under RMSProp's square root changes a step by parts in a billion (the course's own check
+# passes it), and a Solver left on its default CPU device is right on a CPU grader (a note says
+# what it does on the GPU the course runs it on; with --device cuda the case fails).
+NOT_CHARGED = {"rmsprop: epsilon inside the square root",
+               "create_solver_instance: the Solver not given the device (its default is the CPU)"}
+
+
+def _corpus_file(tmp_path, style, edits=()):
+    return course_submission(tmp_path, style, edits) / "fully_connected_networks.py"
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_every_corpus_style_earns_every_graded_point(tmp_path, style, solution_results):
+    results = grade(_corpus_file(tmp_path, style))
+    failed = [(c.key, v.message[:200]) for c, v in results if v.status not in ("passed", "not graded")]
+    assert not failed
+    assert points(results) == points(solution_results)
+
+
+@pytest.mark.parametrize("mutant", CORPUS_MUTANTS, ids=[m.label for m in CORPUS_MUTANTS])
+def test_every_corpus_mistake_costs_its_own_function(tmp_path, mutant, solution_results):
+    style = next(iter(mutant.edits))
+    got, right = points(grade(_corpus_file(tmp_path, style, mutant.edits[style]))), points(solution_results)
+    lost = {check for check in right if got[check] < right[check]}
+    assert lost == (set() if mutant.label in NOT_CHARGED else {mutant.function})
