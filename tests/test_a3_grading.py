@@ -369,3 +369,15 @@ def test_every_corpus_mistake_costs_its_own_function(tmp_path, mutant, solution_
     got, right = points(grade(_corpus_file(tmp_path, style, mutant.edits[style]))), points(solution_results)
     lost = {check for check in right if got[check] < right[check]}
     assert lost == (set() if mutant.label in NOT_CHARGED else {mutant.function})
+
+
+# ------------------------------------------------------------------ idioms and slips of real submissions
+
+def test_a_forward_left_as_pass_skips_the_gradient_check_with_a_plain_message(tmp_path):
+    """A course template whose TODO still holds `pass` returns None: the backward's check against
+    the forward's differences says so, with no traceback of the grader's own code."""
+    path = _mutant(tmp_path, "        out = rows.mm(w) + b  # (N, M)\n", "        pass\n")
+    results = grade(path)
+    numeric = [v for c, v in results if c.check == "Linear.backward" and "centred differences" in c.name]
+    assert numeric and all(not v.passed for v in numeric)
+    assert all("Linear.forward returns None as out" in v.message and "File" not in v.message for v in numeric)

@@ -25,6 +25,8 @@ def judge_layer_numeric(case, payload, reply, key, device_type) -> Verdict:
     verdict = outcome_failure(reply)
     if verdict:
         return verdict
+    if reply.data.get("unusable"):
+        return failed(f"not checked: {reply.data['unusable']} (its own cases say more)", "values")
     analytic, numeric = reply.data["analytic"], reply.data["numeric"]
     name = payload["key"]
     reference = (key or {}).get("gradient")
