@@ -80,6 +80,12 @@ def _misses(reply) -> str:
         last = " (the last layer is a Linear alone, without a ReLU)" if first["instead"].startswith("Linear.") else ""
         return (f"Where the chain breaks: call {first['number']} is {first['call']} where the network calls "
                 f"{first['instead']}{last}.")
+    wrong = first.get("argument") or {}
+    if wrong.get("given") and wrong.get("expected"):
+        hint = (" (ReLU.backward's cache is the ReLU's input x, as ReLU.forward returns it: a backward that masks "
+                "where x < 0 masks nothing in the ReLU's output)") if first["call"] == "ReLU.backward" else ""
+        return (f"Where the chain breaks: call {first['number']}, {first['call']}, was given as {wrong['name']} "
+                f"{wrong['given']}, where the right chain gives it {wrong['expected']}{hint}.")
     what = f" (it was {first['input']})" if first.get("input") else ""
     return (f"Where the chain breaks: call {first['number']}, {first['call']}, was given an input the layers before "
             f"it do not produce{what}; the grader's stand-in layers answer only along the right chain of calls "
