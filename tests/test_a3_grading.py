@@ -429,6 +429,18 @@ def test_relu_backward_handed_the_relus_output_as_its_cache_is_named(tmp_path, s
     assert scores and all(v.passed for v in scores)
 
 
+def test_the_templates_starting_search_values_fail_without_cifar(tmp_path, solution_results):
+    """The template's given (weight_scale, learning_rate) returned unchanged cannot overfit: that
+    fails even where CIFAR-10 is missing (other values are "not graded" there)."""
+    path = _mutant(tmp_path, "    weight_scale = 1e-1\n    learning_rate = 1e-1\n", "")
+    results = dict((c.check, v) for c, v in grade(path) if c.check.startswith("get_"))
+    three = results["get_three_layer_network_params"]
+    assert three.status == "failed" and "template's starting values" in three.message
+    assert results["get_five_layer_network_params"].status == "not graded"
+    untouched = dict((c.check, v) for c, v in solution_results if c.check.startswith("get_"))
+    assert all(v.status == "not graded" for v in untouched.values())
+
+
 def test_a_forward_left_as_pass_skips_the_gradient_check_with_a_plain_message(tmp_path):
     """A course template whose TODO still holds `pass` returns None: the backward's check against
     the forward's differences says so, with no traceback of the grader's own code."""
