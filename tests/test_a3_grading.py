@@ -369,3 +369,83 @@ def test_every_corpus_mistake_costs_its_own_function(tmp_path, mutant, solution_
     got, right = points(grade(_corpus_file(tmp_path, style, mutant.edits[style]))), points(solution_results)
     lost = {check for check in right if got[check] < right[check]}
     assert lost == (set() if mutant.label in NOT_CHARGED else {mutant.function})
+
+
+# ------------------------------------------------------------------ idioms and slips of real submissions
+
+# TwoLayerNet.loss with the forward pass written out (matmuls and a clamp) and the backward pass
+# through the student's layers on caches put together by hand
+_BY_HAND = """\
+        rows = X.reshape(X.shape[0], -1)
+        pre = rows.mm(self.params['W1']) + self.params['b1']
+        hidden = pre.clamp(min=0)
+        scores = hidden.mm(self.params['W2']) + self.params['b2']
+"""
+_BY_HAND_BACKWARD = """\
+        loss, dscores = softmax_loss(scores, y)
+        loss = loss + self.reg * ((self.params['W1'] ** 2).sum() + (self.params['W2'] ** 2).sum())
+        dhidden, dW2, db2 = Linear.backward(dscores, (hidden, self.params['W2'], self.params['b2']))
+        dpre = ReLU.backward(dhidden, {relu_cache})
+        _, dW1, db1 = Linear.backward(dpre, (rows, self.params['W1'], self.params['b1']))
+        grads = {{'W1': dW1 + 2 * self.reg * self.params['W1'], 'b1': db1,
+                  'W2': dW2 + 2 * self.reg * self.params['W2'], 'b2': db2}}
+"""
+
+
+def _two_layer_by_hand(tmp_path, relu_cache):
+    source = SOLUTION.read_text()
+    lines = source.splitlines(keepends=True)
+    begin = [i for i, line in enumerate(lines) if "# BEGIN SOLUTION" in line]
+    end = [i for i, line in enumerate(lines) if "# END SOLUTION" in line]
+    forward = next(i for i in begin if "linear - ReLU - linear" in lines[i])
+    backward = next(i for i in begin if "regularization (no 1/2)" in lines[i])
+    close = lambda start: next(e for e in end if e > start)  # noqa: E731
+    lines[backward + 1:close(backward)] = [_BY_HAND_BACKWARD.format(relu_cache=relu_cache)]
+    lines[forward + 1:close(forward)] = [_BY_HAND]
+    path = tmp_path / "fully_connected_networks.py"
+    path.write_text("".join(lines))
+    return path
+
+
+def test_a_two_layer_net_written_out_by_hand_keeps_its_points(tmp_path, solution_results):
+    """Matmuls and a clamp in the forward pass, Linear.backward and ReLU.backward on caches made
+    by hand (the pre-activation as ReLU's cache): right, whatever the layers it does not call."""
+    results = grade(_two_layer_by_hand(tmp_path, "pre"))
+    assert points(results) == points(solution_results)
+
+
+def test_relu_backward_handed_the_relus_output_as_its_cache_is_named(tmp_path, solution_results):
+    """ReLU.backward's cache is the ReLU's input; a network that hands it the ReLU's output gets
+    the right gradient only from a backward that masks where x > 0 (one masking where x < 0
+    masks nothing): TwoLayerNet.loss's gradient cases fail, and the message says which argument
+    was wrong and what it should have been."""
+    results = grade(_two_layer_by_hand(tmp_path, "hidden"))
+    got, right = points(results), points(solution_results)
+    assert {c for c in right if got[c] < right[c]} == {"TwoLayerNet.loss"}
+    failing = [v for c, v in results if c.check == "TwoLayerNet.loss" and not v.passed]
+    assert failing and all("was given as the cache the output of layer 1's ReLU" in v.diagnosis
+                           and "before its ReLU" in v.diagnosis for v in failing)
+    scores = [v for c, v in results if c.check == "TwoLayerNet.loss" and "without y" in c.name]
+    assert scores and all(v.passed for v in scores)
+
+
+def test_the_templates_starting_search_values_fail_without_cifar(tmp_path, solution_results):
+    """The template's given (weight_scale, learning_rate) returned unchanged cannot overfit: that
+    fails even where CIFAR-10 is missing (other values are "not graded" there)."""
+    path = _mutant(tmp_path, "    weight_scale = 1e-1\n    learning_rate = 1e-1\n", "")
+    results = dict((c.check, v) for c, v in grade(path) if c.check.startswith("get_"))
+    three = results["get_three_layer_network_params"]
+    assert three.status == "failed" and "template's starting values" in three.message
+    assert results["get_five_layer_network_params"].status == "not graded"
+    untouched = dict((c.check, v) for c, v in solution_results if c.check.startswith("get_"))
+    assert all(v.status == "not graded" for v in untouched.values())
+
+
+def test_a_forward_left_as_pass_skips_the_gradient_check_with_a_plain_message(tmp_path):
+    """A course template whose TODO still holds `pass` returns None: the backward's check against
+    the forward's differences says so, with no traceback of the grader's own code."""
+    path = _mutant(tmp_path, "        out = rows.mm(w) + b  # (N, M)\n", "        pass\n")
+    results = grade(path)
+    numeric = [v for c, v in results if c.check == "Linear.backward" and "centred differences" in c.name]
+    assert numeric and all(not v.passed for v in numeric)
+    assert all("Linear.forward returns None as out" in v.message and "File" not in v.message for v in numeric)

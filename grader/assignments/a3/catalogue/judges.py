@@ -25,6 +25,8 @@ def judge_layer_numeric(case, payload, reply, key, device_type) -> Verdict:
     verdict = outcome_failure(reply)
     if verdict:
         return verdict
+    if reply.data.get("unusable"):
+        return failed(f"not checked: {reply.data['unusable']} (its own cases say more)", "values")
     analytic, numeric = reply.data["analytic"], reply.data["numeric"]
     name = payload["key"]
     reference = (key or {}).get("gradient")
@@ -78,6 +80,12 @@ def _misses(reply) -> str:
         last = " (the last layer is a Linear alone, without a ReLU)" if first["instead"].startswith("Linear.") else ""
         return (f"Where the chain breaks: call {first['number']} is {first['call']} where the network calls "
                 f"{first['instead']}{last}.")
+    wrong = first.get("argument") or {}
+    if wrong.get("given") and wrong.get("expected"):
+        hint = (" (ReLU.backward's cache is the ReLU's input x, as ReLU.forward returns it: a backward that masks "
+                "where x < 0 masks nothing in the ReLU's output)") if first["call"] == "ReLU.backward" else ""
+        return (f"Where the chain breaks: call {first['number']}, {first['call']}, was given as {wrong['name']} "
+                f"{wrong['given']}, where the right chain gives it {wrong['expected']}{hint}.")
     what = f" (it was {first['input']})" if first.get("input") else ""
     return (f"Where the chain breaks: call {first['number']}, {first['call']}, was given an input the layers before "
             f"it do not produce{what}; the grader's stand-in layers answer only along the right chain of calls "
@@ -484,6 +492,11 @@ def _data_dir(payload):
     return str(default_data_dir())
 
 
+# The (weight_scale, learning_rate) the template's given lines start the searches from
+TEMPLATE_SEARCH_VALUES = {"get_three_layer_network_params": (1e-2, 1e-4),
+                          "get_five_layer_network_params": (1e-5, 2e-3)}
+
+
 def judge_search_values(case, payload, reply, key, device_type) -> Verdict:
     """Two positive finite numbers, which overfit 50 CIFAR-10 samples within 20 epochs when the
     solution's network is trained with them as the notebook trains it; "not graded" without
@@ -497,6 +510,10 @@ def judge_search_values(case, payload, reply, key, device_type) -> Verdict:
     if len(items) != 2 or len(numbers) != 2 or not all(math.isfinite(v) and v > 0 for v in numbers):
         return failed("must return (weight_scale, learning_rate), two positive numbers", "values")
     ws, lr = numbers
+    if (ws, lr) == TEMPLATE_SEARCH_VALUES.get(case.check):
+        return failed(f"returns the template's starting values (weight_scale={ws:g}, learning_rate={lr:g}) "
+                      "unchanged: the search is not done (the template gives them to be changed, and they do not "
+                      "overfit the 50 samples in 20 epochs)", "values")
     evaluate, problem = _evaluation(_data_dir(payload))
     if problem:
         return Verdict("not graded", f"returns weight_scale={ws:g}, learning_rate={lr:g}; whether they reach 100% "

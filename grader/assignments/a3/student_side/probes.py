@@ -157,20 +157,38 @@ def probe_layer_numeric(ctx: Context, p):
     extra = p.get("extra", [])
     which = p["which"]
 
-    changed = []
+    changed, unusable = [], []
 
     def run():  # on copies: a forward that changes its input in place (a bug of its own) is noticed
         copies = [t.clone() for t in inputs]
-        out, cache = forward(*copies, *extra)
+        result = forward(*copies, *extra)
+        out, cache = result if isinstance(result, (tuple, list)) and len(result) == 2 else (result, None)
         if not changed and any(not torch.equal(c, t) for c, t in zip(copies, inputs)):
             changed.append(True)
+        if not isinstance(out, torch.Tensor):  # (a TODO left as `pass`): its own value cases say so
+            unusable.append(f"{p['forward']} returns {_kind(out)} as out, not a tensor")
+            raise _Unusable()
         grads = backward(dout, cache)
         grads = grads if isinstance(grads, (tuple, list)) else (grads,)
+        if len(grads) <= which or not isinstance(grads[which], torch.Tensor):
+            got = _kind(grads[which]) if len(grads) > which else f"{len(grads)} values"
+            unusable.append(f"{p['backward']} returns {got} for this gradient, not a tensor")
+            raise _Unusable()
         return (out * dout).sum(), grads
 
     reply = _differences(ctx, run, lambda: inputs[which], lambda value: value[1][which], p["coords"], p["h"])
+    if unusable:
+        return {"outcome": {"value": None, "error": None, "seconds": 0.0, "trace": {}}, "unusable": unusable[0]}
     reply["forward_changes_input"] = bool(changed)
     return reply
+
+
+def _kind(value) -> str:
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+class _Unusable(Exception):
+    """Stops the differences when the forward or backward returns no tensor to differentiate."""
 
 
 # ------------------------------------------------------------------ update rules

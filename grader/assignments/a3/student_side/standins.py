@@ -49,6 +49,14 @@ def _copy(value, device):
     return value
 
 
+# What each key of a layer's table is, as the student's call passes it (the backward passes'
+# keys come from their caches)
+ARGUMENTS = {"Linear.forward": ("x", "w", "b"), "Linear_ReLU.forward": ("x", "w", "b"),
+             "Linear.backward": ("dout", "the cache's x", "the cache's w"),
+             "Linear_ReLU.backward": ("dout", "the cache's x", "the cache's w"),
+             "ReLU.backward": ("dout", "the cache"), "Dropout.backward": ("dout", "the cache's mask")}
+
+
 class Chain:
     """The tables of one case and the record of the calls made to them.
 
@@ -59,16 +67,46 @@ class Chain:
         self.entries, self.known, self.calls, self.misses = entries, list(known), [], []
 
     @unseen
-    def lookup(self, name, keys, flatten_first=False):
+    def lookup(self, name, keys, flatten_first=False, flatten_at=None):
+        """The answer for these inputs; ``flatten_first`` (or ``flatten_at``, another index) marks
+        the input that may come as rows (N, D) as well as in its own shape (N, d_1, ..., d_k): a
+        Linear's x, and the x of a cache put together by hand from the rows."""
+        flat = 0 if flatten_first else flatten_at
         for index, (stored, answer) in enumerate(self.entries.get(name, [])):
             if len(stored) == len(keys) and all(
-                    _same(s, k, flatten_first and i == 0) for i, (s, k) in enumerate(zip(stored, keys))):
+                    _same(s, k, i == flat) for i, (s, k) in enumerate(zip(stored, keys))):
                 self.calls.append([name, index])
                 return answer
         self.calls.append([name, None])
         self.misses.append({"call": name, "number": len(self.calls), "input": self._named(keys),
-                            "instead": self._instead(name, keys)})
+                            "instead": self._instead(name, keys), "argument": self._argument(name, keys)})
         return None
+
+    @unseen
+    def _argument(self, name, keys):
+        """When every input but one, not the first, is what the right chain gives this layer:
+        which argument is not, what it is instead and what it should be (known tensors of the
+        case, by name), e.g. a ReLU.backward handed the ReLU's output as its cache instead of its
+        input."""
+        labels = ARGUMENTS.get(name)
+        if not labels:
+            return None
+        for stored, _ in self.entries.get(name, []):
+            if len(stored) != len(keys):
+                continue
+            flat = 0 if name.endswith("forward") else 1 if name.startswith("Linear") else None
+            wrong = [i for i, (s, k) in enumerate(zip(stored, keys)) if not _same(s, k, i == flat)]
+            if len(wrong) == 1 and 0 < wrong[0] < len(labels):  # a wrong first input: `_named` says what it is
+                i = wrong[0]
+                return {"name": labels[i], "given": self._label(keys[i]), "expected": self._label(stored[i])}
+        return None
+
+    @unseen
+    def _label(self, value) -> str:
+        for label, tensor in self.known:
+            if _same(tensor, value, flatten=True):
+                return label.split(":")[0]
+        return ""
 
     @unseen
     def _instead(self, name, keys) -> str:
@@ -109,7 +147,7 @@ class Chain:
             @unseen
             def backward(dout, cache):
                 x, w, b = cache
-                grads = chain.lookup("Linear.backward", (dout, x, w), flatten_first=False)
+                grads = chain.lookup("Linear.backward", (dout, x, w), flatten_at=1)
                 if grads is None:
                     return torch.zeros_like(x), torch.zeros_like(w), torch.zeros_like(b)
                 dx, dw, db = _copy(grads, dout.device)
@@ -143,7 +181,7 @@ class Chain:
             @unseen
             def backward(dout, cache):
                 (x, w, b), _ = cache
-                grads = chain.lookup("Linear_ReLU.backward", (dout, x, w))
+                grads = chain.lookup("Linear_ReLU.backward", (dout, x, w), flatten_at=1)
                 if grads is None:
                     return torch.zeros_like(x), torch.zeros_like(w), torch.zeros_like(b)
                 dx, dw, db = _copy(grads, dout.device)
