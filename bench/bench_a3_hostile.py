@@ -69,7 +69,9 @@ def main(argv):
         for name in names:
             wall, code, function, broken, stdout = grade(name, options, Path(tmp))
             lost = sorted({t["name"].split(":")[0] for t in broken})
-            print(f"{name:<38} {wall:6.1f} s  exit {code}  lost points in: {', '.join(lost) or 'nothing'}")
+            graded = next((l.strip() for l in stdout.splitlines() if l.startswith("Graded in")), "")
+            print(f"{name:<38} {wall:6.1f} s end to end ({graded or 'no timing printed'})  exit {code}  "
+                  f"lost points in: {', '.join(lost) or 'nothing'}")
             for t in broken:
                 print(f"    {t['name']}: {t.get('output', '').splitlines()[0] if t.get('output') else ''}"[:220])
 
