@@ -11,7 +11,13 @@ sandbox), so that the batch's per-submission overhead can be stated; and the mem
 zygote and of each worker (unique and proportional set sizes, as forked workers share most
 pages with the zygote).
 
-Usage: python bench/bench_batch.py [N] [BASELINE_SAMPLE]
+With ``--assignment a3`` the class is Assignment 3's: the course-faithful corpus's styles
+(``tests/a3_course_corpus.py``), half of them as written, half with one of its seeded bugs; the
+batch and its fresh-interpreter baseline are measured (the leaner baseline and the per-submission
+figures are A2's only). ``--assignment a2 a3`` measures both classes in one run, one after the
+other, each next to its own baseline.
+
+Usage: python bench/bench_batch.py [N] [BASELINE_SAMPLE] [--assignment a2 [a3]]
        python bench/bench_batch.py --in-process SUBMISSION   (one leaner-baseline run)
 """
 import concurrent.futures
@@ -39,10 +45,73 @@ BUGS = [
 ]
 
 
-def make_corpus(root: Path, n: int):
+def make_corpus(root: Path, n: int, assignment: str = "a2"):
+    if assignment == "a3":
+        return make_a3_corpus(root, n)
     for i in range(n):
         edits = BUGS[0] if i % 2 == 0 else BUGS[1 + (i // 2) % (len(BUGS) - 1)]
         make_submission(root / f"student{i:03d}", edits, layout="kit" if i % 3 else "course")
+
+
+def make_a3_corpus(root: Path, n: int):
+    """Half the class correct (the corpus's styles in turn), half with one of its seeded bugs
+    (the mutants in turn, each on one of the styles it is written for)."""
+    import shutil
+
+    from a3_course_corpus import MUTANTS, STYLE_LIST, course_submission
+
+    styles = [s.name for s in STYLE_LIST]
+    for i in range(n):
+        if i % 2 == 0:
+            style, edits = styles[(i // 2) % len(styles)], ()
+        else:
+            mutant = MUTANTS[(i // 2) % len(MUTANTS)]
+            style, edits = next(iter(mutant.edits.items()))
+        folder = course_submission(root / f"tmp{i:03d}", style, edits)
+        shutil.move(str(folder), str(root / f"student{i:03d}"))
+        (root / f"tmp{i:03d}").rmdir()
+
+
+def batch_and_baseline(tmp: Path, n: int, sample: int, assignment: str):
+    """The class graded by ``run_batch`` (two jobs, hidden cases) and a sample of it by a fresh
+    ``python -m grader check --hidden`` per submission, two at a time: (batch s, baseline s)."""
+    import shutil
+
+    quiet = open(os.devnull, "w")
+    subs = tmp / f"subs-{assignment}"
+    make_corpus(subs, n, assignment)
+    picked = sorted(subs.iterdir())[:sample]
+    start = time.perf_counter()
+    summary = run_batch(subs, tmp / f"out-{assignment}", jobs=2, hidden=True, progress_stream=quiet,
+                        assignment=assignment)
+    batch_wall = time.perf_counter() - start
+    assert summary["total"] == n and summary["errors"] == 0, summary
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        codes = list(pool.map(lambda p: subprocess.run(
+            [sys.executable, "-m", "grader", "check", str(p), "--hidden", "--assignment", assignment], cwd=ROOT,
+            env=env, capture_output=True).returncode, picked))
+    baseline_wall = time.perf_counter() - start
+    assert all(c in (0, 1) for c in codes), codes
+    shutil.rmtree(subs)
+    return batch_wall, baseline_wall
+
+
+def side_by_side(assignments, n: int = 200, sample: int = 12):
+    """Each assignment's batch and baseline, in one run (one after the other)."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for assignment in assignments:
+            load = os.getloadavg()
+            batch_wall, baseline_wall = batch_and_baseline(Path(tmp), n, sample, assignment)
+            rows.append((assignment, batch_wall, baseline_wall, load))
+    for assignment, batch_wall, baseline_wall, load in rows:
+        batch_rate, baseline_rate = n / batch_wall, sample / baseline_wall
+        print(f"{assignment}: batch of {n} (half correct, half with one seeded bug), hidden cases, --jobs 2: "
+              f"{batch_wall:6.1f} s  {batch_rate:5.2f} submissions/s; fresh `check --hidden` per submission "
+              f"(sample of {sample}, 2 at a time): {baseline_wall:6.1f} s  {baseline_rate:5.2f} submissions/s; "
+              f"ratio {batch_rate / baseline_rate:.1f}x (load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})")
 
 
 def in_process_seconds(submission: Path) -> float:
@@ -253,4 +322,16 @@ if __name__ == "__main__":
         torch.set_num_threads(1)
         in_process_seconds(Path(sys.argv[2]))
     else:
-        main(*(int(a) for a in sys.argv[1:]))
+        args = sys.argv[1:]
+        picked = ["a2"]
+        if "--assignment" in args:
+            at = args.index("--assignment")
+            picked = [a for a in args[at + 1:] if not a.isdigit()]
+            args = args[:at] + args[at + 1 + len(picked):]
+            unknown = sorted(set(picked) - {"a2", "a3"})
+            if not picked or unknown:
+                sys.exit(f"--assignment takes a2 and/or a3 (got {' '.join(picked) or 'nothing'})")
+        if picked == ["a2"]:
+            main(*(int(a) for a in args))
+        else:
+            side_by_side(picked, *(int(a) for a in args))

@@ -371,10 +371,35 @@ def call_graph(files) -> Dict[str, Set[str]]:
                 code = compile(Path(path).read_text(errors="replace"), str(path), "exec", dont_inherit=True)
         except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
             continue
+        methods: Dict[str, Dict[str, Set[str]]] = {}
         for const in code.co_consts:
             if isinstance(const, types.CodeType):
                 graph.setdefault(const.co_name, set()).update(_names_used(const))
+                own = {c.co_name: _names_used(c) for c in const.co_consts if isinstance(c, types.CodeType)
+                       and c.co_name != "<lambda>" and "." not in c.co_name}
+                if own and "__qualname__" in const.co_names:  # a top-level class's body: its methods
+                    methods.setdefault(const.co_name, {}).update(own)
+        graph.update(_method_nodes(methods))
     return graph
+
+
+def _method_nodes(methods: Dict[str, Dict[str, Set[str]]]) -> Dict[str, Set[str]]:
+    """A node per method, "Class.method", besides the class's own node (which unites them): a
+    method's names with each class it names narrowed to the methods it names of that class
+    (``Linear.forward(...)`` runs Linear.forward, not Linear.backward), and its own class's
+    methods it names (``self.loss``) added. A class named with none of its methods named stays
+    whole (``Net(...)`` may run any of them). Nothing reaches these nodes from a function's or
+    a class's own node, which name classes whole: only an entry point naming a method does."""
+    nodes = {}
+    for cls, members in methods.items():
+        for method, names in members.items():
+            out = set()
+            for name in names:
+                picked = {f"{name}.{a}" for a in names if a in methods.get(name, {})}
+                out |= picked or {name}
+            out |= {f"{cls}.{a}" for a in names if a in members and a != method}
+            nodes[f"{cls}.{method}"] = out
+    return nodes
 
 
 def inspect_student_files(code_dir: Path, assignment=None) -> Inspection:
@@ -398,18 +423,23 @@ def _names_used(code) -> Set[str]:
 
 def reachable(graph: Dict[str, Set[str]], start, cut=()) -> Set[str]:
     """Student functions that running ``start`` may run, not going through ``cut`` (stand-ins)."""
-    seen, todo = set(), [s for s in start if s in graph and s not in cut]
+    def kept(name):  # a method of a class replaced by a stand-in is replaced with it
+        return name in graph and name not in cut and name.split(".")[0] not in cut
+
+    seen, todo = set(), [s for s in start if kept(s)]
     while todo:
         name = todo.pop()
         if name in seen:
             continue
         seen.add(name)
-        todo.extend(n for n in graph.get(name, ()) if n in graph and n not in cut and n not in seen)
+        todo.extend(n for n in graph.get(name, ()) if kept(n) and n not in seen)
     return seen
 
 
 def _runs(case: Case, graph, unit: Assignment) -> Set[str]:
-    return reachable(graph, unit.entry_points.get(case.check, (case.check,)), case.standins)
+    # a method its student file does not define as such counts as its whole class
+    starts = [s if s in graph else s.split(".")[0] for s in unit.entry_points.get(case.check, (case.check,))]
+    return reachable(graph, starts, case.standins)
 
 
 # ------------------------------------------------------------------ grading

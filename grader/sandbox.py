@@ -590,8 +590,10 @@ def _stuck_text(stuck: Optional[dict]) -> str:
 
 def _hung_names(stuck: Optional[dict], request: Request) -> set:
     """The student function that hung: where the watchdog saw the code, or the case's own."""
-    if stuck:
-        return {stuck["name"]}
+    if stuck:  # the innermost of its enclosing names that the case may run ("Net.loss", else "Net")
+        parts = stuck["function"].split(".")
+        named = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+        return {next((n for n in named if n in request.calls), stuck["name"])}
     return set(request.calls) & {request.key.split(":")[0]}
 
 

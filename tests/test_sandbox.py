@@ -355,3 +355,27 @@ def test_a_batchs_threads_asking_for_the_work_folder_at_once_share_one(tmp_path,
     finally:
         if sandbox._WORK_LOCK is not None:
             os.close(sandbox._WORK_LOCK)
+
+
+def test_an_a3_method_that_hangs_costs_that_method_and_what_runs_it_only(tmp_path, grade_with):
+    """An endless loop in Linear.forward (a method, not a top-level function): its cases time
+    out or are skipped naming Linear.forward, and so are the cases that run it (Linear.backward's
+    checks against its own forward); the class's other users graded with stand-ins
+    (Linear_ReLU, TwoLayerNet.loss) and the constructors, which never run it, keep every point."""
+    from a3_course_corpus import course_submission
+
+    sub = course_submission(tmp_path, "w22_reshape_at_clamp", [
+        ("Linear.forward", "x_rows = x.reshape(x.shape[0], -1)",
+         "while True:\n            pass\n        x_rows = x.reshape(x.shape[0], -1)")])
+    start = time.monotonic()
+    report = grade_with(sub, functions=["Linear.forward", "Linear.backward", "Linear_ReLU", "TwoLayerNet.__init__",
+                                        "TwoLayerNet.loss", "FullyConnectedNet.__init__"],
+                        limits=Limits(timeout=3.0, budget=30.0), hidden=False)
+    assert time.monotonic() - start < 30 + 6
+    forward = [r for r in report.results if r.check == "Linear.forward"]
+    assert "timed out after 3 s" in forward[0].message and "it was in Linear.forward" in forward[0].message
+    assert all(r.status != "passed" for r in forward)
+    assert all("Linear.forward timed out" in r.message or "timed out after 3 s" in r.message for r in forward)
+    assert all(r.status != "passed" for r in report.results if r.check == "Linear.backward")
+    for graded in ("Linear_ReLU", "TwoLayerNet.__init__", "TwoLayerNet.loss", "FullyConnectedNet.__init__"):
+        assert _status(report, graded) == {"passed"}, (graded, _messages(report, graded))
