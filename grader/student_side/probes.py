@@ -138,8 +138,10 @@ def _ok():
 # ------------------------------------------------------------------ plain calls
 
 @probe("call")
-def probe_call(ctx: Context, p):
-    """Call one function on the inputs; report the outputs, the trace and any input mutation."""
+def probe_call(ctx: Context, p, watch_of=None):
+    """Call one function on the inputs; report the outputs, the trace and any input mutation.
+    ``watch_of(args)``, when given, names the tensors whose one-entry moves are watched (a
+    gradient measured by finite differences), in place of a loss function's parameters."""
     fn, error = ctx.function(p["module"], p["function"])
     if error:
         return _missing(error)
@@ -158,6 +160,8 @@ def probe_call(ctx: Context, p):
         first = args[0] if args and p["function"] in ("svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive",
                                                       "softmax_loss_vectorized", "nn_forward_backward") else None
         watch = list(first.values()) if isinstance(first, dict) else [first] if first is not None else []
+        if watch_of is not None:
+            watch = watch_of(args)
         outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), count_lines=ctx.files if p.get("count_lines") else (),
                            watch=watch, **kwargs)
         probed = {}
