@@ -279,7 +279,12 @@ def hand_gradient_violation(uses: List[str]) -> str:
             f"it with autograd ({', '.join(uses[:3])}): the gradient outputs earn nothing, the loss is judged as usual")
 
 
-def finite_difference_violation(where: List[str]) -> str:
+def finite_difference_violation(where: List[str], check: str = "") -> str:
+    if check.endswith(".backward"):  # a layer's backward pass: measured through its own forward
+        layer = check.rsplit(".", 1)[0]
+        return ("rule broken: the gradient must be derived by hand (that is the exercise); this backward pass "
+                f"measures it by finite differences instead: {layer}'s computation is run again at moved inputs "
+                f"({', '.join(where[:2])}): the gradient outputs earn nothing")
     return ("rule broken: the gradient must be derived by hand (that is the exercise); dW is measured by finite "
             "differences of your loss, not derived: the loss is evaluated again with the parameters moved one entry "
             f"at a time ({', '.join(where[:2])}): the gradient outputs earn nothing, the loss is judged as usual")
@@ -291,7 +296,7 @@ def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[st
     fails, as it would for code with no gradient); what the loss shows stays."""
     computed = tuple(p for p in verdict.computed if p == "loss")
     message = "\n".join(filter(None, [hand_gradient_violation(uses) if uses else "",
-                                      finite_difference_violation(measured) if measured else ""]))
+                                      finite_difference_violation(measured, case.check) if measured else ""]))
     if not verdict.passed and verdict.message:
         message += "\n" + verdict.message
     return Verdict("failed", message, verdict.diagnosis, verdict.warnings, "rule", vouches=bool(computed),

@@ -235,12 +235,14 @@ VALUE_PROBES = frozenset({"call"})
 FORM_PROBES = frozenset({"numeric_grad", "loop_scaling", "scores_without_y", "device_rule"})
 
 
-def _form_needs(case: Optional[Case], given_outputs_need) -> Optional[str]:
+def _form_needs(case: Optional[Case], given_outputs_need, form_outputs=None) -> Optional[str]:
     """The output a form case is about, when it is about one: the numeric gradient check
     checks the gradient, so only a gradient shown computed credits it; a function whose template
     computes some outputs itself (the assignment's ``given_outputs_need``) credits its form cases
     only for the output that is the student's work (a template left as handed out computes the
     given outputs and earns nothing)."""
+    if case is not None and form_outputs and case.probe in form_outputs:
+        return case.params.get(form_outputs[case.probe])
     if case is not None and case.probe != "numeric_grad" and case.check in given_outputs_need:
         return given_outputs_need[case.check]
     if case is None or case.probe != "numeric_grad":
@@ -258,6 +260,7 @@ def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden
     by_key = {(c.check, c.name): c for c in cases}
     unit = resolve(assignment)
     value_probes, given = VALUE_PROBES | unit.value_probes, unit.given_outputs_need
+    form_probes = FORM_PROBES | frozenset(unit.form_outputs)
     out = list(results)
     for check in {r.check for r in results}:
         values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in value_probes]
@@ -265,16 +268,16 @@ def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden
             continue
         vouched = _vouched_outputs(values, hidden and any(r.visibility == HIDDEN for r in values))
         for i, r in enumerate(out):
-            if not (r.check == check and probe.get((r.check, r.name)) in FORM_PROBES and r.status == "passed"
+            if not (r.check == check and probe.get((r.check, r.name)) in form_probes and r.status == "passed"
                     and r.max_points):
                 continue
-            need = _form_needs(by_key.get((r.check, r.name)), given)
+            need = _form_needs(by_key.get((r.check, r.name)), given, unit.form_outputs)
             if vouched and (need is None or not _unvouched((need,), vouched)):
                 continue
             if not vouched:
                 message = (f"not credited: no value case of {check} passes (nor names a known mistake), and this "
                            "case earns its points only for code that computes the right thing")
-            elif r.check in given and probe.get((r.check, r.name)) != "numeric_grad":
+            elif r.check in given and probe.get((r.check, r.name)) not in ("numeric_grad", *unit.form_outputs):
                 message = (f"not credited: the template computes {check}'s loss as handed out; {need} is the part "
                            f"to write, and no value case shows {need} computed (right, or wrong the way a known "
                            "mistake is)")

@@ -11,7 +11,7 @@ check, a search grid); an assignment's own probes live in its unit's ``student_s
 and register themselves with :func:`probe` when the student process imports that module (the
 one its :class:`~grader.assignment.Assignment` names).
 """
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Set
 
 import torch
 
@@ -44,6 +44,16 @@ def call_standin(key):
         CALL_STANDINS[key] = fn
         return fn
     return register
+
+
+# Functions whose first argument holds the parameters of a loss (a tensor, or a dict of them),
+# registered by their assignment: the ``call`` probe watches them (see ``probe_call``).
+WATCHED_PARAMETERS: Set[str] = set()
+
+
+def watch_parameters(*functions: str) -> None:
+    """Register loss functions whose first argument the ``call`` probe watches for one-entry moves."""
+    WATCHED_PARAMETERS.update(functions)
 
 
 class Context:
@@ -138,8 +148,10 @@ def _ok():
 # ------------------------------------------------------------------ plain calls
 
 @probe("call")
-def probe_call(ctx: Context, p):
-    """Call one function on the inputs; report the outputs, the trace and any input mutation."""
+def probe_call(ctx: Context, p, watch_of=None):
+    """Call one function on the inputs; report the outputs, the trace and any input mutation.
+    ``watch_of(args)``, when given, names the tensors whose one-entry moves are watched (a
+    gradient measured by finite differences), in place of a loss function's parameters."""
     fn, error = ctx.function(p["module"], p["function"])
     if error:
         return _missing(error)
@@ -155,9 +167,10 @@ def probe_call(ctx: Context, p):
         # the work of calls whose values are judged (see runner.flag_loops_across_values).
         # a loss function's parameters are watched: its loss evaluated at them moved one entry at
         # a time is a gradient measured by finite differences
-        first = args[0] if args and p["function"] in ("svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive",
-                                                      "softmax_loss_vectorized", "nn_forward_backward") else None
+        first = args[0] if args and p["function"] in WATCHED_PARAMETERS else None
         watch = list(first.values()) if isinstance(first, dict) else [first] if first is not None else []
+        if watch_of is not None:
+            watch = watch_of(args)
         outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), count_lines=ctx.files if p.get("count_lines") else (),
                            watch=watch, **kwargs)
         probed = {}

@@ -6,8 +6,7 @@ import torch
 
 from ....cases import PUBLIC, Case
 from ....catalogue.common import DEVICE_POINTS, device_case
-from ....judges import judge_values
-from .judges import (judge_best_models, judge_linear_relu_given, judge_dropout_backward, judge_dropout_forward, judge_layer_numeric,
+from .judges import (judge_best_models, judge_layer_values, judge_linear_relu_given, judge_dropout_backward, judge_dropout_forward, judge_layer_numeric,
                      judge_net_init, judge_net_loss, judge_optimizer, judge_search_values, judge_solver_instance)
 
 F32, F64 = torch.float32, torch.float64
@@ -18,7 +17,7 @@ NAMES = {"Linear.forward": ("out",), "Linear.backward": ("dx", "dw", "db"), "ReL
 
 def layer_case(check, name, points, visibility, seed, shape, dtype=F64, **extra):
     # a backward pass's outputs are gradients: computed with autograd they earn nothing
-    judge = judge_values(names=NAMES[check], rules=("no_relu",), gradients=check.endswith(".backward"))
+    judge = judge_layer_values(names=NAMES[check], gradients=check.endswith(".backward"))
     return Case(check, name, points, visibility, "layer_call", judge, "a3_layer",
                 {"seed": seed, "shape": tuple(shape), "dtype": str(dtype), **extra}, dtype)
 

@@ -9,7 +9,7 @@ import torch
 
 from ....cases import Verdict, failed, passed
 from ....compare import compare, matches
-from ....judges import error_verdict, judge_values, outcome_failure, rule_findings
+from ....judges import error_verdict, judge_values, outcome_failure, rule_findings, without_gradients
 
 F64 = torch.float64
 
@@ -92,10 +92,29 @@ def _misses(reply) -> str:
             "(linear - ReLU [- dropout] ... - linear - softmax_loss, then back through the same caches).")
 
 
+def judge_layer_values(names, gradients=False):
+    """A layer's forward or backward judged on its values (nothing from torch.nn); a backward that
+    runs its own layer's forward again measures its gradient rather than deriving it: the gradient
+    outputs earn nothing."""
+    inner = judge_values(names=names, rules=("no_relu",), gradients=gradients)
+
+    def judge(case, payload, reply, key, device_type) -> Verdict:
+        verdict = inner(case, payload, reply, key, device_type)
+        calls = (reply.data or {}).get("forward_calls", 0) if gradients and not reply.failure else 0
+        if not calls or verdict.reason == "rule" and "finite differences" in verdict.message:
+            return verdict
+        layer = case.check.rsplit(".", 1)[0]
+        return without_gradients(verdict, case, [], [f"{layer}.forward called {calls} time{'s' if calls > 1 else ''} "
+                                                    f"by {case.check}"])
+    return judge
+
+
 def judge_net_loss(case, payload, reply, key, device_type) -> Verdict:
     """loss and grads (or the scores, without y) of a network whose layers are stand-ins."""
     names = ("scores",) if payload.get("y") is None else ("loss", "grads")
-    verdict = judge_values(names=names, gradients=payload.get("y") is not None)(case, payload, reply, key, device_type)
+    # the layers are asked by hand: nothing from torch.nn (F.linear, F.relu, F.cross_entropy) in the network either
+    verdict = judge_values(names=names, rules=("no_relu",), gradients=payload.get("y") is not None)(
+        case, payload, reply, key, device_type)
     if verdict.passed or reply.failure or not reply.data:
         return verdict
     verdict = _accepted(verdict, case, payload, reply, key, device_type)
@@ -352,6 +371,10 @@ def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
                           "torch.rand(..., device=x.device))", "", ""))
         elif other is not None and torch.equal(other, out):
             found.append(("another seed gave the same mask: the mask must be drawn at random", "", ""))
+        elif reply.data.get("unseeded_same"):
+            found.append(("two calls without a seed in dropout_param drew the same mask: torch's generator is "
+                          "reseeded only when dropout_param holds a 'seed' (the given code), so that training drops "
+                          "other units at every step", "", ""))
     messages = [f"train mode: {m}" for m, _, _ in found]
     causes = [f"{label}: {text}" for _, label, text in found if label]
     test = _tensor(runs.get("test", {}).get("value"))
@@ -450,6 +473,11 @@ def judge_solver_instance(case, payload, reply, key, device_type) -> Verdict:
     problems: List[str] = []
     if not data.get("returned"):
         problems.append("the Solver built is not the one returned (return solver)")
+    subclass = data.get("subclass")
+    if subclass:
+        defines = ", ".join(subclass.get("defines") or []) or "nothing"
+        problems.append(f"the Solver built is a {subclass.get('name')}, a subclass of Solver (defining {defines}): "
+                        "build the Solver given (Solver(model, data_dict, ...)), whose train is the one graded")
     if data.get("model") not in ("TwoLayerNet", "FullyConnectedNet"):
         problems.append(f"the Solver trains a {data.get('model')}, not the model made (a TwoLayerNet)")
     if not data.get("same_data"):

@@ -25,11 +25,52 @@ def _pick(desc, pick):
     return desc
 
 
+def _cache_inputs(args):
+    """A backward pass's (dout, cache): the forward's inputs kept in the cache are watched, so that a
+    backward that runs the forward again with one of them moved one entry at a time (a gradient
+    measured by finite differences, not derived) is seen."""
+    cache = args[1] if len(args) > 1 else None
+    found = cache if isinstance(cache, (tuple, list)) else (cache,)
+    return [t for t in found if isinstance(t, torch.Tensor) and t.is_floating_point()]
+
+
+class _ForwardCounter:
+    """Counts the calls of a layer's own forward while its backward runs: a backward pass derives
+    its gradient from the cache and never needs the forward again; one that runs it (at inputs
+    moved by h, all at once for an elementwise layer) measures the gradient instead."""
+
+    def __init__(self, ctx, function):
+        self.layer, _ = ctx.function(MODULE, function.rsplit(".", 1)[0])
+        self.original = vars(self.layer).get("forward") if isinstance(self.layer, type) else None
+        self.calls = 0
+
+    def __enter__(self):
+        if isinstance(self.original, staticmethod):
+            inner = self.original.__func__
+
+            def counted(*args, **kwargs):
+                self.calls += 1
+                return inner(*args, **kwargs)
+
+            self.layer.forward = staticmethod(counted)
+        return self
+
+    def __exit__(self, *exc):
+        if isinstance(self.original, staticmethod):
+            self.layer.forward = self.original
+        return False
+
+
 @probe("layer_call")
 def probe_layer_call(ctx: Context, p):
     """A layer's forward or backward (or an update rule's single call) on the case's inputs,
     through the engine's ``call`` probe; the outputs judged are picked from what it returns."""
-    reply = probe_call(ctx, p)
+    if not p["function"].endswith(".backward"):
+        reply = probe_call(ctx, p)
+    else:
+        with _ForwardCounter(ctx, p["function"]) as counter:
+            reply = probe_call(ctx, p, watch_of=_cache_inputs)
+        reply["forward_calls"] = counter.calls
     outcome = reply.get("outcome") or {}
     if isinstance(outcome.get("value"), dict):
         outcome["value"] = _pick(outcome["value"], p.get("pick"))
@@ -245,7 +286,15 @@ def probe_dropout_forward(ctx: Context, p):
         if not outcome.ok:
             break
     first = next(iter(runs.values()))
-    return {"outcome": first, "runs": runs, "mutated": [] if torch.equal(x, before) else ["x"]}
+    # twice in train mode without a seed: the masks must differ (a forward that reseeds torch's
+    # generator whatever dropout_param says drops the same units at every training step)
+    train = dict(next((param for label, param in p["params"] if label == "train"), {}))
+    train.pop("seed", None)
+    unseeded = [ctx.call(fn, x, dict(train), trace=False) for _ in range(2)] if train else []
+    outs = [o.value[0] for o in unseeded
+            if o.ok and isinstance(o.value, (tuple, list)) and len(o.value) == 2 and isinstance(o.value[0], torch.Tensor)]
+    same = len(outs) == 2 and outs[0].shape == outs[1].shape and bool(torch.equal(outs[0], outs[1]))
+    return {"outcome": first, "runs": runs, "mutated": [] if torch.equal(x, before) else ["x"], "unseeded_same": same}
 
 
 @probe("dropout_backward")
@@ -294,6 +343,11 @@ def probe_solver_instance(ctx: Context, p):
         for name, value in solver.kwargs.items():
             kwargs[name] = {"kind": "callable", "name": getattr(value, "__name__", "")} if callable(value) \
                 else describe(value)
+        # a subclass of the Solver given (whose train, say, does nothing) is not the course's Solver
+        own = [name for cls in type(solver).__mro__ if cls not in (RecordingSolver, object)
+               for name in vars(cls) if not name.startswith("__")]
+        found["subclass"] = {"name": type(solver).__name__, "defines": sorted(set(own))[:8]} \
+            if type(solver) is not RecordingSolver else None
         found.update({"model": type(model).__name__, "same_data": solver.data is data or (
             isinstance(solver.data, dict) and all(solver.data.get(k) is data[k] for k in data)),
             "kwargs": kwargs, "params": describe({k: v for k, v in getattr(model, "params", {}).items()}
