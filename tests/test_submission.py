@@ -35,7 +35,9 @@ def test_zip_with_a_top_folder_is_found(tmp_path):
 @pytest.mark.parametrize("given,message", [
     ("missing", "does not exist"),
     ("notes.txt", "not a .zip"),
-    ("empty", "no linear_classifier.py and two_layer_net.py"),
+    # an empty folder: what each assignment's files are, and where they were looked for
+    ("empty", r"files of no assignment this kit grades \(looked for a2: linear_classifier.py and two_layer_net.py "
+              r"\(in ./a2/ or ./\); a3: fully_connected_networks.py \(in ./a3/ or ./\)\)"),
     ("broken.zip", "not a readable zip"),
 ])
 def test_bad_submissions_get_clear_errors(tmp_path, given, message):
