@@ -1,8 +1,9 @@
 """Who shares student-written code: ``python -m grader similarity SUBMISSIONS --out DIR
 [--reference DIR ...]``, and ``batch --similarity`` after grading (:func:`run_similarity`).
 
-What is compared. Every graded function is compared only with the same function of the other
-submissions, as what it runs: its statements that can affect its result, then every
+What is compared. Every graded function, and every graded method (``Class.method``, as
+Assignment 3 grades ``Linear.forward`` or ``FullyConnectedNet.loss``), is compared only with the
+same function or method of the other submissions, as what it runs: its statements that can affect its result, then every
 module-level definition it reaches in the code files (:mod:`.live`: padding with dead code
 dilutes nothing, moving a body into helpers hides nothing). Whatever a template holds never
 counts, twice over: the lines a function keeps from a template's version are blanked before
