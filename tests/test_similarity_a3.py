@@ -20,7 +20,7 @@ import textwrap
 import pytest
 
 import a3_course_corpus as corpus
-from grader.instructor.similarity import MIN_TOKENS, run_similarity, scope_of
+from grader.instructor.similarity import MIN_TOKENS, SimilarityError, run_similarity, scope_of
 from grader.instructor.similarity.live import Reader, read_module
 from grader.instructor.stubs import make_stub
 from grader.paths import ROOT
@@ -130,9 +130,9 @@ def independent_pairs():
     return [pair for pair in itertools.combinations([s.name for s in corpus.STYLE_LIST], 2) if shares_nothing(*pair)]
 
 
-def run(subs):
+def run(subs, assignment="a3"):
     out = subs.parent / "out"
-    summary = run_similarity(subs, out, assignment="a3")
+    summary = run_similarity(subs, out, assignment=assignment)
     rows, pairs = read_csv(out / "similarity.csv")
     return {"summary": summary, "rows": rows, "pairs": pairs, "html": (out / "similarity.html").read_text()}
 
@@ -150,7 +150,7 @@ def copies(tmp_path_factory):
     write(subs, "A_module_helper", into_module_helper(a), layout="kit")
     write(subs, "B", b)
     write(subs, "B_with_A_loss", with_method(b, "FullyConnectedNet.loss", method_text(a, "FullyConnectedNet.loss")))
-    return run(subs)
+    return run(subs, assignment=None)  # recognised from the files
 
 
 @pytest.fixture(scope="module")
@@ -254,6 +254,19 @@ def test_report_names_methods_and_what_they_run(copies, a3_class):
     assert "<code>FullyConnectedNet.loss</code>" in text
     assert "_run (fully_connected_networks.py, line" in text and "which FullyConnectedNet.loss runs" in text
     assert not [r for r in a3_class["rows"] if r["kind"] == "not compared"]
+
+
+def test_the_assignment_is_recognised_from_the_files(copies, tmp_path):
+    """Without --assignment the report compares A3 folders as A3 (the copies' report above);
+    a folder mixing A2 and A3 entries is refused, naming them."""
+    assert "Assignment 3, part 1 (fully connected networks) similarity report" in copies["html"]
+    subs = tmp_path / "subs"
+    write(subs, "three", corpus.render(A)[FILE])
+    (subs / "two").mkdir()
+    for name in ("linear_classifier.py", "two_layer_net.py"):
+        (subs / "two" / name).write_text("import torch\n")
+    with pytest.raises(SimilarityError, match=r"mixes submissions of several assignments \(a2: two; a3: three\)"):
+        run_similarity(subs, tmp_path / "out")
 
 
 def test_course_given_code_matches_the_corpus():

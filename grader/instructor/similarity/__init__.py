@@ -23,7 +23,8 @@ Outputs in OUT, inert whatever the student wrote: ``similarity.html`` (:mod:`.ht
 
 What is compared is a parameter (:mod:`.scope`): the graded ``functions`` (name -> file stem),
 the ``code_files``, the ``templates`` (name -> {file name: source}); each one left out is the
-``assignment``'s (the CLI and batch pass the assignment graded).
+``assignment``'s (``batch --similarity`` passes the assignment graded; without one, the
+assignment is recognised from the entries' files, as ``batch`` does).
 """
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence
@@ -80,6 +81,8 @@ def run_similarity(submissions, out, *, references: Sequence = (), entries: Opti
         if out == submissions or submissions in out.parents:
             raise SimilarityError(f"--out {out} must not lie inside the submissions folder")
         entries = discover(submissions)
+        if assignment is None and functions is None and code_files is None:
+            assignment = _recognised(submissions, entries)
     scope = scope_of(functions, code_files, templates, kit_folder=kit_folder, title=title, assignment=assignment)
     ref_entries = reference_entries(references, scope)
     template = load_template(scope)
@@ -103,6 +106,18 @@ def run_similarity(submissions, out, *, references: Sequence = (), entries: Opti
         summary, students, refs, ranked, ranked_refs, groups, broken, image, common, limit,
         title=scope.title, templates=list(template_sources(scope))))
     return summary
+
+
+def _recognised(submissions: Path, entries: List[Entry]):
+    """The assignment whose files the entries hold, as ``batch`` recognises it (the kit's first
+    when they hold none); a folder mixing assignments is refused, naming the entries."""
+    from ...submission import SubmissionError
+    from ..batch import batch_assignment
+
+    try:
+        return batch_assignment(submissions, entries)
+    except SubmissionError as exc:
+        raise SimilarityError(str(exc)) from exc
 
 
 def _count(n: int, one: str, many: str = "") -> str:
