@@ -17,7 +17,7 @@ import collections
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
-from .dead_code import analyse
+from .dead_code import Span, analyse
 from .module import Module, kept_text
 from ..source import is_docstring
 from .names import reads, target_names
@@ -130,8 +130,9 @@ class Reader:
             if is_docstring(node.body[0]):
                 left_out.append(node.body[0])  # words, not code (a template's words differ)
             for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in graded:
-                    left_out += [item] + item.decorator_list  # compared on its own
+                if graded and self._binds(item) & graded:  # a graded method: compared on its own
+                    first = min([item.lineno] + [d.lineno for d in getattr(item, "decorator_list", ())])
+                    left_out.append(Span(first, 0, item.end_lineno, item.end_col_offset))
                 elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     gone, names = self.live(module, item)
                     left_out += gone
@@ -175,6 +176,16 @@ class Reader:
             stack.extend(x for x in ast.iter_child_nodes(node) if id(x) not in gone)
         return (free - split) | bare | members
 
+    @staticmethod
+    def _binds(item) -> Set[str]:
+        """The names a statement of a class body binds (a def, a class, an assignment)."""
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return {item.name}
+        if isinstance(item, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+            return set().union(*(target_names(t) for t in targets))
+        return set()
+
     def _is_class(self, module: Module, name: str) -> bool:
         where = self._resolve(module, name)
         return where is not None and isinstance(self._binding(*where), ast.ClassDef)
@@ -192,11 +203,7 @@ class Reader:
             return None
         found = []
         for item in cls.body:
-            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and item.name == member:
-                found = [item]
-            elif isinstance(item, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and any(
-                    member in target_names(t)
-                    for t in (item.targets if isinstance(item, ast.Assign) else [item.target])):
+            if member in self._binds(item):
                 found = found + [item] if isinstance(item, ast.AugAssign) else [item]
         return (where[0], where[1], found) if found else None
 
@@ -242,10 +249,10 @@ class Reader:
         owner = None
         if "." in function:  # a method: Class.method
             member = self._members(module, function)
-            if member is None or member[0] is not module or not isinstance(
-                    member[2][-1], (ast.FunctionDef, ast.AsyncFunctionDef)) or not member[2][-1].body:
+            if member is None or member[0] is not module or isinstance(member[2][-1], ast.ClassDef) or \
+                    not getattr(member[2][-1], "body", True):
                 return None
-            node, owner = member[2][-1], member[1]
+            node, owner = member[2][-1], member[1]  # a def, or `forward = staticmethod(_impl)`
         else:
             node = self._binding(module, function)
             if node is None or not getattr(node, "body", True) or (isinstance(node, ast.ClassDef)):
