@@ -166,7 +166,7 @@ def register(sub) -> None:
     similarity.add_argument("--reference", action="append", default=[], metavar="DIR",
                             help="code nobody should hand in (earlier terms, solutions known to be public): "
                                  "matches are listed apart; repeatable")
-    add_assignment_option(similarity, "the kit's first assignment (the one the report compares so far)")
+    add_assignment_option(similarity, "recognised from the submissions' files, as batch does")
     similarity.set_defaults(func=cmd_similarity)
 
     fixtures = sub.add_parser("fixtures", help="rebuild or verify the public reference fixtures")

@@ -1,8 +1,9 @@
 """Who shares student-written code: ``python -m grader similarity SUBMISSIONS --out DIR
 [--reference DIR ...]``, and ``batch --similarity`` after grading (:func:`run_similarity`).
 
-What is compared. Every graded function is compared only with the same function of the other
-submissions, as what it runs: its statements that can affect its result, then every
+What is compared. Every graded function, and every graded method (``Class.method``, as
+Assignment 3 grades ``Linear.forward`` or ``FullyConnectedNet.loss``), is compared only with the
+same function or method of the other submissions, as what it runs: its statements that can affect its result, then every
 module-level definition it reaches in the code files (:mod:`.live`: padding with dead code
 dilutes nothing, moving a body into helpers hides nothing). Whatever a template holds never
 counts, twice over: the lines a function keeps from a template's version are blanked before
@@ -22,7 +23,8 @@ Outputs in OUT, inert whatever the student wrote: ``similarity.html`` (:mod:`.ht
 
 What is compared is a parameter (:mod:`.scope`): the graded ``functions`` (name -> file stem),
 the ``code_files``, the ``templates`` (name -> {file name: source}); each one left out is the
-``assignment``'s (the CLI and batch pass the assignment graded).
+``assignment``'s (``batch --similarity`` passes the assignment graded; without one, the
+assignment is recognised from the entries' files, as ``batch`` does).
 """
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence
@@ -79,6 +81,8 @@ def run_similarity(submissions, out, *, references: Sequence = (), entries: Opti
         if out == submissions or submissions in out.parents:
             raise SimilarityError(f"--out {out} must not lie inside the submissions folder")
         entries = discover(submissions)
+        if assignment is None and functions is None and code_files is None:
+            assignment = _recognised(submissions, entries)
     scope = scope_of(functions, code_files, templates, kit_folder=kit_folder, title=title, assignment=assignment)
     ref_entries = reference_entries(references, scope)
     template = load_template(scope)
@@ -102,6 +106,18 @@ def run_similarity(submissions, out, *, references: Sequence = (), entries: Opti
         summary, students, refs, ranked, ranked_refs, groups, broken, image, common, limit,
         title=scope.title, templates=list(template_sources(scope))))
     return summary
+
+
+def _recognised(submissions: Path, entries: List[Entry]):
+    """The assignment whose files the entries hold, as ``batch`` recognises it (the kit's first
+    when they hold none); a folder mixing assignments is refused, naming the entries."""
+    from ...submission import SubmissionError
+    from ..batch import batch_assignment
+
+    try:
+        return batch_assignment(submissions, entries)
+    except SubmissionError as exc:
+        raise SimilarityError(str(exc)) from exc
 
 
 def _count(n: int, one: str, many: str = "") -> str:

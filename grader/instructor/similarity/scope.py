@@ -28,11 +28,12 @@ class Scope:
 
 def compared_functions(functions: Mapping[str, str], code_files: Iterable[str]) -> Dict[str, str]:
     """``{function: file name}`` of the graded ``functions`` (name -> file stem, as
-    :data:`grader.cases.FUNCTIONS`) that are compared: those in one of ``code_files``, and not
-    classes (named with a capital: a class is compared through the functions that use it)."""
+    :data:`grader.cases.FUNCTIONS`) that are compared: those in one of ``code_files``, functions
+    and methods (``Class.method``: each compared on its own), not classes (an undotted name with
+    a capital: a class is compared through the functions and methods that use it)."""
     code_files = tuple(code_files)
     return {name: f"{stem}.py" for name, stem in functions.items()
-            if f"{stem}.py" in code_files and not name[:1].isupper()}
+            if f"{stem}.py" in code_files and ("." in name or not name[:1].isupper())}
 
 
 def scope_of(functions: Optional[Mapping[str, str]] = None, code_files: Optional[Iterable[str]] = None,

@@ -1,7 +1,7 @@
 """The templates, whose code never counts: the kit's student template (the stubs the handout
 makes from the kit's solution with :func:`grader.instructor.stubs.make_stub`) and any other
-given code (for Assignment 2, the course's Fall 2020 and Winter 2022 templates from
-:mod:`grader.instructor.course_given`). A :class:`Template` holds every fingerprint of them
+given code (the course's Fall 2020 and Winter 2022 templates, in the assignment's unit:
+``instructor/course_given.py``, ``COURSE_TEMPLATES``). A :class:`Template` holds every fingerprint of them
 (removed from every submission's as boilerplate) and the given text of each definition (blanked
 out of a submission's version of it: :mod:`.extract`), with what is compared."""
 import ast
@@ -30,18 +30,26 @@ class Template:
     assignment: Optional[str] = None  # whose files each submission is read for
 
 
+def _body_text(lines, node) -> str:
+    body = node.body[1:] if len(node.body) > 1 and is_docstring(node.body[0]) else node.body
+    return segment(lines, body[0], body[-1])
+
+
 def _given_texts(source: str) -> Dict[str, str]:
     """The top-level definitions of a template: a function's body without its docstring, a
-    class whole (as :class:`.live.Reader` shows what a function reaches)."""
+    class whole (as :class:`.live.Reader` shows what a function reaches), and each method of a
+    class as ``Class.method``, its body without its docstring (a graded method's piece)."""
     lines = source.splitlines(keepends=True)
     found = {}
     for node in ast.parse(source).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            body = node.body[1:] if len(node.body) > 1 and is_docstring(node.body[0]) else node.body
-            found[node.name] = segment(lines, body[0], body[-1])
+            found[node.name] = _body_text(lines, node)
         elif isinstance(node, ast.ClassDef):
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             found[node.name] = textwrap.dedent("".join(lines[first - 1:node.end_lineno]))
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.body:
+                    found[f"{node.name}.{item.name}"] = _body_text(lines, item)
     return found
 
 

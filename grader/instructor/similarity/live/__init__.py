@@ -1,7 +1,9 @@
 """What a graded function runs, as the similarity report compares it: the function's statements
 that can affect its result, then every module-level definition it reaches through names
 (helpers, lambdas, tables, classes, the module-level statements that change them), each with
-its own statements that can affect a result.
+its own statements that can affect a result. A graded method (``Class.method``) is read the same
+way, and reaches, member by member, what it uses of classes that hold graded methods (``self.``,
+``Linear.forward``: :mod:`.reach`). A class's docstring is words, not code: left out.
 
 A statement is left out when it cannot affect what the function returns, raises or changes
 outside itself: ``pass``, a docstring or any other expression without a call that changes
