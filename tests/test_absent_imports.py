@@ -231,3 +231,14 @@ def test_a2_course_files_with_stray_imports_keep_full_marks(tmp_path, grade_with
     assert _points(after) == _points(before) and after.score == before.score > 0
     for name in ("linear_classifier", "two_layer_net"):
         assert sum(n.startswith(f"{name}.py imports {STRAY[0]} (line") for n in after.notes) == 1, after.notes
+
+
+def test_the_quick_look_finds_every_top_level_import_form_and_skips_prose():
+    """Files whose imports are all here are never parsed; so the quick look must see every
+    form of a top-level import, and a docstring's prose ("from one step to the next") must not
+    send a file to the parser."""
+    source = (b'"""The layers.\nfrom one step to the next\nimport the data first\n"""\nimport a.b as c, d\n'
+              b'import e \\\n  , f\nfrom g.h import (i,\n  j)\nfrom k \\\n  import m\nfrom A3.a3_helper import n\n'
+              b"def fn():\n    import indented\n")
+    assert absent._candidates(source) == {"the", "a", "d", "e", "g", "k", "A3"}
+    assert {top.split(".")[0] for _, top, _ in absent.top_level_imports(source)} <= absent._candidates(source) | {"f"}

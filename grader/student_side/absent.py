@@ -24,6 +24,7 @@ module absent, as it is. The student's module keeps what its own import statemen
 import ast
 import importlib.util
 import os
+import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -118,6 +119,23 @@ def top_level_imports(source) -> List[Tuple[int, str, Optional[Tuple[str, ...]]]
     return found
 
 
+_FROM = re.compile(rb"^from[ \t]+([A-Za-z_][A-Za-z0-9_]*)[A-Za-z0-9_. \t]*(?:[ \t]import\b|\\$)", re.M)
+_IMPORT = re.compile(rb"^import[ \t]+([^\n#;]*)", re.M)
+_NAME = re.compile(rb"[ \t(\\]*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _candidates(source: bytes) -> set:
+    """The top-level names a file's unindented import lines name: a cheap look first, so that
+    a file whose imports are all here is never parsed (parsing costs a worker about 13 ms)."""
+    names = {m.group(1) for m in _FROM.finditer(source)}
+    for m in _IMPORT.finditer(source):
+        for part in m.group(1).split(b","):
+            name = _NAME.match(part)
+            if name:
+                names.add(name.group(1))
+    return {n.decode() for n in names}
+
+
 def _is_absent(top: str, protected) -> bool:
     """Whether ``top`` cannot be imported here: never true of a module already imported, one of
     the standard library's, a protected name (the kit's packages, the course helpers) or
@@ -199,6 +217,8 @@ def prepare(folder: str, modules, protected) -> Prepared:
                 source = f.read()
         except OSError:
             continue  # a missing file is reported when it fails to load
+        if not any(_is_absent(name, protected) for name in _candidates(source)):
+            continue
         for line, dotted, names in top_level_imports(source):
             by_top.setdefault(dotted.split(".")[0], []).append((module, line, dotted, names))
     prepared = Prepared()
