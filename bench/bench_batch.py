@@ -138,7 +138,7 @@ def in_process_seconds(submission: Path) -> float:
     start = time.perf_counter()
     for name in ("a2", "a2.linear_classifier", "a2.two_layer_net", "linear_classifier"):
         _sys.modules.pop(name, None)
-    modules, errors, files = load_student(prepared.code_dir)
+    modules, errors, files, _ = load_student(prepared.code_dir)
     ctx = Context(modules, errors, files, "cpu")
     for case in cases:
         got = inputs[case.key]

@@ -548,6 +548,10 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
     if sandbox.load_errors:
         for module, error in sandbox.load_errors.items():
             notes.append(inert_text(prepared.shown(f"{module}.py could not be loaded: {error['type']}: {error['message']}")))
+    for module, name, line in sandbox.absent_imports:
+        notes.append(inert_text(prepared.shown(
+            f"{module}.py imports {name} (line {line}), which the grader does not have: loaded without it; "
+            f"a graded function that uses {name} fails")))
     notes += [inert_text(note) for note in sandbox.confinement_notes()]  # the hello can be forged
     label = prepared.origin if submission is not None else f"this repository's {unit.student_dir}/"
     return Report(label, device, hidden, tuple(results), round(time.monotonic() - start, 3), tuple(notes),

@@ -15,6 +15,7 @@ import logging
 import os
 import pickle
 import pwd
+import re
 import signal
 import socket
 import subprocess
@@ -25,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Optional
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from .assignment import kit_packages, resolve
 from .files import disk_usage, remove_tree
@@ -577,6 +578,21 @@ def _valid_errors(errors, modules) -> Dict[str, dict]:
     return valid
 
 
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+
+
+def _valid_absent(absent, modules) -> List[Tuple[str, str, int]]:
+    """The hello's imports of absent modules, [module, absent module, line], kept only where
+    each field is what it says (one of the assignment's modules, an identifier, a line
+    number); at most 20."""
+    valid = []
+    for entry in absent if isinstance(absent, list) else []:
+        if (isinstance(entry, list) and len(entry) == 3 and entry[0] in modules and isinstance(entry[1], str)
+                and _MODULE_NAME.fullmatch(entry[1]) and type(entry[2]) is int and 0 < entry[2] < 10**7):
+            valid.append((entry[0], entry[1], entry[2]))
+    return valid[:20]
+
+
 def _function(request: Request) -> str:
     """The graded function a request belongs to (its key is 'function: case')."""
     return request.key.split(":", 1)[0]
@@ -616,6 +632,7 @@ class Sandbox:
             self.zygote = ZygoteHolder(self.zygote)
         self.worker: Optional[Worker] = None
         self.load_errors: Dict[str, dict] = {}
+        self.absent_imports: List[Tuple[str, str, int]] = []  # (module, absent module, line): loaded without it
         self.applied: Dict[str, Any] = {}  # the confinement the last worker reported
         self._last_stuck: Optional[dict] = None  # where the watchdog saw the case that timed out
 
@@ -662,6 +679,7 @@ class Sandbox:
             self._lose_worker()
             return "the submission's process did not say hello as it should (its code wrote into the grader's pipe?)"
         self.load_errors = _valid_errors(hello.get("errors"), self.assignment.modules)
+        self.absent_imports = _valid_absent(hello.get("absent"), self.assignment.modules)
         self.applied = hello.get("layers") if isinstance(hello.get("layers"), dict) else {}
         return None
 

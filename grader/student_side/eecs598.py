@@ -11,6 +11,8 @@ import importlib
 import sys
 import types
 
+# The top-level names install() puts into sys.modules (eecs598's submodules beneath it).
+COURSE_HELPERS = ("eecs598", "a2_helpers", "a3_helper")
 # submodule -> {course name: "helpers module:name"}
 LAYOUT = {
     "utils": {"reset_seed": "helpers.seed:reset_seed", "tensor_to_image": "helpers.plots:tensor_to_image",

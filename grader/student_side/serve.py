@@ -13,8 +13,8 @@ import threading
 import time
 import types
 
-from ..assignment import default
-from . import eecs598
+from ..assignment import default, kit_packages
+from . import absent, eecs598
 from .capture import describe_error
 from .probes import PROBES, Context
 from .wire import ChannelClosed, decode_request, encode_reply, recv_frame, send_frame
@@ -41,8 +41,10 @@ def load_student(folder, unit=None):
 
     They are loaded as the assignment's package (``a2``, so the kit's ``from .linear_classifier
     import`` works) with ``folder`` also on sys.path (so the course's ``from linear_classifier
-    import`` works), and with the course's helper package ``eecs598`` available. Returns
-    ``(modules, errors, files)``.
+    import`` works), and with the course's helper package ``eecs598`` available. A top-level
+    import of a module that is not installed here loads a placeholder instead (see
+    :mod:`.absent`). Returns ``(modules, errors, files, absent)``: ``absent`` lists those
+    imports, as :class:`.absent.Absent`.
     """
     unit = _unit(unit)
     name_of_package = unit["package"]
@@ -53,16 +55,20 @@ def load_student(folder, unit=None):
     package.__file__ = os.path.join(folder, "__init__.py")
     sys.modules[name_of_package] = package
     sys.path.insert(0, folder)
+    missing = absent.prepare(folder, unit["modules"], kit_packages() + ("helpers",))
     modules, errors, files = {}, {}, []
-    for name in unit["modules"]:
-        path = os.path.join(folder, f"{name}.py")
-        files.append(path)
-        try:
-            modules[name] = importlib.import_module(f"{name_of_package}.{name}")
-            sys.modules.setdefault(name, modules[name])
-        except BaseException as exc:  # noqa: BLE001 - syntax errors, exits, anything
-            errors[name] = describe_error(exc, (path,))
-    return modules, errors, files
+    try:
+        for name in unit["modules"]:
+            path = os.path.join(folder, f"{name}.py")
+            files.append(path)
+            try:
+                modules[name] = importlib.import_module(f"{name_of_package}.{name}")
+                sys.modules.setdefault(name, modules[name])
+            except BaseException as exc:  # noqa: BLE001 - syntax errors, exits, anything
+                errors[name] = describe_error(exc, (path,))
+    finally:
+        missing.finish()
+    return modules, errors, files, missing.absent
 
 
 class Watchdog(threading.Thread):
@@ -114,9 +120,10 @@ def serve(folder, device, req_fd, rep_fd, layers=None, unit=None) -> None:
     by the zygote before any student code ran) registers its probes beside the shared ones."""
     unit = _unit(unit)
     importlib.import_module(unit["probes"])
-    modules, errors, files = load_student(folder, unit)
+    modules, errors, files, missing = load_student(folder, unit)
     ctx = Context(modules, errors, files, device)
-    send_locked(rep_fd, encode_reply({"hello": True, "errors": errors, "layers": layers or {}}))
+    send_locked(rep_fd, encode_reply({"hello": True, "errors": errors, "layers": layers or {},
+                                      "absent": [[a.module, a.name, a.line] for a in missing]}))
     watchdog = Watchdog(rep_fd, files)
     watchdog.start()
     while True:

@@ -396,6 +396,8 @@ def main(argv) -> int:
     import helpers.gradcheck  # noqa: F401
     import helpers.seed  # noqa: F401
     import helpers.toy  # noqa: F401
+    import helpers.losses  # noqa: F401 - A3's a3_helper.softmax_loss and eecs598.Solver map onto these
+    import helpers.solver  # noqa: F401
 
     for name in ("statistics", "itertools", "random", "abc", "typing", "math", "collections", "tempfile", "shutil"):
         __import__(name)  # what the course files and the probes import, once for every worker
