@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Set
 import torch
 
 from .assignment import Assignment, resolve
-from .cases import FRESH_PROBES, FROM_OTHER_CASES, HIDDEN, PUBLIC, Case, Verdict, select
+from .cases import FROM_OTHER_CASES, HIDDEN, PUBLIC, Case, Verdict, select
 from .catalogue import all_cases
 from .fixtures import load as load_fixtures
 from .inert import inert_text
@@ -73,12 +73,12 @@ class Inputs:
 
 def case_inputs(case: Case, fixtures, salt: str = "", assignment=None) -> Inputs:
     """A case's inputs: from the fixtures for a public case; for a hidden one, and with a salt
-    for a public form case (``FRESH_PROBES``), from the instructor's recipes with seeds salted by
+    for a public case marked ``fresh`` (a form case), from the instructor's recipes with seeds salted by
     the submission's content (inputs learnt from one grading cannot be replayed in the next, and
     the same files always get the same inputs)."""
     if case.probe is None or case.probe in FROM_OTHER_CASES:
         return Inputs(None, None, b"")
-    if case.visibility == PUBLIC and not (salt and case.probe in FRESH_PROBES):
+    if case.visibility == PUBLIC and not (salt and case.fresh):
         try:
             entry = fixtures[case.check][case.name]
         except KeyError:
@@ -229,23 +229,15 @@ def flag_hardcoding(results: List[CaseResult], cases: List[Case], assignment=Non
 # probes an assignment names in its ``value_probes``.
 VALUE_PROBES = frozenset({"call"})
 
-# Cases that judge a function's form rather than its values: its gradient agrees with its own
-# loss, it has no loops, it keeps the given `if y is None: return scores`, its tensors follow
-# the inputs' device. Code that computes nothing (a stub returning zeros) has all of these.
-FORM_PROBES = frozenset({"numeric_grad", "loop_scaling", "scores_without_y", "device_rule"})
-
-
 def _form_needs(case: Optional[Case], given_outputs_need) -> Optional[str]:
-    """The output a form case is about, when it is about one: the numeric gradient check
-    checks the gradient, so only a gradient shown computed credits it; a function whose template
-    computes some outputs itself (the assignment's ``given_outputs_need``) credits its form cases
-    only for the output that is the student's work (a template left as handed out computes the
-    given outputs and earns nothing)."""
-    if case is not None and case.probe != "numeric_grad" and case.check in given_outputs_need:
-        return given_outputs_need[case.check]
-    if case is None or case.probe != "numeric_grad":
+    """The output a form case is about, when it is about one: the case's own ``output`` (the
+    numeric gradient check of dW checks dW, so only dW shown computed credits it); else, for a
+    function whose template computes some outputs itself (the assignment's
+    ``given_outputs_need``), the output that is the student's work (a template left as handed
+    out computes the given outputs and earns nothing)."""
+    if case is None:
         return None
-    return f"grads['{case.params['key']}']" if case.params.get("key") else "dW"
+    return case.output or given_outputs_need.get(case.check)
 
 
 def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden: bool = False,
@@ -258,6 +250,7 @@ def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden
     by_key = {(c.check, c.name): c for c in cases}
     unit = resolve(assignment)
     value_probes, given = VALUE_PROBES | unit.value_probes, unit.given_outputs_need
+    form = {key for key, c in by_key.items() if c.form}
     out = list(results)
     for check in {r.check for r in results}:
         values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in value_probes]
@@ -265,16 +258,15 @@ def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden
             continue
         vouched = _vouched_outputs(values, hidden and any(r.visibility == HIDDEN for r in values))
         for i, r in enumerate(out):
-            if not (r.check == check and probe.get((r.check, r.name)) in FORM_PROBES and r.status == "passed"
-                    and r.max_points):
+            if not (r.check == check and (r.check, r.name) in form and r.status == "passed" and r.max_points):
                 continue
-            need = _form_needs(by_key.get((r.check, r.name)), given)
+            need = _form_needs(by_key[(r.check, r.name)], given)
             if vouched and (need is None or not _unvouched((need,), vouched)):
                 continue
             if not vouched:
                 message = (f"not credited: no value case of {check} passes (nor names a known mistake), and this "
                            "case earns its points only for code that computes the right thing")
-            elif r.check in given and probe.get((r.check, r.name)) != "numeric_grad":
+            elif r.check in given and not by_key[(r.check, r.name)].output:
                 message = (f"not credited: the template computes {check}'s loss as handed out; {need} is the part "
                            f"to write, and no value case shows {need} computed (right, or wrong the way a known "
                            "mistake is)")
@@ -456,7 +448,7 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
         prepared_cases = []  # (case, inputs, verdict when the inputs could not be had)
         for case in cases:
             try:
-                shared = inputs and case.key in inputs and not (salt and case.probe in FRESH_PROBES)
+                shared = inputs and case.key in inputs and not (salt and case.fresh)
                 got = inputs[case.key] if shared else case_inputs(case, fixtures, salt, unit)
                 prepared_cases.append((case, got, None))
             except GradingError:

@@ -153,10 +153,11 @@ def probe_call(ctx: Context, p):
     with Substitutes([ctx.modules.get(p["module"])], replacements):
         # A vectorized function's value cases count its lines too: the no-loop rule compares
         # the work of calls whose values are judged (see runner.flag_loops_across_values).
-        # a loss function's parameters are watched: its loss evaluated at them moved one entry at
-        # a time is a gradient measured by finite differences
-        first = args[0] if args and p["function"] in ("svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive",
-                                                      "softmax_loss_vectorized", "nn_forward_backward") else None
+        # a loss function's parameters (the argument its payload names in ``watch``) are watched:
+        # its loss evaluated at them moved one entry at a time is a gradient measured by finite
+        # differences
+        index = p.get("watch")
+        first = args[index] if isinstance(index, int) and 0 <= index < len(args) else None
         watch = list(first.values()) if isinstance(first, dict) else [first] if first is not None else []
         outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), count_lines=ctx.files if p.get("count_lines") else (),
                            watch=watch, **kwargs)

@@ -1,6 +1,5 @@
 """Assignment 3's judges: what a reply must show for each kind of case (the engine's generic
-judges are used where they fit: ``judge_values`` for layer outputs, ``judge_numeric_grad`` for a
-network's own loss)."""
+judges are used where they fit: ``judge_values`` for layer outputs and networks' loss and grads)."""
 import dataclasses
 import math
 from typing import List
@@ -56,7 +55,7 @@ def _accepted(verdict, case, payload, reply, key, device_type):
     loss does, that form's mistakes name what else is wrong."""
     desc = reply.data["outcome"]["value"]
     for label, value, found in key.get("accepted", []):
-        again = judge_values(names=("loss", "grads"), gradients=True)(case, payload, reply,
+        again = judge_values(names=("loss", "grads"))(case, payload, reply,
                                                                         {"expected": value, "mistakes": found},
                                                                         device_type)
         note = (f"note: regularization {label}: accepted (the template asks for 0.5 * reg * sum(W * W) here, "
@@ -87,7 +86,7 @@ def _misses(reply) -> str:
 def judge_net_loss(case, payload, reply, key, device_type) -> Verdict:
     """loss and grads (or the scores, without y) of a network whose layers are stand-ins."""
     names = ("scores",) if payload.get("y") is None else ("loss", "grads")
-    verdict = judge_values(names=names, gradients=payload.get("y") is not None)(case, payload, reply, key, device_type)
+    verdict = judge_values(names=names)(case, payload, reply, key, device_type)
     if verdict.passed or reply.failure or not reply.data:
         return verdict
     verdict = _accepted(verdict, case, payload, reply, key, device_type)
