@@ -13,7 +13,7 @@ import torch
 
 from .cases import Verdict, failed, passed
 from .compare import compare, matches
-from .localise import float32_precision, localise
+from .localise import float32_precision
 
 BANNED_PREFIXES = ("torch.nn.", "torch._C._nn.")
 # torch.relu and ReLU under other names (threshold(x, 0, 0), rrelu, prelu, relu6, hardtanh are
@@ -305,13 +305,15 @@ def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[st
                    computed=computed, causes=verdict.causes)
 
 
-def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True):
+def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, place=None):
     """Judge a ``call`` probe against the key's expected value.
 
     With ``strict_dtype`` off (functions the course only ever runs in one dtype), a result in
     another floating dtype with the right values passes with a note. The outputs a case names in
     its ``gradients`` (a loss function's case), computed with torch autograd or measured by
-    finite differences, count as not computed."""
+    finite differences, count as not computed. ``place`` (an assignment's: ``place(paths, got,
+    expected, probed, probe_keys, case, device_type)`` -> sentences) places the wrong outputs no
+    known mistake explains from the student's results on the payload's probe inputs."""
     def judge(case, payload, reply, key, device_type) -> Verdict:
         verdict = outcome_failure(reply)
         if verdict:
@@ -338,7 +340,7 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True):
             overflowed = case.params.get("stability", False) and any(p.kind == "nonfinite" for p in problems)
             if unexplained and not overflowed:  # an overflow is explained by the hint: the probes would mislead
                 diagnosis = " ".join(filter(None, [diagnosis] + _placed(unexplained, desc, key, probed, names, case,
-                                                                            device_type)))
+                                                                            device_type, place)))
             verdict = failed(message, "rule" if violations and not problems else "values", diagnosis, notes)
             right = right_outputs(desc, key["expected"], names, case.dtype, device_type)
             verdict = dataclasses.replace(verdict, vouches=bool(right), causes=tuple(causes),
@@ -352,16 +354,19 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True):
     return judge
 
 
-def _placed(paths, desc, key, probed, names, case, device_type) -> List[str]:
-    """Sentences that place the wrong outputs no known mistake explains (see :mod:`.localise`)."""
+def _placed(paths, desc, key, probed, names, case, device_type, place=None) -> List[str]:
+    """Sentences that place the wrong outputs no known mistake explains (see :mod:`.localise`;
+    beyond float32 precision, by the judge's ``place``)."""
     got, expected = _desc_leaves(desc, "result", names), _value_leaves(key["expected"], "result", names)
     lines = float32_precision(paths, got, expected, device_type)
     rest = [p for p in paths if not any(f"({p})" in line for line in lines)]
+    if place is None:
+        return lines
     probe_keys = {label: _value_leaves(value, "result", names) for label, value in key.get("probes", {}).items()}
     try:
         mine = {label: _desc_leaves(entry["value"], "result", names) for label, entry in probed.items()
                 if isinstance(entry, dict) and isinstance(entry.get("value"), dict)}
-        lines += localise(rest, got, expected, mine, probe_keys, case.params.get("reg"), device_type)
+        lines += place(rest, got, expected, mine, probe_keys, case, device_type)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError):
         pass  # what the student's process sent about its probes cannot be read: nothing to place
     return lines

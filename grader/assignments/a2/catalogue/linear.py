@@ -13,6 +13,7 @@ from ....cases import PUBLIC, Case, Verdict, failed, passed
 from ....compare import compare
 from ....judges import error_verdict, judge_loop_free, judge_numeric_grad, judge_values, outcome_failure, raised
 from ..student_side.standins import standin_linear_outputs
+from .localise import place_loss_terms
 from ....catalogue.common import DEVICE_POINTS, accuracy_problem, device_case, round_trip_notes, search_judge
 
 F64 = torch.float64
@@ -27,7 +28,8 @@ def loss_case(function, name, points, visibility, seed, N, D, C, dtype, w_scale=
     params = {"module": MODULE, "function": function, "reference": f"{kind}_loss_vectorized", "seed": seed,
               "N": N, "D": D, "C": C, "dtype": str(dtype), "w_scale": w_scale, "x_scale": x_scale, "reg": 0.3,
               "offset": offset, "stability": offset > 0}
-    return Case(function, name, points, visibility, "call", judge_values(names=("loss", "dW"), strict_dtype=False),
+    return Case(function, name, points, visibility, "call", judge_values(names=("loss", "dW"), strict_dtype=False,
+                                                             place=place_loss_terms),
                 "linear_call", params, dtype, gradients=("dW",))
 
 

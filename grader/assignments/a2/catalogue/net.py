@@ -8,6 +8,7 @@ from ....cases import PUBLIC, Case, Verdict, failed, passed
 from ....compare import compare
 from ....judges import error_verdict, judge_numeric_grad, judge_values, outcome_failure, raised
 from ..student_side.standins import standin_net_outputs
+from .localise import place_loss_terms
 from ....catalogue.common import DEVICE_POINTS, accuracy_problem, device_case, round_trip_notes, search_judge
 
 F32, F64 = torch.float32, torch.float64
@@ -34,7 +35,7 @@ def forward_case(name, points, visibility, params, dtype):
 def backward_case(name, points, visibility, params, dtype, reg):
     """A value case of nn_forward_backward; its nn_forward_pass answers from a table of the true
     forward pass, so a bug in the student's forward pass costs points only there."""
-    judge = judge_values(names=("loss", "grads"))
+    judge = judge_values(names=("loss", "grads"), place=place_loss_terms)
     return Case("nn_forward_backward", name, points, visibility, "call", judge, "net_call",
                 {**params, "module": MODULE, "function": "nn_forward_backward", "reg": reg}, dtype,
                 standins=("nn_forward_pass",), gradients=("grads",))

@@ -14,7 +14,7 @@ import torch
 from ....cases import Case
 from ....instructor import recipes as shared
 from ....instructor.recipes import call_case, upcast
-from ....localise import FEW_ROWS, probe_inputs
+from ..catalogue.localise import FEW_ROWS, probe_inputs
 from . import mistakes
 from .mistakes import detached
 from .reference import load_reference
