@@ -9,7 +9,7 @@ answer: it only compares the student's results with the key's.
 The loss cases' judges hand :func:`place_loss_terms` to the engine's ``judge_values`` (its
 ``place``); A2's recipes make the probe inputs with :func:`probe_inputs`.
 """
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import torch
 
