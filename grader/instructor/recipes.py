@@ -12,21 +12,14 @@ import dataclasses
 import hashlib
 from typing import Any, Callable, Dict, Tuple
 
-import torch
-
 from ..cases import HIDDEN, Case
+from ..student_side.nested import map_tensors
 from .mistakes import detached
 
 
 def upcast(obj):
     """Floating tensors to float64 (the reference precision), recursively."""
-    if isinstance(obj, torch.Tensor):
-        return obj.double() if obj.is_floating_point() else obj
-    if isinstance(obj, dict):
-        return {k: upcast(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(upcast(v) for v in obj)
-    return obj
+    return map_tensors(obj, lambda t: t.double() if t.is_floating_point() else t)
 
 
 def call_case(case, args, names, reference, *, ref, mistakes_of, probes=(), **extra):

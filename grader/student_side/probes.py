@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict
 import torch
 
 from .capture import call_captured, may_name_the_gpu
+from .nested import map_tensors
 from .standins import Substitutes, plain
 from .wire import describe
 
@@ -88,23 +89,13 @@ class Context:
 
 
 def to_device(obj, device):
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device)
-    if isinstance(obj, dict):
-        return {k: to_device(v, device) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(to_device(v, device) for v in obj)
-    return obj
+    """``obj`` with its tensors on ``device`` (nested dicts, lists and tuples kept)."""
+    return map_tensors(obj, lambda t: t.to(device))
 
 
 def _snapshot(obj):
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().clone()
-    if isinstance(obj, dict):
-        return {k: _snapshot(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_snapshot(v) for v in obj]
-    return obj
+    """Copies of ``obj``'s tensors, as they are now (its lists and tuples as lists)."""
+    return map_tensors(obj, lambda t: t.detach().clone(), sequence=list)
 
 
 def mutated_paths(before, after, path) -> list:
