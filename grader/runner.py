@@ -243,8 +243,8 @@ def _form_needs(case: Optional[Case], given_outputs_need) -> Optional[str]:
 def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden: bool = False,
                             assignment=None) -> List[CaseResult]:
     """A function's form cases earn points only when the function computes something (see
-    :func:`_vouched_outputs`); the numeric gradient check only when its gradient is shown
-    computed. What the student's process measures about itself can be forged; its values
+    :func:`_vouched_outputs`); one that names its ``output`` (a numeric gradient check) only when
+    that output is shown computed. Form cases are the cases marked ``form`` by their makers. What the student's process measures about itself can be forged; its values
     cannot, without computing them."""
     probe = {(c.check, c.name): c.probe for c in cases}
     by_key = {(c.check, c.name): c for c in cases}
