@@ -59,10 +59,6 @@ class Assignment:
     # Functions whose template computes some outputs itself: {function: the output that is the
     # student's work}; only that output shown computed credits the function's form cases.
     given_outputs_need: Mapping[str, str] = field(default_factory=dict)
-    # Probes, besides the engine's, whose cases judge a function's form (a gradient against
-    # differences of the student's own code): {probe: the case parameter naming the output it
-    # checks}; such a case earns its points only where a value case shows that output computed.
-    form_outputs: Mapping[str, str] = field(default_factory=dict)
     notebooks: Tuple[str, ...] = ()  # the notebooks of ``notebooks/`` that belong to it (a release of it alone)
 
     @property

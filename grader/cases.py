@@ -16,11 +16,6 @@ from .assignment import resolve
 
 PUBLIC, HIDDEN = "public", "hidden"
 
-# Public cases whose inputs are made fresh, as a hidden case's are, when hidden cases are graded:
-# the form cases (numeric gradient check, no-loop rule), which code could otherwise recognise by
-# their published inputs and answer with the form they check, computing nothing.
-FRESH_PROBES = frozenset({"numeric_grad", "loop_scaling"})
-
 # Probes of cases that run nothing of their own: they are judged, once their function's value
 # cases are, from those cases' replies (the device rule, from the traces of their calls).
 FROM_OTHER_CASES = frozenset({"device_rule"})
@@ -77,6 +72,22 @@ class Case:
     # Student functions the probe replaces with stand-ins: a hang in one of them cannot be this
     # case's (see runner.skip_reason).
     standins: Tuple[str, ...] = ()
+    # A form case: it judges how the function computes (its gradient agrees with its own loss, it
+    # has no loops, its tensors follow the inputs' device), which code that computes nothing has
+    # too, so it earns its points only where the function's value cases show it computed (see
+    # runner.credit_form_with_values).
+    form: bool = False
+    # The output a form case checks ("dW", "grads['W1']", "dx"): only that output shown computed
+    # by the value cases credits it. Empty: the function's outputs at large.
+    output: str = ""
+    # A public case whose inputs are made fresh, as a hidden case's are (salted with the
+    # submission), when hidden cases are graded: a form case that code could otherwise recognise
+    # by its published inputs and answer with the form it checks, computing nothing.
+    fresh: bool = False
+    # The outputs of a loss function's value case that are gradients ("dW"; "grads" for all of
+    # grads['W1'], ...): derived by autograd or measured by finite differences, they count as
+    # not computed (see judges.without_gradients). Empty: no output of this case is a gradient.
+    gradients: Tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

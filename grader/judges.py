@@ -13,7 +13,7 @@ import torch
 
 from .cases import Verdict, failed, passed
 from .compare import compare, matches
-from .localise import float32_precision, localise
+from .localise import float32_precision
 
 BANNED_PREFIXES = ("torch.nn.", "torch._C._nn.")
 # torch.relu and ReLU under other names (threshold(x, 0, 0), rrelu, prelu, relu6, hardtanh are
@@ -290,11 +290,18 @@ def finite_difference_violation(where: List[str], check: str = "") -> str:
             f"at a time ({', '.join(where[:2])}): the gradient outputs earn nothing, the loss is judged as usual")
 
 
+def is_gradient(path: str, gradients) -> bool:
+    """Whether the output at ``path`` is one of ``gradients`` (a case's ``gradients``: "dW" is
+    the output dW, "grads" every item of grads)."""
+    return any(path == g or path.startswith(g + "[") for g in gradients)
+
+
 def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[str] = ()) -> Verdict:
     """A loss function's verdict when its gradient comes from autograd, or is measured by
-    finite differences of its own loss: the gradient outputs count as not computed (the case
-    fails, as it would for code with no gradient); what the loss shows stays."""
-    computed = tuple(p for p in verdict.computed if p == "loss")
+    finite differences of its own loss: the gradient outputs (the case's ``gradients``) count as
+    not computed (the case fails, as it would for code with no gradient); what the other outputs
+    (the loss) show stays."""
+    computed = tuple(p for p in verdict.computed if not is_gradient(p, case.gradients))
     message = "\n".join(filter(None, [hand_gradient_violation(uses) if uses else "",
                                       finite_difference_violation(measured, case.check) if measured else ""]))
     if not verdict.passed and verdict.message:
@@ -303,12 +310,15 @@ def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[st
                    computed=computed, causes=verdict.causes)
 
 
-def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, gradients=False):
+def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, place=None):
     """Judge a ``call`` probe against the key's expected value.
 
     With ``strict_dtype`` off (functions the course only ever runs in one dtype), a result in
-    another floating dtype with the right values passes with a note. With ``gradients`` (a loss
-    function's case), gradient outputs computed with torch autograd count as not computed."""
+    another floating dtype with the right values passes with a note. The outputs a case names in
+    its ``gradients`` (a loss function's case), computed with torch autograd or measured by
+    finite differences, count as not computed. ``place`` (an assignment's: ``place(paths, got,
+    expected, probed, probe_keys, case, device_type)`` -> sentences) places the wrong outputs no
+    known mistake explains from the student's results on the payload's probe inputs."""
     def judge(case, payload, reply, key, device_type) -> Verdict:
         verdict = outcome_failure(reply)
         if verdict:
@@ -335,30 +345,33 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
             overflowed = case.params.get("stability", False) and any(p.kind == "nonfinite" for p in problems)
             if unexplained and not overflowed:  # an overflow is explained by the hint: the probes would mislead
                 diagnosis = " ".join(filter(None, [diagnosis] + _placed(unexplained, desc, key, probed, names, case,
-                                                                            device_type)))
+                                                                            device_type, place)))
             verdict = failed(message, "rule" if violations and not problems else "values", diagnosis, notes)
             right = right_outputs(desc, key["expected"], names, case.dtype, device_type)
             verdict = dataclasses.replace(verdict, vouches=bool(right), causes=tuple(causes),
                                           computed=tuple(dict.fromkeys(right + named_outputs(causes))))
         if "lines" in trace:
             verdict = dataclasses.replace(verdict, work=(int(trace.get("torch_calls", 0)), int(trace["lines"])))
-        if gradients and (trace.get("autograd") or trace.get("finite_differences")):
+        if case.gradients and (trace.get("autograd") or trace.get("finite_differences")):
             return dataclasses.replace(without_gradients(verdict, case, trace.get("autograd", []),
                                                          trace.get("finite_differences", [])), work=verdict.work)
         return verdict
     return judge
 
 
-def _placed(paths, desc, key, probed, names, case, device_type) -> List[str]:
-    """Sentences that place the wrong outputs no known mistake explains (see :mod:`.localise`)."""
+def _placed(paths, desc, key, probed, names, case, device_type, place=None) -> List[str]:
+    """Sentences that place the wrong outputs no known mistake explains (see :mod:`.localise`;
+    beyond float32 precision, by the judge's ``place``)."""
     got, expected = _desc_leaves(desc, "result", names), _value_leaves(key["expected"], "result", names)
     lines = float32_precision(paths, got, expected, device_type)
     rest = [p for p in paths if not any(f"({p})" in line for line in lines)]
+    if place is None:
+        return lines
     probe_keys = {label: _value_leaves(value, "result", names) for label, value in key.get("probes", {}).items()}
     try:
         mine = {label: _desc_leaves(entry["value"], "result", names) for label, entry in probed.items()
                 if isinstance(entry, dict) and isinstance(entry.get("value"), dict)}
-        lines += localise(rest, got, expected, mine, probe_keys, case.params.get("reg"), device_type)
+        lines += place(rest, got, expected, mine, probe_keys, case, device_type)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError):
         pass  # what the student's process sent about its probes cannot be read: nothing to place
     return lines
@@ -371,8 +384,16 @@ def right_outputs(desc, expected, names, dtype, device_type) -> Tuple[str, ...]:
                  if path in got and matches(got[path], value, dtype=dtype, device_type=device_type))
 
 
-def judge_loop_free(case, payload, reply, key, device_type) -> Verdict:
-    """Same torch calls and Python lines for every input size, or there is a loop."""
+def judge_loop_free(names=None):
+    """Judge a ``loop_scaling`` probe: same torch calls and Python lines for every input size, or
+    there is a loop; and each run's result (its outputs called ``names``, as in the function's
+    value cases) shows some output computed, on inputs the code has not seen."""
+    def judge(case, payload, reply, key, device_type) -> Verdict:
+        return _loop_free(case, reply, key, device_type, names)
+    return judge
+
+
+def _loop_free(case, reply, key, device_type, names) -> Verdict:
     if reply.failure:
         return outcome_failure(reply)
     data = reply.data
@@ -392,7 +413,7 @@ def judge_loop_free(case, payload, reply, key, device_type) -> Verdict:
         return failed(f"rule broken: no explicit loops. The work grows with the input size ({sizes}), so there is "
                       "a Python loop (for, while, a comprehension or map) over samples, features or classes.", "rule")
     for run, want in zip(data["runs"], (key or {}).get("runs", [])):
-        if not _computes(run.get("value"), want, ("loss", "dW"), device_type):
+        if not _computes(run.get("value"), want, names, device_type):
             return failed(f"with {run['label']}: the outputs are not {case.check}'s on these inputs (none is right, "
                           "nor wrong the way a known mistake is): the no-loop rule is credited to code that "
                           "computes its outputs, on inputs it has not seen before", "values")
@@ -435,7 +456,7 @@ def judge_numeric_grad(case, payload, reply, key, device_type) -> Verdict:
         err = abs(a - n) / max(abs(a) + abs(n), 1e-8)
         if err > worst:
             worst, where = err, (ix, a, n)
-    name = f"grads['{payload['key']}']" if payload.get("key") else "dW"
+    name = case.output or "the gradient"
     reference = (key or {}).get("gradient")
     if reference and len(reference) == len(analytic) and all(
             isinstance(g, (int, float)) and _relative(g, r) < 1e-6 for g, r in zip(analytic, reference)):

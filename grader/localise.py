@@ -1,33 +1,17 @@
-"""Where a wrong result goes wrong, when no known mistake explains it: the student's function is
-also called on probe inputs that separate the terms (the case's first rows with its ``reg`` and
-with ``reg = 0``: the data term alone; one sample: the sum over samples and the division by N),
-and its results there are compared with the probes' expected values (made with the case's key).
-What differs between the student's result with ``reg`` and with ``reg = 0`` is the student's
-regularization part, compared with the expected one. Nothing here computes an answer: it only
+"""Where a wrong result goes wrong, when no known mistake explains it: what every assignment
+shares (a float64 result right only to float32's precision). What an assignment can place
+beyond that, from further calls on probe inputs that separate the terms of its results, it
+hands to ``judges.judge_values`` as ``place`` (A2's loss terms:
+``grader/assignments/a2/catalogue/localise.py``). Nothing here computes an answer: it only
 compares the student's results with the key's.
 """
 from typing import Dict, List, Optional
 
 import torch
 
-from .compare import matches
 
-FEW_ROWS = 4  # the probes take the case's first rows: cheap, even for the loops of the naive losses
-FEW = f"first {FEW_ROWS} samples"
-REG0 = f"first {FEW_ROWS} samples, reg = 0"
-ONE = "one sample, reg = 0"
-
-
-def probe_inputs(args, reg_index=3):
-    """The probe calls of a loss case with inputs ``args`` ([W or params, X, y, reg]): the first
-    rows with the case's reg and with reg = 0, and the first row alone with reg = 0."""
-    first, X, y = args[0], args[1], args[2]
-    return [(FEW, [first, X[:FEW_ROWS].clone(), y[:FEW_ROWS].clone(), args[reg_index]]),
-            (REG0, [first, X[:FEW_ROWS].clone(), y[:FEW_ROWS].clone(), 0.0]),
-            (ONE, [first, X[:1].clone(), y[:1].clone(), 0.0])]
-
-
-def _tensor(desc) -> Optional[torch.Tensor]:
+def as_tensor(desc) -> Optional[torch.Tensor]:
+    """A leaf of a reply's description (a number or a tensor) as a float64 tensor; None for anything else."""
     if not isinstance(desc, dict):
         return None
     if desc.get("kind") == "number" and isinstance(desc.get("value"), (int, float)):
@@ -37,98 +21,12 @@ def _tensor(desc) -> Optional[torch.Tensor]:
     return None
 
 
-def _as_desc(value: torch.Tensor, device_type: str) -> dict:
-    return {"kind": "tensor", "value": value, "dtype": "float64", "device": device_type}
-
-
-def _close(got, want, device_type) -> bool:
-    return got is not None and want is not None and matches(
-        _as_desc(got.reshape(want.shape) if got.numel() == want.numel() else got, device_type), want,
-        dtype=torch.float64, device_type=device_type)
-
-
-def _where(got: torch.Tensor, want: torch.Tensor, name: str, device_type: str) -> str:
-    """Which rows and columns of a 2-D output differ (a gradient's columns are the classes or
-    hidden units, its rows the features)."""
-    if got is None or want is None or got.shape != want.shape or want.dim() != 2:
-        return ""
-    tol = 1e-7 * want.abs() + 1e-9 * max(1.0, float(want.abs().max()))
-    bad = (got - want).abs() > tol
-    cols = [int(c) for c in bad.any(dim=0).nonzero().flatten()]
-    rows = [int(r) for r in bad.any(dim=1).nonzero().flatten()]
-    if not cols:
-        return ""
-    col_word = "columns (classes)" if name == "dW" or name.endswith("W2']") else (
-        "columns (hidden units)" if name.endswith("W1']") else "columns")
-    row_word = "rows (features)" if name in ("dW", "grads['W1']") else (
-        "rows (hidden units)" if name.endswith("W2']") else "rows")
-    if len(cols) == want.shape[1] and len(rows) == want.shape[0]:
-        return f" (every entry of {name} differs)"
-    def show(ix):
-        return f"{ix[:8]}{'...' if len(ix) > 8 else ''}"
-    return f" ({name} differs in {col_word} {show(cols)}, {row_word} {show(rows)})"
-
-
-def localise(paths: List[str], got: Dict[str, dict], expected: Dict[str, torch.Tensor], probed: dict,
-             probe_keys: Dict[str, Dict[str, torch.Tensor]], reg, device_type: str) -> List[str]:
-    """One sentence per wrong output (``paths``) that the probes can place, in the template's
-    words. ``got``/``expected``: the case's outputs by path; ``probed``: the student's results on
-    the probes (leaves by path); ``probe_keys``: their expected values (leaves by path)."""
-    lines = []
-    net = any(path.startswith("grads[") for path in expected)  # a net's params are W1, b1, W2, b2
-    for path in paths:
-        name = path
-        if any(label not in probe_keys or label not in probed or path not in probe_keys[label]
-               for label in (FEW, REG0)):
-            continue
-        mine, right = _tensor(probed[FEW].get(path)), probe_keys[FEW][path]
-        mine0, right0 = _tensor(probed[REG0].get(path)), probe_keys[REG0][path]
-        if mine is None or mine0 is None or right is None or not torch.isfinite(mine).all():
-            continue
-        data_ok = _close(mine0, right0, device_type)
-        if mine.shape != right.shape or mine0.shape != right0.shape:
-            continue
-        reg_mine, reg_right = mine - mine0, right - right0
-        reg_ok = _close(reg_mine, reg_right, device_type)
-        if data_ok and not reg_ok:
-            part = ("the regularization term of the loss" if right.dim() == 0
-                    else f"the regularization's part of {name}")
-            detail = ""
-            if right.dim() == 0:
-                term = "reg * (sum(W1 * W1) + sum(W2 * W2))" if net else "reg * sum(W * W)"
-                detail = f": yours adds {float(reg_mine):.8g}, {term} is {float(reg_right):.8g}"
-            else:
-                dot = float((reg_right * reg_right).sum())
-                if dot > 0:
-                    ratio = float((reg_mine * reg_right).sum()) / dot
-                    if _close(reg_mine, ratio * reg_right, device_type):
-                        weight = name.replace("grads['", "").replace("']", "") if net else "W"
-                        detail = f": yours is {ratio:.6g} times 2 * reg * {weight}"
-                detail += _where(reg_mine, reg_right, name, device_type)
-            lines.append(f"Where it goes wrong ({path}): on the case's first {FEW_ROWS} samples with reg = 0 your "
-                         f"{name} is right, so the data term is right and {part} (reg = {reg}) is wrong{detail}.")
-        elif not data_ok:
-            where = "" if right0.dim() == 0 else _where(mine0, right0, name, device_type)
-            one = ""
-            if ONE in probed and ONE in probe_keys and path in probe_keys[ONE]:
-                if _close(_tensor(probed[ONE].get(path)), probe_keys[ONE][path], device_type):
-                    one = (" It is right for a batch of one sample, so what goes wrong is how the samples are "
-                           "combined (the sum over samples, or the division by N).")
-                else:
-                    one = " It is wrong for a single sample too."
-            reg_text = ("the regularization's part is right" if reg_ok
-                        else "the regularization's part is wrong as well")
-            lines.append(f"Where it goes wrong ({path}): on the case's first {FEW_ROWS} samples with reg = 0 your "
-                         f"{name} is already wrong{where}, so the data term is wrong ({reg_text}).{one}")
-    return lines
-
-
 def float32_precision(paths: List[str], got: Dict[str, dict], expected: Dict[str, torch.Tensor],
                       device_type: str) -> List[str]:
     """Outputs right only to float32's precision: a float32 accumulator in a float64 result."""
     lines = []
     for path in paths:
-        mine, right = _tensor(got.get(path)), expected.get(path)
+        mine, right = as_tensor(got.get(path)), expected.get(path)
         if mine is None or right is None or not right.is_floating_point() or mine.numel() != right.numel():
             continue
         mine, right = mine.reshape(right.shape), right.to(torch.float64)

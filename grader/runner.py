@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Set
 import torch
 
 from .assignment import Assignment, resolve
-from .cases import FRESH_PROBES, FROM_OTHER_CASES, HIDDEN, PUBLIC, Case, Verdict, select
+from .cases import FROM_OTHER_CASES, HIDDEN, PUBLIC, Case, Verdict, select
 from .catalogue import all_cases
 from .fixtures import load as load_fixtures
 from .inert import inert_text
@@ -73,12 +73,12 @@ class Inputs:
 
 def case_inputs(case: Case, fixtures, salt: str = "", assignment=None) -> Inputs:
     """A case's inputs: from the fixtures for a public case; for a hidden one, and with a salt
-    for a public form case (``FRESH_PROBES``), from the instructor's recipes with seeds salted by
+    for a public case marked ``fresh`` (a form case), from the instructor's recipes with seeds salted by
     the submission's content (inputs learnt from one grading cannot be replayed in the next, and
     the same files always get the same inputs)."""
     if case.probe is None or case.probe in FROM_OTHER_CASES:
         return Inputs(None, None, b"")
-    if case.visibility == PUBLIC and not (salt and case.probe in FRESH_PROBES):
+    if case.visibility == PUBLIC and not (salt and case.fresh):
         try:
             entry = fixtures[case.check][case.name]
         except KeyError:
@@ -229,38 +229,29 @@ def flag_hardcoding(results: List[CaseResult], cases: List[Case], assignment=Non
 # probes an assignment names in its ``value_probes``.
 VALUE_PROBES = frozenset({"call"})
 
-# Cases that judge a function's form rather than its values: its gradient agrees with its own
-# loss, it has no loops, it keeps the given `if y is None: return scores`, its tensors follow
-# the inputs' device. Code that computes nothing (a stub returning zeros) has all of these.
-FORM_PROBES = frozenset({"numeric_grad", "loop_scaling", "scores_without_y", "device_rule"})
-
-
-def _form_needs(case: Optional[Case], given_outputs_need, form_outputs=None) -> Optional[str]:
-    """The output a form case is about, when it is about one: the numeric gradient check
-    checks the gradient, so only a gradient shown computed credits it; a function whose template
-    computes some outputs itself (the assignment's ``given_outputs_need``) credits its form cases
-    only for the output that is the student's work (a template left as handed out computes the
-    given outputs and earns nothing)."""
-    if case is not None and form_outputs and case.probe in form_outputs:
-        return case.params.get(form_outputs[case.probe])
-    if case is not None and case.probe != "numeric_grad" and case.check in given_outputs_need:
-        return given_outputs_need[case.check]
-    if case is None or case.probe != "numeric_grad":
+def _form_needs(case: Optional[Case], given_outputs_need) -> Optional[str]:
+    """The output a form case is about, when it is about one: the case's own ``output`` (the
+    numeric gradient check of dW checks dW, so only dW shown computed credits it); else, for a
+    function whose template computes some outputs itself (the assignment's
+    ``given_outputs_need``), the output that is the student's work (a template left as handed
+    out computes the given outputs and earns nothing)."""
+    if case is None:
         return None
-    return f"grads['{case.params['key']}']" if case.params.get("key") else "dW"
+    return case.output or given_outputs_need.get(case.check)
 
 
 def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden: bool = False,
                             assignment=None) -> List[CaseResult]:
     """A function's form cases earn points only when the function computes something (see
-    :func:`_vouched_outputs`); the numeric gradient check only when its gradient is shown
-    computed. What the student's process measures about itself can be forged; its values
-    cannot, without computing them."""
+    :func:`_vouched_outputs`); one that names its ``output`` (a numeric gradient check) only when
+    that output is shown computed. Form cases are the cases marked ``form`` by their makers.
+    What the student's process measures about itself can be forged; its values cannot, without
+    computing them."""
     probe = {(c.check, c.name): c.probe for c in cases}
     by_key = {(c.check, c.name): c for c in cases}
     unit = resolve(assignment)
     value_probes, given = VALUE_PROBES | unit.value_probes, unit.given_outputs_need
-    form_probes = FORM_PROBES | frozenset(unit.form_outputs)
+    form = {key for key, c in by_key.items() if c.form}
     out = list(results)
     for check in {r.check for r in results}:
         values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in value_probes]
@@ -268,16 +259,15 @@ def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden
             continue
         vouched = _vouched_outputs(values, hidden and any(r.visibility == HIDDEN for r in values))
         for i, r in enumerate(out):
-            if not (r.check == check and probe.get((r.check, r.name)) in form_probes and r.status == "passed"
-                    and r.max_points):
+            if not (r.check == check and (r.check, r.name) in form and r.status == "passed" and r.max_points):
                 continue
-            need = _form_needs(by_key.get((r.check, r.name)), given, unit.form_outputs)
+            need = _form_needs(by_key[(r.check, r.name)], given)
             if vouched and (need is None or not _unvouched((need,), vouched)):
                 continue
             if not vouched:
                 message = (f"not credited: no value case of {check} passes (nor names a known mistake), and this "
                            "case earns its points only for code that computes the right thing")
-            elif r.check in given and probe.get((r.check, r.name)) not in ("numeric_grad", *unit.form_outputs):
+            elif r.check in given and not by_key[(r.check, r.name)].output:
                 message = (f"not credited: the template computes {check}'s loss as handed out; {need} is the part "
                            f"to write, and no value case shows {need} computed (right, or wrong the way a known "
                            "mistake is)")
@@ -446,6 +436,158 @@ def _runs(case: Case, graph, unit: Assignment) -> Set[str]:
 
 
 # ------------------------------------------------------------------ grading
+#
+# grade() is a pipeline of named steps: recognise the assignment, select its cases, launch the
+# sandbox, read what the cases share (fixtures, data, call graph, source inspection, salt), get
+# each case's inputs, send the requests, judge the replies (the cases judged from other cases'
+# replies last), credit across cases, and report.
+
+
+@dataclass
+class _Grading:
+    """What every case of one submission's grading shares, read once before its cases run."""
+
+    unit: Assignment
+    prepared: Prepared
+    device: str
+    fixtures: dict
+    data_dir: Path
+    graph: Dict[str, Set[str]]
+    inspection: Inspection
+    salt: str  # the submission's content digest with --hidden (its hidden and fresh cases' seeds); else ""
+
+
+def _assignment_of(submission, prepared: Optional[Prepared], assignment):
+    """(prepared, assignment, whether grade() prepared the files itself): the assignment from
+    ``prepared``, or recognised from the files, which are then read before anything else."""
+    if prepared is not None and assignment is None:
+        assignment = prepared.assignment
+    if assignment is None and submission is None:
+        assignment = resolve(None)
+    own = prepared is None
+    if own and assignment is None:
+        prepared = prepare(submission)
+        assignment = prepared.assignment
+    return prepared, resolve(assignment), own
+
+
+def _select_cases(unit: Assignment, functions, hidden: bool) -> List[Case]:
+    """The cases to grade, in the assignment's order of functions; hidden ones checked to be
+    gradable here first (fail early, with the reason, in a handout)."""
+    if hidden:
+        hidden_available(unit)
+    order = {name: i for i, name in enumerate(unit.functions)}
+    return sorted(select(all_cases(unit), functions, hidden, unit), key=lambda c: order[c.check])
+
+
+def _shared(prepared: Prepared, unit: Assignment, hidden: bool, device: str, data_dir) -> _Grading:
+    from helpers.data import default_data_dir
+
+    return _Grading(unit, prepared, device, load_fixtures(unit),
+                    Path(data_dir) if data_dir else default_data_dir(),
+                    call_graph(prepared.code_dir / name for name in unit.code_files),
+                    inspect_student_files(prepared.code_dir, unit),
+                    content_salt(prepared.code_dir, unit) if hidden else "")
+
+
+def _inputs_of(cases: List[Case], g: _Grading, inputs=None) -> list:
+    """[(case, inputs, verdict when the inputs could not be had)]: a public case's from the
+    batch's shared ``inputs`` where it has them (not a fresh case's under --hidden), else made."""
+    out = []
+    for case in cases:
+        try:
+            shared = inputs and case.key in inputs and not (g.salt and case.fresh)
+            got = inputs[case.key] if shared else case_inputs(case, g.fixtures, g.salt, g.unit)
+            out.append((case, got, None))
+        except GradingError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug of ours must not hide the other cases
+            out.append((case, None, _grader_error(case, exc)))
+    return out
+
+
+def _requests(prepared_cases, g: _Grading) -> List[Request]:
+    """What the student process runs: one request per case with a probe of its own, naming the
+    student functions it may run (the rest may not: a hang there is not this case's)."""
+    return [Request(case.key, case.probe, got.blob, case.timeout,
+                    frozenset(_runs(case, g.graph, g.unit)) | {case.check}, ahead=not case.standins)
+            for case, got, verdict in prepared_cases
+            if case.probe is not None and case.probe not in FROM_OTHER_CASES and verdict is None]
+
+
+def _judge_one(case: Case, got: Inputs, replies, g: _Grading, seen: Dict[str, list]) -> CaseResult:
+    """A case with a reply of its own (or none: judged in the grader alone), judged; a value
+    case's reply is kept in ``seen`` for the cases judged from it."""
+    t0 = time.monotonic()
+    try:
+        payload, key = got.payload, got.key
+        if case.probe is None:
+            payload = {"checkpoint_dirs": g.prepared.checkpoint_dirs, "data_dir": str(g.data_dir)}
+            reply = None
+        else:
+            reply = next(replies)
+            if case.probe in VALUE_PROBES | g.unit.value_probes:
+                seen.setdefault(case.check, []).append(reply)
+            t0 = time.monotonic() - reply.seconds  # the case's own time, from when its turn came
+        if reply is not None and reply.not_run:
+            verdict = Verdict("failed", reply.failure, reason="not run")
+        else:
+            verdict = apply_inspection(case, _judge(case, payload, reply, key, g.device), g.inspection, g.unit)
+    except Exception as exc:  # noqa: BLE001
+        verdict = _grader_error(case, exc)
+    return _result(case, verdict, time.monotonic() - t0, g.prepared.shown)
+
+
+def _judge_from_others(case: Case, g: _Grading, seen: Dict[str, list]) -> CaseResult:
+    """A case that runs nothing of its own, judged from its function's value cases' replies."""
+    t0 = time.monotonic()
+    try:
+        verdict = apply_inspection(case, _judge(case, seen.get(case.check, []), None, None, g.device), g.inspection,
+                                   g.unit)
+    except Exception as exc:  # noqa: BLE001
+        verdict = _grader_error(case, exc)
+    return _result(case, verdict, time.monotonic() - t0, g.prepared.shown)
+
+
+def _judge_all(prepared_cases, replies, g: _Grading) -> List[CaseResult]:
+    """Every case's result, in the cases' order: the replies in the order they were requested,
+    then the cases judged from other cases' replies (the device rule), once those are in."""
+    seen: Dict[str, list] = {}  # function -> its value cases' replies, for the cases judged from them
+    results: List[Optional[CaseResult]] = []
+    later = []  # (index in results, case) of those cases
+    for case, got, verdict in prepared_cases:
+        if verdict is not None:
+            results.append(_result(case, verdict, 0.0, g.prepared.shown))
+        elif case.probe in FROM_OTHER_CASES:
+            later.append((len(results), case))
+            results.append(None)
+        else:
+            results.append(_judge_one(case, got, replies, g, seen))
+    for index, case in later:
+        results[index] = _judge_from_others(case, g, seen)
+    return results
+
+
+def _credit(results: List[CaseResult], cases: List[Case], hidden: bool, unit: Assignment) -> List[CaseResult]:
+    """What is judged across cases: form cases credited by value cases, the no-loop rule across
+    the value cases' work, and, with hidden cases, public outputs they do not show computed."""
+    results = credit_form_with_values(results, cases, hidden, unit)
+    results = flag_loops_across_values(results, cases)
+    if hidden:
+        results = flag_hardcoding(results, cases, unit)
+    return results
+
+
+def _notes(sandbox: Sandbox, prepared: Prepared) -> List[str]:
+    """The report's notes: files that could not be loaded, imports the grader lacks, and what the
+    confinement could not set up."""
+    notes = [inert_text(prepared.shown(f"{module}.py could not be loaded: {error['type']}: {error['message']}"))
+             for module, error in sandbox.load_errors.items()]
+    notes += [inert_text(prepared.shown(f"{module}.py imports {name} (line {line}), which the grader does not have: "
+                                        f"loaded without it; a graded function that uses {name} fails"))
+              for module, name, line in sandbox.absent_imports]
+    return notes + [inert_text(note) for note in sandbox.confinement_notes()]  # the hello can be forged
+
 
 def grade(submission=None, functions=None, hidden: bool = False, device: str = "cpu",
           limits: Optional[Limits] = None, data_dir=None, zygote=None,
@@ -455,104 +597,26 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
     own solution: the kit's default assignment)."""
     start = time.monotonic()
     device = check_device(device)
-    if prepared is not None and assignment is None:
-        assignment = prepared.assignment
-    if assignment is None and submission is None:
-        assignment = resolve(None)
-    own = prepared is None
-    if own and assignment is None:  # recognised from the files, which are read before anything else
-        prepared = prepare(submission)
-        assignment = prepared.assignment
-    unit = resolve(assignment)
+    prepared, unit, own = _assignment_of(submission, prepared, assignment)
     try:
-        if hidden:
-            hidden_available(unit)  # fail early, with the reason, in a handout
-        order = {name: i for i, name in enumerate(unit.functions)}
-        cases = sorted(select(all_cases(unit), functions, hidden, unit), key=lambda c: order[c.check])
+        cases = _select_cases(unit, functions, hidden)
     except BaseException:
         if own and prepared is not None:
             prepared.cleanup()
         raise
     prepared = prepared or prepare(submission, assignment=unit)
-    limits = limits or Limits()
-    sandbox = Sandbox(prepared.code_dir, device, limits, zygote, tuple(protect), assignment=unit)
+    sandbox = Sandbox(prepared.code_dir, device, limits or Limits(), zygote, tuple(protect), assignment=unit)
     try:
         sandbox.launch()  # it loads the submission while the inputs below are prepared
-        fixtures = load_fixtures(unit)
-        from helpers.data import default_data_dir
-
-        data_dir = Path(data_dir) if data_dir else default_data_dir()
-        graph = call_graph(prepared.code_dir / name for name in unit.code_files)
-        inspection = inspect_student_files(prepared.code_dir, unit)
-        salt = content_salt(prepared.code_dir, unit) if hidden else ""
-        results = []
-        prepared_cases = []  # (case, inputs, verdict when the inputs could not be had)
-        for case in cases:
-            try:
-                shared = inputs and case.key in inputs and not (salt and case.probe in FRESH_PROBES)
-                got = inputs[case.key] if shared else case_inputs(case, fixtures, salt, unit)
-                prepared_cases.append((case, got, None))
-            except GradingError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a bug of ours must not hide the other cases
-                prepared_cases.append((case, None, _grader_error(case, exc)))
-        requests = [Request(case.key, case.probe, got.blob, case.timeout, frozenset(_runs(case, graph, unit)) | {case.check},
-                            ahead=not case.standins)
-                    for case, got, verdict in prepared_cases
-                    if case.probe is not None and case.probe not in FROM_OTHER_CASES and verdict is None]
-        replies = sandbox.replies(requests)
-        seen: Dict[str, list] = {}  # function -> its value cases' replies, for the cases judged from them
-        later = []  # (index in results, case) of those cases
-        for case, got, verdict in prepared_cases:
-            t0 = time.monotonic()
-            if verdict is None and case.probe in FROM_OTHER_CASES:
-                later.append((len(results), case))
-                results.append(None)
-                continue
-            if verdict is None:
-                payload, key = got.payload, got.key
-                try:
-                    if case.probe is None:
-                        payload = {"checkpoint_dirs": prepared.checkpoint_dirs, "data_dir": str(data_dir)}
-                        reply = None
-                    else:
-                        reply = next(replies)
-                        if case.probe in VALUE_PROBES | unit.value_probes:
-                            seen.setdefault(case.check, []).append(reply)
-                        t0 = time.monotonic() - reply.seconds  # the case's own time, from when its turn came
-                    if reply is not None and reply.not_run:
-                        verdict = Verdict("failed", reply.failure, reason="not run")
-                    else:
-                        verdict = apply_inspection(case, _judge(case, payload, reply, key, device), inspection, unit)
-                except Exception as exc:  # noqa: BLE001
-                    verdict = _grader_error(case, exc)
-            results.append(_result(case, verdict, time.monotonic() - t0, prepared.shown))
-        for index, case in later:
-            t0 = time.monotonic()
-            try:
-                verdict = apply_inspection(case, _judge(case, seen.get(case.check, []), None, None, device), inspection,
-                                           unit)
-            except Exception as exc:  # noqa: BLE001
-                verdict = _grader_error(case, exc)
-            results[index] = _result(case, verdict, time.monotonic() - t0, prepared.shown)
+        g = _shared(prepared, unit, hidden, device, data_dir)
+        prepared_cases = _inputs_of(cases, g, inputs)
+        results = _judge_all(prepared_cases, sandbox.replies(_requests(prepared_cases, g)), g)
         _refuse_if_newer_python(sandbox.load_errors, prepared.code_dir)
     finally:
         sandbox.close()
         if own:
             prepared.cleanup()
-    results = credit_form_with_values(results, cases, hidden, unit)
-    results = flag_loops_across_values(results, cases)
-    if hidden:
-        results = flag_hardcoding(results, cases, unit)
-    notes = []
-    if sandbox.load_errors:
-        for module, error in sandbox.load_errors.items():
-            notes.append(inert_text(prepared.shown(f"{module}.py could not be loaded: {error['type']}: {error['message']}")))
-    for module, name, line in sandbox.absent_imports:
-        notes.append(inert_text(prepared.shown(
-            f"{module}.py imports {name} (line {line}), which the grader does not have: loaded without it; "
-            f"a graded function that uses {name} fails")))
-    notes += [inert_text(note) for note in sandbox.confinement_notes()]  # the hello can be forged
+    results = _credit(results, cases, hidden, unit)
     label = prepared.origin if submission is not None else f"this repository's {unit.student_dir}/"
-    return Report(label, device, hidden, tuple(results), round(time.monotonic() - start, 3), tuple(notes),
-                  assignment=unit.name)
+    return Report(label, device, hidden, tuple(results), round(time.monotonic() - start, 3),
+                  tuple(_notes(sandbox, prepared)), assignment=unit.name)

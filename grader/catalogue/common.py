@@ -15,7 +15,7 @@ def device_case(check: str) -> Case:
     function's value cases (public and hidden), so a device named or moved to costs these points only,
     while the value cases judge the values (graded on the CPU, code that names the GPU is given
     the CPU)."""
-    return Case(check, DEVICE_RULE, DEVICE_POINTS, PUBLIC, "device_rule", judge_device_rule)
+    return Case(check, DEVICE_RULE, DEVICE_POINTS, PUBLIC, "device_rule", judge_device_rule, form=True)
 
 
 def search_judge(labels, most: int, strictly_fewer: bool = False):

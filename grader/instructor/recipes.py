@@ -12,21 +12,14 @@ import dataclasses
 import hashlib
 from typing import Any, Callable, Dict, Tuple
 
-import torch
-
-from ..cases import FRESH_PROBES, HIDDEN, Case
+from ..cases import HIDDEN, Case
+from ..student_side.nested import map_tensors
 from .mistakes import detached
 
 
 def upcast(obj):
     """Floating tensors to float64 (the reference precision), recursively."""
-    if isinstance(obj, torch.Tensor):
-        return obj.double() if obj.is_floating_point() else obj
-    if isinstance(obj, dict):
-        return {k: upcast(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(upcast(v) for v in obj)
-    return obj
+    return map_tensors(obj, lambda t: t.double() if t.is_floating_point() else t)
 
 
 def call_case(case, args, names, reference, *, ref, mistakes_of, probes=(), **extra):
@@ -38,6 +31,8 @@ def call_case(case, args, names, reference, *, ref, mistakes_of, probes=(), **ex
     expected = detached(reference(ref, upcast(args)))
     payload = {"module": case.params["module"], "function": case.params["function"], "args": args,
                "arg_names": list(names), "dtype": case.dtype, **extra}
+    if case.gradients:  # a loss function's case: its parameters, the first argument, are watched (see the call probe)
+        payload["watch"] = 0
     probe_expected = [(label, detached(reference(ref, upcast(a))), upcast(a)) for label, a in probes]
     if probes:
         payload["probes"] = [[label, a] for label, a in probes]
@@ -81,8 +76,8 @@ class Later(collections.abc.Sequence):
 def salted(case: Case, salt: str) -> Case:
     """``case`` with its seed mixed with ``salt`` (a digest of the submission: fresh inputs for
     every version of every submission, the same for the same files), for a hidden case or a
-    form case (``FRESH_PROBES``); other cases as they are."""
-    if salt and (case.visibility == HIDDEN or case.probe in FRESH_PROBES) and "seed" in case.params:
+    public case its maker marks ``fresh`` (a form case); other cases as they are."""
+    if salt and (case.visibility == HIDDEN or case.fresh) and "seed" in case.params:
         digest = hashlib.sha256(f"{case.params['seed']}:{salt}".encode()).digest()
         case = dataclasses.replace(case, params={**case.params, "seed": int.from_bytes(digest[:4], "big") >> 1})
     return case

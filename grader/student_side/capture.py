@@ -28,6 +28,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils.weak import WeakIdKeyDictionary
 
+from .nested import tensors_in as _tensors
+
 # Factories that create a tensor from nothing: their dtype and device must follow the inputs'.
 FACTORIES = {
     "zeros", "ones", "empty", "full", "rand", "randn", "randint", "randperm", "arange", "eye", "tensor",
@@ -102,18 +104,6 @@ def _moves(args, kwargs) -> bool:
 def _in_place(short: str) -> bool:
     """Whether a Tensor method writes into its own tensor (``add_``, ``__iadd__``, ...)."""
     return (short.endswith("_") and not short.startswith("_")) or (short.startswith("__i") and short.endswith("__"))
-
-
-def _tensors(obj, found: List[torch.Tensor]) -> List[torch.Tensor]:
-    if isinstance(obj, torch.Tensor):
-        found.append(obj)
-    elif isinstance(obj, (list, tuple)):
-        for item in obj:
-            _tensors(item, found)
-    elif isinstance(obj, dict):
-        for item in obj.values():
-            _tensors(item, found)
-    return found
 
 
 def _student_line(files: Set[str], skip: int = 2) -> str:

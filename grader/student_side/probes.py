@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Set
 import torch
 
 from .capture import call_captured, may_name_the_gpu
+from .nested import map_tensors
 from .standins import Substitutes, plain
 from .wire import describe
 
@@ -44,16 +45,6 @@ def call_standin(key):
         CALL_STANDINS[key] = fn
         return fn
     return register
-
-
-# Functions whose first argument holds the parameters of a loss (a tensor, or a dict of them),
-# registered by their assignment: the ``call`` probe watches them (see ``probe_call``).
-WATCHED_PARAMETERS: Set[str] = set()
-
-
-def watch_parameters(*functions: str) -> None:
-    """Register loss functions whose first argument the ``call`` probe watches for one-entry moves."""
-    WATCHED_PARAMETERS.update(functions)
 
 
 class Context:
@@ -98,23 +89,13 @@ class Context:
 
 
 def to_device(obj, device):
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device)
-    if isinstance(obj, dict):
-        return {k: to_device(v, device) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(to_device(v, device) for v in obj)
-    return obj
+    """``obj`` with its tensors on ``device`` (nested dicts, lists and tuples kept)."""
+    return map_tensors(obj, lambda t: t.to(device))
 
 
 def _snapshot(obj):
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().clone()
-    if isinstance(obj, dict):
-        return {k: _snapshot(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_snapshot(v) for v in obj]
-    return obj
+    """Copies of ``obj``'s tensors, as they are now (its lists and tuples as lists)."""
+    return map_tensors(obj, lambda t: t.detach().clone(), sequence=list)
 
 
 def mutated_paths(before, after, path) -> list:
@@ -165,9 +146,11 @@ def probe_call(ctx: Context, p, watch_of=None):
     with Substitutes([ctx.modules.get(p["module"])], replacements):
         # A vectorized function's value cases count its lines too: the no-loop rule compares
         # the work of calls whose values are judged (see runner.flag_loops_across_values).
-        # a loss function's parameters are watched: its loss evaluated at them moved one entry at
-        # a time is a gradient measured by finite differences
-        first = args[0] if args and p["function"] in WATCHED_PARAMETERS else None
+        # a loss function's parameters (the argument its payload names in ``watch``) are watched:
+        # its loss evaluated at them moved one entry at a time is a gradient measured by finite
+        # differences
+        index = p.get("watch")
+        first = args[index] if isinstance(index, int) and 0 <= index < len(args) else None
         watch = list(first.values()) if isinstance(first, dict) else [first] if first is not None else []
         if watch_of is not None:
             watch = watch_of(args)

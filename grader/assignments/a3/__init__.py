@@ -46,7 +46,5 @@ ASSIGNMENT = Assignment(
                               "Dropout.backward"}),
     value_probes=frozenset({"layer_call", "net_loss", "optimizer", "dropout_forward", "dropout_backward",
                             "net_init"}),
-    # a backward's check against centred differences of its own forward credits the output it checks
-    form_outputs={"layer_numeric": "name"},
     notebooks=("fully_connected_networks.ipynb",),
 )

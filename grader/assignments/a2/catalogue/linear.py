@@ -13,6 +13,7 @@ from ....cases import PUBLIC, Case, Verdict, failed, passed
 from ....compare import compare
 from ....judges import error_verdict, judge_loop_free, judge_numeric_grad, judge_values, outcome_failure, raised
 from ..student_side.standins import standin_linear_outputs
+from .localise import place_loss_terms
 from ....catalogue.common import DEVICE_POINTS, accuracy_problem, device_case, round_trip_notes, search_judge
 
 F64 = torch.float64
@@ -27,8 +28,9 @@ def loss_case(function, name, points, visibility, seed, N, D, C, dtype, w_scale=
     params = {"module": MODULE, "function": function, "reference": f"{kind}_loss_vectorized", "seed": seed,
               "N": N, "D": D, "C": C, "dtype": str(dtype), "w_scale": w_scale, "x_scale": x_scale, "reg": 0.3,
               "offset": offset, "stability": offset > 0}
-    return Case(function, name, points, visibility, "call", judge_values(names=("loss", "dW"), strict_dtype=False, gradients=True),
-                "linear_call", params, dtype)
+    return Case(function, name, points, visibility, "call", judge_values(names=("loss", "dW"), strict_dtype=False,
+                                                             place=place_loss_terms),
+                "linear_call", params, dtype, gradients=("dW",))
 
 
 def loss_cases(function: str, loops_allowed: bool, points) -> List[Case]:
@@ -44,10 +46,11 @@ def loss_cases(function: str, loops_allowed: bool, points) -> List[Case]:
     if points.get("numeric"):
         cases.append(Case(function, "gradient matches numeric differences of your loss", points["numeric"], PUBLIC,
                           "numeric_grad", judge_numeric_grad, "linear_numeric",
-                          {"module": MODULE, "function": function, "seed": 7}))
+                          {"module": MODULE, "function": function, "seed": 7}, form=True, output="dW", fresh=True))
     if not loops_allowed:
         cases.append(Case(function, "rule: no explicit loops", points["loops"], PUBLIC, "loop_scaling",
-                          judge_loop_free, "linear_loops", {"module": MODULE, "function": function, "seed": 9}))
+                          judge_loop_free(names=("loss", "dW")), "linear_loops",
+                          {"module": MODULE, "function": function, "seed": 9}, form=True, fresh=True))
     return cases
 
 

@@ -8,6 +8,7 @@ from ....cases import PUBLIC, Case, Verdict, failed, passed
 from ....compare import compare
 from ....judges import error_verdict, judge_numeric_grad, judge_values, outcome_failure, raised
 from ..student_side.standins import standin_net_outputs
+from .localise import place_loss_terms
 from ....catalogue.common import DEVICE_POINTS, accuracy_problem, device_case, round_trip_notes, search_judge
 
 F32, F64 = torch.float32, torch.float64
@@ -34,10 +35,10 @@ def forward_case(name, points, visibility, params, dtype):
 def backward_case(name, points, visibility, params, dtype, reg):
     """A value case of nn_forward_backward; its nn_forward_pass answers from a table of the true
     forward pass, so a bug in the student's forward pass costs points only there."""
-    judge = judge_values(names=("loss", "grads"), gradients=True)
+    judge = judge_values(names=("loss", "grads"), place=place_loss_terms)
     return Case("nn_forward_backward", name, points, visibility, "call", judge, "net_call",
                 {**params, "module": MODULE, "function": "nn_forward_backward", "reg": reg}, dtype,
-                standins=("nn_forward_pass",))
+                standins=("nn_forward_pass",), gradients=("grads",))
 
 
 WITHOUT_Y = "nn_forward_backward(params, X) without y (y=None)"
@@ -68,12 +69,13 @@ def scores_case(name, points, visibility, params, dtype):
     scores`` is not the student's work."""
     return Case("nn_forward_backward", name, points, visibility, "scores_without_y", judge_scores_without_y,
                 "net_call", {**params, "module": MODULE, "function": "nn_forward_backward", "without_y": True,
-                             "reg": 0.1}, dtype, standins=("nn_forward_pass",))
+                             "reg": 0.1}, dtype, standins=("nn_forward_pass",), form=True)
 
 
 def _numeric_cases(points) -> List[Case]:
     return [Case("nn_forward_backward", f"grads['{key}'] matches numeric differences of your loss", points, PUBLIC,
-                 "numeric_grad", judge_numeric_grad, "net_numeric", {"seed": 65, "key": key}) for key in PARAM_NAMES]
+                 "numeric_grad", judge_numeric_grad, "net_numeric", {"seed": 65, "key": key}, form=True,
+                 output=f"grads['{key}']", fresh=True) for key in PARAM_NAMES]
 
 
 # ------------------------------------------------------------------ nn_train and nn_predict

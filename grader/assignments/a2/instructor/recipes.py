@@ -14,7 +14,7 @@ import torch
 from ....cases import Case
 from ....instructor import recipes as shared
 from ....instructor.recipes import call_case, upcast
-from ....localise import FEW_ROWS, probe_inputs
+from ..catalogue.localise import FEW_ROWS, probe_inputs
 from . import mistakes
 from .mistakes import detached
 from .reference import load_reference
@@ -415,7 +415,7 @@ RECIPES: Dict[str, Callable[[Case], Tuple[Any, Any]]] = {
 
 
 def make(case: Case, salt: str = ""):
-    """(payload, key) of one of A2's cases; the seed of a hidden case, or of a form case
-    (``FRESH_PROBES``), is mixed with ``salt`` (a digest of the submission: fresh inputs for
+    """(payload, key) of one of A2's cases; the seed of a hidden case, or of a public case marked
+    ``fresh`` (the numeric gradient and no-loop cases), is mixed with ``salt`` (a digest of the submission: fresh inputs for
     every version of every submission, the same for the same files)."""
     return shared.make(case, RECIPES, salt)

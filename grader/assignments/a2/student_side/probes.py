@@ -14,16 +14,10 @@ import tempfile
 import torch
 
 from ....student_side.probes import (PROBES, Context, _missing, _ok, call_standin, outcome_dict,  # noqa: F401
-                                     probe, probe_call, to_device, watch_parameters)
+                                     probe, probe_call, to_device)
 from ....student_side.wire import describe
 from .standins import (NoAnswer, Recorder, RecordingLinearLoss, RecordingNetLoss, RecordingPred, SearchWorld,
                        Substitutes, Table, TableClassifier, TableForwardPass, TableSampler)
-
-# the loss functions' parameters (W; nn_forward_backward's params dict) are watched: the loss
-# evaluated at them moved one entry at a time is a gradient measured by finite differences
-watch_parameters("svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive", "softmax_loss_vectorized",
-                 "nn_forward_backward")
-
 
 @call_standin("forward_table")
 def _true_forward_pass(p):

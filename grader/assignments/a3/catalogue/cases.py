@@ -17,15 +17,20 @@ NAMES = {"Linear.forward": ("out",), "Linear.backward": ("dx", "dw", "db"), "ReL
 
 def layer_case(check, name, points, visibility, seed, shape, dtype=F64, **extra):
     # a backward pass's outputs are gradients: computed with autograd they earn nothing
-    judge = judge_layer_values(names=NAMES[check], gradients=check.endswith(".backward"))
+    judge = judge_layer_values(names=NAMES[check])
     return Case(check, name, points, visibility, "layer_call", judge, "a3_layer",
-                {"seed": seed, "shape": tuple(shape), "dtype": str(dtype), **extra}, dtype)
+                {"seed": seed, "shape": tuple(shape), "dtype": str(dtype), **extra}, dtype,
+                gradients=NAMES[check] if check.endswith(".backward") else ())
 
 
 def layer_numeric_case(layer, which, label, points):
+    """A form case: the backward's ``label`` output against centred differences of the student's
+    own forward, on inputs made fresh (salted with the submission) when hidden cases are graded;
+    credited only where the backward's value cases show ``label`` computed."""
     return Case(f"{layer}.backward", f"{label} matches centred differences of your own {layer}.forward", points,
                 PUBLIC, "layer_numeric", judge_layer_numeric, "a3_layer_numeric",
-                {"seed": 40 + which, "layer": layer, "which": which, "name": label})
+                {"seed": 40 + which, "layer": layer, "which": which, "name": label}, form=True, output=label,
+                fresh=True)
 
 
 def net_case(cls, name, points, visibility, seed, dims, reg=0.0, dtype=F64, dropout=0.0, without_y=False, N=7,
@@ -38,7 +43,7 @@ def net_case(cls, name, points, visibility, seed, dims, reg=0.0, dtype=F64, drop
     if x_shape:
         params["x_shape"] = tuple(x_shape)
     return Case(f"{cls}.loss", name, points, visibility, "net_loss", judge_net_loss, "a3_net_loss", params, dtype,
-                standins=LAYERS)
+                standins=LAYERS, gradients=() if without_y else ("grads",))
 
 
 def init_case(cls, name, points, visibility, seed, dims, weight_scale, reg=0.0, dtype=F64):

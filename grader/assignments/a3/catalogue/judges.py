@@ -1,6 +1,5 @@
 """Assignment 3's judges: what a reply must show for each kind of case (the engine's generic
-judges are used where they fit: ``judge_values`` for layer outputs, ``judge_numeric_grad`` for a
-network's own loss)."""
+judges are used where they fit: ``judge_values`` for layer outputs and networks' loss and grads)."""
 import dataclasses
 import math
 from typing import List
@@ -58,7 +57,7 @@ def _accepted(verdict, case, payload, reply, key, device_type):
     loss does, that form's mistakes name what else is wrong."""
     desc = reply.data["outcome"]["value"]
     for label, value, found in key.get("accepted", []):
-        again = judge_values(names=("loss", "grads"), gradients=True)(case, payload, reply,
+        again = judge_values(names=("loss", "grads"))(case, payload, reply,
                                                                         {"expected": value, "mistakes": found},
                                                                         device_type)
         note = (f"note: regularization {label}: accepted (the template asks for 0.5 * reg * sum(W * W) here, "
@@ -92,15 +91,15 @@ def _misses(reply) -> str:
             "(linear - ReLU [- dropout] ... - linear - softmax_loss, then back through the same caches).")
 
 
-def judge_layer_values(names, gradients=False):
+def judge_layer_values(names):
     """A layer's forward or backward judged on its values (nothing from torch.nn); a backward that
     runs its own layer's forward again measures its gradient rather than deriving it: the gradient
     outputs earn nothing."""
-    inner = judge_values(names=names, rules=("no_relu",), gradients=gradients)
+    inner = judge_values(names=names, rules=("no_relu",))
 
     def judge(case, payload, reply, key, device_type) -> Verdict:
         verdict = inner(case, payload, reply, key, device_type)
-        calls = (reply.data or {}).get("forward_calls", 0) if gradients and not reply.failure else 0
+        calls = (reply.data or {}).get("forward_calls", 0) if case.gradients and not reply.failure else 0
         if not calls or verdict.reason == "rule" and "finite differences" in verdict.message:
             return verdict
         layer = case.check.rsplit(".", 1)[0]
@@ -113,8 +112,7 @@ def judge_net_loss(case, payload, reply, key, device_type) -> Verdict:
     """loss and grads (or the scores, without y) of a network whose layers are stand-ins."""
     names = ("scores",) if payload.get("y") is None else ("loss", "grads")
     # the layers are asked by hand: nothing from torch.nn (F.linear, F.relu, F.cross_entropy) in the network either
-    verdict = judge_values(names=names, rules=("no_relu",), gradients=payload.get("y") is not None)(
-        case, payload, reply, key, device_type)
+    verdict = judge_values(names=names, rules=("no_relu",))(case, payload, reply, key, device_type)
     if verdict.passed or reply.failure or not reply.data:
         return verdict
     verdict = _accepted(verdict, case, payload, reply, key, device_type)
