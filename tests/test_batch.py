@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -470,3 +471,52 @@ def test_gradescope_bundle_of_a3_grades_a3_submissions(tmp_path):
     seen = [t for t in buggy["tests"] if t["tags"] == ["Linear.backward"] and t["status"] == "failed"
             and t["visibility"] == "visible"]
     assert seen and any("db averaged instead of summed" in t["output"] for t in seen), [t["output"] for t in seen]
+
+
+def test_a3_batch_writes_a3_columns_a_report_naming_the_mistakes_and_feedback(tmp_path):
+    """A batch of A3 submissions (recognised from their files): grades.csv has A3's graded names
+    as columns, inert; report.html names the class's common mistakes; each student's feedback
+    names the bug, and a hidden case's expected values stay hidden."""
+    from a3_course_corpus import MUTANTS, course_submission
+    from grader.assignment import get
+    from grader.instructor.stubs import make_stub
+
+    subs = tmp_path / "subs"
+    solution = (REPO / "a3" / "fully_connected_networks.py").read_text()
+    (subs / "alice").mkdir(parents=True)
+    (subs / "alice" / "fully_connected_networks.py").write_text(solution)
+    (subs / "carol" / "a3").mkdir(parents=True)
+    (subs / "carol" / "a3" / "fully_connected_networks.py").write_text(make_stub(solution, "fully_connected_networks.py"))
+    bugs = {"db averaged instead of summed": ("Linear.backward: db averaged", "Linear.backward"),
+            "mask taken from dout instead of x": ("ReLU.backward: mask taken from dout", "ReLU.backward")}
+    students = {}
+    for k, (named, (label, function)) in enumerate(bugs.items()):
+        mutant = next(m for m in MUTANTS if m.label.startswith(label))
+        assert mutant.function == function
+        for j, (style, edits) in enumerate(mutant.edits.items()):
+            shutil.copytree(course_submission(tmp_path / "corpus" / f"{k}{j}", style, edits), subs / f"bug{k}{j}")
+            students[f"bug{k}{j}"] = (named, function)
+    out = tmp_path / "out"
+    summary = run_batch(subs, out, jobs=2, hidden=True, limits=Limits(timeout=20.0, memory_gib=2.0))
+    assert summary["total"] == 6 and summary["errors"] == 0
+    functions = list(get("a3").functions)
+    with open(out / "grades.csv") as f:
+        header = next(csv.reader(f))
+    assert header == ["submission", "score", "max_score", *functions, "error"]
+    assert all(re.fullmatch(r"[A-Za-z_][\w.]*", name) for name in header)  # dotted names, nothing a sheet evaluates
+    grades = _grades(out)
+    assert grades["alice"]["score"] == grades["alice"]["max_score"] and float(grades["alice"]["score"]) > 120
+    assert grades["carol"]["score"] == "0" and not grades["carol"]["error"]
+    for student, (named, function) in students.items():
+        row = grades[student]
+        lost = [f for f in functions if row[f] != grades["alice"][f]]
+        assert lost == [function], (student, lost)
+        feedback = (out / "feedback" / f"{student}.md").read_text()
+        assert named in feedback and "Hidden case: failed" in feedback, student
+        for hidden in feedback.split("Hidden case: failed")[1:]:
+            assert "expected" not in hidden.split("###")[0], student
+    assert "not implemented yet" in (out / "feedback" / "carol.md").read_text()
+    report = (out / "report.html").read_text()
+    assert "Assignment 3" in report and "most common diagnosed mistake" in report
+    for named in bugs:  # what the class got wrong, with how many made the mistake
+        assert f"{named} (2)" in report, named
