@@ -235,3 +235,25 @@ def test_a3_handout_works_for_a_student(a3_handout, venv, tmp_path):
     assert graded.returncode == 0 and "Score: 93.00 / 93.00" in graded.stdout, graded.stdout[-3000:] + graded.stderr
     # the two models are in the zip, found and loaded; their accuracy needs CIFAR-10
     assert "best_two_layer_net.pth (needs CIFAR-10)" in graded.stdout and "was not found" not in graded.stdout
+
+
+@pytest.mark.parametrize("unit", ["a2", "a3"])
+def test_shipped_fixtures_hold_public_cases_only(unit, handout, a3_handout):
+    """The fixtures a handout ships are the public cases' inputs and expected values, case for
+    case (the hidden cases' are made by recipes on the grading machine); A3's handout ships A3's."""
+    import torch
+
+    from grader.assignment import get
+
+    public = {}
+    for case in get(unit).unit("catalogue").public_cases():
+        public.setdefault(case.check, set()).add(case.name)
+    trees = [handout] + ([a3_handout] if unit == "a3" else [])
+    for tree in trees:
+        folder = tree / "grader" / "assignments" / unit / "fixtures"
+        files = sorted(folder.glob("*.pt"))
+        assert len(files) >= 10, folder
+        for path in files:
+            shipped = set(torch.load(path, map_location="cpu", weights_only=False))
+            assert shipped and shipped <= public.get(path.stem, set()), (path.name, shipped - public.get(path.stem, set()))
+            assert not any(name.startswith("hidden") for name in shipped), path.name
