@@ -208,6 +208,27 @@ def test_oracle_fails_every_function_of_the_handout(tmp_path):
     assert passing == {"get_three_layer_network_params", "get_five_layer_network_params"}, found
 
 
+def test_oracle_fails_every_function_of_the_released_stub_and_passes_the_kit_solution(tmp_path):
+    """The stub ``release`` hands out (make_stub of the kit's a3/fully_connected_networks.py)
+    computes none of the answers, the search values included (it returns none); the solution it
+    is made from passes every check."""
+    from grader.instructor.stubs import make_stub
+    from grader.paths import ROOT
+
+    solution = (ROOT / "a3" / FILE).read_text()
+    folder = tmp_path / "stub"
+    folder.mkdir()
+    (folder / FILE).write_text(make_stub(solution, FILE))
+    found = _quiet(oracle.problems, _quiet(oracle.load, folder))
+    assert set(found) == set(oracle.CHECKS), set(oracle.CHECKS) - set(found)
+    folder = tmp_path / "solution"
+    folder.mkdir()
+    (folder / FILE).write_text(solution)
+    module = _quiet(oracle.load, folder)
+    module.Solver = oracle.RecordingSolver  # the kit's file imports helpers' Solver, not the shim's eecs598
+    assert _quiet(oracle.problems, module) == {}
+
+
 def test_shim_leaves_the_course_module_names_as_it_found_them(tmp_path):
     import sys
 

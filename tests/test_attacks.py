@@ -13,6 +13,7 @@ keep full marks, nothing reached the test's TCP/UDP/unix listeners, no file outs
 workers' scratch folders was created or changed, nothing was unpickled by the grader, and no
 process is left. Holes found are ``xfail(strict=True)`` with the reason (see KNOWN_HOLES).
 """
+import copy
 import csv
 import json
 import os
@@ -935,7 +936,7 @@ SCAN_SKIP = {"grader.runner.grade", "grader.api.check", "grader.check", "grader.
              "grader.sandbox.ZygoteHolder", "grader.sandbox.Sandbox", "grader.sandbox.Worker"}
 
 SCAN_CHILD = r'''
-import importlib, inspect, itertools, json, os, pkgutil, resource, signal, sys, time, traceback
+import copy, importlib, inspect, itertools, json, os, pkgutil, resource, signal, sys, time, traceback
 import torch
 
 spec = json.loads(sys.argv[1])
@@ -977,14 +978,21 @@ for name, module in modules.items():
             continue
         callables.append((qual, obj))
 
-GRADED = [("W", "X", "y", "reg"), ("params", "Xn", "yn", "reg"), ("params", "Xn"), ("W", "X")]
+GRADED = [("W", "X", "y", "reg"), ("params", "Xn", "yn", "reg"), ("params", "Xn"), ("W", "X"),
+          # Assignment 3: a layer's forward and backward, an update rule, dropout
+          ("x3", "w3", "b3"), ("dout3", "cache_lin"), ("w3", "dw3"), ("x3", "dp"),
+          ("w3", "dw3", "cfg_momentum"), ("w3", "dw3", "cfg_rmsprop"), ("w3", "dw3", "cfg_adam")]
 BY_NAME = {"W": ["W"], "X": ["X", "Xn"], "y": ["y", "yn"], "reg": ["reg"], "params": ["params"], "net": ["params"],
            "state": ["params"], "W1": ["W1"], "b1": ["b1"], "W2": ["W2"], "b2": ["b2"], "X_batch": ["X", "Xn"],
            "y_batch": ["y", "yn"], "X_train": ["X"], "y_train": ["y"], "X_val": ["Xn"], "y_val": ["yn"],
            "N": ["N"], "D": ["D"], "C": ["C"], "H": ["H"], "num_train": ["N"], "batch_size": ["B"],
            "dtype": ["dtype"], "device": ["device"], "args": ["t0", "t1", "t2", "t3"], "data": ["data"],
            "data_dict": ["data"], "learning_rate": ["lr"], "lr": ["lr"], "input_size": ["D"], "hidden_size": ["H"],
-           "output_size": ["C"], "std": ["std"], "num_iters": ["iters"], "seed": ["seed"]}
+           "output_size": ["C"], "std": ["std"], "num_iters": ["iters"], "seed": ["seed"],
+           "x": ["x3"], "w": ["w3"], "b": ["b3"], "dout": ["dout3", "dout_x"], "cache": ["cache_lin", "cache_relu", "cache_drop"],
+           "dw": ["dw3"], "dropout_param": ["dp"], "hidden_dims": ["hidden_dims"], "input_dim": ["D"],
+           "hidden_dim": ["H"], "num_classes": ["C"], "weight_scale": ["std"],
+           "config": ["cfg_momentum", "cfg_rmsprop", "cfg_adam"]}
 values = dict(pool)
 values.update({"t%d" % i: tuple(pool[k] for k in g) for i, g in enumerate(GRADED)})
 
@@ -1102,6 +1110,7 @@ def scan(qual, obj, write):
             calls += 1
             try:
                 signal.alarm(1)
+                args = copy.deepcopy(args)  # a call that changes its inputs in place changes no other call's
                 result = fn(*args, **kwargs)
             except BaseException:
                 continue
@@ -1193,11 +1202,57 @@ def _scan_inputs():
     loss, grads = ref.tln.nn_forward_backward({k: v.clone() for k, v in params.items()}, Xn.clone(), yn.clone(), reg)
     answers["nn_forward_backward: loss"] = loss
     answers.update({f"nn_forward_backward: grads[{k}]": v for k, v in grads.items()})
+    pool3, answers3 = _a3_scan_inputs(g)
+    pool.update(pool3)
+    answers.update(answers3)
     answers = {k: v.detach().clone() for k, v in answers.items()}
     return {"pool": pool, "answers": answers}
 
 
+def _a3_scan_inputs(g):
+    """Assignment 3's inputs (a layer's x, w, b, dout and the solution's caches, an update rule's
+    w and dw, a seeded dropout_param) and the solution's answers on them."""
+    import contextlib
+    import io
+
+    from grader.assignments.a3.instructor.reference import load_reference
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        fcn = load_reference()
+    x = torch.randn(4, 3, 2, generator=g, dtype=torch.float64)
+    w = 0.3 * torch.randn(6, 5, generator=g, dtype=torch.float64)
+    b = 0.3 * torch.randn(5, generator=g, dtype=torch.float64)
+    dout = torch.randn(4, 5, generator=g, dtype=torch.float64)
+    dw = torch.randn(6, 5, generator=g, dtype=torch.float64)
+    dout_x = torch.randn(4, 3, 2, generator=g, dtype=torch.float64)  # a gradient of x's shape
+    dp = {"mode": "train", "p": 0.3, "seed": 7}
+    c = lambda t: t.clone()  # noqa: E731 (each call gets its own copy)
+    out, cache_lin = fcn.Linear.forward(c(x), c(w), c(b))
+    dx, dw_, db = fcn.Linear.backward(c(dout), tuple(map(c, cache_lin)))
+    relu, cache_relu = fcn.ReLU.forward(c(x))
+    drop, cache_drop = fcn.Dropout.forward(c(x), dict(dp))
+    answers = {"Linear.forward: out": out, "Linear.backward: dx": dx, "Linear.backward: dw": dw_,
+               "Linear.backward: db": db, "ReLU.forward: out": relu,
+               "ReLU.backward: dx": fcn.ReLU.backward(c(dout_x), c(cache_relu)),
+               "Dropout.forward (train): out": drop,
+               "Dropout.backward: dx": fcn.Dropout.backward(c(dout_x), cache_drop)}
+    # (with config=None, momentum's first step from a zero velocity is plain SGD's: no answer
+    # of its own; the rules are asked with state in config instead)
+    state = {"cfg_momentum": ("sgd_momentum", {"learning_rate": 0.05, "velocity": 0.1 * c(dw)}),
+             "cfg_rmsprop": ("rmsprop", {"learning_rate": 0.05, "cache": dw * dw + 0.5}),
+             "cfg_adam": ("adam", {"learning_rate": 0.05, "m": 0.1 * c(dw), "v": dw * dw + 0.5, "t": 3})}
+    for rule in ("rmsprop", "adam"):
+        answers[f"{rule}: next_w"] = getattr(fcn, rule)(c(w), c(dw))[0]
+    for key, (rule, config) in state.items():
+        answers[f"{rule} with state in config: next_w"] = getattr(fcn, rule)(c(w), c(dw), copy.deepcopy(config))[0]
+    pool = {"x3": x, "w3": w, "b3": b, "dout3": dout, "dout_x": dout_x, "dw3": dw, "dp": dp, "cache_lin": cache_lin,
+            "cache_relu": cache_relu, "cache_drop": cache_drop, "hidden_dims": [5, 4],
+            **{key: config for key, (_, config) in state.items()}}
+    return pool, answers
+
+
 DEMO_LEAK = "grader.assignments.a2.instructor.mistakes"  # scanned too: it must be flagged (see test_the_scan_would_catch_a_leak)
+DEMO_LEAK_A3 = "a3.fully_connected_networks"  # A3's solution, scanned too: its layers and rules must be flagged
 
 
 @pytest.fixture(scope="module")
@@ -1214,7 +1269,7 @@ def scan(tmp_path_factory):
     torch.save(_scan_inputs(), data)
     scratch = folder / "scratch"
     scratch.mkdir()
-    spec = {"data": str(data), "include": [DEMO_LEAK], "skip": sorted(SCAN_SKIP), "scratch": str(scratch)}
+    spec = {"data": str(data), "include": [DEMO_LEAK, DEMO_LEAK_A3], "skip": sorted(SCAN_SKIP), "scratch": str(scratch)}
     done = subprocess.run([sys.executable, "-c", SCAN_CHILD, json.dumps(spec)], cwd=REPO, capture_output=True,
                           text=True, timeout=RUN_TIMEOUT, env={**os.environ, "MPLBACKEND": "Agg"})
     assert done.returncode == 0, done.stderr[-3000:]
@@ -1223,7 +1278,7 @@ def scan(tmp_path_factory):
 
 @pytest.mark.slow
 def test_no_function_the_handout_ships_returns_a_graded_answer(scan):
-    shipped = [m for m in scan["matches"] if not m["callable"].startswith(DEMO_LEAK + ".")]
+    shipped = [m for m in scan["matches"] if not m["callable"].startswith((DEMO_LEAK + ".", DEMO_LEAK_A3 + "."))]
     print(f"\nscanned {scan['callables']} callables with {scan['calls']} calls; ended early: {scan['died']}; "
           f"slowest {scan['slow']}")
     assert scan["callables"] > 150 and scan["calls"] > 1000
@@ -1238,6 +1293,20 @@ def test_the_scan_would_catch_a_leak(scan):
     assert "grader.assignments.a2.instructor.mistakes.two_layer_variant" in flagged, flagged
     assert {"nn_forward_backward: loss", "nn_forward_backward: grads[W1]", "nn_forward_backward: grads[b2]"} <= set(
         flagged["grader.assignments.a2.instructor.mistakes.two_layer_variant"])
+    # and A3's: its solution's layers, update rules and dropout, each on its own inputs
+    flagged = {}
+    for m in scan["matches"]:
+        if m["callable"].startswith(DEMO_LEAK_A3 + "."):
+            flagged.setdefault(m["callable"].rsplit("[", 1)[0], set()).update(m["matches"])
+    expected = {"Linear.forward": {"Linear.forward: out"},
+                "Linear.backward": {"Linear.backward: dx", "Linear.backward: dw", "Linear.backward: db"},
+                "ReLU.forward": {"ReLU.forward: out"}, "ReLU.backward": {"ReLU.backward: dx"},
+                "Dropout.forward": {"Dropout.forward (train): out"}, "Dropout.backward": {"Dropout.backward: dx"},
+                "sgd_momentum": {"sgd_momentum with state in config: next_w"},
+                "rmsprop": {"rmsprop: next_w", "rmsprop with state in config: next_w"},
+                "adam": {"adam: next_w", "adam with state in config: next_w"}}
+    for name, answers in expected.items():
+        assert answers <= flagged.get(f"{DEMO_LEAK_A3}.{name}", set()), (name, sorted(flagged))
 
 
 # ------------------------------------------------------------------------------ --device cuda

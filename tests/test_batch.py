@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -390,3 +391,132 @@ def test_the_report_names_the_mistake_the_judge_recorded_not_words_cut_from_the_
     table = {row["name"]: row for row in case_table(results)}
     assert dict(table["a"]["causes"]) == {label: 1}
     assert dict(table["b"]["causes"]) == {"y is used before the given line": 1}
+
+
+def _results_schema(result):
+    """Gradescope's results.json: the top level and every test's fields."""
+    assert {"score", "execution_time", "tests", "output"} <= set(result)
+    for t in result["tests"]:
+        assert {"name", "score", "max_score", "status", "output", "visibility", "tags"} <= set(t), t
+        assert t["visibility"] in ("visible", "hidden", "after_published", "after_due_date")
+        assert t["status"] in ("passed", "failed") and 0 <= t["score"] <= t["max_score"]
+
+
+def test_gradescope_bundle_of_a3_grades_a3_submissions(tmp_path):
+    """gradescope-bundle --assignment a3: the solution in the course layout and in the kit's at full
+    marks with hidden cases, the stub at 0 saying what is not implemented, and a seeded bug losing
+    points only where it lives, named."""
+    from a3_course_corpus import MUTANTS, course_submission
+    from grader.instructor.stubs import make_stub
+
+    bundle = tmp_path / "autograder.zip"
+    done = subprocess.run([sys.executable, "-m", "grader", "gradescope-bundle", str(bundle), "--assignment", "a3"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as zf:
+        names = set(zf.namelist())
+        zf.extractall(root)
+    assert {"setup.sh", "fetch_data.sh", "run_autograder", "source/a3/fully_connected_networks.py",
+            "source/grader/assignments/a3/fixtures/manifest.json",
+            "source/grader/assignments/a3/instructor/hidden.py"} <= names
+    assert not any(n.startswith("source/a2/") for n in names)  # A2's solution is not A3's autograder's business
+    assert "--assignment a3" in (root / "run_autograder").read_text()
+    (root / "run_autograder").chmod(0o755)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
+    solution = (REPO / "a3" / "fully_connected_networks.py").read_text()
+    mutant = next(m for m in MUTANTS if m.label.startswith("Linear.backward: db averaged"))
+    style, edits = next(iter(mutant.edits.items()))
+
+    def grade(write):
+        shutil.rmtree(root / "submission", ignore_errors=True)
+        (root / "submission").mkdir()
+        write(root / "submission")
+        run = subprocess.run(["bash", str(root / "run_autograder")], env=env, capture_output=True, text=True,
+                             timeout=300)
+        assert run.returncode == 0, run.stderr
+        result = json.loads((root / "results" / "results.json").read_text())
+        _results_schema(result)
+        return result
+
+    def per_function(result):
+        out = {}
+        for t in result["tests"]:
+            if t["tags"] and t["tags"][0] != "setup":
+                score, top = out.get(t["tags"][0], (0.0, 0.0))
+                out[t["tags"][0]] = (score + t["score"], top + t["max_score"])
+        return out
+
+    full = grade(lambda s: (s / "fully_connected_networks.py").write_text(solution))
+    top = sum(t["max_score"] for t in full["tests"])
+    assert full["score"] == top > 120, full["output"]  # hidden cases in: 136.5 less the 7 needing CIFAR-10
+    assert any(t["visibility"] == "after_published" for t in full["tests"])
+    assert full["output"].startswith("NOT GRADED: 7 points were left out of this score"), full["output"]
+    assert {"Linear.forward", "FullyConnectedNet.loss", "adam", "Dropout.backward"} <= set(per_function(full))
+
+    kit = grade(lambda s: ((s / "a3").mkdir(), (s / "a3" / "fully_connected_networks.py").write_text(solution)))
+    assert kit["score"] == top
+
+    stub = grade(lambda s: (s / "fully_connected_networks.py").write_text(
+        make_stub(solution, "fully_connected_networks.py")))
+    assert stub["score"] == 0
+    failed = [t for t in stub["tests"] if t["status"] == "failed" and t["visibility"] == "visible"]
+    assert len(failed) >= 30 and all("not implemented yet" in t["output"] for t in failed if t["max_score"] > 0)
+
+    buggy = grade(lambda s: shutil.copytree(course_submission(tmp_path / "corpus", style, edits), s,
+                                            dirs_exist_ok=True))
+    scores = per_function(buggy)
+    lost = {f for f, (score, most) in scores.items() if score < most}
+    assert lost == {"Linear.backward"}, scores
+    seen = [t for t in buggy["tests"] if t["tags"] == ["Linear.backward"] and t["status"] == "failed"
+            and t["visibility"] == "visible"]
+    assert seen and any("db averaged instead of summed" in t["output"] for t in seen), [t["output"] for t in seen]
+
+
+def test_a3_batch_writes_a3_columns_a_report_naming_the_mistakes_and_feedback(tmp_path):
+    """A batch of A3 submissions (recognised from their files): grades.csv has A3's graded names
+    as columns, inert; report.html names the class's common mistakes; each student's feedback
+    names the bug, and a hidden case's expected values stay hidden."""
+    from a3_course_corpus import MUTANTS, course_submission
+    from grader.assignment import get
+    from grader.instructor.stubs import make_stub
+
+    subs = tmp_path / "subs"
+    solution = (REPO / "a3" / "fully_connected_networks.py").read_text()
+    (subs / "alice").mkdir(parents=True)
+    (subs / "alice" / "fully_connected_networks.py").write_text(solution)
+    (subs / "carol" / "a3").mkdir(parents=True)
+    (subs / "carol" / "a3" / "fully_connected_networks.py").write_text(make_stub(solution, "fully_connected_networks.py"))
+    bugs = {"db averaged instead of summed": ("Linear.backward: db averaged", "Linear.backward"),
+            "mask taken from dout instead of x": ("ReLU.backward: mask taken from dout", "ReLU.backward")}
+    students = {}
+    for k, (named, (label, function)) in enumerate(bugs.items()):
+        mutant = next(m for m in MUTANTS if m.label.startswith(label))
+        assert mutant.function == function
+        for j, (style, edits) in enumerate(mutant.edits.items()):
+            shutil.copytree(course_submission(tmp_path / "corpus" / f"{k}{j}", style, edits), subs / f"bug{k}{j}")
+            students[f"bug{k}{j}"] = (named, function)
+    out = tmp_path / "out"
+    summary = run_batch(subs, out, jobs=2, hidden=True, limits=Limits(timeout=20.0, memory_gib=2.0))
+    assert summary["total"] == 6 and summary["errors"] == 0
+    functions = list(get("a3").functions)
+    with open(out / "grades.csv") as f:
+        header = next(csv.reader(f))
+    assert header == ["submission", "score", "max_score", *functions, "error"]
+    assert all(re.fullmatch(r"[A-Za-z_][\w.]*", name) for name in header)  # dotted names, nothing a sheet evaluates
+    grades = _grades(out)
+    assert grades["alice"]["score"] == grades["alice"]["max_score"] and float(grades["alice"]["score"]) > 120
+    assert grades["carol"]["score"] == "0" and not grades["carol"]["error"]
+    for student, (named, function) in students.items():
+        row = grades[student]
+        lost = [f for f in functions if row[f] != grades["alice"][f]]
+        assert lost == [function], (student, lost)
+        feedback = (out / "feedback" / f"{student}.md").read_text()
+        assert named in feedback and "Hidden case: failed" in feedback, student
+        for hidden in feedback.split("Hidden case: failed")[1:]:
+            assert "expected" not in hidden.split("###")[0], student
+    assert "not implemented yet" in (out / "feedback" / "carol.md").read_text()
+    report = (out / "report.html").read_text()
+    assert "Assignment 3" in report and "most common diagnosed mistake" in report
+    for named in bugs:  # what the class got wrong, with how many made the mistake
+        assert f"{named} (2)" in report, named

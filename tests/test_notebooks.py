@@ -1,7 +1,8 @@
 """notebooks/: built from their sources, valid, and executed top to bottom headless (offline
 data switch) against the solution with every inline check passing: Assignment 2's two
 notebooks (graded inline through grader.check) and Assignment 3's fully_connected_networks
-(its own inline checks: relative errors and yes/no properties printed as 'ok')."""
+(its own inline checks: relative errors and yes/no properties printed as 'ok', and grader.check
+of each part by its dotted name)."""
 import re
 import subprocess
 import sys
@@ -53,6 +54,14 @@ def test_the_a3_notebook_is_valid_and_asks_for_every_part_with_a_check():
     missing = [part for part in A3_PARTS if f"**`{part}`**" not in markdown and f"**`{part}`" not in markdown]
     assert not missing, missing
     assert code.count("check(") >= 20 and code.count("check_that(") >= 15
+    # the grader checks every graded part inline, by the names the registry knows, right after it
+    from grader.assignment import get
+    graded = set(get("a3").functions) - {"best_models"}
+    named = set(re.findall(r'"([\w.]+)"', " ".join(re.findall(r"grader\.check\(([^)]*)\)", code))))
+    assert named - {"a3"} <= graded and graded <= named, (graded - named, named - graded)
+    assert 'grader.check(assignment="a3")' in code  # the whole assignment at the end
+    # every notebook marks its exercises for students (the handout test demands one)
+    assert "**Exercise:**" in markdown
     assert "A3_OFFLINE" in code and "A3_OUTPUT_DIR" in code and "cifar_shape=True" in code
     for checkpoint in ("best_two_layer_net.pth", "best_overfit_five_layer_net.pth"):
         assert f'OUTPUT_DIR / "{checkpoint}"' in code
@@ -84,6 +93,10 @@ def test_the_a3_notebook_runs_offline_with_every_inline_check_passing(tmp_path, 
     assert not failed, failed
     passed = [line for line in text.splitlines() if line.endswith(" ok") or line.endswith(": ok")]
     assert len(passed) >= 70, len(passed)
+    reports = _reports(nb)  # grader.check of each part: full marks on the solution
+    # (Linear_ReLU is given, worth no points; without CIFAR-10 the searches are not graded)
+    assert len(reports) >= 12 and all(score == top for score, top in reports), reports
+    assert sum(top > 0 for _, top in reports) >= 10 and reports[-1][1] >= 90, reports
     assert "(Epoch 20 / 20) train acc:" in text  # the Solver's verbose lines reach the notebook
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= 5  # Solver curves, two overfitting runs, rule comparison, dropout

@@ -23,6 +23,12 @@ def handout(tmp_path_factory):
     return release(tmp_path_factory.mktemp("rel") / "handout")
 
 
+@pytest.fixture(scope="module")
+def a3_handout(tmp_path_factory):
+    """``release --assignment a3``: Assignment 3 alone."""
+    return release(tmp_path_factory.mktemp("rel3") / "handout", assignment="a3")
+
+
 def _tree_text(root: Path):
     for path in root.rglob("*"):
         if path.is_file() and path.suffix in (".py", ".md", ".ipynb", ".toml", ".json"):
@@ -42,7 +48,34 @@ def test_handout_has_the_expected_layout(handout):
     assert not [p for p in (handout / "grader").rglob("*") if p.name == "instructor"]
 
 
-def test_handout_contains_no_solution_line_no_hidden_case_and_no_derivation(handout):
+def test_a3_handout_holds_a3_alone(a3_handout):
+    """Its folder as stubs, its unit without instructor/, its notebook, the engine's shipped side,
+    its own README; nothing of A2 (folder, unit, notebooks, README)."""
+    for rel in ("a3/__init__.py", "a3/fully_connected_networks.py", "helpers/solver.py", "grader/cli.py",
+                "grader/student_side/serve.py", "grader/assignments/a3/fixtures/manifest.json",
+                "grader/assignments/a3/fixtures/Linear.forward.pt", "grader/assignments/a3/student_side/probes.py",
+                "notebooks/fully_connected_networks.ipynb", "README.md", "pyproject.toml"):
+        assert (a3_handout / rel).is_file(), rel
+    assert sorted(p.name for p in (a3_handout / "notebooks").iterdir()) == ["fully_connected_networks.ipynb"]
+    assert not (a3_handout / "a2").exists() and not (a3_handout / "grader" / "assignments" / "a2").exists()
+    assert not [p for p in (a3_handout / "grader").rglob("*") if p.name == "instructor"]
+    readme = (a3_handout / "README.md").read_text()
+    assert readme.startswith("# Assignment 3") and "make_a3_submission" in readme and "Linear.forward" in readme
+    assert "a2/" not in readme and "make_a2_submission" not in readme
+    stub = (a3_handout / "a3" / "fully_connected_networks.py").read_text()
+    assert stub.count("NotImplementedError") >= 15 and "def adam(" in stub
+
+
+def test_a_handout_of_every_assignment_has_each_readme_once(handout):
+    readme = (handout / "README.md").read_text()
+    assert readme.count("make_a2_submission") >= 1 and readme.count("make_a3_submission") >= 1
+    titles = [line for line in readme.splitlines() if line.startswith("## Assignment")]
+    assert len(titles) == 2 and readme.startswith("# ") and readme.count("\n# ") == 0
+
+
+@pytest.mark.parametrize("which", ["handout", "a3_handout"])
+def test_handout_contains_no_solution_line_no_hidden_case_and_no_derivation(which, request):
+    handout = request.getfixturevalue(which)
     shipped = [p for folder in ("grader", "helpers", "notebooks") for p in (REPO / folder).rglob("*.py")
                if "instructor" not in p.parts]
     non_solution = "\n".join(p.read_text() for p in shipped)
@@ -146,3 +179,81 @@ def test_handout_notebooks_open_and_their_first_cells_run(handout, venv, tmp_pat
         outputs = [o for c in nb.cells for o in c.get("outputs", [])]
         assert not [o for o in outputs if o.get("output_type") == "error"]
         assert any("Hello from" in o.get("text", "") for o in outputs)
+
+
+STUDENT_A3 = """
+import sys
+from pathlib import Path
+
+import grader
+import helpers
+from a3 import fully_connected_networks as fcn
+
+out = Path(sys.argv[1])
+report = grader.check("Linear.backward")  # a method by its dotted name, as the notebook calls it
+print("inline", report.assignment, {c.check for c in report.results}, report.score, report.max_score,
+      sum(c.name.startswith("hidden") or c.visibility != "public" for c in report.results))
+if sys.argv[2] == "solved":
+    fcn.TwoLayerNet(hidden_dim=10).save(out / "best_two_layer_net.pth")
+    fcn.FullyConnectedNet([10, 10, 10, 10]).save(out / "best_overfit_five_layer_net.pth")
+    print("zip", helpers.make_a3_submission(".", "jane", "12345678", checkpoint_dir=out, out_dir=out).name)
+"""
+
+
+def test_a3_handout_works_for_a_student(a3_handout, venv, tmp_path):
+    """In A3's handout, in a fresh environment: ``check`` says not implemented; grader.check of a
+    method (public cases only); solved, full marks; make_a3_submission's zip graded by ``check``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = _check(venv, a3_handout)
+    assert done.returncode == 1, done.stderr
+    # (the stub's search functions fail without CIFAR-10: not implemented is known without it)
+    assert "Score: 0.00 / 98.00" in done.stdout and "/ 58.00" not in done.stdout, done.stdout[-3000:]
+    assert done.stdout.count("not implemented yet") >= 15 and "Traceback" not in done.stderr
+    assert "grader error" not in done.stdout.lower()
+    (tmp_path / "stub_out").mkdir()
+    inline = subprocess.run([str(venv), "-c", STUDENT_A3, str(tmp_path / "stub_out"), "stub"], cwd=a3_handout,
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert inline.returncode == 0, inline.stderr[-3000:]
+    assert "inline a3 {'Linear.backward'} 0.0 8.0 0" in inline.stdout, inline.stdout[-2000:]
+    hidden = subprocess.run([str(venv), "-m", "grader", "check", "--hidden"], cwd=a3_handout, capture_output=True,
+                            text=True, env=env)
+    assert hidden.returncode == 2 and "student handout" in hidden.stderr
+
+    solved = tmp_path / "solved"
+    shutil.copytree(a3_handout, solved)
+    shutil.copyfile(REPO / "a3" / "fully_connected_networks.py", solved / "a3" / "fully_connected_networks.py")
+    done = _check(venv, solved)
+    assert done.returncode == 0 and "Score: 93.00 / 93.00" in done.stdout, done.stdout[-3000:]
+    out = tmp_path / "out"
+    out.mkdir()
+    inline = subprocess.run([str(venv), "-c", STUDENT_A3, str(out), "solved"], cwd=solved, capture_output=True,
+                            text=True, timeout=600, env=env)
+    assert inline.returncode == 0, inline.stderr[-3000:]
+    assert "inline a3 {'Linear.backward'} 8.0 8.0 0" in inline.stdout and "zip jane_12345678_A3.zip" in inline.stdout
+    graded = subprocess.run([str(venv), "-m", "grader", "check", str(out / "jane_12345678_A3.zip")], cwd=solved,
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert graded.returncode == 0 and "Score: 93.00 / 93.00" in graded.stdout, graded.stdout[-3000:] + graded.stderr
+    # the two models are in the zip, found and loaded; their accuracy needs CIFAR-10
+    assert "best_two_layer_net.pth (needs CIFAR-10)" in graded.stdout and "was not found" not in graded.stdout
+
+
+@pytest.mark.parametrize("unit", ["a2", "a3"])
+def test_shipped_fixtures_hold_public_cases_only(unit, handout, a3_handout):
+    """The fixtures a handout ships are the public cases' inputs and expected values, case for
+    case (the hidden cases' are made by recipes on the grading machine); A3's handout ships A3's."""
+    import torch
+
+    from grader.assignment import get
+
+    public = {}
+    for case in get(unit).unit("catalogue").public_cases():
+        public.setdefault(case.check, set()).add(case.name)
+    trees = [handout] + ([a3_handout] if unit == "a3" else [])
+    for tree in trees:
+        folder = tree / "grader" / "assignments" / unit / "fixtures"
+        files = sorted(folder.glob("*.pt"))
+        assert len(files) >= 10, folder
+        for path in files:
+            shipped = set(torch.load(path, map_location="cpu", weights_only=False))
+            assert shipped and shipped <= public.get(path.stem, set()), (path.name, shipped - public.get(path.stem, set()))
+            assert not any(name.startswith("hidden") for name in shipped), path.name

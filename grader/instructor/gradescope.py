@@ -23,7 +23,8 @@ python3 -m venv /autograder/venv
 # CPU wheels: the autograder has no GPU, and they are a tenth of the size.
 /autograder/venv/bin/pip install -q torch torchvision --index-url https://download.pytorch.org/whl/cpu
 /autograder/venv/bin/pip install -q -e .
-# CIFAR-10 for the best-model cases (15 points): the image is not built without it.
+# CIFAR-10 for the cases that need it (A2's best models, 15 points; A3's searches and best
+# models, 7 points): the image is not built without it.
 bash /autograder/fetch_data.sh
 # Student code runs as this user: it cannot read what harden.sh makes root's alone.
 id -u a2student >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin a2student
@@ -43,7 +44,7 @@ chmod go+x "$ROOT/source"
 chmod -R go+rX "$ROOT/source/helpers"
 """
 
-# Without CIFAR-10 every submission would be graded out of 85 while Gradescope's total stays 100:
+# Without CIFAR-10 every submission would be graded out of less than Gradescope's total (A2: 85 of 100):
 # a failed download is tried again, and then fails the image build, saying why.
 FETCH_DATA_SH = """#!/usr/bin/env bash
 # Downloads CIFAR-10 into the image, trying again after a pause; fails the build if it cannot.
@@ -64,7 +65,7 @@ for try in $(seq 1 "$TRIES"); do
     fi
 done
 echo "error: CIFAR-10 could not be downloaded in $TRIES tries, so the autograder image is not built:" >&2
-echo "without it the best-model cases (15 points) would be left out of every score. Rebuild the" >&2
+echo "without it the cases that need CIFAR-10 would be left out of every score. Rebuild the" >&2
 echo "autograder on Gradescope once the download works again." >&2
 exit 1
 """

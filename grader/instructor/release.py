@@ -7,6 +7,10 @@ sandbox and the student-process runtime; no hidden case, no solution, no mistake
 batch, Gradescope or release code), the notebooks without their instructor-only cells and with
 outputs cleared, a student README and the packaging. ``--assignment`` releases one assignment
 (its folder, unit and notebooks only).
+
+The student README is each released assignment's own, ``grader/assignments/<name>/instructor/
+handout_README.md`` (how to install, work, check and submit it); a handout of several
+assignments puts theirs one after the other, under one heading.
 """
 import shutil
 import tempfile
@@ -21,8 +25,38 @@ from .stubs import make_stub
 INSTRUCTOR_TAG = "instructor"  # notebook cells tagged so stay in the instructor's copy
 
 
+README_NAME = "handout_README.md"  # in each assignment's instructor/: its student README
+
+
 class ReleaseError(ValueError):
     """The handout cannot be written as asked."""
+
+
+def _demote(markdown: str) -> str:
+    """Every heading one level down (lines in code fences left alone)."""
+    lines, fenced = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        lines.append("#" + line if line.startswith("#") and not fenced else line)
+    return "\n".join(lines)
+
+
+def student_readme(units) -> str:
+    """The handout's README.md: the released assignment's own, or, for several, each of theirs
+    one heading level down under one title."""
+    texts = []
+    for unit in units:
+        path = unit.instructor_dir / README_NAME
+        if not path.is_file():
+            raise ReleaseError(f"{unit.name} has no student README: write {path.relative_to(ROOT)}")
+        texts.append(path.read_text())
+    if len(texts) == 1:
+        return texts[0]
+    titles = ", ".join(u.title for u in units)
+    demoted = [_demote(text) for text in texts]
+    return f"# {titles}\n\nThis folder holds {len(units)} assignments; each section below is one.\n\n" \
+        + "\n\n".join(demoted) + "\n"
 
 
 def _copy_package(name: str, target: Path, leave_out=()) -> None:
@@ -78,12 +112,12 @@ def release(out, force: bool = False, assignment=None) -> Path:
         _copy_package("helpers", staging)
         _copy_package("grader", staging, leave_out=left_out(units))
         (staging / "notebooks").mkdir()
-        wanted = None if assignment is None else {n for u in units for n in u.notebooks}
-        for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
-            if wanted is None or notebook.name in wanted:
-                student_notebook(notebook, staging / "notebooks" / notebook.name)
+        for name in dict.fromkeys(n for u in units for n in u.notebooks):  # each released assignment's own
+            if not (ROOT / "notebooks" / name).is_file():
+                raise ReleaseError(f"notebooks/{name} is missing: build it with python notebooks/build.py")
+            student_notebook(ROOT / "notebooks" / name, staging / "notebooks" / name)
         shutil.copyfile(ROOT / "pyproject.toml", staging / "pyproject.toml")
-        shutil.copyfile(Path(__file__).parent / "handout_README.md", staging / "README.md")
+        (staging / "README.md").write_text(student_readme(units))
         (staging / ".gitignore").write_text((ROOT / ".gitignore").read_text())
         if out.exists():
             shutil.rmtree(out)

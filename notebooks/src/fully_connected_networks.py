@@ -6,7 +6,9 @@
 # `backward(dout, cache) -> gradients of the inputs`. Layers snap together into networks of any
 # depth, a `Solver` trains them with an update rule you choose, and dropout regularizes them.
 # Your code goes in `a3/fully_connected_networks.py`; this notebook calls it and checks each
-# piece right after you write it.
+# piece right after you write it, twice: its own checks print a relative error or a yes/no
+# (`ok` is right), then `grader.check("Linear.forward")` grades the piece with the course's
+# public cases (a method is named `Class.method`) and tells you what is wrong and, often, why.
 
 # %%
 import os
@@ -23,6 +25,7 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
+import grader
 import helpers
 from helpers import Solver, compute_numeric_gradient, rel_error, reset_seed
 from a3 import fully_connected_networks as fcn
@@ -96,10 +99,14 @@ out, _ = fcn.Linear.forward(x, w, b)
 expected = torch.einsum("nabc,abcm->nm", x, w.reshape(*input_shape, M)) + b  # (N, M)
 print("out:", tuple(out.shape))
 check("Linear.forward", rel_error(out, expected), 1e-7)
+grader.check("Linear.forward")
 
 # %% [markdown]
 # Now **`Linear.backward`**: given $\partial L/\partial \text{out}$ (`dout`, shape (N, M)),
-# return `dx` (the shape of `x`), `dw` (D, M) and `db` (M,). The check compares them with
+# return `dx` (the shape of `x`), `dw` (D, M) and `db` (M,). **Exercise:** derive the three
+# gradients of $\text{out} = x W + b$ on paper first, from the shapes alone if you like (which
+# product of `dout`, `x` and `w` has the shape of `dw`? what happens to `b`, added to every row?),
+# and say how `dx` gets back the shape of the unflattened `x`. The check compares them with
 # centred differences of your forward pass: `compute_numeric_gradient(f, x, dout)` is the
 # gradient of $\sum \text{dout} \odot f(x)$.
 
@@ -119,6 +126,7 @@ check_that("dx has the shape of x", dx.shape == x.shape)
 check("Linear.backward dx", rel_error(dx_num, dx), 1e-7)
 check("Linear.backward dw", rel_error(dw_num, dw), 1e-7)
 check("Linear.backward db", rel_error(db_num, db), 1e-7)
+grader.check("Linear.backward")
 
 # %% [markdown]
 # ## ReLU
@@ -140,6 +148,7 @@ dout = torch.randn(*x.shape, dtype=torch.float64, device=DEVICE)
 dx_num = compute_numeric_gradient(lambda x: fcn.ReLU.forward(x)[0], x, dout)
 _, cache = fcn.ReLU.forward(x)
 check("ReLU.backward dx", rel_error(dx_num, fcn.ReLU.backward(dout, cache)), 1e-8)
+grader.check(["ReLU.forward", "ReLU.backward"])
 
 # %% [markdown]
 # ## A "sandwich" layer: Linear then ReLU
@@ -159,6 +168,7 @@ dx, dw, db = fcn.Linear_ReLU.backward(dout, cache)
 for name, value, grad in (("dx", x, dx), ("dw", w, dw), ("db", b, db)):
     f = lambda _: fcn.Linear_ReLU.forward(x, w, b)[0]  # noqa: E731 (reads x, w, b nudged in place)
     check(f"Linear_ReLU.backward {name}", rel_error(compute_numeric_gradient(f, value, dout), grad), 1e-8)
+grader.check("Linear_ReLU")  # the given code, kept as handed out, with your two layers
 
 # %% [markdown]
 # ## The loss layer
@@ -221,6 +231,7 @@ for reg in (0.0, 0.7):
         f = lambda _: model.loss(X, y)[0]  # noqa: E731
         grad_num = compute_numeric_gradient(f, model.params[name], h=1e-6)
         check(f"reg = {reg}: grads[{name!r}]", rel_error(grad_num, grads[name]), 1e-6)
+grader.check(["TwoLayerNet.__init__", "TwoLayerNet.loss"])
 
 # %% [markdown]
 # ## The Solver
@@ -243,6 +254,7 @@ reset_seed(0)
 solver = fcn.create_solver_instance(data_dict=data_dict, dtype=torch.float64, device=DEVICE)
 solver.train()
 check_that(f"best validation accuracy {solver.best_val_acc:.3f} reaches 50%", solver.best_val_acc >= 0.5)
+grader.check("create_solver_instance")
 
 # %%
 fig, (ax_loss, ax_acc) = plt.subplots(2, 1, figsize=(10, 8))
@@ -279,7 +291,8 @@ check_that("the loaded model scores as the saved one", accuracy == saved_acc)
 # regularization has a $\frac12$: $\frac{\lambda}{2}\sum_l \sum W_l^2$. The gradient check
 # below runs at several depths, with and without regularization (steps $h = 10^{-6}$: the
 # small weights make the loss flat, and smaller steps drown in rounding); the initial loss
-# should be near $\log C$.
+# should be near $\log C$. The grader's `FullyConnectedNet.loss` cases include networks with
+# dropout: those pass once you add dropout at the end of this notebook, where it checks again.
 
 # %%
 reset_seed(0)
@@ -297,6 +310,7 @@ for hidden_dims in ([8], [8, 6], [6, 5, 4]):
               f"(log C = {math.log(C):.4f})")
         errors = gradient_errors(model, X, y)
         check(f"  the worst of the {len(errors)} gradients", max(errors.values()), 1e-5)
+grader.check(["FullyConnectedNet.__init__", "FullyConnectedNet.loss"])
 
 # %% [markdown]
 # ### Overfitting 50 images
@@ -349,6 +363,9 @@ solver = Solver(model, small_data, verbose=False, device=DEVICE)
 accuracy = solver.check_accuracy(small_data["X_train"], small_data["y_train"])
 print(f"saved to {path.name}; its accuracy on the 50 images {accuracy:.3f}")
 check_that("five layers: the saved model has 100% training accuracy", accuracy == 1.0)
+# The grader runs both searches' parameters on CIFAR-10's first 50 training images: without
+# CIFAR-10 on this machine they show as not graded.
+grader.check(["get_three_layer_network_params", "get_five_layer_network_params"])
 
 # %% [markdown]
 # ## Update rules
@@ -432,6 +449,7 @@ for step in (1, 2):
     check(f"adam step {step}: m", rel_error(config["m"], ref_m), 1e-8)
     check(f"adam step {step}: v", rel_error(config["v"], ref_v), 1e-8)
     check_that(f"adam step {step}: t = {t}", config["t"] == t)
+grader.check(["sgd_momentum", "rmsprop", "adam"])
 
 # %% [markdown]
 # ### Comparing the rules
@@ -490,10 +508,14 @@ for p in (0.25, 0.4, 0.7):
     check_that(f"  p = {p}: the mean kept (survivors scaled by 1/(1-p))",
                abs(out.mean().item() - x.mean().item()) < 0.01 * x.mean().item())
     check_that(f"  p = {p}: nothing changes at test time", torch.equal(out_test, x))
+grader.check("Dropout.forward")
 
 # %% [markdown]
 # **`Dropout.backward`** passes the gradient through the units the forward pass kept, with the
-# same scaling: it must reuse the mask in the cache. The check fixes the seed so that every
+# same scaling: it must reuse the mask in the cache. **Exercise:** write $\text{out}$ as $x$ times
+# a constant mask $m$ (entries $0$ or $1/(1-p)$) and derive $\partial L/\partial x$ from
+# $\partial L/\partial \text{out}$; why would a fresh mask in the backward pass be wrong? The
+# check fixes the seed so that every
 # call of the forward pass drops the same units.
 
 # %%
@@ -505,6 +527,7 @@ out, cache = fcn.Dropout.forward(x, dropout_param)
 dx = fcn.Dropout.backward(dout, cache)
 dx_num = compute_numeric_gradient(lambda xx: fcn.Dropout.forward(xx, dropout_param)[0], x, dout)
 check("Dropout.backward dx", rel_error(dx, dx_num), 1e-8)
+grader.check("Dropout.backward")
 
 # %% [markdown]
 # ### Networks with dropout
@@ -527,6 +550,7 @@ for dropout in (0.25, 0.5):
     check(f"  dropout {dropout}: the worst of the {len(errors)} gradients", max(errors.values()), 1e-5)
     scores_a, scores_b = model.loss(X), model.loss(X)
     check_that(f"  dropout {dropout}: test-time scores are deterministic", torch.equal(scores_a, scores_b))
+grader.check("FullyConnectedNet.loss")  # its dropout cases too, now
 
 # %% [markdown]
 # ### Dropout as a regularizer
@@ -566,10 +590,15 @@ ax_val.legend(loc="lower right")
 plt.show()
 
 # %% [markdown]
-# ## What to hand in
+# ## Everything at once, then what to hand in
 #
-# `a3/fully_connected_networks.py`, this notebook, and the two models it saved in
-# `OUTPUT_DIR`, in one zip (each file is checked before it goes in):
+# The full check (the search parameters and the two best models need CIFAR-10 on this
+# machine), then the zip: `a3/fully_connected_networks.py`, this notebook, and the two models it
+# saved in `OUTPUT_DIR` (each file is checked before it goes in):
+
+# %%
+report = grader.check(assignment="a3")
+report
 
 # %%
 zip_path = helpers.make_a3_submission(ROOT, UNIQUENAME, UMID, checkpoint_dir=OUTPUT_DIR, out_dir=OUTPUT_DIR)
