@@ -91,7 +91,8 @@ def test_a_submission_is_prepared_as_the_assignment_its_files_are_of(tmp_path, m
 def test_a_batch_folder_mixing_assignments_is_refused_naming_the_entries_of_each(tmp_path, monkeypatch):
     import zipfile
 
-    from grader.instructor.batch import batch_assignment, run_batch
+    from grader.instructor.batch import run_batch
+    from grader.instructor.entries import batch_assignment
     from grader.instructor.entries import discover
     from grader.submission import SubmissionError
 

@@ -16,11 +16,10 @@ import re
 import sys
 import threading
 import time
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import List, Optional, Tuple
 
-from ..assignment import REGISTRY, Assignment, matching, resolve
+from ..assignment import REGISTRY, Assignment, resolve
 from ..cases import select
 from ..catalogue import all_cases
 from ..files import write_atomic
@@ -31,7 +30,7 @@ from ..protection import warning
 from ..runner import NeedsNewerPython, grade, precompute_inputs
 from ..sandbox import Limits, ZygoteHolder
 from ..submission import MAX_DEPTH, SubmissionError, prepare
-from .entries import Entry, discover
+from .entries import Entry, batch_assignment, discover
 from .feedback import feedback_markdown
 
 log = logging.getLogger(__name__)
@@ -229,44 +228,6 @@ def existing(out: Path, entry: Entry, chash: str, fp: str) -> bool:
     except (OSError, ValueError):
         return False
     return extra.get("content_hash") == chash and extra.get("fingerprint") == fp
-
-
-def _entry_kinds(path: Path) -> List[str]:
-    """The assignments whose files an entry holds (a folder in either layout, or a zip, whose
-    member names are read, nothing extracted); none when it cannot be read."""
-    try:
-        if path.is_dir():
-            return [a.name for a in matching(path)]
-        with zipfile.ZipFile(path) as zf:
-            names = [PurePosixPath(n.replace("\\", "/")) for n in zf.namelist()]
-    except (OSError, ValueError, RuntimeError, zipfile.BadZipFile):
-        return []
-    found = []
-    for unit in REGISTRY.values():
-        folders = [{str(n.parent) for n in names if n.name == f} for f in unit.code_files]
-        if folders and set.intersection(*folders):  # all its files, side by side
-            found.append(unit.name)
-    return found
-
-
-def batch_assignment(submissions: Path, entries: List[Entry], assignment=None) -> Assignment:
-    """The one assignment a batch folder holds: ``assignment`` when given; else the one its
-    entries' files are of (entries of none are graded, and fail saying what is missing). A
-    folder mixing assignments is refused, naming the entries of each kind."""
-    if assignment is not None:
-        return resolve(assignment)
-    kinds: dict = {}
-    for entry in entries:
-        found = [] if entry.error else _entry_kinds(entry.path)
-        if len(found) == 1:
-            kinds.setdefault(found[0], []).append(entry.id)
-    if len(kinds) > 1:
-        listed = "; ".join(f"{name}: {', '.join(ids[:10])}" + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
-                           for name, ids in sorted(kinds.items()))
-        raise SubmissionError(f"{inert_text(str(submissions))} mixes submissions of several assignments ({listed}): "
-                              "a batch folder holds one assignment; put each assignment's entries in a folder of "
-                              "their own (or grade one kind with --assignment, the others then failing)")
-    return resolve(next(iter(kinds), None))
 
 
 def run_batch(submissions, out, *, jobs: int = 2, hidden: bool = False, device: str = "cpu",

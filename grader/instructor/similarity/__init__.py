@@ -112,7 +112,7 @@ def _recognised(submissions: Path, entries: List[Entry]):
     """The assignment whose files the entries hold, as ``batch`` recognises it (the kit's first
     when they hold none); a folder mixing assignments is refused, naming the entries."""
     from ...submission import SubmissionError
-    from ..batch import batch_assignment
+    from ..entries import batch_assignment
 
     try:
         return batch_assignment(submissions, entries)
