@@ -277,11 +277,13 @@ class Inspection:
     findings: Dict[str, Tuple[Finding, ...]]
 
     def reach(self, start: Iterable[str], cut: Sequence[str] = ()) -> Set[str]:
-        """Top-level definitions that running ``start`` may run, not going through ``cut``. A
-        name that is not a definition of its own (``loss = helper``) may be
+        """Top-level definitions that running ``start`` may run, not going through ``cut`` (a
+        method's dotted name stands for its class). A name that is not a definition of its own (``loss = helper``) may be
         anything module-level code made it: it reaches what module-level code names."""
         todo = []
         for name in start:
+            if name not in self.uses and "." in name and name.split(".")[0] in self.uses:
+                name = name.split(".")[0]  # a method (``Linear.forward``): the source is read per class
             if name in self.uses:
                 todo.append(name)
             elif name not in cut:
