@@ -27,6 +27,10 @@ CASES: List[Case] = [
              reg=0.3, dropout=0.25, N=10),
     net_case(FC, "hidden: two hidden layers, dropout 0.5, reg=0", 3, HIDDEN, 282, (10, 12, 9, 4), dropout=0.5, N=9),
     net_case(FC, "hidden: float32, one hidden layer, reg=1.0", 2, HIDDEN, 283, (6, 9, 5), reg=1.0, dtype=F32),
+    # loss and grads with neither reg nor dropout: a public case answered by code without them is
+    # vouched for here, not taken for hard-coded
+    net_case(FC, "hidden: float32, three hidden layers, no dropout, reg=0, X of shape (N, 2, 5)", 2, HIDDEN, 285,
+             (10, 7, 8, 6, 5), dtype=F32, N=9, x_shape=(2, 5)),
     net_case(FC, "hidden: scores without y, dropout 0.4 off at test time", 1, HIDDEN, 284, (7, 6, 8, 4), dropout=0.4,
              without_y=True, N=8),
     optimizer_case("sgd_momentum", "hidden: learning_rate 0.03, momentum 0.95, 4 steps", 2.5, HIDDEN, 291,
