@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 from .paths import ROOT
 from .protection import LAYERS

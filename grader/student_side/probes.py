@@ -11,7 +11,7 @@ check, a search grid); an assignment's own probes live in its unit's ``student_s
 and register themselves with :func:`probe` when the student process imports that module (the
 one its :class:`~grader.assignment.Assignment` names).
 """
-from typing import Any, Callable, Dict, Set
+from typing import Any, Callable, Dict
 
 import torch
 
