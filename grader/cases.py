@@ -104,3 +104,13 @@ def select(cases, functions=None, hidden: bool = False, assignment=None):
             raise KeyError(f"unknown function(s) {', '.join(unknown)}; graded functions are: {', '.join(graded)}")
         cases = [c for c in cases if c.check in functions]
     return [c for c in cases if hidden or c.visibility == PUBLIC]
+
+
+OVERLOADED_NOTE = ("some cases were not graded: the grading machine could not set up the submission's process "
+                   "(most likely overloaded); grade the submission again")
+
+
+def not_graded_grader_side(reply) -> Verdict:
+    """A case the grader could not run for its own reason (see ``Reply.grader_side``): not
+    graded, never the student's failure, with a note to grade again."""
+    return Verdict("not graded", reply.failure, reason="grader side", setup_note=OVERLOADED_NOTE)

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
-from .cases import Verdict, failed, passed
+from .cases import Verdict, failed, not_graded_grader_side, passed
 from .compare import compare, matches
 from .localise import float32_precision
 
@@ -27,6 +27,8 @@ STABILITY_HINT = ("exp() of scores this large overflows (to inf, then nan) unles
 
 def outcome_failure(reply, what: str = "") -> Optional[Verdict]:
     """A verdict when the call did not return normally, else None."""
+    if getattr(reply, "grader_side", False):
+        return not_graded_grader_side(reply)
     if reply.failure:
         reason = "timeout" if "timed out" in reply.failure else "crash"
         return failed(reply.failure, reason)
@@ -127,6 +129,9 @@ def judge_device_rule(case, payload, reply, key, device_type) -> Verdict:
     vouches for the function, see ``runner.credit_form_with_values``)."""
     calls, failure = _traced_calls(payload or [])
     if not calls:
+        lost = next((r for r in payload or [] if getattr(r, "grader_side", False)), None)
+        if lost is not None:  # its value cases were not graded, for the grader's own reason
+            return not_graded_grader_side(lost)
         if isinstance(failure, dict) and isinstance(failure.get("message"), str):
             return error_verdict({"type": str(failure.get("type", "")), "message": failure["message"]})
         return failed(f"not checked: {failure if isinstance(failure, str) else 'no case of this function ran its code'}",

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Set
 import torch
 
 from .assignment import Assignment, resolve
-from .cases import FROM_OTHER_CASES, HIDDEN, PUBLIC, Case, Verdict, select
+from .cases import FROM_OTHER_CASES, HIDDEN, PUBLIC, Case, Verdict, not_graded_grader_side, select
 from .catalogue import all_cases
 from .fixtures import load as load_fixtures
 from .inert import inert_text
@@ -202,7 +202,8 @@ def flag_hardcoding(results: List[CaseResult], cases: List[Case], assignment=Non
     for check in {r.check for r in results}:
         values = [r for r in results if r.check == check and probe.get((r.check, r.name)) in value_probes]
         public = [r for r in values if r.visibility == PUBLIC and r.status == "passed"]
-        hidden = [r for r in values if r.visibility == HIDDEN]
+        # A hidden case not graded (the grading machine could not run it) shows nothing either way.
+        hidden = [r for r in values if r.visibility == HIDDEN and r.status != "not graded"]
         if not (hidden and public):
             continue
         vouched = _vouched_outputs(hidden, hidden=True)
@@ -258,11 +259,17 @@ def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden
         if not values:
             continue
         vouched = _vouched_outputs(values, hidden and any(r.visibility == HIDDEN for r in values))
+        lost = next((r for r in values if r.reason == "grader side"), None)  # not graded: the machine's fault
         for i, r in enumerate(out):
             if not (r.check == check and (r.check, r.name) in form and r.status == "passed" and r.max_points):
                 continue
             need = _form_needs(by_key[(r.check, r.name)], given)
             if vouched and (need is None or not _unvouched((need,), vouched)):
+                continue
+            if lost is not None:  # the cases that would vouch for it could not be run: neither credit nor loss
+                out[i] = CaseResult(r.check, r.name, r.visibility, r.max_points, 0.0, "not graded",
+                                    f"not credited yet: {check}'s value cases were not graded ({lost.message})",
+                                    reason="grader side", seconds=r.seconds, setup_note=lost.setup_note)
                 continue
             if not vouched:
                 message = (f"not credited: no value case of {check} passes (nor names a known mistake), and this "
@@ -529,7 +536,9 @@ def _judge_one(case: Case, got: Inputs, replies, g: _Grading, seen: Dict[str, li
             if case.probe in VALUE_PROBES | g.unit.value_probes:
                 seen.setdefault(case.check, []).append(reply)
             t0 = time.monotonic() - reply.seconds  # the case's own time, from when its turn came
-        if reply is not None and reply.not_run:
+        if reply is not None and reply.grader_side:
+            verdict = not_graded_grader_side(reply)
+        elif reply is not None and reply.not_run:
             verdict = Verdict("failed", reply.failure, reason="not run")
         else:
             verdict = apply_inspection(case, _judge(case, payload, reply, key, g.device), g.inspection, g.unit)

@@ -32,7 +32,7 @@ from .assignment import kit_packages, resolve
 from .files import disk_usage, remove_tree
 from .paths import ROOT
 from .student_side.namespaces import ALWAYS_HIDDEN
-from .student_side.procs import alive, children_map, descendants
+from .student_side.procs import alive, children_map, descendants, tasks_of_user
 from .student_side.wire import (MAX_REPLY, ChannelClosed, ChannelTimeout, decode_reply, recv_frame,
                                 send_frame)
 
@@ -43,7 +43,8 @@ DEFAULT_BUDGET = 60.0  # seconds per submission, loading included
 DEFAULT_MEMORY_GIB = 4.0  # per submission, on top of the warm interpreter
 OUTPUT_KEEP = 64 * 1024  # bytes of student output kept for messages
 FILE_LIMIT = 256 * 1024 * 1024  # largest file a worker may write
-PROCESS_LIMIT = 512  # processes of the worker's user while it runs (a fork bomb stops there)
+PROCESS_LIMIT = 512  # processes a worker may add to its user's (a fork bomb stops there)
+OWN_USER_SPARE = 1024  # the same when the worker keeps the grader's user (it runs more)
 LOAD_TIMEOUT = 30.0  # seconds for importing the student's files
 AHEAD = 64  # case requests sent to a worker before their turn
 AHEAD_BYTES = 32 * 1024  # bytes of requests waiting in the pipe at most (a pipe holds 64 KiB)
@@ -87,6 +88,13 @@ class Reply:
     failure: Optional[str] = None
     seconds: float = 0.0
     not_run: bool = False  # skipped: a function it runs hung earlier, or the time budget ran out
+    # Not graded for the grader's own reason: its process could not be set up (twice), before
+    # any of the student's code ran (an overloaded machine); never the student's failure.
+    grader_side: bool = False
+
+
+class SetupFailed(Exception):
+    """The worker said it could not be set up, before any of the student's code ran."""
 
 
 # ------------------------------------------------------------------ process trees
@@ -440,12 +448,19 @@ class Worker:
                 "file_bytes": FILE_LIMIT, "hidden": hidden_paths(protect), "threads": limits.threads,
                 "assignment": unit}
         ids = _worker_ids(zygote) if limits.drop_privileges else None
+        # The user's processes and threads are limited to what it runs now and a margin: the limit
+        # counts every one of that user's on the machine (other gradings' workers too), so a fixed
+        # one left a worker on a loaded machine without the threads it needs to start.
         if ids:
             spec["uid"], spec["gid"] = ids
-            spec["processes"] = PROCESS_LIMIT
+            spec["processes"] = max(1, tasks_of_user(ids[0]) + PROCESS_LIMIT)
             os.chown(self.scratch, *ids)
-        self.dead, self.pending = False, 0  # pending: frames owed (its pid, the hello, one per case sent)
+        else:
+            spec["processes"] = max(1, tasks_of_user(os.getuid()) + OWN_USER_SPARE)
+        self.dead, self.pending = False, 0  # pending: frames owed (pid, setup done, hello, one per case sent)
         self.greeted = False  # its hello was read
+        self.set_up = False  # it said "setup: done": from then on the student's code runs in it
+        self.setup_error: Optional[dict] = None  # why it could not be set up, as it said before that
         self.drain = None
         self.watch: Optional[_ScratchWatch] = None
         self.stuck: Optional[dict] = None  # where the watchdog last saw the running case
@@ -467,7 +482,7 @@ class Worker:
             self.drain.start()
             self.watch = _ScratchWatch(self)
             self.watch.start()
-            self.pending = 2
+            self.pending = 3
             # In a PID namespace the zygote speaks the namespace's pids; signals need the host's,
             # which the worker sends first, before any student code runs (-1: it is already gone).
             self.pid = -1 if zygote.namespaced else self.ns_pid
@@ -494,6 +509,14 @@ class Worker:
             data = decode_reply(recv_frame(self.rep_r, deadline, limit=MAX_REPLY))
             if not isinstance(data, dict):
                 raise ValueError("a reply that is not a mapping")
+            if not self.set_up:  # only the grader's own code has run in it: these frames are its own
+                if "setup_error" in data:
+                    self.setup_error = _valid_setup_error(data["setup_error"])
+                    raise SetupFailed(_setup_error_text(self.setup_error))
+                if data.get("setup") == "done":
+                    self.set_up = True
+                    self.pending -= 1
+                    continue
             if "stuck" in data:
                 self.stuck = _valid_stuck(data["stuck"])
                 continue
@@ -561,6 +584,19 @@ def _valid_stuck(stuck) -> Optional[dict]:
     if not isinstance(stuck, dict) or any(type(stuck.get(k)) is not t for k, t in fields.items()):
         return None
     return {k: stuck[k] if t is int else stuck[k][:200] for k, t in fields.items()}
+
+
+def _valid_setup_error(error) -> dict:
+    """A worker's setup error as the grader shows it: strings of bounded length."""
+    error = error if isinstance(error, dict) else {}
+    where = error.get("where") if isinstance(error.get("where"), list) else []
+    return {"type": str(error.get("type", "?"))[:100], "message": str(error.get("message", ""))[:500],
+            "where": [str(w)[:200] for w in where[-6:]]}
+
+
+def _setup_error_text(error: dict) -> str:
+    where = f" (at {' < '.join(reversed(error['where']))})" if error["where"] else ""
+    return f"{error['type']}: {error['message']}{where}"
 
 
 def _valid_errors(errors, modules) -> Dict[str, dict]:
@@ -657,31 +693,65 @@ class Sandbox:
             self.worker = Worker(zygote, self.folder, self.device, self.limits, self.protect,
                                  self.assignment.worker_spec())
 
-    def _start(self, deadline: float) -> Optional[str]:
+    def _start(self, deadline: float) -> Optional[Reply]:
         """Start a worker (unless one was launched and has not said hello yet) and read its
-        hello; returns a failure message or None."""
+        hello; returns a failure (the Reply every remaining case gets) or None. A worker that
+        could not be set up for the grader's own reason (before any of the student's code ran:
+        no thread or process to be had on an overloaded machine, a setup slower than the load
+        limit) is started once more; failing again, the cases are "not graded", never failed."""
+        failure, grader_side = self._start_once(deadline)
+        if not grader_side:
+            return Reply(failure=failure) if failure else None
+        log.warning("the submission's process could not be set up (%s); starting it once more", failure)
+        time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+        again, grader_side = self._start_once(deadline)
+        if not grader_side:
+            return Reply(failure=again) if again else None
+        return Reply(failure=f"not graded: the grading machine could not set up the submission's process, twice, "
+                             f"before any of the submission's code ran ({again}); the machine was most likely "
+                             "overloaded: grade this submission again", grader_side=True)
+
+    def _start_once(self, deadline: float):
+        """One try of :meth:`_start`: (failure message or None, whether it is the grader's side)."""
         if self.worker is None or self.worker.dead:
-            self._spawn()
+            try:
+                self._spawn()
+            except Exception as exc:  # noqa: BLE001 - no zygote to be had, twice
+                self.worker = None
+                return f"the grader could not start a process for it: {type(exc).__name__}: {exc}", True
         limit = min(self.limits.load_timeout, max(deadline - time.monotonic(), 0.0))
         try:
             hello = self.worker.receive(time.monotonic() + limit)
         except ChannelTimeout:
+            set_up = self.worker.set_up
             self.worker.stop()
             self.worker = None
+            if not set_up:
+                return f"its process was not set up after {limit:g} s", True
             return (f"loading the submission took longer than {limit:g} s "
-                    "(an endless loop at import time?)")
-        except (ChannelClosed, Exception) as exc:  # noqa: BLE001
-            why = self.worker.why_dead()
+                    "(an endless loop at import time?)"), False
+        except SetupFailed as exc:
+            self.worker.why_dead()
             self.worker = None
-            return f"the submission's process ended while loading its files: {why} {exc}".strip()
+            return f"setting it up raised {exc}", True
+        except (ChannelClosed, Exception) as exc:  # noqa: BLE001
+            set_up, worker = self.worker.set_up, self.worker
+            why = worker.why_dead()
+            self.worker = None
+            if not set_up:  # what it printed is the grader's and torch's own (e.g. libgomp's)
+                printed = bytes(worker.drain.kept[:300]).decode("utf-8", "replace").strip() if worker.drain else ""
+                said = f"; it printed: {printed}" if printed else ""
+                return f"its process ended while being set up: {why}{said}", True
+            return f"the submission's process ended while loading its files: {why} {exc}".strip(), False
         self.worker.greeted = True
         if hello.get("hello") is not True:
             self._lose_worker()
-            return "the submission's process did not say hello as it should (its code wrote into the grader's pipe?)"
+            return ("the submission's process did not say hello as it should (its code wrote into the grader's "
+                    "pipe?)"), False
         self.load_errors = _valid_errors(hello.get("errors"), self.assignment.modules)
         self.absent_imports = _valid_absent(hello.get("absent"), self.assignment.modules)
         self.applied = hello.get("layers") if isinstance(hello.get("layers"), dict) else {}
-        return None
+        return None, False
 
     def replies(self, requests: List[Request]):
         """Yield one :class:`Reply` per request, in order.
@@ -717,7 +787,7 @@ class Sandbox:
                 failure = self._start(budget_end)
                 if failure:
                     for _ in requests[index:]:
-                        yield Reply(failure=failure)
+                        yield Reply(failure=failure.failure, grader_side=failure.grader_side)
                     return
                 sent, free_since = index, time.monotonic()
             sent = self._send_ahead(requests, index, sent, hung)

@@ -114,18 +114,29 @@ class Watchdog(threading.Thread):
         return None
 
 
-def serve(folder, device, req_fd, rep_fd, layers=None, unit=None) -> None:
-    """Load the submission, say hello, then run each case as its request arrives: (key, time
-    limit, probe, pickled payload). The assignment's probe module (named by ``unit``, imported
-    by the zygote before any student code ran) registers its probes beside the shared ones."""
+def prepare(rep_fd, unit=None) -> Watchdog:
+    """What the worker sets up before any of the student's code runs: the assignment's probe
+    module (named by ``unit``, imported by the zygote) and the watchdog thread. A failure here
+    is the grader's side (the machine could not give it a thread, say), never the student's."""
     unit = _unit(unit)
     importlib.import_module(unit["probes"])
+    watchdog = Watchdog(rep_fd, ())
+    watchdog.start()
+    return watchdog
+
+
+def serve(folder, device, req_fd, rep_fd, layers=None, unit=None, watchdog=None) -> None:
+    """Load the submission, say hello, then run each case as its request arrives: (key, time
+    limit, probe, pickled payload). The assignment's probe module registers its probes beside
+    the shared ones (see :func:`prepare`, which ``watchdog`` comes from when given)."""
+    unit = _unit(unit)
+    if watchdog is None:
+        watchdog = prepare(rep_fd, unit)
     modules, errors, files, missing = load_student(folder, unit)
+    watchdog.files = set(files)
     ctx = Context(modules, errors, files, device)
     send_locked(rep_fd, encode_reply({"hello": True, "errors": errors, "layers": layers or {},
                                       "absent": [[a.module, a.name, a.line] for a in missing]}))
-    watchdog = Watchdog(rep_fd, files)
-    watchdog.start()
     while True:
         try:
             key, timeout, name, blob = decode_request(recv_frame(req_fd))

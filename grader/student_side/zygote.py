@@ -23,6 +23,7 @@ import sys
 
 from ..assignment import REGISTRY, kit_packages
 from . import confine, namespaces
+from .procs import tasks_of_user
 
 PR_SET_CHILD_SUBREAPER = 36
 _FORGOTTEN = set()  # workers whose status nobody will ask for
@@ -100,22 +101,7 @@ SPARE_TASKS = 1024  # processes and threads a worker may add to its user's (a fo
 
 def _tasks_of_user() -> int:
     """Processes and threads of this user now (the limit counts them all, the grader's too)."""
-    uid, total = str(os.getuid()), 0
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return 0
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as f:
-                fields = dict(line.split(":", 1) for line in f if ":" in line)
-        except OSError:
-            continue
-        if fields.get("Uid", "").split()[:1] == [uid]:
-            total += int(fields.get("Threads", "1").strip() or 1)
-    return total
+    return tasks_of_user(os.getuid())
 
 
 def _limit(spec) -> None:
@@ -227,9 +213,15 @@ def _gpu_devices() -> list:
 
 
 def _become_worker(spec, fds, state) -> None:
-    """In the forked child: isolate, limit, then serve requests. Never returns."""
+    """In the forked child: isolate, limit, then serve requests. Never returns.
+
+    Until it sends ``{"setup": "done"}`` nothing of the student's has run in it: a failure
+    before then is the grader's side (no thread or process to be had on a loaded machine, a
+    confinement layer that broke), and is sent to the grader as ``{"setup_error": ...}`` on
+    the reply pipe, which only this process's own code can write to until then; the grader
+    trusts such a frame only before ``setup: done`` (see grader.sandbox)."""
     req_fd, rep_fd, out_fd = fds
-    code = 70
+    code, student = 70, False
     try:
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -240,7 +232,7 @@ def _become_worker(spec, fds, state) -> None:
         os.dup2(out_fd, 2)
         _close_other_fds([req_fd, rep_fd])
         _set_subreaper()
-        from .serve import send_locked, serve
+        from .serve import prepare, send_locked, serve
         from .wire import encode_reply
 
         send_locked(rep_fd, encode_reply({"pid": _host_pid()}))  # first, before anything can hang
@@ -250,13 +242,44 @@ def _become_worker(spec, fds, state) -> None:
 
         # All cores, or the job's share of them (jobs sharing the cores must not oversubscribe them).
         torch.set_num_threads(spec.get("threads") or os.cpu_count() or 1)
-        serve(spec["folder"], spec.get("device", "cpu"), req_fd, rep_fd, applied, spec.get("assignment"))
+        _start_thread_pool(torch)
+        watchdog = prepare(rep_fd, spec.get("assignment"))
+        send_locked(rep_fd, encode_reply({"setup": "done"}))
+        student = True
+        serve(spec["folder"], spec.get("device", "cpu"), req_fd, rep_fd, applied, spec.get("assignment"), watchdog)
         code = 0
-    except BaseException:  # noqa: BLE001
+    except BaseException as exc:  # noqa: BLE001
         code = 70
+        if not student:
+            _report_setup_error(rep_fd, exc)
     finally:
         sys.stdout.flush() if sys.stdout else None
     os._exit(code)
+
+
+def _start_thread_pool(torch) -> None:
+    """Make torch start its worker threads now (it starts them at its first parallel loop),
+    while a failure to get them is still the grader's side and not a crash in a student's case."""
+    if torch.get_num_threads() > 1:
+        torch.ones(1 << 17).sum()
+        torch.ones(256, 256).mm(torch.ones(256, 256))
+
+
+def _report_setup_error(rep_fd, exc: BaseException) -> None:
+    """Tell the grader why this worker could not be set up: the exception's type and message
+    and where it arose in the grader's own code (file names and lines, nothing else)."""
+    import traceback
+
+    try:
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        frames = [f"{os.path.relpath(f.filename, os.path.dirname(here))}:{f.lineno} in {f.name}"
+                  for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(here + os.sep)]
+        from .wire import encode_reply, send_frame
+
+        send_frame(rep_fd, encode_reply({"setup_error": {"type": type(exc).__name__, "message": str(exc)[:500],
+                                                          "where": frames[-6:]}}))
+    except BaseException:  # noqa: BLE001 - the pipe is gone too: the grader sees the worker end
+        pass
 
 
 def _warm_up() -> None:
