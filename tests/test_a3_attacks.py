@@ -113,8 +113,8 @@ def _files_named(root: Path, name: str):
 
 
 # Without Landlock, the mount namespace's covers (the kit's folder, /tmp, /home, /srv, /opt, ...)
-# leave other top-level folders in view: a world-readable checkout of the kit elsewhere (here,
-# another copy at /work/...) can be read by a worker running as nobody. Covering every top-level
+# leave other top-level folders in view: a world-readable checkout of the kit elsewhere (another
+# copy beside this one, say) can be read by a worker running as nobody. Covering every top-level
 # folder but the system's own closes it, but made workers die now and then (status 1 or 70) in
 # the A3 sandbox tests: not merged until that is understood.
 LANDLOCK_OFF_HOLE = pytest.mark.xfail(strict=False, reason=(
