@@ -291,6 +291,12 @@ def nn_forward_pass(params, X):
     hidden = torch.ops.aten.relu.default(X.mm(params["W1"]) + params["b1"])
     return hidden.mm(params["W2"]) + params["b2"], hidden
 '''),
+    "torch._refs' relu (torch's reference implementations, built of where)": (TLN, "nn_forward_pass", '''
+def nn_forward_pass(params, X):
+    from torch._refs.nn.functional import relu as act
+    hidden = act(X.mm(params["W1"]) + params["b1"])
+    return hidden.mm(params["W2"]) + params["b2"], hidden
+'''),
     "a loop compiled by torch.jit.script": (LC, "svm_loss_vectorized", '''
 @torch.jit.script
 def _a2_scores(X, W):
