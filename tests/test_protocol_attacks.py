@@ -316,9 +316,11 @@ def _result(check, name, visibility, status, diagnosis="", vouches=False):
 
 
 def _case(check, name, visibility, probe):
+    """A case as its maker makes it: the no-loop and numeric-gradient cases are form cases."""
     from grader.cases import Case
 
-    return Case(check, name, 1.0, visibility, probe, None, None, {})
+    return Case(check, name, 1.0, visibility, probe, None, None, {},
+                form=probe in ("loop_scaling", "numeric_grad"))
 
 
 NAMED = "Likely cause (loss): loss not averaged: the loss is the sum over the samples."
