@@ -7,12 +7,15 @@ expected values, known mistakes' results and whatever else the judge compares wi
 the grader process) are made by the instructor's side from the recipe: stored in
 ``grader/fixtures`` for public cases, made at grading time for hidden ones.
 """
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
 
-from .assignment import resolve
+from .assignment import REGISTRY, resolve
+from .student_side.payloads import Spec
+from .student_side.probes import SPECS
 
 PUBLIC, HIDDEN = "public", "hidden"
 
@@ -92,6 +95,39 @@ class Case:
     @property
     def id(self) -> str:
         return f"{self.function}: {self.name}"
+
+
+class CatalogueError(ValueError):
+    """A case names a probe or a recipe that no registry holds, or a recipe made a payload its
+    probe does not declare."""
+
+
+def probe_spec(name: str, assignment=None) -> Spec:
+    """The declared payload of the probe called ``name``, among those the student process of
+    ``assignment`` holds (the engine's and the assignment's own; None: any assignment's).
+    CatalogueError, naming the probes there are, for any other name."""
+    units = [resolve(assignment)] if assignment is not None else list(REGISTRY.values())
+    for unit in units:  # registers its probes, as the student process does
+        importlib.import_module(unit.student_side_module)
+    holders = {"grader.student_side.probes"} | {unit.student_side_module for unit in units}
+    spec = SPECS.get(name)
+    if spec is None or spec.module not in holders:
+        known = sorted(n for n, s in SPECS.items() if s.module in holders)
+        where = f" in {units[0].title}" if assignment is not None else ""
+        raise CatalogueError(f"no probe is called {name!r}{where}; the probes are: {', '.join(known)}")
+    return spec
+
+
+def checked(cases, assignment=None):
+    """``cases``, each found to name a probe the student process of ``assignment`` holds (or none:
+    judged in the grader alone, or from other cases); CatalogueError naming the case otherwise."""
+    for case in cases:
+        if case.probe is not None and case.probe not in FROM_OTHER_CASES:
+            try:
+                probe_spec(case.probe, assignment)
+            except CatalogueError as exc:
+                raise CatalogueError(f"case {case.id!r}: {exc}") from None
+    return cases
 
 
 def select(cases, functions=None, hidden: bool = False, assignment=None):

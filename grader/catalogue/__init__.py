@@ -5,20 +5,23 @@ when the instructor's side is here. Helpers every assignment's cases share are i
 from typing import List
 
 from ..assignment import resolve
-from ..cases import Case
+from ..cases import Case, checked
 from ..mode import instructor_module
 
 
 def public_cases(assignment=None) -> List[Case]:
-    """The public cases of ``assignment`` (a name or an Assignment; None: the kit's default one)."""
-    return list(resolve(assignment).unit("catalogue").public_cases())
+    """The public cases of ``assignment`` (a name or an Assignment; None: the kit's default one),
+    each found to name a probe its student process holds (see :func:`grader.cases.checked`)."""
+    unit = resolve(assignment)
+    return checked(list(unit.unit("catalogue").public_cases()), unit)
 
 
 def hidden_cases(assignment=None) -> List[Case]:
     """The hidden cases, or none in a student handout (InstructorSideBroken when the
     instructor's side is here but does not import)."""
-    hidden = instructor_module("hidden", resolve(assignment).name)
-    return hidden.CASES if hidden else []
+    unit = resolve(assignment)
+    hidden = instructor_module("hidden", unit.name)
+    return checked(list(hidden.CASES), unit) if hidden else []
 
 
 def all_cases(assignment=None) -> List[Case]:

@@ -12,7 +12,8 @@ import dataclasses
 import hashlib
 from typing import Any, Callable, Dict, Tuple
 
-from ..cases import HIDDEN, Case
+from ..cases import FROM_OTHER_CASES, HIDDEN, Case, CatalogueError, probe_spec
+from ..student_side.payloads import mismatches
 from ..student_side.nested import map_tensors
 from .mistakes import detached
 
@@ -84,5 +85,22 @@ def salted(case: Case, salt: str) -> Case:
 
 
 def make(case: Case, recipes: Dict[str, Callable[[Case], Tuple[Any, Any]]], salt: str = ""):
-    """(payload, answer) of one case, from its recipe among ``recipes``, salted (see :func:`salted`)."""
-    return recipes[case.recipe](salted(case, salt))
+    """(payload, answer) of one case, from its recipe among ``recipes``, salted (see :func:`salted`),
+    the payload checked against the fields its probe declares (see :func:`check_payload`)."""
+    if case.recipe not in recipes:
+        raise CatalogueError(f"case {case.id!r}: no recipe is called {case.recipe!r}; the recipes are: "
+                             f"{', '.join(sorted(recipes))}")
+    payload, answer = recipes[case.recipe](salted(case, salt))
+    check_payload(case, payload)
+    return payload, answer
+
+
+def check_payload(case: Case, payload) -> None:
+    """CatalogueError, naming the recipe, the probe and each field, when ``payload`` is not what
+    ``case.probe`` declares it reads (a field missing, one it does not declare, a wrong type)."""
+    if case.probe is None or case.probe in FROM_OTHER_CASES:
+        return
+    problems = mismatches(probe_spec(case.probe), payload)
+    if problems:
+        raise CatalogueError(f"recipe {case.recipe!r} made a payload that probe {case.probe!r} does not declare "
+                             f"(case {case.id!r}): {'; '.join(problems)}")

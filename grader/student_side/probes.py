@@ -17,32 +17,38 @@ import torch
 
 from .capture import call_captured, may_name_the_gpu
 from .nested import map_tensors
+from .payloads import SEQUENCE, Field, Spec
 from .standins import Substitutes, plain
 from .wire import describe
 
 PROBES: Dict[str, Callable] = {}
+# What each probe's payload holds (see :mod:`.payloads`): {probe name: Spec}.
+SPECS: Dict[str, Spec] = {}
 
 
-def probe(name):
+def probe(name, *fields: Field):
     """Register the decorated function as the probe called ``name`` (one name, one probe, across
-    every assignment: the student process holds all of them)."""
+    every assignment: the student process holds all of them), reading a payload of ``fields``."""
     def register(fn):
         if name in PROBES and PROBES[name] is not fn:
             raise ValueError(f"two probes are called {name!r}: {PROBES[name].__module__} and {fn.__module__}")
         PROBES[name] = fn
+        SPECS[name] = Spec(name, fn.__module__, tuple(fields))
         return fn
     return register
 
 
-# Stand-ins a plain call puts in place when its payload asks for them: {payload key: make(payload)
-# -> {name: stand-in}}, registered by the assignment whose cases send that key.
+# Stand-ins a plain call puts in place when its payload asks for them: {payload field: make(payload)
+# -> {name: stand-in}}, registered by the assignment whose cases send that field (a list, the
+# stand-in's table).
 CALL_STANDINS: Dict[str, Callable[[dict], Dict[str, Any]]] = {}
 
 
-def call_standin(key):
-    """Register ``make(payload) -> {name: stand-in}`` for the ``call`` probe's payloads holding ``key``."""
+def call_standin(field):
+    """Register ``make(payload) -> {name: stand-in}`` for the ``call`` probe's payloads holding ``field``."""
     def register(fn):
-        CALL_STANDINS[key] = fn
+        CALL_STANDINS[field] = fn
+        SPECS["call"] = SPECS["call"].with_field(Field(field, SEQUENCE, optional=True))
         return fn
     return register
 
@@ -128,7 +134,18 @@ def _ok():
 
 # ------------------------------------------------------------------ plain calls
 
-@probe("call")
+CALL_FIELDS = (
+    Field("module", str), Field("function", str),
+    Field("args", SEQUENCE, optional=True), Field("kwargs", dict, optional=True),
+    Field("arg_names", SEQUENCE, optional=True),  # how a mutated argument is named
+    Field("dtype", torch.dtype, optional=True),  # the inputs' dtype, that the tracer follows
+    Field("watch", int, optional=True),  # the argument whose one-entry moves are watched (a loss's params)
+    Field("count_lines", bool, optional=True),  # a vectorized function's value case: its lines are counted
+    Field("probes", SEQUENCE, optional=True),  # [(label, args)]: further inputs that tell mistakes apart
+)
+
+
+@probe("call", *CALL_FIELDS)
 def probe_call(ctx: Context, p, watch_of=None):
     """Call one function on the inputs; report the outputs, the trace and any input mutation.
     ``watch_of(args)``, when given, names the tensors whose one-entry moves are watched (a
@@ -140,8 +157,8 @@ def probe_call(ctx: Context, p, watch_of=None):
     kwargs = to_device(p.get("kwargs", {}), ctx.device)
     before = _snapshot(args)
     replacements = {}
-    for key, make in CALL_STANDINS.items():
-        if p.get(key):
+    for field, make in CALL_STANDINS.items():
+        if p.get(field):
             replacements.update(make(p))
     with Substitutes([ctx.modules.get(p["module"])], replacements):
         # A vectorized function's value cases count its lines too: the no-loop rule compares
@@ -166,7 +183,9 @@ def probe_call(ctx: Context, p, watch_of=None):
                for m in mutated_paths(before[i], args[i], name)]
     return {"outcome": outcome_dict(outcome), "mutated": mutated, "probes": probed}
 
-@probe("loop_scaling")
+
+@probe("loop_scaling", Field("module", str), Field("function", str),
+       Field("variants", SEQUENCE))  # [(label, args)], inputs of growing size
 def probe_loop_scaling(ctx: Context, p):
     """Count torch calls and Python lines for inputs of growing size."""
     fn, error = ctx.function(p["module"], p["function"])
@@ -182,14 +201,16 @@ def probe_loop_scaling(ctx: Context, p):
     return {"runs": runs, "error": None}
 
 
-@probe("numeric_grad")
+@probe("numeric_grad", Field("module", str), Field("function", str), Field("args", SEQUENCE),
+       Field("coords", SEQUENCE), Field("h", float),
+       Field("wrt", str, optional=True))  # the entry of a dict of params; None: the first argument
 def probe_numeric_grad(ctx: Context, p):
     """The student's analytic gradient next to centred differences of the student's own loss."""
     fn, error = ctx.function(p["module"], p["function"])
     if error:
         return _missing(error)
     args = to_device(p["args"], ctx.device)
-    wrt = p.get("wrt")  # for a dict of params, the parameter; else the first argument
+    wrt = p.get("wrt")
 
     def target():
         return args[0][wrt] if wrt is not None else args[0]
@@ -228,7 +249,7 @@ def probe_numeric_grad(ctx: Context, p):
             "analytic": analytic, "numeric": numeric, "coarse": coarse, "loss": base}
 
 
-@probe("search_params")
+@probe("search_params", Field("module", str), Field("function", str))
 def probe_search_params(ctx: Context, p):
     """The candidate lists, each as plain numbers when it is any sequence of numbers (a list,
     a tuple, a range, a 1-D numpy array or tensor)."""

@@ -13,8 +13,9 @@ import tempfile
 
 import torch
 
-from ....student_side.probes import (PROBES, Context, _missing, _ok, call_standin, outcome_dict,  # noqa: F401
-                                     probe, probe_call, to_device)
+from ....student_side.payloads import NUMBER, SEQUENCE, TENSOR, Field
+from ....student_side.probes import (CALL_FIELDS, PROBES, Context, _missing, _ok, call_standin,  # noqa: F401
+                                     outcome_dict, probe, probe_call, to_device)
 from ....student_side.wire import describe
 from .standins import (NoAnswer, Recorder, RecordingLinearLoss, RecordingNetLoss, RecordingPred, SearchWorld,
                        Substitutes, Table, TableClassifier, TableForwardPass, TableSampler)
@@ -25,7 +26,8 @@ def _true_forward_pass(p):
     return {"nn_forward_pass": TableForwardPass(Table(p["forward_table"], "nn_forward_pass"))}
 
 
-@probe("scores_without_y")
+@probe("scores_without_y", *CALL_FIELDS, Field("forward_table", SEQUENCE),
+       Field("with_y", SEQUENCE))  # [y]: the call made again with y
 def probe_scores_without_y(ctx: Context, p):
     """nn_forward_backward(params, X) without y, as the ``call`` probe does; then once with y (its
     result unused) to tell the student's work from a stub, whose given ``if y is None: return
@@ -44,7 +46,8 @@ def probe_scores_without_y(ctx: Context, p):
 
 # ------------------------------------------------------------------ sampling and training
 
-@probe("sample_batch")
+@probe("sample_batch", Field("X", TENSOR), Field("y", TENSOR), Field("num_train", int), Field("batch_size", int),
+       Field("seed", int), Field("spread_draws", int, optional=True))  # more unseeded draws
 def probe_sample_batch(ctx: Context, p):
     """Three draws: seeded, unseeded (must differ), seeded again (should repeat); then
     ``spread_draws`` more, unseeded, for the spread over the rows."""
@@ -63,7 +66,9 @@ def probe_sample_batch(ctx: Context, p):
     return {"draws": draws}
 
 
-@probe("train_linear")
+@probe("train_linear", Field("W", TENSOR), Field("X", TENSOR), Field("y", TENSOR), Field("lr", NUMBER),
+       Field("reg", NUMBER), Field("num_iters", int), Field("batch_size", int),
+       Field("seed", int), Field("batches", SEQUENCE))  # seed: the stand-in loss's; batches: the sampler's table
 def probe_train_linear(ctx: Context, p):
     fn, error = ctx.function("linear_classifier", "train_linear_classifier")
     if error:
@@ -76,7 +81,8 @@ def probe_train_linear(ctx: Context, p):
     return {"outcome": outcome_dict(outcome), "calls": loss.calls}
 
 
-@probe("test_one_param_set")
+@probe("test_one_param_set", Field("data", dict), Field("W", TENSOR), Field("labels", dict), Field("lr", NUMBER),
+       Field("reg", NUMBER), Field("num_iters", int))
 def probe_test_one_param_set(ctx: Context, p):
     """cls is a stand-in with the given LinearClassifier's interface, and the module's
     train_linear_classifier and predict_linear_classifier are stand-ins too while it runs:
@@ -98,7 +104,9 @@ def probe_test_one_param_set(ctx: Context, p):
             "model_trained": model.is_trained()}
 
 
-@probe("nn_train")
+@probe("nn_train", Field("params", dict), Field("X", TENSOR), Field("y", TENSOR), Field("X_val", TENSOR),
+       Field("y_val", TENSOR), Field("lr", NUMBER), Field("decay", NUMBER), Field("reg", NUMBER),
+       Field("num_iters", int), Field("batch_size", int), Field("seed", int), Field("batches", SEQUENCE))
 def probe_nn_train(ctx: Context, p):
     fn, error = ctx.function("two_layer_net", "nn_train")
     if error:
@@ -114,7 +122,7 @@ def probe_nn_train(ctx: Context, p):
             "final_params": describe(params)}
 
 
-@probe("nn_predict")
+@probe("nn_predict", Field("params", dict), Field("X", TENSOR), Field("scores", TENSOR), Field("hidden", TENSOR))
 def probe_nn_predict(ctx: Context, p):
     """The scores come from a table of the true net's answers, whether the student asks
     loss_func (as the docstring suggests), nn_forward_pass, nn_forward_backward(params, X), or
@@ -132,7 +140,8 @@ def probe_nn_predict(ctx: Context, p):
     return {"outcome": outcome_dict(outcome), "score_calls": len(loss.score_calls), "forward_calls": forward.calls}
 
 
-@probe("find_best_net")
+@probe("find_best_net", Field("data", dict), Field("grid", SEQUENCE),
+       Field("states", dict), Field("histories", dict))  # the stand-in world's tables (SearchWorld)
 def probe_find_best_net(ctx: Context, p):
     fn, error = ctx.function("two_layer_net", "find_best_net")
     if error:
@@ -217,7 +226,8 @@ def _equal(a, b) -> bool:
     return False
 
 
-@probe("linear_classifier_class")
+@probe("linear_classifier_class", Field("W", TENSOR), Field("X", TENSOR), Field("y", TENSOR), Field("reg", NUMBER),
+       Field("lr", NUMBER), Field("num_iters", int), Field("batch_size", int))
 def probe_linear_classifier_class(ctx: Context, p):
     """The given LinearSVM and Softmax classes still hand their work to the module's functions."""
     W, X, y = (to_device(p[k], ctx.device) for k in ("W", "X", "y"))
@@ -265,7 +275,9 @@ def _describe_args(call):
             "kwargs": {k: describe(v) if not callable(v) else {"kind": "callable"} for k, v in kwargs.items()}}
 
 
-@probe("two_layer_net_class")
+@probe("two_layer_net_class", Field("sizes", SEQUENCE), Field("std", NUMBER), Field("X", TENSOR), Field("y", TENSOR),
+       Field("reg", NUMBER), Field("lr", NUMBER), Field("decay", NUMBER), Field("num_iters", int),
+       Field("batch_size", int))
 def probe_two_layer_net_class(ctx: Context, p):
     """The given TwoLayerNet still builds seeded parameters and hands its work to the module's
     nn_forward_backward, nn_train and nn_predict."""

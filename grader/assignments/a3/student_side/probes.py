@@ -5,8 +5,9 @@ centred differences of the student's own forward passes."""
 import torch
 
 from ....student_side.wire import describe
-from ....student_side.probes import (Context, _missing, _snapshot, mutated_paths, outcome_dict, probe, probe_call,
-                                    to_device)
+from ....student_side.payloads import SEQUENCE, TENSOR, Field
+from ....student_side.probes import (CALL_FIELDS, Context, _missing, _snapshot, mutated_paths, outcome_dict, probe,
+                                    probe_call, to_device)
 from ....student_side.standins import Substitutes
 from .standins import Chain, RecordingSolver, RecordingTwoLayerNet
 
@@ -61,7 +62,8 @@ class _ForwardCounter:
         return False
 
 
-@probe("layer_call")
+@probe("layer_call", *CALL_FIELDS,
+       Field("pick", SEQUENCE, optional=True))  # the returned outputs judged; None: the one value
 def probe_layer_call(ctx: Context, p):
     """A layer's forward or backward (or an update rule's single call) on the case's inputs,
     through the engine's ``call`` probe; the outputs judged are picked from what it returns."""
@@ -99,7 +101,10 @@ def _build(ctx, cls, p):
     return net, (None if made.ok else made.error)
 
 
-@probe("net_loss")
+@probe("net_loss", Field("class", str), Field("init_args", SEQUENCE, optional=True), Field("init", dict),
+       Field("attributes", dict), Field("dtype", torch.dtype), Field("params", dict), Field("X", TENSOR),
+       Field("tables", dict), Field("known", SEQUENCE, optional=True),
+       Field("y", TENSOR, optional=True))  # None: the scores at test time
 def probe_net_loss(ctx: Context, p):
     """``net.loss(X)`` or ``net.loss(X, y)`` with the layers and softmax_loss replaced by tables
     of their true answers (a bug in a layer costs its own points only), the calls recorded."""
@@ -129,7 +134,8 @@ def probe_net_loss(ctx: Context, p):
             "init_error": init_error, "dropout_param": describe(getattr(net, "dropout_param", None))}
 
 
-@probe("net_init")
+@probe("net_init", Field("class", str), Field("init_args", SEQUENCE, optional=True), Field("init", dict),
+       Field("dtype", torch.dtype), Field("seed", int))
 def probe_net_init(ctx: Context, p):
     """The student's constructor: the parameters it makes (and the attributes it keeps)."""
     cls, error = ctx.function(MODULE, p["class"])
@@ -185,7 +191,9 @@ def _differences(ctx, run, target, gradient, coords, h):
             "analytic": analytic, "numeric": numeric, "coarse": coarse, "loss": base}
 
 
-@probe("layer_numeric")
+@probe("layer_numeric", Field("forward", str), Field("backward", str), Field("inputs", SEQUENCE), Field("dout", TENSOR),
+       Field("which", int), Field("coords", SEQUENCE), Field("h", float), Field("extra", SEQUENCE, optional=True),
+       Field("wrt", str))  # which: the input checked, by place; wrt: by name, for the judge's messages
 def probe_layer_numeric(ctx: Context, p):
     """A layer's backward against centred differences of the student's own forward: with the
     scalar ``sum(forward(inputs)[0] * dout)``, whose gradient is ``backward(dout, cache)``."""
@@ -234,7 +242,8 @@ class _Unusable(Exception):
 
 # ------------------------------------------------------------------ update rules
 
-@probe("optimizer")
+@probe("optimizer", Field("function", str), Field("w", TENSOR), Field("dws", SEQUENCE),
+       Field("config", dict, optional=True), Field("dtype", torch.dtype))  # config None: the defaults
 def probe_optimizer(ctx: Context, p):
     """Several steps of an update rule, each with the config the previous step returned (the
     first with the case's config: None, partial or full); every step's next_w and config."""
@@ -265,7 +274,7 @@ def probe_optimizer(ctx: Context, p):
 
 # ------------------------------------------------------------------ dropout
 
-@probe("dropout_forward")
+@probe("dropout_forward", Field("x", TENSOR), Field("params", SEQUENCE))  # [(label, dropout_param)]
 def probe_dropout_forward(ctx: Context, p):
     """Dropout.forward in train mode twice with the same seed (the same mask both times), once
     with another seed, and in test mode."""
@@ -297,7 +306,7 @@ def probe_dropout_forward(ctx: Context, p):
     return {"outcome": first, "runs": runs, "mutated": [] if torch.equal(x, before) else ["x"], "unseeded_same": same}
 
 
-@probe("dropout_backward")
+@probe("dropout_backward", Field("x", TENSOR), Field("dout", TENSOR), Field("param", dict), Field("mask", TENSOR))
 def probe_dropout_backward(ctx: Context, p):
     """Dropout.backward on the cache of the student's own forward (train mode, seeded): the
     gradient must flow through that mask. When the forward cannot be run, a cache made as the
@@ -323,7 +332,7 @@ def probe_dropout_backward(ctx: Context, p):
 
 # ------------------------------------------------------------------ the Solver and the searches
 
-@probe("solver_instance")
+@probe("solver_instance", Field("data", dict), Field("dtype", torch.dtype))
 def probe_solver_instance(ctx: Context, p):
     """create_solver_instance with ``Solver`` replaced by a recorder: what it was built with."""
     fn, error = ctx.function(MODULE, "create_solver_instance")
@@ -356,7 +365,7 @@ def probe_solver_instance(ctx: Context, p):
     return {"outcome": outcome_dict(outcome), **found}
 
 
-@probe("search_values")
+@probe("search_values", Field("function", str))
 def probe_search_values(ctx: Context, p):
     """The (weight_scale, learning_rate) a search function returns."""
     fn, error = ctx.function(MODULE, p["function"])
@@ -366,7 +375,8 @@ def probe_search_values(ctx: Context, p):
     return {"outcome": outcome_dict(outcome)}
 
 
-@probe("linear_relu_given")
+@probe("linear_relu_given", Field("x", TENSOR), Field("w", TENSOR), Field("b", TENSOR), Field("dout", TENSOR),
+       Field("tables", dict))
 def probe_linear_relu_given(ctx: Context, p):
     """The given Linear_ReLU with Linear and ReLU replaced by stand-ins: what it returns and which
     layers it calls (it must hand its work to them)."""
