@@ -2,7 +2,7 @@
 visibility, the recipe its inputs are made from, the probe that runs it in the student
 process, and the judge of the reply.
 
-A case's inputs (the *payload*, sent to the student process) and its answer key (the *key*:
+A case's inputs (the *payload*, sent to the student process) and its *answer* (the answer key:
 expected values, known mistakes' results and whatever else the judge compares with, kept in
 the grader process) are made by the instructor's side from the recipe: stored in
 ``grader/fixtures`` for public cases, made at grading time for hidden ones.
@@ -68,7 +68,7 @@ class Case:
     visibility: str
     probe: Optional[str]  # probe run in the student process; None: judged in the grader alone
     judge: Callable[..., Verdict]  # judge(case, payload, reply, answer, device_type) -> Verdict
-    recipe: str = ""  # how the instructor's side makes its payload and key
+    recipe: str = ""  # how the instructor's side makes its payload and answer
     params: Dict[str, Any] = field(default_factory=dict)  # the recipe's settings (seeds, shapes, ...)
     dtype: torch.dtype = torch.float64
     timeout: Optional[float] = None

@@ -1,5 +1,5 @@
 """The public cases' fixtures: for each case, its payload (inputs and stand-in tables) and its
-key (expected values, known mistakes' results), made from the solution by the instructor's
+answer key (expected values, known mistakes' results; stored as its "key"), made from the solution by the instructor's
 side (``python -m grader fixtures build``) and stored as small files in the assignment's unit
 (``grader/assignments/<name>/fixtures/``), so that public grading never needs the solution. In a
 student handout these files are all there is."""
@@ -21,7 +21,7 @@ def manifest(assignment=None) -> Path:
 
 
 def load(assignment=None) -> Dict[str, Dict[str, dict]]:
-    """{check: {case name: {"payload", "key"}}} of ``assignment`` (None: the kit's default one)."""
+    """{function: {case name: {"payload", "key": the answer}}} of ``assignment`` (None: the kit's default one)."""
     return _load(resolve(assignment).name)
 
 

@@ -1,7 +1,7 @@
 """Judging a probe's reply in the grader process: outcome first (ran? raised? timed out?),
 then rules, then values, then a diagnosis when a known mistake's result matches the student's.
 
-The known mistakes' results are part of a case's key (computed by the instructor's side with
+The known mistakes' results are part of a case's answer (computed by the instructor's side with
 the mistake written out, stored with the public fixtures): here they are only compared with.
 """
 import dataclasses
@@ -316,7 +316,7 @@ def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[st
 
 
 def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, place=None):
-    """Judge a ``call`` probe against the key's expected value.
+    """Judge a ``call`` probe against the answer's expected value.
 
     With ``strict_dtype`` off (functions the course only ever runs in one dtype), a result in
     another floating dtype with the right values passes with a note. The outputs a case names in
@@ -446,7 +446,7 @@ def _relative(a: float, b: float) -> float:
 
 def judge_numeric_grad(case, payload, reply, answer, device_type) -> Verdict:
     """The student's analytic gradient against centred differences of the student's loss. When
-    they disagree but the gradient is the reference's at every point (``key["gradient"]``), the
+    they disagree but the gradient is the reference's at every point (``answer["gradient"]``), the
     loss is what is wrong (its own value cases say so): the gradient keeps its points here."""
     verdict = outcome_failure(reply)
     if verdict:

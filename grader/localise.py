@@ -3,7 +3,7 @@ shares (a float64 result right only to float32's precision). What an assignment 
 beyond that, from further calls on probe inputs that separate the terms of its results, it
 hands to ``judges.judge_values`` as ``place`` (A2's loss terms:
 ``grader/assignments/a2/catalogue/localise.py``). Nothing here computes an answer: it only
-compares the student's results with the key's.
+compares the student's results with the answer's.
 """
 from typing import Dict, List, Optional
 

@@ -1,4 +1,4 @@
-"""Grading one submission: select the cases, get their payloads and keys (fixtures for public
+"""Grading one submission: select the cases, get their payloads and answers (fixtures for public
 cases, the instructor's recipes for hidden ones), run each in the sandbox and judge it."""
 import hashlib
 import logging

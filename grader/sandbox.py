@@ -66,7 +66,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class Request:
-    """One case for the worker: its key and probe, its payload (pickled once: the grader's
+    """One case for the worker: its id and probe, its payload (pickled once: the grader's
     side of the pipe is the trusted one), its time limit, and the student functions it may run
     (so that it is not run after one of them hung)."""
 
@@ -464,7 +464,7 @@ class Worker:
         self.drain = None
         self.watch: Optional[_ScratchWatch] = None
         self.stuck: Optional[dict] = None  # where the watchdog last saw the running case
-        self.answered: set = set()  # keys of the cases it has answered
+        self.answered: set = set()  # ids of the cases it has answered
         # Registered under the zygote's lock, so that another job's sweep never takes a worker
         # being born for an orphan.
         with zygote.registry:
@@ -630,7 +630,7 @@ def _valid_absent(absent, modules) -> List[Tuple[str, str, int]]:
 
 
 def _function(request: Request) -> str:
-    """The graded function a request belongs to (its key is 'function: case')."""
+    """The graded function a request belongs to (its id is 'function: case')."""
     return request.case_id.split(":", 1)[0]
 
 

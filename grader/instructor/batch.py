@@ -96,7 +96,7 @@ def content_hash(path: Path) -> str:
 # What a grade depends on besides the submission, as (folder, pattern): every file of the grader
 # that runs in either process (runner, tracer, reply format, sandbox, student side, catalogue,
 # judges, instructor code), its fixtures, the course helpers a worker runs, and the solution
-# from which hidden keys are made.
+# from which hidden answers are made.
 GRADING_FILES = (("grader", "*.py"), ("grader/assignments", "*"), ("helpers", "*.py"))
 
 

@@ -32,7 +32,7 @@ def _shapes(obj, path="") -> Dict[str, str]:
 
 
 def compute(cases: List[Case], assignment=None) -> Dict[str, Dict[str, dict]]:
-    """{check: {case name: {"payload", "key"}}} of the public cases that run in a student process
+    """{function: {case name: {"payload", "key": the answer}}} of the public cases that run in a student process
     (``cases``: of ``assignment``, whose recipes make them)."""
     recipes = instructor_module("recipes", resolve(assignment).name)
     out: Dict[str, Dict[str, dict]] = {}

@@ -1,10 +1,12 @@
 """What every assignment's recipes share: a case's seed salted with the submission, the payload
-and key of a case that calls one function and compares its result, and the known mistakes'
+and answer of a case that calls one function and compares its result, and the known mistakes'
 results made only when a failing case reads them.
 
 Instructor side. Each assignment's recipes (``grader/assignments/<name>/instructor/recipes.py``)
 hold its ``RECIPES`` ({recipe name: recipe(case) -> (payload, answer)}) and call :func:`make` with
 them; the runner finds them through the assignment's instructor side, never by importing them.
+Every payload :func:`make` makes is checked against the fields its probe declares (see
+:mod:`grader.student_side.payloads`).
 """
 import collections.abc
 import copy
@@ -24,7 +26,7 @@ def upcast(obj):
 
 
 def call_case(case, args, names, reference, *, ref, mistakes_of, probes=(), **extra):
-    """Payload and key of a case that calls one function and compares its result: ``reference(ref,
+    """Payload and answer of a case that calls one function and compares its result: ``reference(ref,
     args)`` is the right result (``ref``: the assignment's solution), ``mistakes_of(check,
     expected, args, probes=...)`` its known mistakes' results. ``probes``: (label, args) of
     further calls on inputs that tell mistakes apart (the student's function is called on them

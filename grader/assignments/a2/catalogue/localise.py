@@ -2,9 +2,9 @@
 student's function is also called on probe inputs that separate the terms (the case's first rows
 with its ``reg`` and with ``reg = 0``: the data term alone; one sample: the sum over samples and
 the division by N), and its results there are compared with the probes' expected values (made
-with the case's key). What differs between the student's result with ``reg`` and with ``reg = 0``
+with the case's answer). What differs between the student's result with ``reg`` and with ``reg = 0``
 is the student's regularization part, compared with the expected one. Nothing here computes an
-answer: it only compares the student's results with the key's.
+answer: it only compares the student's results with the answer's.
 
 The loss cases' judges hand :func:`place_loss_terms` to the engine's ``judge_values`` (its
 ``place``); A2's recipes make the probe inputs with :func:`probe_inputs`.

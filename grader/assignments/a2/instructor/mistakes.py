@@ -2,7 +2,7 @@
 likely cause ("your dW equals the gradient without the factor 2 in the regularization").
 
 Instructor side only: these formulas compute (wrong) answers of the graded functions, so they
-never ship in the handout. They run when a case's key is made (``recipes.make``): the results
+never ship in the handout. They run when a case's answer is made (``recipes.make``): the results
 of public cases are stored with the fixtures, those of hidden cases made at grading time.
 
 Each entry is ``(label, explanation, variant)``; ``variant(expected, args)`` returns what a

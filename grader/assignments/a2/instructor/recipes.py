@@ -1,9 +1,9 @@
 """Making each case's payload (the inputs and stand-in tables sent to the student process) and
-key (what the judge compares with, kept in the grader process) from its recipe.
+answer (what the judge compares with, kept in the grader process) from its recipe.
 
-Instructor side: keys come from the solution (``reference``), from the mistakes written out
+Instructor side: answers come from the solution (``reference``), from the mistakes written out
 (``mistakes``), and, for the hyperparameter search, from the grader's own training with torch
-autograd. Public cases' payloads and keys are made once and stored as fixtures; hidden ones
+autograd. Public cases' payloads and answers are made once and stored as fixtures; hidden ones
 are made at grading time.
 """
 import functools
@@ -88,7 +88,7 @@ def net_problem(params, uniform=False):
 
 
 def _call(case, args, names, reference, probes=(), **extra):
-    """Payload and key of a case that calls one of A2's functions (see
+    """Payload and answer of a case that calls one of A2's functions (see
     :func:`grader.instructor.recipes.call_case`), with A2's solution and mistakes."""
     return call_case(case, args, names, reference, ref=load_reference(), mistakes_of=mistakes.results,
                      probes=probes, **extra)
@@ -131,13 +131,13 @@ def _linear_reference(case, args):
 
 
 def _losses(answer):
-    """The loss, and each known mistake's loss, of a loss function's key."""
+    """The loss, and each known mistake's loss, of a loss function's answer."""
     return [float(answer["expected"][0])] + [float(mistake[2][0]) for mistake in answer["mistakes"]]  # (label, text, result, ...)
 
 
 def linear_numeric(case):
     """Shapes, values and entries drawn from the seed (salted with the submission's content when
-    grading with hidden cases: inputs its code cannot recognise); the key holds the loss there
+    grading with hidden cases: inputs its code cannot recognise); the answer holds the loss there
     and the known mistakes' losses, so the probe's answers are judged as values too."""
     g = _gen(case.params["seed"])
     N, D, C = _form_shape(g, 10, 10), _form_shape(g, 4, 5), _form_shape(g, 3, 4)
@@ -151,7 +151,7 @@ def linear_numeric(case):
 
 def linear_loops(case):
     """Every dimension grows (N, D and C, each doubled alone), from shapes and values drawn from
-    the seed (salted as for the numeric check); the key holds each run's expected outputs and
+    the seed (salted as for the numeric check); the answer holds each run's expected outputs and
     the known mistakes' results, so that what the runs return is judged too."""
     g, seed = _gen(case.params["seed"]), case.params["seed"]
     N, D, C = _form_shape(g, 6, 6), _form_shape(g, 4, 4), _form_shape(g, 3, 3)
@@ -228,7 +228,7 @@ def net_call(case):
 
 
 def net_numeric(case):
-    """One problem for the four parameters' checks (one seed): made, with its key, once."""
+    """One problem for the four parameters' checks (one seed): made, with its answer, once."""
     payload, losses, grads = _net_numeric_problem(case.params["seed"])
     wrt = case.params["wrt"]
     coords = payload["coords"][wrt]

@@ -52,7 +52,7 @@ def judge_layer_numeric(case, payload, reply, answer, device_type) -> Verdict:
 
 
 def _accepted(verdict, case, payload, reply, answer, device_type):
-    """A failed network verdict judged again against the key's accepted forms (the template's
+    """A failed network verdict judged again against the answer's accepted forms (the template's
     other regularization convention): it passes, with a note, when it matches one; when only its
     loss does, that form's mistakes name what else is wrong."""
     desc = reply.data["outcome"]["value"]

@@ -1,4 +1,4 @@
-"""Assignment 3's recipes: each case's payload (inputs, stand-in tables) and key (expected values,
+"""Assignment 3's recipes: each case's payload (inputs, stand-in tables) and answer (expected values,
 known mistakes' results), made from the solution (``reference``) and the mistakes written out.
 Public cases' are stored as fixtures; hidden ones are made at grading time with salted seeds."""
 import copy
@@ -65,7 +65,7 @@ def layer(case):
 
 
 def layer_numeric(case):
-    """Centred differences of the student's own forward: inputs and entries from the seed; the key
+    """Centred differences of the student's own forward: inputs and entries from the seed; the answer
     holds the reference gradient there (a right backward keeps its case whatever the forward)."""
     p, ref = case.params, load_reference()
     g = _gen(p["seed"])
@@ -264,7 +264,7 @@ def _steps(rule, w, dws, config):
 
 
 def optimizer(case):
-    """Steps of an update rule from the case's config; the key holds every step's next_w and
+    """Steps of an update rule from the case's config; the answer holds every step's next_w and
     state from the solution, and the same for each known mistake's rule and each accepted form."""
     p, ref = case.params, load_reference()
     g = _gen(p["seed"])
