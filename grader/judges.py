@@ -17,7 +17,8 @@ from .localise import float32_precision
 
 BANNED_PREFIXES = ("torch.nn.", "torch._C._nn.")
 # torch.relu and ReLU under other names (threshold(x, 0, 0), rrelu, prelu, relu6, hardtanh are
-# torch.nn's activation functions, whichever namespace they are reached through); clamp, clip,
+# torch.nn's activation functions, whichever namespace they are reached through; and any torch
+# function with "relu" in its name: _add_relu, _prelu_kernel, rnn_relu_cell); clamp, clip,
 # maximum, where and masks are elementwise maths: writing the ReLU yourself.
 BANNED_NAMES = {"relu", "relu_", "threshold", "threshold_", "rrelu", "rrelu_", "prelu", "relu6", "hardtanh",
                 "hardtanh_", "_relu"}
@@ -67,7 +68,8 @@ def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=()) -> Tuple[
     violations, notes = [], []
     if "no_relu" in rules:
         banned = [n for n in trace.get("names", [])
-                  if n.rsplit(".", 1)[-1] in BANNED_NAMES or n.startswith(BANNED_PREFIXES)]
+                  if n.rsplit(".", 1)[-1] in BANNED_NAMES or any("relu" in part.lower() for part in n.split("."))
+                  or n.startswith(BANNED_PREFIXES)]
         if banned:
             violations.append(f"rule broken: the forward pass may not call torch.relu or anything in torch.nn (nor "
                               f"its activation functions under another name, such as torch.threshold); it called "
