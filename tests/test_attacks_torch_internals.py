@@ -158,3 +158,18 @@ def test_every_torch_name_with_relu_in_it_breaks_the_relu_rule():
         assert violations and name in violations[0], name
     violations, _ = rule_findings({"names": ["torch.clamp", "torch.where", "torch.maximum"]}, [], ("no_relu",))
     assert not violations
+
+
+def test_the_finite_difference_watch_leaves_a_vmap_alone():
+    """Inside torch.vmap the operands are batched tensors: comparing them with the watched
+    weights would make the student's honest vmap raise (nonzero cannot be batched)."""
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    def per_sample(W, X):
+        return torch.vmap(lambda x: W + x.sum() * torch.eye(3, 2, dtype=W.dtype))(X)
+
+    W, X = torch.ones(3, 2, dtype=torch.float64), torch.ones(4, 3, dtype=torch.float64)
+    outcome = call_captured(per_sample, W, X, trace=True, watch=[W])
+    assert outcome.ok and not outcome.trace.get("finite_differences"), outcome

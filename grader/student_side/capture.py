@@ -278,7 +278,8 @@ class Tracer(CudaOnCpu):
         self.names.add(name)
         if _autograd_call(name, args, kwargs):
             self.autograd.append(f"{name} at {_student_line(self.files)}")
-        if self.watched and len(self.perturbed) < 2 and self.watch_checks < _WATCH_CHECKS:
+        if self.watched and len(self.perturbed) < 2 and self.watch_checks < _WATCH_CHECKS \
+                and torch._C._functorch.peek_interpreter_stack() is None:  # (a vmap's tensors are not read)
             self._watch(name, args, kwargs)
         short = name.rsplit(".", 1)[-1]
         to_cpu = (name in _MAY_MOVE or "device" in kwargs or len(self.cpu_results) > 0) and \
