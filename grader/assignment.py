@@ -60,6 +60,9 @@ class Assignment:
     # student's work}; only that output shown computed credits the function's form cases.
     given_outputs_need: Mapping[str, str] = field(default_factory=dict)
     notebooks: Tuple[str, ...] = ()  # the notebooks of ``notebooks/`` that belong to it (a release of it alone)
+    # Modules the student process offers other assignments that compute this one's answers
+    # (A3's loss helpers return A2's losses and score gradients): not importable while it is graded.
+    withheld: Tuple[str, ...] = ()
 
     @property
     def modules(self) -> Tuple[str, ...]:
@@ -87,7 +90,7 @@ class Assignment:
         """What the student process needs to load this assignment's files and probes (plain
         data: it travels to the zygote in a spawn request)."""
         return {"name": self.name, "package": self.student_dir, "modules": list(self.modules),
-                "probes": self.student_side_module}
+                "probes": self.student_side_module, "withheld": list(self.withheld), "title": self.title}
 
     def unit(self, name: str):
         """``<package>.<name>`` imported (a module of the unit's public side)."""

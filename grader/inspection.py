@@ -51,6 +51,12 @@ TAMPER = {
     "execve", "spawnv", "posix_spawn",
     # code compiled out of the tracer's sight (loops inside run in C++ or machine code)
     "jit", "_dynamo", "fx", "cpp_extension", "load_inline", "numba", "njit", "cffi",
+    # operators of one's own, or torch's replaced (torch.library: what runs inside a custom op is
+    # out of the tracer's sight, and a kernel registered for aten::equal rewrites the checks)
+    "library", "Library", "custom_op", "_library", "_custom_ops", "_custom_op", "register_kernel", "register_fake",
+    "register_autograd", "CustomOpDef", "impl_abstract",
+    # the optimizers are the exercise (A3's update rules): torch's own do the work
+    "optim",
 }
 AUTOGRAD = {
     "autograd", "backward", "requires_grad_", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "jacobian",
@@ -60,6 +66,9 @@ AUTOGRAD = {
     # nor one read off complex numbers (the complex-step derivative: Im f(W + ih) / h)
     "imag", "complex", "cfloat", "cdouble", "chalf", "complex32", "complex64", "complex128", "view_as_complex",
     "view_as_real", "polar", "fft",
+    # forward mode, and torch's own derivative kernels (the softmax's backward, say)
+    "_functorch", "eager_transforms", "make_dual", "unpack_dual", "forward_ad", "dual_level",
+    "_log_softmax_backward_data", "_softmax_backward_data",
 }
 # torch.func's transforms that do not differentiate (vmap vectorises a function over a batch
 # dimension): torch.func.vmap is not autograd; every other use of torch.func is.
@@ -72,13 +81,15 @@ NAME_WORDS = {
     "TorchDispatchMode", "start_new_thread", "Thread", "ThreadPoolExecutor", "ProcessPoolExecutor", "get_objects",
     "autograd", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "enable_grad", "set_grad_enabled",
     "compute_numeric_gradient", "grad_check_sparse", "FunctionType", "CodeType", "njit", "complex",
+    "custom_op", "Library", "make_dual",
 }
 # Builtins that read a namespace by name (vars(torch)["_" + "C"]): flagged where used, unless the
 # code binds the name itself (a variable called vars).
 NAMESPACE_READERS = {"vars", "globals", "locals"}
 STRING_WORDS = {"settrace", "setprofile", "DisableTorchFunction", "DisableTorchFunctionSubclass", "autograd",
                 "requires_grad_", "get_objects", "get_referrers", "exec", "eval", "importlib", "functorch",
-                "compute_numeric_gradient"}
+                "compute_numeric_gradient", "jacfwd", "jvp", "vjp", "jacrev", "hessian", "jacobian", "make_dual",
+                "eager_transforms", "library", "Library", "custom_op", "optim"}
 # Modules whose attributes student code has no business rewriting (``torch.sum = ...``).
 REWRITTEN = ("torch", "sys", "builtins", "__builtins__", "math", "operator", "F")
 ITERATING_CALLS = {"map", "filter", "reduce", "accumulate", "starmap", "apply_", "map_", "map2_", "vectorize",

@@ -17,7 +17,8 @@ from .localise import float32_precision
 
 BANNED_PREFIXES = ("torch.nn.", "torch._C._nn.")
 # torch.relu and ReLU under other names (threshold(x, 0, 0), rrelu, prelu, relu6, hardtanh are
-# torch.nn's activation functions, whichever namespace they are reached through); clamp, clip,
+# torch.nn's activation functions, whichever namespace they are reached through; and any torch
+# function with "relu" in its name: _add_relu, _prelu_kernel, rnn_relu_cell); clamp, clip,
 # maximum, where and masks are elementwise maths: writing the ReLU yourself.
 BANNED_NAMES = {"relu", "relu_", "threshold", "threshold_", "rrelu", "rrelu_", "prelu", "relu6", "hardtanh",
                 "hardtanh_", "_relu"}
@@ -63,20 +64,18 @@ def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=()) -> Tuple[
     """(violations, notes) from a call's trace. A device named or moved to is not among them:
     graded on the CPU, code that names the GPU is given the CPU and its values are judged as
     they are; the rule has its own case (:func:`judge_device_rule`). Code that would crash on
-    CUDA inputs fails here: it crashes in every case where the course runs it."""
+    CUDA inputs is noted here and costs the rule's case alone, as a device written out does."""
     violations, notes = [], []
     if "no_relu" in rules:
         banned = [n for n in trace.get("names", [])
-                  if n.rsplit(".", 1)[-1] in BANNED_NAMES or n.startswith(BANNED_PREFIXES)]
+                  if n.rsplit(".", 1)[-1] in BANNED_NAMES or any("relu" in part.lower() for part in n.split("."))
+                  or n.startswith(BANNED_PREFIXES)]
         if banned:
             violations.append(f"rule broken: the forward pass may not call torch.relu or anything in torch.nn (nor "
                               f"its activation functions under another name, such as torch.threshold); it called "
                               f"{', '.join(sorted(banned))} (write the ReLU yourself, e.g. with clamp)")
-    if trace.get("cuda_crashes"):
-        violations.append("would crash on CUDA inputs (the course's notebooks run on the GPU): "
-                          + "; ".join(trace["cuda_crashes"][:2])
-                          + ". A tensor made without device= stays on the CPU: pass device=X.device, or use "
-                          "torch.zeros_like / X.new_zeros")
+    if trace.get("cuda_crashes"):  # the device rule's case is where it costs
+        notes.append("note: " + cuda_crash_text(trace["cuda_crashes"]) + f" (it costs the case '{DEVICE_RULE}')")
     if trace.get("factory_dtype"):  # the results' own dtype is judged with their values
         notes.append("note: tensors you create should follow the inputs' dtype: " + "; ".join(trace["factory_dtype"][:3])
                      + " (pass dtype=X.dtype or use *_like)")
@@ -89,6 +88,13 @@ def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=()) -> Tuple[
 
 
 DEVICE_RULE = "rule: tensors follow the inputs' device"
+
+
+def cuda_crash_text(crashes) -> str:
+    """What a tensor left on the CPU does where the inputs are on the GPU."""
+    return ("would crash on CUDA inputs (the course's notebooks run on the GPU): " + "; ".join(crashes[:2])
+            + ". A tensor made without device= stays on the CPU: pass device=X.device, or use "
+            "torch.zeros_like / X.new_zeros")
 
 
 def _traced_calls(replies):
@@ -117,6 +123,9 @@ def device_breaks(calls) -> List[str]:
         breaks = call["trace"].get("device_breaks")
         if isinstance(breaks, list):
             found += [b[:300] for b in breaks[:5] if isinstance(b, str)]
+        crashes = call["trace"].get("cuda_crashes")
+        if isinstance(crashes, list) and crashes:
+            found.append(cuda_crash_text([c[:300] for c in crashes[:2] if isinstance(c, str)]))
     return list(dict.fromkeys(found))
 
 
@@ -124,7 +133,9 @@ def judge_device_rule(case, payload, reply, answer, device_type) -> Verdict:
     """The template's rule that every tensor follows the inputs' device (no ``.to()``,
     ``.cuda()``, ``.cpu()``), judged from ``payload``: the replies of the function's value
     cases (public and hidden), whose calls the tracer followed. A device written out or a move costs this case
-    alone. With no traced call that ran to the end there is nothing to judge: the case fails
+    alone, and so does a tensor made without ``device=`` that meets an input (it would crash on
+    CUDA inputs: the value cases note it and keep their points). With no traced call that ran
+    to the end there is nothing to judge: the case fails
     with the reason (and, like the other form cases, it is credited only when a value case
     vouches for the function, see ``runner.credit_form_with_values``)."""
     calls, failure = _traced_calls(payload or [])

@@ -31,7 +31,7 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 from .assignment import kit_packages, resolve
 from .files import disk_usage, remove_tree
 from .paths import ROOT
-from .student_side.namespaces import ALWAYS_HIDDEN
+from .student_side.namespaces import covered_folders
 from .student_side.procs import alive, children_map, descendants, tasks_of_user
 from .student_side.wire import (MAX_REPLY, ChannelClosed, ChannelTimeout, decode_reply, recv_frame,
                                 send_frame)
@@ -416,7 +416,7 @@ def _unprivileged(zygote: Zygote):
     installation (through the mount namespace's covers where there is one)."""
     if os.geteuid() != 0:
         return None
-    covered = hidden_paths() + list(ALWAYS_HIDDEN) if zygote.layers.get("namespaces") else []
+    covered = hidden_paths() + list(covered_folders()) if zygote.layers.get("namespaces") else []
     needed = [Path(sysconfig.get_paths()[k]) for k in ("stdlib", "purelib")] + [ROOT / "helpers"]
     kept = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, ROOT / "helpers")]
     if not all(_reachable_by(p, covered, kept) for p in needed):

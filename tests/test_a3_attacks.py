@@ -112,17 +112,7 @@ def _files_named(root: Path, name: str):
     return [p for p in root.rglob(name)]
 
 
-# Without Landlock, the mount namespace's covers (the kit's folder, /tmp, /home, /srv, /opt, ...)
-# leave other top-level folders in view: a world-readable checkout of the kit elsewhere (another
-# copy beside this one, say) can be read by a worker running as nobody. Covering every top-level
-# folder but the system's own closes it, but made workers die now and then (status 1 or 70) in
-# the A3 sandbox tests: not merged until that is understood.
-LANDLOCK_OFF_HOLE = pytest.mark.xfail(strict=False, reason=(
-    "without Landlock a worker reads solution copies in top-level folders the mount namespace does not cover "
-    "(only where such a copy exists on the grading machine)"))
-
-
-@pytest.mark.parametrize("without", [None, "namespaces", pytest.param("landlock", marks=LANDLOCK_OFF_HOLE), "seccomp"])
+@pytest.mark.parametrize("without", [None, "namespaces", "landlock", "seccomp"])
 def test_escapes_get_nothing_in_every_mode(escape_subs, tmp_path, without):
     out = _batch(escape_subs, tmp_path / "out", "--timeout", "8",
                  *(["--without", without] if without else []), env=SANDBOX_ALONE)

@@ -33,6 +33,7 @@ from typing import Dict, List, Optional
 import pytest
 import torch
 
+import a3_attacks
 import attacks
 import unprivileged as up
 from attacks import ATTACKS
@@ -864,6 +865,7 @@ def test_gradescope_autograder_does_not_follow_a_link_to_the_solution(gradescope
 
 # ------------------------------------------------------------------------------ the wheel
 
+A3_WHEEL_ESCAPES = ("read_solution", "import_instructor", "read_fixtures")
 WHEEL_ATTACKS = ("solution_on_sys_path", "solution_via_module_files", "import_reference", "import_mistakes",
                  "walk_disk", "fixtures", "escape_via_subprocess")
 
@@ -883,7 +885,7 @@ def test_kit_installed_from_its_wheel_keeps_the_solution_out_of_reach():
     base = up.world_tmpdir("a2-wheel-")
     try:
         source = base / "src"  # the repository's tracked layout, so the build writes nothing into it
-        for name in ("a2", "grader", "helpers"):
+        for name in ("a2", "a3", "grader", "helpers"):
             shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         for name in ("pyproject.toml", "README.md"):
             shutil.copy(REPO / name, source / name)
@@ -918,6 +920,17 @@ def test_kit_installed_from_its_wheel_keeps_the_solution_out_of_reach():
         run = BatchRun("wheel", 0, done.stdout, done.stderr, 0.0)
         _collect(run, out)
         left = json.loads((base / "left.json").read_text())
+        # A3 from the same wheel: its solution keeps every point, its escapes get nothing.
+        subs3, out3 = base / "subs3", base / "out3"
+        for name in A3_WHEEL_ESCAPES:
+            a3_attacks.materialize_escape(subs3, name)
+        (subs3 / "zz_solution" / "a3").mkdir(parents=True)
+        (subs3 / "zz_solution" / "a3" / "fully_connected_networks.py").write_text(a3_attacks.SOLUTION.read_text())
+        done = subprocess.run([str(python), "-m", "grader", "batch", str(subs3), "--out", str(out3), "--assignment", "a3",
+                               "--hidden", "--jobs", "2", "--timeout", "8"], cwd=base, env=env, capture_output=True,
+                              text=True, timeout=RUN_TIMEOUT)
+        assert done.returncode == 0, done.stderr[-2000:]
+        a3_results = {p.stem: json.loads(p.read_text()) for p in (out3 / "results").glob("*.json")}
     finally:
         shutil.rmtree(base, ignore_errors=True)
     assert all(points == most for points, most in run.scores["good0"].values()), run.scores["good0"]
@@ -925,6 +938,11 @@ def test_kit_installed_from_its_wheel_keeps_the_solution_out_of_reach():
         sub, function = f"atk_{name}", ATTACKS[name].target
         assert run.scores[sub][function][0] == 0 and not run.leaks(sub), (name, run.scores[sub], run.leaks(sub))
     assert left == {}
+    solution = a3_results["zz_solution"]["tests"]
+    assert solution and all(t["score"] == t["max_score"] for t in solution if t["max_score"]), solution
+    for name in A3_WHEEL_ESCAPES:
+        text = json.dumps(a3_results[f"escape_{name}"])
+        assert "A3LEAK" not in text and f"A3ATTACK {name} got nothing" in text, (name, text[-600:])
 
 
 # ------------------------------------------------------------------------------ the handout's own code

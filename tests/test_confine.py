@@ -572,3 +572,20 @@ def test_docker_like_install_in_a_forked_child():
     assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     assert json.loads(report) == {"unshare": errno.EPERM, "clone3": errno.ENOSYS, "thread": True,
                                   "subprocess": 0, "socket": True}
+
+
+def test_the_mount_namespace_covers_every_top_level_folder_but_the_systems(monkeypatch):
+    """Without Landlock, what the mount namespace leaves in view is all that keeps another
+    world-readable checkout of the kit (in /work, /data, ...) from a worker: every top-level
+    folder that is not the system's own is covered, whatever its name."""
+    from grader.student_side import namespaces
+    top = ["bin", "boot", "data", "dev", "etc", "lib", "lib64", "proc", "sbin", "sys", "tmp", "usr", "var",
+           "work", "scratch", "lib32", "home"]
+    monkeypatch.setattr(namespaces.os, "listdir", lambda path: list(top) if path == "/" else [])
+    monkeypatch.setattr(namespaces.os.path, "isdir", lambda path: path.lstrip("/") in top)
+    monkeypatch.setattr(namespaces.os.path, "islink", lambda path: path == "/lib64")  # merged /usr: a link
+    covered = namespaces.covered_folders()
+    assert {"/work", "/data", "/scratch", "/tmp", "/home"} <= set(covered)
+    assert not {"/bin", "/usr", "/etc", "/proc", "/sys", "/dev", "/lib", "/lib32", "/lib64", "/var"} & set(covered)
+    assert set(namespaces.ALWAYS_HIDDEN) <= set(covered)
+    assert len(covered) == len(set(covered))

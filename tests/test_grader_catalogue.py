@@ -117,6 +117,16 @@ BUGS = [
      "nn_predict", "the labels are the indices"),
     ("predict keeps the first row's label only", [(LC, "y_pred = X.mm(W).argmax(dim=1)", "y_pred = X.mm(W).argmax(dim=1)[0]")],
      "predict_linear_classifier", "first row"),
+    ("svm correct class weighted by the margins' sum", [(LC, "    coeff[rows, y] = -coeff.sum(dim=1)\n",
+                                                         "    coeff[rows, y] = -margins.sum(dim=1)\n")],
+     "svm_loss_vectorized", "sum the mask"),
+    ("softmax scores lost before the softmax", [(LC, "        scores = scores - scores.max()\n",
+                                                 "        scores = scores - scores.max(scores)\n")],
+     "softmax_loss_naive", "log C = log "),
+    ("softmax gradient averaged over the classes", [
+        (LC, "    dW = dscores.t().mm(X).t() / N + 2 * reg * W  # (D, C)",
+             "    dW = X.t().mm(dscores.mean(dim=1, keepdim=True)) + 2 * reg * W")],
+     "softmax_loss_vectorized", "every column of your dW is the same"),
     ("svm one-hot made without device=", [(LC, "    margins[rows, y] = 0  # the correct class is excluded\n",
                                            "    onehot = torch.zeros(N, W.shape[1], dtype=X.dtype)\n"
                                            "    onehot[rows, y] = 1\n    margins = margins * (1 - onehot)\n")],
@@ -280,6 +290,22 @@ def test_a_bug_costs_only_its_own_function(tmp_path, grade_with):
     failing = {r.check for r in report.results if r.status == "failed"}
     # Every function that calls nn_forward_backward is graded with a stand-in for it.
     assert failing == {"nn_forward_backward"}
+
+
+def test_a_tensor_made_without_device_costs_the_device_rule_alone(tmp_path, grade_with):
+    """A tensor left on the CPU that meets the inputs would crash on the GPU, as device='cuda'
+    crashes without one: one rule, one price. The rule's case fails naming both lines; the
+    value cases judge the values and keep their points, with a note."""
+    report = grade_with(make_submission(tmp_path / "nodevice", _bug("svm one-hot made without device=")),
+                        functions=["svm_loss_vectorized"], hidden=True)
+    lost = _lost(report, "svm_loss_vectorized")
+    assert [r.name for r in lost] == ["rule: tensors follow the inputs' device"], report.summary()
+    assert "would crash on CUDA inputs" in lost[0].details() and "torch.zeros(...) at line" in lost[0].details()
+    got, out_of = report.function_scores()["svm_loss_vectorized"]
+    assert got == out_of - lost[0].max_points
+    noted = [r for r in report.results if r.check == "svm_loss_vectorized" and r.status == "passed"
+             and "would crash on CUDA inputs" in r.details()]
+    assert noted, report.summary()
 
 
 def test_a_result_whose_values_are_right_in_another_dtype_names_no_mistake(tmp_path, grade_with):

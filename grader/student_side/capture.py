@@ -205,10 +205,24 @@ class CudaOnCpu(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
+def _in_a_gradient_transform() -> bool:
+    """Whether a functorch transform that differentiates (grad, jvp, jacfwd, ...: any but
+    vmap's) is running: torch calls inside it are the transform's work."""
+    try:
+        top = torch._C._functorch.peek_interpreter_stack()
+    except (AttributeError, RuntimeError):
+        return False
+    return top is not None and top.key() != torch._C._functorch.TransformType.Vmap
+
+
 def _autograd_call(name, args, kwargs) -> bool:
     """Whether a call has torch compute gradients: autograd itself, ``.backward()``, reading
     ``.grad``, or a tensor made to require gradients."""
     short = name.rsplit(".", 1)[-1]
+    if "backward" in short and short != "backward":  # torch's own derivative kernels (_softmax_backward_data)
+        return True
+    if _in_a_gradient_transform():  # forward mode, or torch.func.grad, however it was reached
+        return True
     if short == "requires_grad_":  # .requires_grad_(False) turns gradients off
         return bool(args[1] if len(args) > 1 else kwargs.get("requires_grad", True))
     if name.startswith("torch.autograd.") or short in ("backward", "grad"):
@@ -264,7 +278,8 @@ class Tracer(CudaOnCpu):
         self.names.add(name)
         if _autograd_call(name, args, kwargs):
             self.autograd.append(f"{name} at {_student_line(self.files)}")
-        if self.watched and len(self.perturbed) < 2 and self.watch_checks < _WATCH_CHECKS:
+        if self.watched and len(self.perturbed) < 2 and self.watch_checks < _WATCH_CHECKS \
+                and torch._C._functorch.peek_interpreter_stack() is None:  # (a vmap's tensors are not read)
             self._watch(name, args, kwargs)
         short = name.rsplit(".", 1)[-1]
         to_cpu = (name in _MAY_MOVE or "device" in kwargs or len(self.cpu_results) > 0) and \

@@ -28,6 +28,22 @@ O_PATH = getattr(os, "O_PATH", 0o10000000)
 
 # Covered in every worker's view when namespaces are available (what is needed is mounted back).
 ALWAYS_HIDDEN = ("/tmp", "/var/tmp", "/dev/shm", "/home", "/root", "/mnt", "/media", "/srv", "/opt", "/run")
+# The system's own top-level folders stay in view (read-only); every other top-level folder
+# (/work, /data, /scratch, /farm: where other copies of a kit and its solutions may lie) is
+# covered too, whatever its name.
+SYSTEM_FOLDERS = frozenset({"bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "sys",
+                            "usr", "var"})
+
+
+def covered_folders() -> tuple:
+    """ALWAYS_HIDDEN and every top-level folder that is not the system's own."""
+    try:
+        names = sorted(os.listdir("/"))
+    except OSError:
+        names = []
+    others = tuple(f"/{n}" for n in names if n not in SYSTEM_FOLDERS and not os.path.islink(f"/{n}")
+                   and os.path.isdir(f"/{n}") and f"/{n}" not in ALWAYS_HIDDEN)
+    return ALWAYS_HIDDEN + others
 
 
 def _libc():

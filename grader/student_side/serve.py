@@ -6,6 +6,7 @@ tells the grader (``{"stuck": ...}``), so that the grader can name the function 
 and skip the other cases that would call it.
 """
 import importlib
+import importlib.abc
 import importlib.util
 import os
 import sys
@@ -35,6 +36,32 @@ def _unit(unit):
     return unit
 
 
+class _Withheld(importlib.abc.MetaPathFinder):
+    """Refuses to import modules that compute the graded assignment's answers."""
+
+    def __init__(self, names, title):
+        self.names, self.title = frozenset(names), title
+
+    def find_spec(self, name, path=None, target=None):
+        if name in self.names:
+            raise ModuleNotFoundError(f"{name} is not available while {self.title} is graded: it belongs to another "
+                                      "assignment (write this assignment's code yourself)", name=name)
+        return None
+
+
+def withhold(names, title) -> None:
+    """Make ``names`` unimportable in this process (gone from sys.modules and from their
+    parent package, refused by the import system from now on)."""
+    if not names:
+        return
+    for name in names:
+        sys.modules.pop(name, None)
+        parent, _, child = name.rpartition(".")
+        if parent and parent in sys.modules and child in vars(sys.modules[parent]):
+            delattr(sys.modules[parent], child)
+    sys.meta_path.insert(0, _Withheld(names, title))
+
+
 def load_student(folder, unit=None):
     """Import the submission's files from ``folder`` (``unit``: the assignment's worker spec,
     naming its package and modules; None: the kit's default assignment).
@@ -50,6 +77,7 @@ def load_student(folder, unit=None):
     name_of_package = unit["package"]
     folder = os.path.abspath(folder)
     eecs598.install()
+    withhold(unit.get("withheld", ()), unit.get("title", "this assignment"))
     package = types.ModuleType(name_of_package)
     package.__path__ = [folder]
     package.__file__ = os.path.join(folder, "__init__.py")

@@ -128,7 +128,7 @@ def _confine(spec, state) -> dict:
     kept = list(state["kept"]) + [spec["folder"]]
     if state["namespaced"] and state["mounts"]:
         try:
-            namespaces.isolate_files(namespaces.ALWAYS_HIDDEN + tuple(spec.get("hidden", ())), kept, [spec["scratch"]])
+            namespaces.isolate_files(namespaces.covered_folders() + tuple(spec.get("hidden", ())), kept, [spec["scratch"]])
             if not cuda:
                 namespaces.hide_proc()
             applied["namespaces"] = True

@@ -9,6 +9,7 @@ answer: it only compares the student's results with the answer's.
 The loss cases' judges hand :func:`place_loss_terms` to the engine's ``judge_values`` (its
 ``place``); A2's recipes make the probe inputs with :func:`probe_inputs`.
 """
+import math
 from typing import Dict, List
 
 import torch
@@ -63,6 +64,25 @@ def _where(got: torch.Tensor, want: torch.Tensor, name: str, device_type: str) -
     return f" ({name} differs in {col_word} {show(cols)}, {row_word} {show(rows)})"
 
 
+def _pattern(mine: torch.Tensor, right: torch.Tensor, name: str, key: Dict[str, torch.Tensor], device_type: str) -> str:
+    """A shape of the wrong data term that says what went wrong: a loss of log C (every class
+    scored alike: the scores were lost before the softmax), or a gradient whose columns (classes)
+    are all the same (summed or averaged over the classes)."""
+    if right.dim() == 0:
+        grads = [t for t in key.values() if isinstance(t, torch.Tensor) and t.dim() == 2]
+        classes = grads[-1].shape[1] if grads else 0  # dW is (D, C); a net's last weight (H, C)
+        if classes > 1 and _close(mine, torch.tensor(math.log(classes), dtype=torch.float64), device_type):
+            return (f" (your data loss is log C = log {classes}, the loss of scores that are all equal: the scores "
+                    "are lost before the softmax; subtract each row's largest score, scores.max(dim=1, "
+                    "keepdim=True).values, not an elementwise max such as score.max(score))")
+        return ""
+    if mine.dim() == 2 and mine.shape == right.shape and mine.shape[1] > 1 \
+            and torch.equal(mine, mine[:, :1].expand_as(mine)) and not torch.equal(right, right[:, :1].expand_as(right)):
+        return (f" (every column of your {name} is the same: its data term is not computed class by class; it "
+                "looks summed or averaged over the classes)")
+    return ""
+
+
 def localise(paths: List[str], got: Dict[str, dict], expected: Dict[str, torch.Tensor], probed: dict,
              probe_keys: Dict[str, Dict[str, torch.Tensor]], reg, device_type: str) -> List[str]:
     """One sentence per wrong output (``paths``) that the probes can place, in the template's
@@ -103,6 +123,8 @@ def localise(paths: List[str], got: Dict[str, dict], expected: Dict[str, torch.T
                          f"{name} is right, so the data term is right and {part} (reg = {reg}) is wrong{detail}.")
         elif not data_ok:
             where = "" if right0.dim() == 0 else _where(mine0, right0, name, device_type)
+            pattern = _pattern(mine0, right0, name, probe_keys[REG0], device_type)
+            where = f"{where[:-1]}; {pattern[2:]}" if where and pattern else where + pattern
             one = ""
             if ONE in probed and ONE in probe_keys and path in probe_keys[ONE]:
                 if _close(_tensor(probed[ONE].get(path)), probe_keys[ONE][path], device_type):

@@ -110,6 +110,19 @@ def _svm_grad_correct_class_fixed(expected, args):
     return loss - R, X.t().mm(coeff) / X.shape[0]
 
 
+def _svm_grad_correct_class_summed(expected, args):
+    """The correct class's coefficient is minus the sum of the sample's clamped margins, where it
+    is minus their count (the mask's row sum)."""
+    W, X, y, reg = args
+    margins, rows = _svm_grad_coefficients(W, X, y)
+    clamped = margins.clamp(min=0)
+    coeff = (margins > 0).to(W.dtype)
+    coeff[rows, y] = -clamped.sum(dim=1)
+    loss, _ = expected
+    R, _ = _reg_parts(W, reg)
+    return loss - R, X.t().mm(coeff) / X.shape[0]
+
+
 def _softmax_global_max(expected, args):
     """One max over the whole score matrix instead of each row's: rows far below the largest
     score underflow (exp() gives 0 for every class), and their probabilities are 0 / 0."""
@@ -152,7 +165,11 @@ def linear_loss_mistakes(kind: str) -> List[Mistake]:
                  ("correct class weighted by C - 1 in the gradient",
                   "the correct class's column of the gradient gets -(C - 1) for every sample; it is minus the "
                   "number of that sample's positive margins (the mask's row sum), which is C - 1 only when every "
-                  "margin is positive", _svm_grad_correct_class_fixed)]
+                  "margin is positive", _svm_grad_correct_class_fixed),
+                 ("correct class weighted by the sum of the margins in the gradient",
+                  "the correct class's column of the gradient gets minus the sum of that sample's margins; it is "
+                  "minus the number of its positive margins: sum the mask (margins > 0), not the margins",
+                  _svm_grad_correct_class_summed)]
     else:
         data.append((*GLOBAL_MAX, _softmax_global_max))
     regs = [

@@ -1,0 +1,175 @@
+"""Attacks through torch's own machinery and the kit's other assignment: custom operators
+(``torch.library``: what runs inside one is out of the tracer's sight, and a kernel registered
+for an aten operator rewrites the checks), forward-mode differentiation reached through
+``torch._functorch`` by a name in a string, torch's own derivative kernels
+(``_log_softmax_backward_data``), ReLU under names of torch's internals (``_add_relu``,
+``rnn_relu_cell``), A3's update rules handed to ``torch.optim``, and A2's losses taken from
+A3's helpers. Each costs the function it lives in, named; correct code around it keeps its
+points."""
+import pytest
+from submissions import LC, TLN, make_submission
+
+from grader.sandbox import Limits
+
+FAST = Limits(timeout=10.0, memory_gib=1.5)
+A3_FILE = "fully_connected_networks.py"
+
+
+def _fn(report, function):
+    got = [r for r in report.results if r.check == function]
+    return sum(r.points for r in got), sum(r.max_points for r in got), "\n".join(r.details() for r in got)
+
+
+def _a3(tmp_path, old, new, prelude=""):
+    from a3_attacks import SOLUTION
+
+    text = SOLUTION.read_text()
+    assert text.count(old) == 1, old
+    text = text.replace(old, new)
+    if prelude:
+        text = text.replace("\n\ndef hello_fully_connected_networks", prelude + "\n\ndef hello_fully_connected_networks",
+                            1)
+    folder = tmp_path / "a3sub" / "a3"
+    folder.mkdir(parents=True)
+    (folder / A3_FILE).write_text(text)
+    return folder.parent
+
+
+CUSTOM_OP = '''
+@torch.library.custom_op("a2atk::mine", mutates_args=())
+def _a2_mine(x: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.relu(x)
+'''
+
+A2_ATTACKS = {
+    # what, (file, old, new, prelude), function, words in its messages
+    "ReLU inside a custom operator": (
+        (TLN, "hidden = (X.mm(W1) + b1).clamp(min=0)", "hidden = _a2_mine(X.mm(W1) + b1)", CUSTOM_OP),
+        "nn_forward_pass", "library"),
+    "ReLU as torch._add_relu": (
+        (TLN, "hidden = (X.mm(W1) + b1).clamp(min=0)", "hidden = torch._add_relu(X.mm(W1), b1.expand(X.shape[0], -1))",
+         ""),
+        "nn_forward_pass", "_add_relu"),
+    "forward mode through torch._functorch, named in a string": (
+        (LC, "    dscores = log_probs.exp()  # (N, C) probabilities\n    dscores[rows, y] -= 1\n"
+             "    dW = dscores.t().mm(X).t() / N + 2 * reg * W  # (D, C)",
+         "    def _f(Wt):\n        s = torch.einsum('nd,cd->nc', X, Wt)\n"
+         "        s = s - s.max(dim=1, keepdim=True).values\n"
+         "        lp = s - s.exp().sum(dim=1, keepdim=True).log()\n"
+         "        return -lp.gather(1, y[:, None]).sum() / N + reg * torch.sum(Wt * Wt)\n"
+         "    dW = getattr(_a2_et, 'jacfwd')(_f)(W.t().contiguous()).t()",
+         "from torch._functorch import eager_transforms as _a2_et\n"),
+        "softmax_loss_vectorized", "functorch"),
+    "torch's own softmax derivative kernel": (
+        (LC, "    dscores = log_probs.exp()  # (N, C) probabilities\n    dscores[rows, y] -= 1\n",
+         "    g = torch.zeros_like(log_probs)\n    g[rows, y] = -1.0\n"
+         "    dscores = torch._log_softmax_backward_data(g, log_probs, 1, log_probs.dtype)\n", ""),
+        "softmax_loss_vectorized", "_log_softmax_backward_data"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(A2_ATTACKS))
+def test_torch_internals_cost_the_function_they_live_in(tmp_path, grade_with, attack):
+    (file, old, new, prelude), function, words = A2_ATTACKS[attack]
+    sub = make_submission(tmp_path / "s", [(file, old, new)])
+    if prelude:
+        path = sub / "a2" / file
+        path.write_text(path.read_text() + "\n\n" + prelude)
+    other = "svm_loss_vectorized" if file == LC else "nn_predict"
+    report = grade_with(sub, functions=[function, other], limits=FAST, hidden=True)
+    points, most, text = _fn(report, function)
+    assert points <= 0.5 * most, f"{attack}: {function} kept {points} of {most}\n{text}"
+    assert words in text, text
+    points, most, text = _fn(report, other)
+    assert points == most > 0, text
+
+
+def test_a2_cannot_take_its_losses_from_a3s_helpers(tmp_path, grade_with):
+    """helpers.losses (the course's a3_helper) returns A2's losses and score gradients: while
+    A2 is graded it is not importable, in either layout, and the message says why."""
+    for layout, line in (("course", "from a3_helper import softmax_loss as _a2_sm"),
+                         ("kit", "from helpers.losses import softmax_loss as _a2_sm")):
+        sub = make_submission(tmp_path / layout, [(
+            LC, "    dscores = log_probs.exp()  # (N, C) probabilities\n    dscores[rows, y] -= 1\n",
+            f"    {line}\n    dscores = _a2_sm(X.mm(W), y)[1] * N\n")], layout=layout)
+        report = grade_with(sub, functions=["softmax_loss_vectorized", "svm_loss_vectorized"], limits=FAST)
+        points, most, text = _fn(report, "softmax_loss_vectorized")
+        assert points <= 0.5 * most, f"{layout}: kept {points} of {most}\n{text}"
+        assert "not available while Assignment 2 is graded" in text, text
+        points, most, _ = _fn(report, "svm_loss_vectorized")
+        assert points == most > 0
+
+
+def test_a3_update_rule_handed_to_torch_optim_earns_nothing(tmp_path, grade_with):
+    old = "    next_w = w - config['learning_rate'] * m_hat / (v_hat.sqrt() + config['epsilon'])\n"
+    new = ("    import torch.optim._functional as _a3_opt\n    next_w = w.clone()\n"
+           "    _a3_opt.adam([next_w], [dw], [config['m'].clone()], [config['v'].clone()], [], "
+           "[torch.tensor(float(t))], amsgrad=False, beta1=beta1, beta2=beta2, lr=config['learning_rate'], "
+           "weight_decay=0, eps=config['epsilon'], maximize=False)\n")
+    report = grade_with(_a3(tmp_path, old, new), functions=["adam", "rmsprop"], limits=FAST)
+    points, most, text = _fn(report, "adam")
+    assert points == 0 < most and "optim" in text, text
+    points, most, _ = _fn(report, "rmsprop")
+    assert points == most > 0
+
+
+def test_a3_kernel_registered_for_an_aten_operator_is_reaching_around_the_checks(tmp_path, grade_with):
+    """A kernel for aten::equal would blind the worker's check that the inputs are left alone."""
+    prelude = ('\n_a3_lib = torch.library.Library("aten", "IMPL")\n'
+               '_a3_lib.impl("equal", lambda a, b: True, "CPU")\n')
+    old = "        out = x.clamp(min=0)\n"
+    report = grade_with(_a3(tmp_path, old, old, prelude), functions=["ReLU.forward"], limits=FAST)
+    points, most, text = _fn(report, "ReLU.forward")
+    assert points == 0 < most and "Library" in text, text
+
+
+def test_forward_mode_and_derivative_kernels_are_seen_at_run_time_too():
+    """Where the source hides the names, the tracer sees the work: torch calls inside a
+    differentiating functorch transform (not vmap's), and torch's derivative kernels."""
+    import torch
+    from torch._functorch import eager_transforms
+
+    from grader.student_side.capture import call_captured
+
+    def forward_mode(W, X):
+        return getattr(eager_transforms, "".join(["j", "vp"]))(lambda w: (X.mm(w) ** 2).sum(), (W,),
+                                                              (torch.ones_like(W),))[1]
+
+    def kernel(W, X):
+        lp = torch.log_softmax(X.mm(W), dim=1)
+        return torch._log_softmax_backward_data(torch.ones_like(lp), lp, 1, lp.dtype)
+
+    def vectorised(W, X):
+        return torch.vmap(lambda row: row * 2)(X.mm(W))
+
+    W, X = torch.ones(3, 2, dtype=torch.float64), torch.ones(4, 3, dtype=torch.float64)
+    for function in (forward_mode, kernel):
+        outcome = call_captured(function, W, X, trace=True)
+        assert outcome.ok and outcome.trace.get("autograd"), (function.__name__, outcome.trace)
+    outcome = call_captured(vectorised, W, X, trace=True)
+    assert outcome.ok and not outcome.trace.get("autograd"), outcome.trace
+
+
+def test_every_torch_name_with_relu_in_it_breaks_the_relu_rule():
+    from grader.judges import rule_findings
+
+    for name in ("torch._add_relu", "torch.rnn_relu_cell", "torch._prelu_kernel", "torch.ops.aten.relu.default"):
+        violations, _ = rule_findings({"names": [name]}, [], ("no_relu",))
+        assert violations and name in violations[0], name
+    violations, _ = rule_findings({"names": ["torch.clamp", "torch.where", "torch.maximum"]}, [], ("no_relu",))
+    assert not violations
+
+
+def test_the_finite_difference_watch_leaves_a_vmap_alone():
+    """Inside torch.vmap the operands are batched tensors: comparing them with the watched
+    weights would make the student's honest vmap raise (nonzero cannot be batched)."""
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    def per_sample(W, X):
+        return torch.vmap(lambda x: W + x.sum() * torch.eye(3, 2, dtype=W.dtype))(X)
+
+    W, X = torch.ones(3, 2, dtype=torch.float64), torch.ones(4, 3, dtype=torch.float64)
+    outcome = call_captured(per_sample, W, X, trace=True, watch=[W])
+    assert outcome.ok and not outcome.trace.get("finite_differences"), outcome
