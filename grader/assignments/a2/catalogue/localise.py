@@ -64,12 +64,12 @@ def _where(got: torch.Tensor, want: torch.Tensor, name: str, device_type: str) -
     return f" ({name} differs in {col_word} {show(cols)}, {row_word} {show(rows)})"
 
 
-def _pattern(mine: torch.Tensor, right: torch.Tensor, name: str, key: Dict[str, torch.Tensor], device_type: str) -> str:
+def _pattern(mine: torch.Tensor, right: torch.Tensor, name: str, answer: Dict[str, torch.Tensor], device_type: str) -> str:
     """A shape of the wrong data term that says what went wrong: a loss of log C (every class
     scored alike: the scores were lost before the softmax), or a gradient whose columns (classes)
     are all the same (summed or averaged over the classes)."""
     if right.dim() == 0:
-        grads = [t for t in key.values() if isinstance(t, torch.Tensor) and t.dim() == 2]
+        grads = [t for t in answer.values() if isinstance(t, torch.Tensor) and t.dim() == 2]
         classes = grads[-1].shape[1] if grads else 0  # dW is (D, C); a net's last weight (H, C)
         if classes > 1 and _close(mine, torch.tensor(math.log(classes), dtype=torch.float64), device_type):
             return (f" (your data loss is log C = log {classes}, the loss of scores that are all equal: the scores "
