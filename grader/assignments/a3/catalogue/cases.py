@@ -147,9 +147,9 @@ CASES: List[Case] = [
          "solver_instance", judge_solver_instance, "a3_solver_instance", {"seed": 121},
          standins=("Solver", "TwoLayerNet")),
     Case("get_three_layer_network_params", "overfits 50 samples in 20 epochs (needs CIFAR-10)", 2, PUBLIC,
-         "search_values", judge_search_values, "a3_search", {}),
+         "search_values", judge_search_values, "a3_search", {}, needs_data=True),
     Case("get_five_layer_network_params", "overfits 50 samples in 20 epochs (needs CIFAR-10)", 3, PUBLIC,
-         "search_values", judge_search_values, "a3_search", {}),
+         "search_values", judge_search_values, "a3_search", {}, needs_data=True),
     # the best models: evaluated on CIFAR-10 by the course staff
     *[Case("best_models", f"{file} (needs CIFAR-10)", 1, PUBLIC, None, judge_best_models, params={"file": file})
       for file in ("best_two_layer_net.pth", "best_overfit_five_layer_net.pth")],
