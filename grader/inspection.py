@@ -496,9 +496,9 @@ def _method_nodes(classes: Dict[str, List[_Class]]) -> Dict[str, Tuple[Set[str],
             for method, (names, found) in c.methods.items():
                 out = set(own_names)
                 for name in names:
-                    picked = {f"{name}.{a}" for a in names if a in members.get(name, ())}
-                    out |= picked or {name}
-                out |= {f"{cls}.{a}" for a in names if a in members[cls] and a != method}
+                    named = names & members[name] if name in members else set()
+                    out |= {f"{name}.{a}" for a in named} or {name}
+                out |= {f"{cls}.{a}" for a in names & members[cls] if a != method}
                 out.discard(f"{cls}.{method}")
                 got_names, got_found = nodes.get(f"{cls}.{method}", (set(), []))
                 nodes[f"{cls}.{method}"] = (got_names | out, got_found + found + own_findings)
