@@ -269,6 +269,29 @@ def test_with_cifar_the_searches_are_trained_as_the_notebook_trains_them(tmp_pat
     assert slow["get_five_layer_network_params"].passed
 
 
+def test_the_searches_validation_rows_steer_nothing_judged(cifar_root):
+    """The searches are trained on a few validation rows, not the notebook's 10,000: the Solver's
+    batches and training accuracy, the one judged, are the same whatever the validation set."""
+    from grader.assignments.a3.instructor import evaluate
+    from grader.assignments.a3.instructor.reference import load_reference
+    from helpers.solver import Solver
+
+    data = evaluate._cifar(str(cifar_root))
+
+    def history(rows):
+        small = {"X_train": data["X_train"][:50], "y_train": data["y_train"][:50], "X_val": data["X_val"][:rows],
+                 "y_val": data["y_val"][:rows]}
+        torch.manual_seed(0)
+        model = load_reference().FullyConnectedNet([100] * 4, weight_scale=1e-1, dtype=torch.float32)
+        solver = Solver(model, small, num_epochs=20, batch_size=25, optim_config={"learning_rate": 2e-1},
+                        verbose=False)
+        solver.train()
+        return solver.train_acc_history, solver.loss_history
+
+    assert data["X_val"].shape[0] > 3
+    assert history(data["X_val"].shape[0]) == history(3)
+
+
 def test_with_cifar_the_checkpoints_are_evaluated(tmp_path, cifar_root):
     from grader.assignments.a3.catalogue.cases import CASES
     from grader.assignments.a3.instructor.reference import load_reference
