@@ -91,6 +91,10 @@ class Case:
     # grads['W1'], ...): derived by autograd or measured by finite differences, they count as
     # not computed (see judges.without_gradients). Empty: no output of this case is a gradient.
     gradients: Tuple[str, ...] = ()
+    # A case judged on the grading machine's data as well as on its reply (values the student's
+    # code returns, trained with in the grader): its judge's payload carries ``data_dir``, the
+    # folder holding the data sets (``--data-dir``), besides what the recipe made.
+    needs_data: bool = False
 
     @property
     def id(self) -> str:

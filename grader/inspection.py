@@ -20,7 +20,11 @@ the source itself, read here:
 
 What a function reaches is read from the source: the names its body uses, the student's
 functions those name, and so on (the stand-ins a case puts in place cut that walk), and
-everything the files run at module level.
+everything the files run at module level. A method is read on its own, as the runner's call
+graph reads it (``Linear.forward`` is a node of its own): what one method holds is charged to
+it and to what runs it, not to the other methods of its class; the class's own code (its
+bases, decorators, class attributes) counts for every method; a class named whole
+(``Net(...)``) reaches all of them.
 """
 import ast
 from dataclasses import dataclass
@@ -285,27 +289,33 @@ class _Reader(ast.NodeVisitor):
 
 @dataclass(frozen=True)
 class Inspection:
-    """What each top-level function or class reaches and holds; MODULE for module-level code."""
+    """What each top-level function or class, and each method of a top-level class
+    ("Class.method"), reaches and holds; MODULE for module-level code."""
 
     uses: Dict[str, Set[str]]
     findings: Dict[str, Tuple[Finding, ...]]
 
     def reach(self, start: Iterable[str], cut: Sequence[str] = ()) -> Set[str]:
-        """Top-level definitions that running ``start`` may run, not going through ``cut`` (a
-        method's dotted name stands for its class). A name that is not a definition of its own (``loss = helper``) may be
-        anything module-level code made it: it reaches what module-level code names."""
+        """Definitions that running ``start`` may run, not going through ``cut`` (a stand-in
+        class cuts its methods too). A method its class does not define as such
+        (``forward = staticmethod(f)``, inherited) stands for its class whole. A name that is not a
+        definition of its own (``loss = helper``) may be anything module-level code made it: it
+        reaches what module-level code names."""
+        def cut_off(name):
+            return name in cut or name.split(".")[0] in cut
+
         todo = []
         for name in start:
             if name not in self.uses and "." in name and name.split(".")[0] in self.uses:
-                name = name.split(".")[0]  # a method (``Linear.forward``): the source is read per class
+                name = name.split(".")[0]
             if name in self.uses:
                 todo.append(name)
-            elif name not in cut:
+            elif not cut_off(name):
                 todo.extend(self.uses.get(MODULE, ()))
         seen: Set[str] = set()
         while todo:
             name = todo.pop()
-            if name in seen or name in cut or name not in self.uses or name == MODULE:
+            if name in seen or cut_off(name) or name not in self.uses or name == MODULE:
                 continue
             seen.add(name)
             todo.extend(self.uses[name])
@@ -405,6 +415,7 @@ def inspect_sources(sources: Dict[str, Union[str, bytes]]) -> Inspection:
     import, by its coding line."""
     uses: Dict[str, Set[str]] = {}
     findings: Dict[str, List[Finding]] = {}
+    classes: Dict[str, List["_Class"]] = {}
     for file, source in sources.items():
         try:
             tree = ast.parse(source, filename=file)
@@ -425,6 +436,8 @@ def inspect_sources(sources: Dict[str, Union[str, bytes]]) -> Inspection:
                 _read(reader, node)
                 uses.setdefault(node.name, set()).update(reader.names - {node.name})
                 findings.setdefault(node.name, []).extend(reader.finish())
+                if isinstance(node, ast.ClassDef):
+                    classes.setdefault(node.name, []).append(_read_class(node, file, aliases))
                 continue
             targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
                 if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
@@ -446,7 +459,61 @@ def inspect_sources(sources: Dict[str, Union[str, bytes]]) -> Inspection:
                             findings.setdefault(name.id, []).extend(reader.finish())
         uses.setdefault(MODULE, set()).update(module.names | plain.names)
         findings.setdefault(MODULE, []).extend(module.finish() + plain.finish())
+    for name, (names, found) in _method_nodes(classes).items():
+        uses.setdefault(name, set()).update(names)
+        findings.setdefault(name, []).extend(found)
     return Inspection(uses, {k: tuple(v) for k, v in findings.items()})
+
+
+@dataclass
+class _Class:
+    """A top-level class read apart: each method's names and findings, and those of the class's
+    own code (bases, decorators, class attributes: it runs when the class is made, before any
+    method)."""
+
+    methods: Dict[str, Tuple[Set[str], List[Finding]]]
+    own_names: Set[str]
+    own_findings: List[Finding]
+
+
+def _read_class(node: ast.ClassDef, file: str, aliases) -> _Class:
+    methods: Dict[str, Tuple[Set[str], List[Finding]]] = {}
+    own = _Reader(file, aliases)
+    for item in node.body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            reader = _Reader(file, aliases)
+            _read(reader, item)
+            names, found = methods.get(item.name, (set(), []))  # a method defined twice: both read
+            methods[item.name] = (names | reader.names, found + reader.finish())
+        else:
+            _read(own, item)
+    for part in [*node.bases, *node.keywords, *node.decorator_list]:
+        _read(own, part)
+    return _Class(methods, own.names, own.finish())
+
+
+def _method_nodes(classes: Dict[str, List[_Class]]) -> Dict[str, Tuple[Set[str], List[Finding]]]:
+    """{"Class.method": (names, findings)}, as the runner's call graph makes its method nodes: a
+    method's names with each class it names narrowed to the methods it names of that class
+    (``Linear.forward(...)`` runs Linear.forward, not Linear.backward; a class named with none of
+    its methods named stays whole), its own class's methods it names (``self.loss``) added, and
+    the class's own code's names and findings, which count for each of its methods."""
+    members = {cls: {m for c in read for m in c.methods} for cls, read in classes.items()}
+    nodes: Dict[str, Tuple[Set[str], List[Finding]]] = {}
+    for cls, read in classes.items():
+        own_names = set().union(*(c.own_names for c in read))
+        own_findings = [f for c in read for f in c.own_findings]
+        for c in read:
+            for method, (names, found) in c.methods.items():
+                out = set(own_names)
+                for name in names:
+                    named = names & members[name] if name in members else set()
+                    out |= {f"{name}.{a}" for a in named} or {name}
+                out |= {f"{cls}.{a}" for a in names & members[cls] if a != method}
+                out.discard(f"{cls}.{method}")
+                got_names, got_found = nodes.get(f"{cls}.{method}", (set(), []))
+                nodes[f"{cls}.{method}"] = (got_names | out, got_found + found + own_findings)
+    return nodes
 
 
 def inspect_files(paths: Iterable[Path]) -> Inspection:

@@ -533,6 +533,8 @@ def _judge_one(case: Case, got: Inputs, replies, g: _Grading, seen: Dict[str, li
             reply = None
         else:
             reply = next(replies)
+            if case.needs_data:
+                payload = {**payload, "data_dir": str(g.data_dir)}
             if case.probe in VALUE_PROBES | g.unit.value_probes:
                 seen.setdefault(case.function, []).append(reply)
             t0 = time.monotonic() - reply.seconds  # the case's own time, from when its turn came

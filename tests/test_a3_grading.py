@@ -40,8 +40,10 @@ def _load(path: Path):
     return module
 
 
-def grade(path: Path, hidden=False, salt=""):
-    """[(case, verdict)] of A3's cases on the file at ``path``."""
+def grade(path: Path, hidden=False, salt="", data_dir=None):
+    """[(case, verdict)] of A3's cases on the file at ``path``, with CIFAR-10 looked for in
+    ``data_dir`` (default: the file's folder, where it is not)."""
+    data_dir = str(data_dir or path.parent)
     ctx = Context({"fully_connected_networks": _load(path)}, {}, [str(path)], "cpu")
     cases = list(PUBLIC_CASES) + (list(HIDDEN_CASES) if hidden else [])
     seen, out = collections.defaultdict(list), []
@@ -49,13 +51,14 @@ def grade(path: Path, hidden=False, salt=""):
         if case.probe in FROM_OTHER_CASES:
             verdict = case.judge(case, seen[case.function], None, None, "cpu")
         elif case.probe is None:
-            verdict = case.judge(case, {"checkpoint_dirs": [path.parent], "data_dir": str(path.parent)}, None, None,
-                                 "cpu")
+            verdict = case.judge(case, {"checkpoint_dirs": [path.parent], "data_dir": data_dir}, None, None, "cpu")
         else:
             payload, key = make(case, salt)
             reply = Reply(data=PROBES[case.probe](ctx, payload))
             if case.probe in VALUE_PROBES:
-                seen[case.function].append(reply)
+                seen[case.check].append(reply)
+            if case.needs_data:  # as the runner hands it to the judge
+                payload = {**payload, "data_dir": data_dir}
             verdict = case.judge(case, payload, reply, key, "cpu")
         out.append((case, verdict))
     return out
@@ -242,39 +245,54 @@ def test_a_hard_coded_device_breaks_the_device_rule_only(tmp_path, solution_resu
 
 
 @pytest.fixture
-def fake_cifar(monkeypatch):
-    """CIFAR-10's shapes with random pictures whose class is a fixed random direction's argmax:
-    what the CIFAR-10 checks do, without the data set on this machine."""
-    from grader.assignments.a3.instructor import evaluate
+def cifar_root(tmp_path, monkeypatch):
+    """A data folder holding CIFAR-10 in the genuine format (small and learnable: see
+    ``tests/cifar_files.py``), read through the kit's torchvision loader as the grader reads the
+    real one; ``A2_DATA_VERIFY=0`` lets it past the release's MD5 sums."""
+    from cifar_files import write_cifar10
 
-    g = torch.Generator().manual_seed(0)
-    direction = torch.randn(3072, 10, generator=g)
-
-    def split(n):
-        X = torch.randn(n, 3072, generator=g)
-        return X, (X @ direction).argmax(1)
-
-    X_train, y_train = split(200)
-    X_val, y_val = split(100)
-    data = {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
-    monkeypatch.setattr(evaluate, "_cifar", lambda root: data)
-    monkeypatch.setattr(evaluate, "data_problem", lambda root: None)
-    return data
+    root = tmp_path / "data"
+    write_cifar10(root)
+    monkeypatch.setenv("A2_DATA_VERIFY", "0")
+    return root
 
 
-def test_with_cifar_the_searches_are_trained_as_the_notebook_trains_them(tmp_path, fake_cifar):
-    results = dict((c.function, v) for c, v in grade(SOLUTION) if c.function.startswith("get_"))
+def test_with_cifar_the_searches_are_trained_as_the_notebook_trains_them(tmp_path, cifar_root):
+    results = dict((c.check, v) for c, v in grade(SOLUTION, data_dir=cifar_root) if c.check.startswith("get_"))
     assert results["get_three_layer_network_params"].passed, results["get_three_layer_network_params"].message
     assert results["get_five_layer_network_params"].passed, results["get_five_layer_network_params"].message
     path = _mutant(tmp_path, "    weight_scale = 1e-1\n    learning_rate = 1e-1\n",
                    "    weight_scale = 1e-1\n    learning_rate = 1e-7\n")
-    slow = dict((c.function, v) for c, v in grade(path) if c.function.startswith("get_"))
+    slow = dict((c.check, v) for c, v in grade(path, data_dir=cifar_root) if c.check.startswith("get_"))
     assert not slow["get_three_layer_network_params"].passed and "not 100%" in slow[
         "get_three_layer_network_params"].message
     assert slow["get_five_layer_network_params"].passed
 
 
-def test_with_cifar_the_checkpoints_are_evaluated(tmp_path, fake_cifar):
+def test_the_searches_validation_rows_steer_nothing_judged(cifar_root):
+    """The searches are trained on a few validation rows, not the notebook's 10,000: the Solver's
+    batches and training accuracy, the one judged, are the same whatever the validation set."""
+    from grader.assignments.a3.instructor import evaluate
+    from grader.assignments.a3.instructor.reference import load_reference
+    from helpers.solver import Solver
+
+    data = evaluate._cifar(str(cifar_root))
+
+    def history(rows):
+        small = {"X_train": data["X_train"][:50], "y_train": data["y_train"][:50], "X_val": data["X_val"][:rows],
+                 "y_val": data["y_val"][:rows]}
+        torch.manual_seed(0)
+        model = load_reference().FullyConnectedNet([100] * 4, weight_scale=1e-1, dtype=torch.float32)
+        solver = Solver(model, small, num_epochs=20, batch_size=25, optim_config={"learning_rate": 2e-1},
+                        verbose=False)
+        solver.train()
+        return solver.train_acc_history, solver.loss_history
+
+    assert data["X_val"].shape[0] > 3
+    assert history(data["X_val"].shape[0]) == history(3)
+
+
+def test_with_cifar_the_checkpoints_are_evaluated(tmp_path, cifar_root):
     from grader.assignments.a3.catalogue.cases import CASES
     from grader.assignments.a3.instructor.reference import load_reference
 
@@ -282,9 +300,9 @@ def test_with_cifar_the_checkpoints_are_evaluated(tmp_path, fake_cifar):
     torch.manual_seed(0)
     net = ref.FullyConnectedNet([100] * 4, weight_scale=1e-1, dtype=torch.float32)
     net.save(str(tmp_path / "best_overfit_five_layer_net.pth"))  # untrained: far from 100% on the samples
-    cases = [c for c in CASES if c.function == "best_models"]
-    verdicts = {c.params["file"]: c.judge(c, {"checkpoint_dirs": [tmp_path], "data_dir": str(tmp_path)}, None, None,
-                                          "cpu") for c in cases}
+    cases = [c for c in CASES if c.check == "best_models"]
+    verdicts = {c.params["file"]: c.judge(c, {"checkpoint_dirs": [tmp_path], "data_dir": str(cifar_root)}, None,
+                                          None, "cpu") for c in cases}
     assert verdicts["best_two_layer_net.pth"].status == "failed" and "not submitted" in verdicts[
         "best_two_layer_net.pth"].message
     five = verdicts["best_overfit_five_layer_net.pth"]

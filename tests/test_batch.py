@@ -377,6 +377,17 @@ def test_the_resume_fingerprint_covers_the_options():
     assert fingerprint(False, "cpu", **base) != first
 
 
+def test_the_resume_fingerprint_sees_the_md5_check_turned_off(tmp_path, monkeypatch):
+    """A2_DATA_VERIFY=0 can turn "not graded" (files that are not the release) into grades: a
+    resumed batch grades again."""
+    from grader.instructor.batch import _data_state
+
+    monkeypatch.delenv("A2_DATA_VERIFY", raising=False)
+    checked = _data_state(tmp_path)
+    monkeypatch.setenv("A2_DATA_VERIFY", "0")
+    assert _data_state(tmp_path) != checked
+
+
 def test_the_report_names_the_mistake_the_judge_recorded_not_words_cut_from_the_message():
     """A named mistake is read from the causes the judge recorded (its label whole, dots and all);
     a hint that is text alone still shows its first words."""

@@ -105,6 +105,17 @@ def test_cifar10_verify_refuses_files_that_are_not_the_release(tmp_path):
         hdata.cifar10(root=tmp_path, download=False, verify=True)
 
 
+def test_the_md5_check_is_on_unless_the_environment_turns_it_off(tmp_path, monkeypatch):
+    write_cifar10(tmp_path)
+    monkeypatch.delenv("A2_DATA_VERIFY", raising=False)
+    with pytest.raises(hdata.DatasetUnavailable, match="incomplete or corrupted"):
+        hdata.cifar10(root=tmp_path, download=False)
+    monkeypatch.setenv("A2_DATA_VERIFY", "0")
+    assert hdata.cifar10(root=tmp_path, download=False)[0].shape == (20, 3, 32, 32)
+    with pytest.raises(hdata.DatasetUnavailable, match="incomplete or corrupted"):
+        hdata.cifar10(root=tmp_path, download=False, verify=True)  # an explicit verify wins
+
+
 def test_preprocess_cifar10_splits_centres_and_adds_bias(tmp_path):
     write_cifar10(tmp_path, per_batch=10)
     data = helpers.preprocess_cifar10(show_examples=False, bias_trick=True, root=tmp_path,

@@ -142,20 +142,21 @@ def test_checkpoints_are_bounded_before_torch_load(tmp_path, monkeypatch):
 
     from grader import mode
     from grader.assignments.a2.catalogue import models
+    from grader.checkpoints import checkpoint_problem
     from hostile_corpus import checkpoint_bomb
 
     checkpoint_bomb(tmp_path, tmp_path)
     bomb = tmp_path / "bomb" / "nn_best_model.pt"
     assert bomb.stat().st_size < 1 << 20
-    assert "unpacks to more than 64 MiB" in models.checkpoint_problem(bomb, bomb.name)
+    assert "unpacks to more than 64 MiB" in checkpoint_problem(bomb, bomb.name)
     legacy, fine, big = tmp_path / "legacy.pt", tmp_path / "fine.pt", tmp_path / "big.pt"
     state = {"W": torch.zeros(3073, 10)}
     torch.save(state, legacy, _use_new_zipfile_serialization=False)
     torch.save(state, fine)
     big.write_bytes(bytes((64 << 20) + 1))
-    assert "not in torch.save's format" in models.checkpoint_problem(legacy, "svm_best_model.pt")
-    assert models.checkpoint_problem(fine, "svm_best_model.pt") is None
-    assert "larger than 64 MiB" in models.checkpoint_problem(big, "svm_best_model.pt")
+    assert "not in torch.save's format" in checkpoint_problem(legacy, "svm_best_model.pt")
+    assert checkpoint_problem(fine, "svm_best_model.pt") is None
+    assert "larger than 64 MiB" in checkpoint_problem(big, "svm_best_model.pt")
     # As the judge meets it (in a handout, where no data decides first).
     monkeypatch.setattr(mode, "INSTRUCTOR_DIR", tmp_path / "no-instructor")
     monkeypatch.setattr(mode, "UNITS_DIR", tmp_path / "no-instructor")

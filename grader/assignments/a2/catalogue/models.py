@@ -3,14 +3,13 @@ grader process (no student code runs). The evaluation itself stays with the inst
 (``grader.instructor.evaluate``); a student's own check only says whether each checkpoint is
 there and has the right shape. Without CIFAR-10 on the machine the cases are not graded, with
 the reason."""
-import zipfile
 from typing import List
 
 import torch
 
 from ....cases import PUBLIC, Case, Verdict, failed, passed
+from ....checkpoints import load_checkpoint
 from ....mode import instructor_module
-from ....submission import MAX_CHECKPOINT_BYTES
 
 # The course's targets: test accuracy above these fractions.
 TARGETS = {"svm": 0.35, "softmax": 0.36, "nn": 0.50}
@@ -35,29 +34,6 @@ def _no_data(name: str, found: bool, problem: str) -> Verdict:
     return Verdict("not graded", message, reason="no data", setup_note=problem)
 
 
-MAX_PICKLE_BYTES = 1 << 20  # a checkpoint's object structure (four tensors' is under 1 KiB)
-
-
-def checkpoint_problem(path, name: str):
-    """Why the grader will not load ``path``, or None: what it unpacks to is bounded before
-    ``torch.load`` allocates it (a zip record can inflate a thousandfold, and a pickle can build
-    structures far larger than itself)."""
-    limit = f"{MAX_CHECKPOINT_BYTES >> 20} MiB"
-    if path.stat().st_size > MAX_CHECKPOINT_BYTES:
-        return f"{name} is larger than {limit} (these nets' checkpoints take a few MiB): save only the weights"
-    try:
-        with zipfile.ZipFile(path) as zf:
-            members = zf.infolist()
-    except (zipfile.BadZipFile, OSError, UnicodeDecodeError, ValueError):
-        return (f"{name} is not in torch.save's format (a zip archive, torch 1.6 or newer): save it again with "
-                "torch.save")
-    if sum(m.file_size for m in members) > MAX_CHECKPOINT_BYTES:
-        return f"{name} unpacks to more than {limit} when loaded: save only the weights with torch.save"
-    if any(m.filename.endswith(".pkl") and m.file_size > MAX_PICKLE_BYTES for m in members):
-        return f"{name} holds an object structure larger than {MAX_PICKLE_BYTES >> 20} MiB: save only the weights"
-    return None
-
-
 def judge_best(kind):
     def judge(case, payload, reply, answer, device_type) -> Verdict:
         name = f"{kind}_best_model.pt"
@@ -73,13 +49,9 @@ def judge_best(kind):
                 return Verdict("not graded", f"{name} was not found; save it from the notebook (the course staff "
                                "evaluates it on the CIFAR-10 test set)", reason="missing")
             return failed(f"{name} was not submitted (save it from the notebook)", "missing")
-        problem = checkpoint_problem(path, name)
+        state, problem = load_checkpoint(path, name)
         if problem:
             return failed(problem, "error")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # noqa: BLE001 - a student file
-            return failed(f"{name} does not load with torch.load: {exc}", "error")
         if not isinstance(state, dict) or set(state) != KEYS[kind] or not all(torch.is_tensor(v) for v in state.values()):
             return failed(f"{name} must hold exactly the tensors {sorted(KEYS[kind])}", "values")
         problem = _shape_problem(kind, state)

@@ -6,8 +6,9 @@ import torch
 
 from ....cases import PUBLIC, Case
 from ....catalogue.common import DEVICE_POINTS, device_case
-from .judges import (judge_best_models, judge_layer_values, judge_linear_relu_given, judge_dropout_backward, judge_dropout_forward, judge_layer_numeric,
-                     judge_net_init, judge_net_loss, judge_optimizer, judge_search_values, judge_solver_instance)
+from .judges import (judge_best_models, judge_dropout_backward, judge_dropout_forward, judge_layer_numeric,
+                     judge_layer_values, judge_linear_relu_given, judge_net_init, judge_net_loss, judge_optimizer,
+                     judge_search_values, judge_solver_instance)
 
 F32, F64 = torch.float32, torch.float64
 LAYERS = ("Linear", "ReLU", "Linear_ReLU", "Dropout", "softmax_loss")
@@ -82,12 +83,14 @@ CASES: List[Case] = [
     layer_case("Linear.forward", "x of shape (N, 2, 3), float64", 2 - DEVICE_POINTS, PUBLIC, 1, (4, 2, 3)),
     layer_case("Linear.forward", "x of shape (N, 4, 2, 3), float32", 1.5, PUBLIC, 2, (5, 4, 2, 3), F32),
     layer_case("Linear.forward", "x of shape (N, D), float64", 1.5, PUBLIC, 3, (6, 7)),
-    layer_case("Linear.backward", "x of shape (N, 2, 3), float64: dx shaped like x", 2.5 - DEVICE_POINTS, PUBLIC, 11, (4, 2, 3)),
+    layer_case("Linear.backward", "x of shape (N, 2, 3), float64: dx shaped like x", 2.5 - DEVICE_POINTS, PUBLIC, 11,
+               (4, 2, 3)),
     layer_case("Linear.backward", "x of shape (N, 3, 2, 2), float32", 2, PUBLIC, 12, (5, 3, 2, 2), F32),
     layer_case("Linear.backward", "x of shape (N, D), float64", 2, PUBLIC, 13, (6, 7)),
     *[layer_numeric_case("Linear", which, label, 0.5) for which, label in ((0, "dx"), (1, "dw"), (2, "db"))],
     # ReLU: 3 + 4
-    layer_case("ReLU.forward", "x of shape (N, 3, 4), float64, x left unchanged", 1.5 - DEVICE_POINTS, PUBLIC, 21, (5, 3, 4)),
+    layer_case("ReLU.forward", "x of shape (N, 3, 4), float64, x left unchanged", 1.5 - DEVICE_POINTS, PUBLIC, 21,
+               (5, 3, 4)),
     layer_case("ReLU.forward", "x of shape (N, D), float32", 1.5, PUBLIC, 22, (6, 9), F32),
     layer_case("ReLU.backward", "x of shape (N, 3, 4), float64", 1.5 - DEVICE_POINTS, PUBLIC, 31, (5, 3, 4)),
     layer_case("ReLU.backward", "x of shape (N, D), float32", 1.5, PUBLIC, 32, (6, 9), F32),
@@ -117,19 +120,20 @@ CASES: List[Case] = [
              without_y=True),
     net_case(FC, "float32, three hidden layers, reg=0", 2.5, PUBLIC, 86, (6, 5, 7, 4, 3), dtype=F32),
     # update rules: 6 + 6 + 8
-    optimizer_case("sgd_momentum", "config=None: defaults, velocity started at zero, kept over 3 steps", 3 - DEVICE_POINTS, PUBLIC, 91,
-                   None),
+    optimizer_case("sgd_momentum", "config=None: defaults, velocity started at zero, kept over 3 steps",
+                   3 - DEVICE_POINTS, PUBLIC, 91, None),
     optimizer_case("sgd_momentum", "learning_rate 0.1, momentum 0.5, given velocity", 3, PUBLIC, 92,
                    {"learning_rate": 0.1, "momentum": 0.5}),
     optimizer_case("rmsprop", "config=None: defaults, cache kept over 3 steps", 3 - DEVICE_POINTS, PUBLIC, 93, None),
     optimizer_case("rmsprop", "learning_rate 0.05, decay_rate 0.9", 3, PUBLIC, 94, {"learning_rate": 0.05,
                                                                                     "decay_rate": 0.9}),
-    optimizer_case("adam", "config=None: defaults, t incremented before use, m and v kept over 3 steps", 4 - DEVICE_POINTS, PUBLIC, 95,
-                   None),
+    optimizer_case("adam", "config=None: defaults, t incremented before use, m and v kept over 3 steps",
+                   4 - DEVICE_POINTS, PUBLIC, 95, None),
     optimizer_case("adam", "learning_rate 0.01, beta1 0.8, float32", 4, PUBLIC, 96,
                    {"learning_rate": 0.01, "beta1": 0.8}, dtype=F32),
     # Dropout: 7 + 5
-    dropout_forward_case("train p=0.25: zero or x / (1 - p), about p dropped, seeded; test: x", 4 - DEVICE_POINTS, PUBLIC, 101, 0.25),
+    dropout_forward_case("train p=0.25: zero or x / (1 - p), about p dropped, seeded; test: x", 4 - DEVICE_POINTS,
+                         PUBLIC, 101, 0.25),
     dropout_forward_case("train p=0.6, float32", 3, PUBLIC, 102, 0.6, dtype=F32),
     dropout_backward_case("train p=0.3: dout through the forward's own mask", 3 - DEVICE_POINTS, PUBLIC, 111, 0.3),
     dropout_backward_case("train p=0.7, float32", 2, PUBLIC, 112, 0.7, dtype=F32),
@@ -140,11 +144,12 @@ CASES: List[Case] = [
                                        "adam", "Dropout.forward", "Dropout.backward")],
     # the Solver and the overfitting searches: 4 + 2 + 3 (the searches' accuracy is not graded without CIFAR-10)
     Case("create_solver_instance", "a Solver on the TwoLayerNet made, with data_dict and the device given", 4, PUBLIC,
-         "solver_instance", judge_solver_instance, "a3_solver_instance", {"seed": 121}, standins=("Solver", "TwoLayerNet")),
+         "solver_instance", judge_solver_instance, "a3_solver_instance", {"seed": 121},
+         standins=("Solver", "TwoLayerNet")),
     Case("get_three_layer_network_params", "overfits 50 samples in 20 epochs (needs CIFAR-10)", 2, PUBLIC,
-         "search_values", judge_search_values, "a3_search", {}),
+         "search_values", judge_search_values, "a3_search", {}, needs_data=True),
     Case("get_five_layer_network_params", "overfits 50 samples in 20 epochs (needs CIFAR-10)", 3, PUBLIC,
-         "search_values", judge_search_values, "a3_search", {}),
+         "search_values", judge_search_values, "a3_search", {}, needs_data=True),
     # the best models: evaluated on CIFAR-10 by the course staff
     *[Case("best_models", f"{file} (needs CIFAR-10)", 1, PUBLIC, None, judge_best_models, params={"file": file})
       for file in ("best_two_layer_net.pth", "best_overfit_five_layer_net.pth")],
