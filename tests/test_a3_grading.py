@@ -56,7 +56,7 @@ def grade(path: Path, hidden=False, salt="", data_dir=None):
             payload, key = make(case, salt)
             reply = Reply(data=PROBES[case.probe](ctx, payload))
             if case.probe in VALUE_PROBES:
-                seen[case.check].append(reply)
+                seen[case.function].append(reply)
             if case.needs_data:  # as the runner hands it to the judge
                 payload = {**payload, "data_dir": data_dir}
             verdict = case.judge(case, payload, reply, key, "cpu")
@@ -258,12 +258,12 @@ def cifar_root(tmp_path, monkeypatch):
 
 
 def test_with_cifar_the_searches_are_trained_as_the_notebook_trains_them(tmp_path, cifar_root):
-    results = dict((c.check, v) for c, v in grade(SOLUTION, data_dir=cifar_root) if c.check.startswith("get_"))
+    results = dict((c.function, v) for c, v in grade(SOLUTION, data_dir=cifar_root) if c.function.startswith("get_"))
     assert results["get_three_layer_network_params"].passed, results["get_three_layer_network_params"].message
     assert results["get_five_layer_network_params"].passed, results["get_five_layer_network_params"].message
     path = _mutant(tmp_path, "    weight_scale = 1e-1\n    learning_rate = 1e-1\n",
                    "    weight_scale = 1e-1\n    learning_rate = 1e-7\n")
-    slow = dict((c.check, v) for c, v in grade(path, data_dir=cifar_root) if c.check.startswith("get_"))
+    slow = dict((c.function, v) for c, v in grade(path, data_dir=cifar_root) if c.function.startswith("get_"))
     assert not slow["get_three_layer_network_params"].passed and "not 100%" in slow[
         "get_three_layer_network_params"].message
     assert slow["get_five_layer_network_params"].passed
@@ -300,7 +300,7 @@ def test_with_cifar_the_checkpoints_are_evaluated(tmp_path, cifar_root):
     torch.manual_seed(0)
     net = ref.FullyConnectedNet([100] * 4, weight_scale=1e-1, dtype=torch.float32)
     net.save(str(tmp_path / "best_overfit_five_layer_net.pth"))  # untrained: far from 100% on the samples
-    cases = [c for c in CASES if c.check == "best_models"]
+    cases = [c for c in CASES if c.function == "best_models"]
     verdicts = {c.params["file"]: c.judge(c, {"checkpoint_dirs": [tmp_path], "data_dir": str(cifar_root)}, None,
                                           None, "cpu") for c in cases}
     assert verdicts["best_two_layer_net.pth"].status == "failed" and "not submitted" in verdicts[

@@ -159,7 +159,7 @@ def test_with_the_md5_check_on_the_cifar10_cases_are_not_graded(tmp_path, data_r
 def _best_models_judge(name):
     from grader.assignments.a3.catalogue.cases import CASES
 
-    case = next(c for c in CASES if c.check == "best_models" and c.params["file"] == name)
+    case = next(c for c in CASES if c.function == "best_models" and c.params["file"] == name)
     return lambda folder, data_root: case.judge(case, {"checkpoint_dirs": [folder], "data_dir": str(data_root)},
                                                 None, None, "cpu")
 

@@ -21,7 +21,7 @@ def _dropout_called(trace) -> List[str]:
             f"{', '.join(used)}"]
 
 
-def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
+def judge_dropout_forward(case, payload, reply, answer, device_type) -> Verdict:
     """Train mode: every output is 0 or x / (1 - p), a fraction of about p dropped, the same mask
     for the same seed and another for another seed; test mode: x itself."""
     if reply.failure or not reply.data.get("runs"):  # nothing ran: the module's or the function's error
@@ -31,7 +31,7 @@ def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
         if entry.get("error"):
             return error_verdict(entry["error"], f"Dropout.forward ({label} mode)" if label in ("train", "test")
                                  else f"Dropout.forward ({label})")
-    x, p = payload["x"].double(), key["p"]
+    x, p = payload["x"].double(), answer["p"]
     trace = runs.get("train", {}).get("trace", {})
     violations, notes = rule_findings(trace, reply.data.get("mutated", []), ("no_relu",))
     violations += _dropout_called(trace)
@@ -109,7 +109,7 @@ def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
     return passed(warnings=notes)
 
 
-def judge_dropout_backward(case, payload, reply, key, device_type) -> Verdict:
+def judge_dropout_backward(case, payload, reply, answer, device_type) -> Verdict:
     """dx = dout through the forward's own mask (dx == dout * out / x); with the template's cache
     when the forward cannot be run (dx == dout * mask)."""
     verdict = outcome_failure(reply, "Dropout.backward")
@@ -117,7 +117,7 @@ def judge_dropout_backward(case, payload, reply, key, device_type) -> Verdict:
         return verdict
     violations, notes = rule_findings(reply.data["outcome"].get("trace", {}), [], ("no_relu",))
     dx = tensor_of(reply.data["outcome"]["value"])
-    dout, x, p = payload["dout"].double(), payload["x"].double(), key["p"]
+    dout, x, p = payload["dout"].double(), payload["x"].double(), answer["p"]
     if reply.data.get("own_cache"):
         out = tensor_of(reply.data["out"])
         want = dout * out / x

@@ -11,7 +11,7 @@ def _relative(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a) + abs(b), 1e-8)
 
 
-def judge_layer_numeric(case, payload, reply, key, device_type) -> Verdict:
+def judge_layer_numeric(case, payload, reply, answer, device_type) -> Verdict:
     """The backward's gradient against centred differences of the student's own forward. A
     gradient equal to the reference's at every entry keeps the case whatever the forward does
     (its own cases judge it)."""
@@ -21,8 +21,8 @@ def judge_layer_numeric(case, payload, reply, key, device_type) -> Verdict:
     if reply.data.get("unusable"):
         return failed(f"not checked: {reply.data['unusable']} (its own cases say more)", "values")
     analytic, numeric = reply.data["analytic"], reply.data["numeric"]
-    name = payload["key"]
-    reference = (key or {}).get("gradient")
+    name = payload["wrt"]
+    reference = (answer or {}).get("gradient")
     if reference and len(reference) == len(analytic) and all(
             isinstance(a, (int, float)) and _relative(a, r) < 1e-6 for a, r in zip(analytic, reference)):
         return passed()
@@ -51,18 +51,18 @@ def judge_layer_values(names):
     outputs earn nothing."""
     inner = judge_values(names=names, rules=("no_relu",))
 
-    def judge(case, payload, reply, key, device_type) -> Verdict:
-        verdict = inner(case, payload, reply, key, device_type)
+    def judge(case, payload, reply, answer, device_type) -> Verdict:
+        verdict = inner(case, payload, reply, answer, device_type)
         calls = (reply.data or {}).get("forward_calls", 0) if case.gradients and not reply.failure else 0
         if not calls or verdict.reason == "rule" and "finite differences" in verdict.message:
             return verdict
-        layer = case.check.rsplit(".", 1)[0]
+        layer = case.function.rsplit(".", 1)[0]
         return without_gradients(verdict, case, [], [f"{layer}.forward called {calls} time{'s' if calls > 1 else ''} "
-                                                    f"by {case.check}"])
+                                                    f"by {case.function}"])
     return judge
 
 
-def judge_linear_relu_given(case, payload, reply, key, device_type) -> Verdict:
+def judge_linear_relu_given(case, payload, reply, answer, device_type) -> Verdict:
     """Linear_ReLU is the template's given code: it earns nothing and costs nothing (a bug in
     Linear or ReLU is charged there alone); what is wrong with it is a note."""
     notes = []
@@ -74,7 +74,7 @@ def judge_linear_relu_given(case, payload, reply, key, device_type) -> Verdict:
         if "Linear.forward" not in names or "ReLU.forward" not in names:
             notes.append("Linear_ReLU.forward no longer hands its work to Linear.forward and ReLU.forward")
         out = tensor_of(reply.data["outcome"].get("value"))
-        if out is None or not torch.allclose(out, key["out"].double()):
+        if out is None or not torch.allclose(out, answer["out"].double()):
             notes.append("Linear_ReLU.forward does not return ReLU.forward's output")
         back = reply.data.get("backward") or {}
         if back.get("error"):

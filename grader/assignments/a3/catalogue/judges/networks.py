@@ -10,12 +10,12 @@ from .....compare import matches
 from .....judges import judge_values, outcome_failure
 
 
-def _accepted(verdict, case, payload, reply, key, device_type):
+def _accepted(verdict, case, payload, reply, answer, device_type):
     """A failed network verdict judged again against the key's accepted forms (the template's
     other regularization convention): it passes, with a note, when it matches one; when only its
     loss does, that form's mistakes name what else is wrong."""
     desc = reply.data["outcome"]["value"]
-    for label, value, found in key.get("accepted", []):
+    for label, value, found in answer.get("accepted", []):
         again = judge_values(names=("loss", "grads"))(case, payload, reply, {"expected": value, "mistakes": found},
                                                       device_type)
         note = (f"note: regularization {label}: accepted (the template asks for 0.5 * reg * sum(W * W) here, "
@@ -49,14 +49,14 @@ def _misses(reply) -> str:
             "(linear - ReLU [- dropout] ... - linear - softmax_loss, then back through the same caches).")
 
 
-def judge_net_loss(case, payload, reply, key, device_type) -> Verdict:
+def judge_net_loss(case, payload, reply, answer, device_type) -> Verdict:
     """loss and grads (or the scores, without y) of a network whose layers are stand-ins."""
     names = ("scores",) if payload.get("y") is None else ("loss", "grads")
     # the layers are asked by hand: nothing from torch.nn (F.linear, F.relu, F.cross_entropy) in the network either
-    verdict = judge_values(names=names, rules=("no_relu",))(case, payload, reply, key, device_type)
+    verdict = judge_values(names=names, rules=("no_relu",))(case, payload, reply, answer, device_type)
     if verdict.passed or reply.failure or not reply.data:
         return verdict
-    verdict = _accepted(verdict, case, payload, reply, key, device_type)
+    verdict = _accepted(verdict, case, payload, reply, answer, device_type)
     if verdict.passed:
         return verdict
     extra = [m for m in (_misses(reply),) if m]
@@ -69,7 +69,7 @@ def judge_net_loss(case, payload, reply, key, device_type) -> Verdict:
     return dataclasses.replace(verdict, diagnosis=" ".join(filter(None, [verdict.diagnosis] + extra)))
 
 
-def judge_net_init(case, payload, reply, key, device_type) -> Verdict:
+def judge_net_init(case, payload, reply, answer, device_type) -> Verdict:
     """The parameters' names and shapes, dtype and device, zero biases, and weights drawn from a
     Gaussian of standard deviation weight_scale (mean and spread measured over every weight)."""
     verdict = outcome_failure(reply, f"{payload['class']}(...)")
@@ -80,7 +80,7 @@ def judge_net_init(case, payload, reply, key, device_type) -> Verdict:
     if params.get("kind") != "map":
         return failed("self.params must be a dict of the parameters", "values")
     items = params["items"]
-    dims, scale = key["dims"], key["weight_scale"]
+    dims, scale = answer["dims"], answer["weight_scale"]
     L = len(dims) - 1
     want = {f"{k}{i}" for i in range(1, L + 1) for k in "Wb"}
     problems = []
@@ -97,8 +97,8 @@ def judge_net_init(case, payload, reply, key, device_type) -> Verdict:
             t = d["value"]
             if tuple(t.shape) != shape:
                 problems.append(f"{name} has shape {tuple(t.shape)}, expected {shape}")
-            elif d["dtype"] != key["dtype"].replace("torch.", ""):
-                given = key["dtype"].replace("torch.", "")
+            elif d["dtype"] != answer["dtype"].replace("torch.", ""):
+                given = answer["dtype"].replace("torch.", "")
                 problems.append(f"{name} is {d['dtype']}, expected the dtype given, {given}")
             elif d["device"].split(":")[0] != device_type:
                 problems.append(f"{name} is on {d['device']}, expected the device given ({device_type})")
@@ -121,6 +121,6 @@ def judge_net_init(case, payload, reply, key, device_type) -> Verdict:
         return failed(f"the weights have mean {mean:.3g} and standard deviation {std:.3g} over {n} entries; expected "
                       f"a Gaussian centred at 0 with standard deviation weight_scale = {scale:g}{why}", "values")
     reg = value["items"].get("reg", {})
-    if reg.get("kind") == "number" and abs(float(reg["value"]) - key["reg"]) > 1e-12:
-        return failed(f"self.reg is {reg['value']}, expected the reg given ({key['reg']})", "values")
+    if reg.get("kind") == "number" and abs(float(reg["value"]) - answer["reg"]) > 1e-12:
+        return failed(f"self.reg is {reg['value']}, expected the reg given ({answer['reg']})", "values")
     return passed()

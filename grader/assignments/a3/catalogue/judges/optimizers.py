@@ -54,7 +54,7 @@ def _steps_fit(steps, seq, state, dtype, device_type) -> bool:
     return len(steps) >= len(seq)
 
 
-def judge_optimizer(case, payload, reply, key, device_type) -> Verdict:
+def judge_optimizer(case, payload, reply, answer, device_type) -> Verdict:
     """Each step's next_w and state, in order; the first step that differs is named, with the
     known mistake whose rule gives the student's steps."""
     if reply.failure or not reply.data.get("steps"):  # nothing ran: the module's or the function's error
@@ -64,7 +64,7 @@ def judge_optimizer(case, payload, reply, key, device_type) -> Verdict:
         if entry.get("error"):
             return error_verdict(entry["error"], f"step {k + 1}")
     violations, notes = rule_findings(steps[0].get("trace", {}) if steps else {}, reply.data.get("mutated", []))
-    expected, state = key["expected"], key["state"]
+    expected, state = answer["expected"], answer["state"]
     problem = None
     for k, (entry, (w, config)) in enumerate(zip(steps, expected)):
         label = f"step {k + 1}" + (" (config=None: the defaults)" if k == 0 and payload["config"] is None else "")
@@ -89,11 +89,11 @@ def judge_optimizer(case, payload, reply, key, device_type) -> Verdict:
     if problem is None and not violations:
         return passed(warnings=notes)
     if problem:
-        for label, seq in key.get("accepted", []):
+        for label, seq in answer.get("accepted", []):
             if _steps_fit(steps, seq, state, case.dtype, device_type) and not violations:
                 return passed(warnings=notes + [f"note: {label}: accepted"])
     diagnosis = ""
-    found = key.get("mistakes", []) if problem else []
+    found = answer.get("mistakes", []) if problem else []
     fit = next((m for m in found if _steps_fit(steps, m[2], state, case.dtype, device_type)), None) or next(
         (m for m in found if _steps_fit(steps, [(w, {}) for w, _ in m[2]], (), case.dtype, device_type)), None)
     if fit:

@@ -12,7 +12,7 @@ from .....judges import outcome_failure
 from .....mode import instructor_module
 
 
-def judge_solver_instance(case, payload, reply, key, device_type) -> Verdict:
+def judge_solver_instance(case, payload, reply, answer, device_type) -> Verdict:
     """A Solver built on a TwoLayerNet and the data given, with the device given, returned (the
     50% validation accuracy it must reach needs CIFAR-10: not judged here). The TwoLayerNet the
     given line builds is a stand-in: the constructor is graded on its own."""
@@ -76,11 +76,11 @@ TEMPLATE_SEARCH_VALUES = {"get_three_layer_network_params": (1e-2, 1e-4),
                           "get_five_layer_network_params": (1e-5, 2e-3)}
 
 
-def judge_search_values(case, payload, reply, key, device_type) -> Verdict:
+def judge_search_values(case, payload, reply, answer, device_type) -> Verdict:
     """Two positive finite numbers, which overfit 50 CIFAR-10 samples within 20 epochs when the
     solution's network is trained with them as the notebook trains it; "not graded" without
     CIFAR-10 on the grading machine."""
-    verdict = outcome_failure(reply, case.check)
+    verdict = outcome_failure(reply, case.function)
     if verdict:
         return verdict
     value = reply.data["outcome"]["value"]
@@ -89,7 +89,7 @@ def judge_search_values(case, payload, reply, key, device_type) -> Verdict:
     if len(items) != 2 or len(numbers) != 2 or not all(math.isfinite(v) and v > 0 for v in numbers):
         return failed("must return (weight_scale, learning_rate), two positive numbers", "values")
     ws, lr = numbers
-    if (ws, lr) == TEMPLATE_SEARCH_VALUES.get(case.check):
+    if (ws, lr) == TEMPLATE_SEARCH_VALUES.get(case.function):
         return failed(f"returns the template's starting values (weight_scale={ws:g}, learning_rate={lr:g}) "
                       "unchanged: the search is not done (the template gives them to be changed, and they do not "
                       "overfit the 50 samples in 20 epochs)", "values")
@@ -103,7 +103,7 @@ def judge_search_values(case, payload, reply, key, device_type) -> Verdict:
         return Verdict("not graded", f"returns weight_scale={ws:g}, learning_rate={lr:g}; whether they reach 100% "
                        "training accuracy on 50 CIFAR-10 samples within 20 epochs needs CIFAR-10, which is not on "
                        "the grading machine", reason="no data", setup_note=problem)
-    best = evaluate.overfit_accuracy(case.check, ws, lr, data_dir)
+    best = evaluate.overfit_accuracy(case.function, ws, lr, data_dir)
     if best >= 1.0:
         return passed()
     return failed(f"with weight_scale={ws:g} and learning_rate={lr:g} the network reaches {best:.0%} training "
@@ -146,7 +146,7 @@ def network_problem(name: str, state) -> Optional[str]:
     return None
 
 
-def judge_best_models(case, payload, reply, key, device_type) -> Verdict:
+def judge_best_models(case, payload, reply, answer, device_type) -> Verdict:
     """A checkpoint's accuracy on CIFAR-10 (the notebook's targets: 50% on validation for the
     two-layer net, 100% on the 50 samples the five-layer net overfits); "not graded" without
     the data. It is loaded as every best model is (bounded, ``weights_only``) and must be the
