@@ -173,3 +173,15 @@ def test_the_finite_difference_watch_leaves_a_vmap_alone():
     W, X = torch.ones(3, 2, dtype=torch.float64), torch.ones(4, 3, dtype=torch.float64)
     outcome = call_captured(per_sample, W, X, trace=True, watch=[W])
     assert outcome.ok and not outcome.trace.get("finite_differences"), outcome
+
+
+def test_copying_a_tensor_is_not_autograd():
+    """copy.deepcopy reads a tensor's _backward_hooks: no derivative is computed."""
+    import copy
+
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    outcome = call_captured(lambda W: copy.deepcopy(W) * 2, torch.ones(3, 2), trace=True)
+    assert outcome.ok and not outcome.trace.get("autograd"), outcome.trace

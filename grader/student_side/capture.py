@@ -219,8 +219,8 @@ def _autograd_call(name, args, kwargs) -> bool:
     """Whether a call has torch compute gradients: autograd itself, ``.backward()``, reading
     ``.grad``, or a tensor made to require gradients."""
     short = name.rsplit(".", 1)[-1]
-    if "backward" in short and short != "backward":  # torch's own derivative kernels (_softmax_backward_data)
-        return True
+    if "backward" in short and not name.startswith("Tensor."):  # torch's derivative kernels (_softmax_backward_data)
+        return True  # (a tensor's _backward_hooks is read by copy.deepcopy: not a derivative)
     if _in_a_gradient_transform():  # forward mode, or torch.func.grad, however it was reached
         return True
     if short == "requires_grad_":  # .requires_grad_(False) turns gradients off
