@@ -295,20 +295,32 @@ def finite_difference_violation(where: List[str], check: str = "") -> str:
             f"at a time ({', '.join(where[:2])}): the gradient outputs earn nothing, the loss is judged as usual")
 
 
+def outside_torch_violation(where: List[str], check: str = "") -> str:
+    """The weights taken out of torch whole (``where[0]``) and the gradient brought back into
+    torch from numbers (``where[1:]``): see :mod:`grader.student_side.outside`."""
+    taken, brought = where[0], ", ".join(where[1:3]) or "numbers"
+    return ("rule broken: the gradient must be derived by hand, in torch (that is the exercise); here the weights are "
+            f"taken out of torch whole ({taken}) and the gradient comes back into torch from Python or numpy numbers "
+            f"({brought}): a gradient computed outside torch, the way one measured by finite differences of your loss "
+            "(not derived) is, earns nothing: the gradient outputs earn nothing, the loss is judged as usual")
+
+
 def is_gradient(path: str, gradients) -> bool:
     """Whether the output at ``path`` is one of ``gradients`` (a case's ``gradients``: "dW" is
     the output dW, "grads" every item of grads)."""
     return any(path == g or path.startswith(g + "[") for g in gradients)
 
 
-def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[str] = ()) -> Verdict:
+def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[str] = (),
+                      outside: List[str] = ()) -> Verdict:
     """A loss function's verdict when its gradient comes from autograd, or is measured by
     finite differences of its own loss: the gradient outputs (the case's ``gradients``) count as
     not computed (the case fails, as it would for code with no gradient); what the other outputs
     (the loss) show stays."""
     computed = tuple(p for p in verdict.computed if not is_gradient(p, case.gradients))
     message = "\n".join(filter(None, [hand_gradient_violation(uses) if uses else "",
-                                      finite_difference_violation(measured, case.check) if measured else ""]))
+                                      finite_difference_violation(measured, case.check) if measured else "",
+                                      outside_torch_violation(outside, case.check) if outside else ""]))
     if not verdict.passed and verdict.message:
         message += "\n" + verdict.message
     return Verdict("failed", message, verdict.diagnosis, verdict.warnings, "rule", vouches=bool(computed),
@@ -357,9 +369,10 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
                                           computed=tuple(dict.fromkeys(right + named_outputs(causes))))
         if "lines" in trace:
             verdict = dataclasses.replace(verdict, work=(int(trace.get("torch_calls", 0)), int(trace["lines"])))
-        if case.gradients and (trace.get("autograd") or trace.get("finite_differences")):
+        if case.gradients and (trace.get("autograd") or trace.get("finite_differences") or trace.get("outside_torch")):
             return dataclasses.replace(without_gradients(verdict, case, trace.get("autograd", []),
-                                                         trace.get("finite_differences", [])), work=verdict.work)
+                                                         trace.get("finite_differences", []),
+                                                         trace.get("outside_torch", [])), work=verdict.work)
         return verdict
     return judge
 

@@ -1,0 +1,255 @@
+"""A gradient computed outside torch (runs in the student process, inside the tracer).
+
+A function that returns a gradient works in torch: the grader follows what torch computes
+(autograd, a loss evaluated at moved weights, see :meth:`capture.Tracer._watch`), but it cannot
+follow Python numbers, ``decimal``, ``fractions`` or numpy. A gradient measured by finite
+differences there (every entry of ``W`` moved in a Python copy of it, the loss evaluated again)
+looks, from torch, like this: the weights taken out of torch whole (``W.tolist()``,
+``W.numpy()``, ``np.asarray(W)``, ``.item()`` of every entry, a row at a time, of a copy or a
+view of ``W``) and the gradient brought back in from numbers (``torch.tensor(G)``,
+``torch.from_numpy``, every entry of ``dW`` written from a Python number). Both together are
+what :class:`OutsideTorch` reports; either alone (a weight printed, a table of constants made
+into a tensor) is not. Honest code derives the gradient in torch and does neither.
+"""
+import gc
+from typing import Callable, Dict, List, Optional
+
+import torch
+from torch.utils.weak import WeakIdKeyDictionary
+
+from .nested import tensors_in
+
+# Calls that hand a tensor's numbers to Python or numpy.
+TAKE = frozenset({"tolist", "numpy", "__array__", "item", "__float__", "__int__", "__index__", "__complex__",
+                  "__format__", "untyped_storage", "storage", "_typed_storage", "__dlpack__", "__reduce_ex__"})
+WHOLE = frozenset({"untyped_storage", "storage", "_typed_storage", "__dlpack__", "__reduce_ex__"})  # all of it
+# Calls that copy a tensor's numbers into new storage in the same order (or through an
+# invertible map by one Python number): a copy of the weights is the weights.
+COPY = frozenset({"clone", "contiguous", "to", "double", "float", "half", "bfloat16", "type", "type_as", "cpu",
+                  "__deepcopy__", "mul", "__mul__", "__rmul__", "add", "__add__", "__radd__", "sub", "__sub__",
+                  "__rsub__", "div", "__truediv__", "__rtruediv__", "neg", "__neg__", "reshape", "flatten", "ravel",
+                  "t", "T", "mT", "transpose", "permute", "detach", "view", "view_as", "reshape_as",
+                  "__getitem__", "select", "narrow", "squeeze", "unsqueeze", "unbind", "split", "chunk",
+                  "movedim", "swapaxes", "swapdims", "expand", "expand_as", "flip", "roll", "cat", "stack"})
+# Calls that bring numbers from outside torch into a tensor.
+FROM_DATA = frozenset({"tensor", "as_tensor", "asarray", "from_numpy", "frombuffer", "new_tensor", "from_dlpack"})
+WRITE = frozenset({"__setitem__", "fill_", "full", "full_like", "new_full", "index_fill_", "masked_fill_",
+                   "add_", "sub_", "mul_", "div_", "__iadd__", "__isub__", "__imul__", "__itruediv__", "copy_"})
+RELEVANT = TAKE | COPY | FROM_DATA | WRITE
+_COPIES = 4096  # copies of the weights followed, at most, per call
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float, complex)) and not isinstance(value, bool) and value != 0
+
+
+class OutsideTorch:
+    """Which of the watched parameters were taken out of torch whole, and how many numbers were
+    brought into torch from outside it, during one call."""
+
+    def __init__(self, params, where: Callable[[], str]):
+        self.params = [p for p in params if isinstance(p, torch.Tensor) and p.is_floating_point() and p.numel() > 1]
+        self.where = where
+        # storage (by data pointer) -> (parameter, the parameter's flat index at each storage position, -1 none)
+        self.stores: Dict[int, tuple] = {}
+        self.kept: List[torch.Tensor] = []  # the copies followed, kept alive so no pointer is reused
+        self.covered = [torch.zeros(p.numel(), dtype=torch.bool) for p in self.params]
+        self.count = [0 for _ in self.params]  # entries covered, per parameter
+        self.taken: Dict[int, str] = {}  # parameter -> where its last entries were taken out
+        self.brought = 0
+        self.brought_where: Dict[str, None] = {}
+        # Once a parameter is taken out whole: every tensor that existed then or that torch made
+        # since. A tensor used or returned that is neither was made from numbers by a call the
+        # tracer does not see (torch.from_numpy, torch.Tensor(list), torch.DoubleTensor(list)).
+        self.known: Optional[WeakIdKeyDictionary] = None
+        for which, p in enumerate(self.params):
+            self._follow(p, which, torch.arange(p.numel()).view(p.shape))
+
+    @staticmethod
+    def _positions(t: torch.Tensor) -> torch.Tensor:
+        """The storage position of each entry of ``t`` (work in proportion to its size)."""
+        positions = torch.tensor(t.storage_offset())
+        for size, stride in zip(t.shape, t.stride()):
+            positions = positions.unsqueeze(-1) + torch.arange(size) * stride
+        return positions
+
+    def _map(self, t) -> Optional[tuple]:
+        """(parameter, its flat index at each entry of ``t``) for a tensor that holds weights."""
+        if not isinstance(t, torch.Tensor) or t.is_sparse or t.device.type == "meta":
+            return None
+        try:
+            found = self.stores.get(t.untyped_storage().data_ptr())
+            if found is None or t.numel() == 0:
+                return None
+            which, table = found
+            positions = self._positions(t)
+            if int(positions.max()) >= table.numel():
+                return None
+            return which, table[positions]
+        except (RuntimeError, TypeError, ValueError):
+            return None
+
+    def _follow(self, t: torch.Tensor, which: int, index: torch.Tensor) -> None:
+        try:
+            size = t.untyped_storage().nbytes() // max(t.element_size(), 1)
+            table = self.stores.get(t.untyped_storage().data_ptr(), (which, None))[1]
+            if table is None:
+                table = torch.full((size,), -1, dtype=torch.long)
+            table[self._positions(t).reshape(-1)] = index.reshape(-1)
+            self.stores[t.untyped_storage().data_ptr()] = (which, table)
+        except (RuntimeError, TypeError, ValueError):
+            pass
+
+    def after(self, name: str, short: str, args, kwargs, result) -> None:
+        if self.known is not None:
+            self._unknown(name, list(args) + list(kwargs.values()))
+            for r in tensors_in(result, []):
+                self.known[r] = True
+        if short in TAKE:
+            if args and isinstance(args[0], torch.Tensor):
+                self._taken(name, short, args[0])
+        elif short in FROM_DATA:
+            if isinstance(result, torch.Tensor) and (result.is_floating_point() or result.is_complex()):
+                count = int(torch.count_nonzero(result.detach()))
+                if count:
+                    self.brought += count
+                    self.brought_where.setdefault(f"{name} at {self.where()}", None)
+        if short in WRITE:
+            values = list(args[1:]) + list(kwargs.values())
+            if short == "__setitem__":
+                values = values[1:]  # the index is not a value
+            if any(_number(v) for v in values) or (short == "__setitem__" and values
+                                                   and isinstance(values[0], (list, tuple))):
+                self.brought += 1
+                self.brought_where.setdefault(f"{name} at {self.where()}", None)
+        if short in COPY and len(self.kept) < _COPIES and args:
+            self._copied(short, args, result)
+
+    def _copied(self, short, args, result) -> None:
+        """A result that holds weights (a copy, a view, a stack of them) is followed."""
+        outs = [r for r in (result if isinstance(result, (tuple, list)) else [result]) if isinstance(r, torch.Tensor)
+                and self.stores.get(r.untyped_storage().data_ptr()) is None]  # a view is followed already
+        if not outs:
+            return
+        if short in ("cat", "stack"):
+            return self._joined(short, args, outs[0])
+        if short in ("mul", "__mul__", "__rmul__", "add", "__add__", "__radd__", "sub", "__sub__", "__rsub__",
+                     "div", "__truediv__", "__rtruediv__") and not any(_number(a) for a in args[1:2]) \
+                and not any(_number(a) for a in args[:1]):
+            return  # with a tensor: a computation, not a copy
+        sources = [a for a in args[:2] if isinstance(a, torch.Tensor)]
+        for source in sources:
+            mapped = self._map(source)
+            if mapped is None:
+                continue
+            which, index = mapped
+            for out in outs:
+                if out.shape == source.shape:
+                    self._keep(out, which, index)
+                elif short in ("reshape", "flatten", "ravel", "view", "view_as", "reshape_as") \
+                        and out.numel() == source.numel():
+                    self._keep(out, which, index.reshape(out.shape))
+                else:
+                    try:  # the same call on the indices: where each entry came from
+                        moved = getattr(torch.Tensor, short)(index, *args[1:]) if short not in ("T", "mT") \
+                            else getattr(index, short)
+                        pieces = moved if isinstance(moved, (tuple, list)) else [moved]
+                        for out_piece, piece in zip(outs, pieces):
+                            if isinstance(piece, torch.Tensor) and piece.shape == out_piece.shape:
+                                self._keep(out_piece, which, piece)
+                    except Exception:  # noqa: BLE001 - arguments only the tensor's own call takes
+                        pass
+            return
+
+    def _joined(self, short, args, out) -> None:
+        parts = args[0] if args and isinstance(args[0], (list, tuple)) else []
+        dim = args[1] if len(args) > 1 and isinstance(args[1], int) else 0
+        indices, which = [], None
+        for part in parts:
+            mapped = self._map(part) if isinstance(part, torch.Tensor) else None
+            if mapped is None:
+                if not isinstance(part, torch.Tensor):
+                    return
+                indices.append(torch.full(part.shape, -1, dtype=torch.long))
+            else:
+                which = mapped[0] if which is None else which
+                indices.append(mapped[1])
+        if which is None:
+            return
+        try:
+            self._keep(out, which, torch.cat(indices, dim) if short == "cat" else torch.stack(indices, dim))
+        except Exception:  # noqa: BLE001
+            pass
+
+    def _keep(self, out, which, index) -> None:
+        self.kept.append(out)
+        self._follow(out, which, index)
+
+    def _taken(self, name, short, t) -> None:
+        mapped = self._map(t)
+        if mapped is None:
+            if short in ("tolist", "numpy", "__array__"):
+                self._taken_equal(name, t)
+            return
+        which, index = mapped
+        if short in WHOLE:
+            table = self.stores[t.untyped_storage().data_ptr()][1]
+            index = table
+        if short == "__format__" and t.numel() != 1:
+            return
+        if which in self.taken:
+            return
+        index = index.reshape(-1)
+        index = index[index >= 0]
+        fresh = index[~self.covered[which][index]].unique()
+        if fresh.numel():
+            self.covered[which][fresh] = True
+            self.count[which] += fresh.numel()
+            if self.count[which] >= self.params[which].numel():
+                self._take(which, f"{name} at {self.where()}")
+
+    def _taken_equal(self, name, t) -> None:
+        """A tensor not followed that holds the same numbers as a parameter (``W * 1``)."""
+        for which, p in enumerate(self.params):
+            if which in self.taken or t.numel() != p.numel() or t.dtype != p.dtype:
+                continue
+            try:
+                if torch.equal(t.detach().reshape(-1).sort().values, p.detach().reshape(-1).sort().values):
+                    self._take(which, f"{name} at {self.where()}")
+            except (RuntimeError, TypeError):
+                pass
+
+    def _take(self, which: int, where: str) -> None:
+        self.taken[which] = where
+        if self.known is None:
+            self.known = WeakIdKeyDictionary()
+            tensor = torch.Tensor
+            for thing in gc.get_objects():
+                if issubclass(type(thing), tensor):  # type(): an object's __class__ may warn
+                    self.known[thing] = True
+
+    def _unknown(self, name, values) -> None:
+        """Count the numbers in tensors that torch did not make (nor existed before)."""
+        for t in tensors_in(values, []):
+            if t not in self.known:
+                self.known[t] = True
+                base = t._base
+                if base is not None and base in self.known:
+                    continue  # a view of a known tensor (the tracer's own, as after .cpu())
+                if t.is_floating_point() or t.is_complex():
+                    count = int(torch.count_nonzero(t.detach()))
+                    if count:
+                        self.brought += count
+                        self.brought_where.setdefault(f"a tensor made from numbers, first used by {name} at "
+                                                      f"{self.where()}", None)
+
+    def returned(self, value) -> None:
+        self._unknown("return", [value])
+
+    def found(self) -> List[str]:
+        """Where a parameter was taken out whole and where the gradient came back, when the
+        numbers brought in could make a gradient of a parameter taken out; else nothing."""
+        for which, where in self.taken.items():
+            if self.brought >= self.params[which].numel():
+                return [where] + list(self.brought_where)[:2]
+        return []
