@@ -32,9 +32,14 @@ COPY = frozenset({"clone", "contiguous", "to", "double", "float", "half", "bfloa
                   "__getitem__", "select", "narrow", "squeeze", "unsqueeze", "unbind", "split", "chunk",
                   "movedim", "swapaxes", "swapdims", "expand", "expand_as", "flip", "roll", "cat", "stack"})
 # Calls that bring numbers from outside torch into a tensor.
-FROM_DATA = frozenset({"tensor", "as_tensor", "asarray", "from_numpy", "frombuffer", "new_tensor", "from_dlpack"})
-WRITE = frozenset({"__setitem__", "fill_", "full", "full_like", "new_full", "index_fill_", "masked_fill_",
-                   "add_", "sub_", "mul_", "div_", "__iadd__", "__isub__", "__imul__", "__itruediv__", "copy_"})
+FROM_DATA = frozenset({"tensor", "as_tensor", "asarray", "from_numpy", "frombuffer", "new_tensor", "from_dlpack",
+                       "full", "full_like", "new_full", "scalar_tensor"})
+# Calls that write Python numbers into a tensor's entries.
+WRITE = frozenset({"__setitem__", "fill_", "index_fill_", "masked_fill_", "add_", "sub_", "mul_", "div_",
+                   "__iadd__", "__isub__", "__imul__", "__itruediv__", "copy_"})
+# Calls whose result carries its operands' numbers on (a tensor made from numbers, rearranged,
+# joined or shifted, is still made from numbers).
+CARRY = COPY | WRITE | frozenset({"true_divide", "multiply", "subtract"})
 RELEVANT = TAKE | COPY | FROM_DATA | WRITE
 _COPIES = 4096  # copies of the weights followed, at most, per call
 
@@ -56,8 +61,12 @@ class OutsideTorch:
         self.covered = [torch.zeros(p.numel(), dtype=torch.bool) for p in self.params]
         self.count = [0 for _ in self.params]  # entries covered, per parameter
         self.taken: Dict[int, str] = {}  # parameter -> where its last entries were taken out
-        self.brought = 0
-        self.brought_where: Dict[str, None] = {}
+        # once a parameter is taken out whole: the tensors made from numbers since (-> where),
+        # the Python numbers written into each tensor, and the tensors of a taken parameter's
+        # size made from numbers that vary (a gradient brought back: where)
+        self.marked = WeakIdKeyDictionary()
+        self.writes = WeakIdKeyDictionary()
+        self.hits: Dict[int, str] = {}
         # Once a parameter is taken out whole: every tensor that existed then or that torch made
         # since. A tensor used or returned that is neither was made from numbers by a call the
         # tracer does not see (torch.from_numpy, torch.Tensor(list), torch.DoubleTensor(list)).
@@ -101,27 +110,26 @@ class OutsideTorch:
             pass
 
     def after(self, name: str, short: str, args, kwargs, result) -> None:
-        if self.known is not None:
+        if self.known is not None:  # a parameter was taken out whole: what comes back from numbers
             self._unknown(name, list(args) + list(kwargs.values()))
-            for r in tensors_in(result, []):
+            results = tensors_in(result, [])
+            for r in results:
                 self.known[r] = True
+            if short in FROM_DATA:
+                for r in results:
+                    self._brought(r, f"{name} at {self.where()}")
+            elif short in WRITE:
+                self._written(name, short, args, kwargs)
+            if len(self.marked) and short in CARRY:
+                marked = [t for t in tensors_in(list(args[:2]), []) if t in self.marked]
+                if marked:  # carried on where the numbers made outside fill the result
+                    supplied = sum(t.numel() for t in marked)
+                    for r in results:
+                        if supplied >= r.numel():
+                            self._brought(r, self.marked[marked[0]])
         if short in TAKE:
             if args and isinstance(args[0], torch.Tensor):
                 self._taken(name, short, args[0])
-        elif short in FROM_DATA:
-            if isinstance(result, torch.Tensor) and (result.is_floating_point() or result.is_complex()):
-                count = int(torch.count_nonzero(result.detach()))
-                if count:
-                    self.brought += count
-                    self.brought_where.setdefault(f"{name} at {self.where()}", None)
-        if short in WRITE:
-            values = list(args[1:]) + list(kwargs.values())
-            if short == "__setitem__":
-                values = values[1:]  # the index is not a value
-            if any(_number(v) for v in values) or (short == "__setitem__" and values
-                                                   and isinstance(values[0], (list, tuple))):
-                self.brought += 1
-                self.brought_where.setdefault(f"{name} at {self.where()}", None)
         if short in COPY and len(self.kept) < _COPIES and args:
             self._copied(short, args, result)
 
@@ -229,27 +237,55 @@ class OutsideTorch:
                     self.known[thing] = True
 
     def _unknown(self, name, values) -> None:
-        """Count the numbers in tensors that torch did not make (nor existed before)."""
+        """Tensors that torch did not make (nor existed before): made from numbers by a call the
+        tracer does not see (torch.from_numpy, torch.Tensor(list))."""
         for t in tensors_in(values, []):
             if t not in self.known:
                 self.known[t] = True
                 base = t._base
                 if base is not None and base in self.known:
                     continue  # a view of a known tensor (the tracer's own, as after .cpu())
-                if t.is_floating_point() or t.is_complex():
-                    count = int(torch.count_nonzero(t.detach()))
-                    if count:
-                        self.brought += count
-                        self.brought_where.setdefault(f"a tensor made from numbers, first used by {name} at "
-                                                      f"{self.where()}", None)
+                self._brought(t, f"a tensor made from numbers, first used by {name} at {self.where()}")
+
+    def _brought(self, t, where: str) -> None:
+        if not isinstance(t, torch.Tensor) or not (t.is_floating_point() or t.is_complex()) or t in self.marked:
+            return
+        self.marked[t] = where
+        numel = t.numel()
+        if numel not in self.hits and any(self.params[w].numel() == numel for w in self.taken):
+            try:  # a gradient's numbers vary: not a constant, a mask or a one-hot table
+                if torch.unique(t.detach().reshape(-1)[:4096]).numel() > 2:
+                    self.hits[numel] = where
+            except (RuntimeError, TypeError):
+                pass
+
+    def _written(self, name, short, args, kwargs) -> None:
+        """A Python number written into an entry: a tensor of a taken parameter's size every
+        entry of which is written so is a gradient brought back."""
+        values = list(args[1:]) + list(kwargs.values())
+        if short == "__setitem__":
+            values = values[1:]  # the index is not a value
+        if not (any(_number(v) for v in values) or (short == "__setitem__" and values
+                                                    and isinstance(values[0], (list, tuple)))):
+            return
+        target = args[0] if args and isinstance(args[0], torch.Tensor) else None
+        if target is None:
+            return
+        base = target._base if target._base is not None else target
+        count = self.writes.get(base, 0) + 1
+        self.writes[base] = count
+        numel = base.numel()
+        if count >= numel and numel not in self.hits and any(self.params[w].numel() == numel for w in self.taken):
+            self.hits[numel] = f"every entry written from a Python number ({name} at {self.where()})"
 
     def returned(self, value) -> None:
         self._unknown("return", [value])
 
     def found(self) -> List[str]:
-        """Where a parameter was taken out whole and where the gradient came back, when the
-        numbers brought in could make a gradient of a parameter taken out; else nothing."""
+        """Where a parameter was taken out whole and where a tensor of its size came back from
+        numbers; else nothing."""
         for which, where in self.taken.items():
-            if self.brought >= self.params[which].numel():
-                return [where] + list(self.brought_where)[:2]
+            hit = self.hits.get(self.params[which].numel())
+            if hit is not None:
+                return [where, hit]
         return []
