@@ -296,13 +296,16 @@ def finite_difference_violation(where: List[str], check: str = "") -> str:
 
 
 def outside_torch_violation(where: List[str], check: str = "") -> str:
-    """The weights taken out of torch whole (``where[0]``) and the gradient brought back into
-    torch from numbers (``where[1:]``): see :mod:`grader.student_side.outside`."""
+    """The watched tensors taken out of torch whole (``where[0]``) and the gradient brought back
+    into torch from numbers (``where[1:]``): see :mod:`grader.student_side.outside`."""
     taken, brought = where[0], ", ".join(where[1:3]) or "numbers"
-    return ("rule broken: the gradient must be derived by hand, in torch (that is the exercise); here the weights are "
-            f"taken out of torch whole ({taken}) and the gradient comes back into torch from Python or numpy numbers "
-            f"({brought}): a gradient computed outside torch, the way one measured by finite differences of your loss "
-            "(not derived) is, earns nothing: the gradient outputs earn nothing, the loss is judged as usual")
+    backward = check.endswith(".backward")  # a layer's backward pass: its cache's inputs are watched
+    what, of = ("an input from the cache is", "its forward") if backward else ("the weights are", "your loss")
+    return ("rule broken: the gradient must be derived by hand, in torch (that is the exercise); here "
+            f"{what} taken out of torch whole ({taken}) and the gradient comes back into torch from Python or "
+            f"numpy numbers ({brought}): a gradient computed outside torch, as one measured by finite differences "
+            f"of {of} (not derived) would be, earns nothing: the gradient outputs earn nothing"
+            + ("" if backward else ", the loss is judged as usual"))
 
 
 def is_gradient(path: str, gradients) -> bool:
