@@ -301,11 +301,10 @@ def outside_torch_violation(where: List[str], check: str = "") -> str:
     taken, brought = where[0], ", ".join(where[1:3]) or "numbers"
     backward = check.endswith(".backward")  # a layer's backward pass: its cache's inputs are watched
     what, of = ("an input from the cache is", "its forward") if backward else ("the weights are", "your loss")
-    return ("rule broken: the gradient must be derived by hand, in torch (that is the exercise); here "
-            f"{what} taken out of torch whole ({taken}) and the gradient comes back into torch from Python or "
-            f"numpy numbers ({brought}): a gradient computed outside torch, as one measured by finite differences "
-            f"of {of} (not derived) would be, earns nothing: the gradient outputs earn nothing"
-            + ("" if backward else ", the loss is judged as usual"))
+    return ("rule broken: the gradient must be derived by hand, in torch (that is the exercise); this code computes "
+            f"it outside torch: {what} taken out of torch whole ({taken}) and the gradient comes back into torch "
+            f"from Python or numpy numbers ({brought}), as a gradient measured by finite differences of {of} (not "
+            "derived) would: the gradient outputs earn nothing" + ("" if backward else ", the loss is judged as usual"))
 
 
 def is_gradient(path: str, gradients) -> bool:

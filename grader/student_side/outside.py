@@ -41,6 +41,8 @@ WRITE = frozenset({"__setitem__", "fill_", "index_fill_", "masked_fill_", "add_"
 # joined or shifted, is still made from numbers).
 CARRY = COPY | WRITE | frozenset({"true_divide", "multiply", "subtract"})
 RELEVANT = TAKE | COPY | FROM_DATA | WRITE
+_ARITHMETIC = frozenset({"mul", "__mul__", "__rmul__", "add", "__add__", "__radd__", "sub", "__sub__", "__rsub__",
+                         "div", "__truediv__", "__rtruediv__"})
 _COPIES = 4096  # copies of the weights followed, at most, per call
 
 
@@ -135,16 +137,17 @@ class OutsideTorch:
 
     def _copied(self, short, args, result) -> None:
         """A result that holds weights (a copy, a view, a stack of them) is followed."""
+        if short in _ARITHMETIC and not (_number(args[1]) if len(args) > 1 else False) and not _number(args[0]):
+            return  # with a tensor: a computation, not a copy
+        if short not in ("cat", "stack") and not any(
+                isinstance(a, torch.Tensor) and a.untyped_storage().data_ptr() in self.stores for a in args[:2]):
+            return  # no operand holds weights (most calls: checked first, once per operand)
         outs = [r for r in (result if isinstance(result, (tuple, list)) else [result]) if isinstance(r, torch.Tensor)
                 and self.stores.get(r.untyped_storage().data_ptr()) is None]  # a view is followed already
         if not outs:
             return
         if short in ("cat", "stack"):
             return self._joined(short, args, outs[0])
-        if short in ("mul", "__mul__", "__rmul__", "add", "__add__", "__radd__", "sub", "__sub__", "__rsub__",
-                     "div", "__truediv__", "__rtruediv__") and not any(_number(a) for a in args[1:2]) \
-                and not any(_number(a) for a in args[:1]):
-            return  # with a tensor: a computation, not a copy
         sources = [a for a in args[:2] if isinstance(a, torch.Tensor)]
         for source in sources:
             mapped = self._map(source)
