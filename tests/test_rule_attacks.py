@@ -1323,3 +1323,54 @@ def test_the_weights_followed_through_copies_views_and_rows():
     assert not run(lambda W: back(W[:2].tolist()))  # half of W
     assert not run(lambda W: (W.tolist(), torch.tensor(np.zeros((4, 3))))[1])  # zeros brought in
     assert not run(lambda W: (W.tolist(), W * 2)[1])  # derived in torch
+
+
+def test_the_gradient_brought_back_piece_by_piece_is_named():
+    """Numbers brought back as scalar tensors stacked, rows joined, entries written from numpy
+    numbers or from scalar tensors, the weights read through their printout: named."""
+    import numpy as np
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    g = torch.Generator().manual_seed(4)
+    W = torch.randn(3, 4, generator=g, dtype=torch.float64)
+
+    def run(fn):
+        outcome = call_captured(fn, W, trace=True, watch=[W])
+        assert outcome.ok, outcome.error
+        return outcome.trace.get("outside_torch")
+
+    def stacked(W):
+        return torch.stack([torch.tensor(v * 3.0) for row in W.tolist() for v in row]).view(3, 4)
+
+    def rows_joined(W):
+        return torch.cat([torch.tensor([v + 1.0 for v in row])[None] for row in W.tolist()])
+
+    def numpy_entries(W):
+        numbers, dW = np.asarray(W.detach()), torch.zeros_like(W)
+        for d in range(3):
+            for c in range(4):
+                dW[d, c] = numbers[d, c] * 2  # a numpy float64
+        return dW
+
+    def scalar_tensor_entries(W):
+        numbers, dW = W.tolist(), torch.zeros_like(W)
+        for d in range(3):
+            for c in range(4):
+                dW[d, c] = torch.tensor(numbers[d][c] - 1.0)
+        return dW
+
+    def printed(W):
+        torch.set_printoptions(precision=17)
+        try:
+            text = repr(W)
+        finally:
+            torch.set_printoptions(profile="default")
+        values = [float(v) for v in text.replace("tensor(", "").replace("[", " ").replace("]", " ").split(",")
+                  if v.strip() and "dtype" not in v]
+        return torch.tensor(values, dtype=W.dtype).view(3, 4) * 2
+
+    for fn in (stacked, rows_joined, numpy_entries, scalar_tensor_entries, printed):
+        assert run(fn), fn.__name__
+    assert not run(lambda W: (print(W), W * 2)[1])  # a look at W, a gradient from torch

@@ -12,6 +12,7 @@ what :class:`OutsideTorch` reports; either alone (a weight printed, a table of c
 into a tensor) is not. Honest code derives the gradient in torch and does neither.
 """
 import gc
+import numbers
 from typing import Callable, Dict, List, Optional
 
 import torch
@@ -20,9 +21,11 @@ from torch.utils.weak import WeakIdKeyDictionary
 from .nested import tensors_in
 
 # Calls that hand a tensor's numbers to Python or numpy.
+# (printing counts too: a look at W is fine alone, and printed at full precision it is W)
 TAKE = frozenset({"tolist", "numpy", "__array__", "item", "__float__", "__int__", "__index__", "__complex__",
-                  "__format__", "untyped_storage", "storage", "_typed_storage", "__dlpack__", "__reduce_ex__"})
-WHOLE = frozenset({"untyped_storage", "storage", "_typed_storage", "__dlpack__", "__reduce_ex__"})  # all of it
+                  "__format__", "__repr__", "__str__", "untyped_storage", "storage", "_typed_storage", "__dlpack__",
+                  "__reduce_ex__", "data_ptr"})
+WHOLE = frozenset({"untyped_storage", "storage", "_typed_storage", "__dlpack__", "__reduce_ex__", "data_ptr"})
 # Calls that copy a tensor's numbers into new storage in the same order (or through an
 # invertible map by one Python number): a copy of the weights is the weights.
 COPY = frozenset({"clone", "contiguous", "to", "double", "float", "half", "bfloat16", "type", "type_as", "cpu",
@@ -47,7 +50,11 @@ _COPIES = 4096  # copies of the weights followed, at most, per call
 
 
 def _number(value) -> bool:
-    return isinstance(value, (int, float, complex)) and not isinstance(value, bool) and value != 0
+    """A nonzero Python or numpy number."""
+    try:
+        return isinstance(value, numbers.Number) and not isinstance(value, bool) and bool(value != 0)
+    except Exception:  # noqa: BLE001 - a number type whose comparison raises
+        return False
 
 
 class OutsideTorch:
@@ -206,8 +213,6 @@ class OutsideTorch:
         if short in WHOLE:
             table = self.stores[t.untyped_storage().data_ptr()][1]
             index = table
-        if short == "__format__" and t.numel() != 1:
-            return
         if which in self.taken:
             return
         index = index.reshape(-1)
@@ -268,8 +273,8 @@ class OutsideTorch:
         values = list(args[1:]) + list(kwargs.values())
         if short == "__setitem__":
             values = values[1:]  # the index is not a value
-        if not (any(_number(v) for v in values) or (short == "__setitem__" and values
-                                                    and isinstance(values[0], (list, tuple)))):
+        if not (any(_number(v) or (isinstance(v, torch.Tensor) and v in self.marked) for v in values)
+                or (short == "__setitem__" and values and isinstance(values[0], (list, tuple)))):
             return
         target = args[0] if args and isinstance(args[0], torch.Tensor) else None
         if target is None:
