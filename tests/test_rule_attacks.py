@@ -1374,3 +1374,34 @@ def test_the_gradient_brought_back_piece_by_piece_is_named():
     for fn in (stacked, rows_joined, numpy_entries, scalar_tensor_entries, printed):
         assert run(fn), fn.__name__
     assert not run(lambda W: (print(W), W * 2)[1])  # a look at W, a gradient from torch
+
+
+def test_a_gradient_written_through_numpy_into_a_tensor_made_before_is_named():
+    """The gradient's tensor made before the weights are taken out, its memory then written in
+    numpy (a torch.from_numpy buffer, or dW.numpy()): named; a gradient derived in torch is not."""
+    import numpy as np
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    g = torch.Generator().manual_seed(5)
+    W = torch.randn(3, 4, generator=g, dtype=torch.float64)
+
+    def run(fn):
+        outcome = call_captured(fn, W, trace=True, watch=[W])
+        assert outcome.ok, outcome.error
+        return outcome.trace.get("outside_torch")
+
+    def buffer_first(W):
+        buf = np.zeros(12)
+        dW = torch.from_numpy(buf).view(3, 4)
+        buf[:] = np.asarray(W.tolist()).reshape(-1) * 2
+        return dW
+
+    def written_in_numpy(W):
+        dW = torch.zeros_like(W)
+        dW.numpy()[:] = np.asarray(W.tolist()) * 2
+        return dW
+
+    assert run(buffer_first) and run(written_in_numpy)
+    assert not run(lambda W: (W.tolist(), W * 2)[1])

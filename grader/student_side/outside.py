@@ -76,6 +76,8 @@ class OutsideTorch:
         self.marked = WeakIdKeyDictionary()
         self.writes = WeakIdKeyDictionary()
         self.hits: Dict[int, str] = {}
+        # storages whose memory was handed to numpy or to raw pointers (numpy may write them)
+        self.exposed: Dict[int, str] = {}
         # Once a parameter is taken out whole: every tensor that existed then or that torch made
         # since. A tensor used or returned that is neither was made from numbers by a call the
         # tracer does not see (torch.from_numpy, torch.Tensor(list), torch.DoubleTensor(list)).
@@ -139,6 +141,9 @@ class OutsideTorch:
         if short in TAKE:
             if args and isinstance(args[0], torch.Tensor):
                 self._taken(name, short, args[0])
+                if short in ("numpy", "__array__", "__dlpack__", "untyped_storage", "data_ptr") \
+                        and len(self.exposed) < _COPIES:
+                    self.exposed.setdefault(args[0].untyped_storage().data_ptr(), f"{name} at {self.where()}")
         if short in COPY and len(self.kept) < _COPIES and args:
             self._copied(short, args, result)
 
@@ -288,6 +293,19 @@ class OutsideTorch:
 
     def returned(self, value) -> None:
         self._unknown("return", [value])
+        for t in tensors_in([value], []):
+            # returned in memory numpy shares (torch.from_numpy of a buffer made before, a
+            # tensor's .numpy() written in numpy): its numbers may come from outside torch
+            if not (t.is_floating_point() or t.is_complex()) or t.numel() in self.hits:
+                continue
+            storage = t.untyped_storage()
+            where = self.exposed.get(storage.data_ptr())
+            if where is None and not storage.resizable():
+                where = "a tensor on memory numpy owns"
+            if where is not None and any(self.params[w].numel() == t.numel() for w in self.taken) \
+                    and storage.data_ptr() not in {self.params[w].untyped_storage().data_ptr() for w in self.taken}:
+                if torch.unique(t.detach().reshape(-1)[:4096]).numel() > 2:
+                    self.hits[t.numel()] = f"returned in memory written through numpy ({where})"
 
     def found(self) -> List[str]:
         """Where a parameter was taken out whole and where a tensor of its size came back from
