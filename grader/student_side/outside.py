@@ -67,7 +67,7 @@ class OutsideTorch:
         # storage (by data pointer) -> (parameter, the parameter's flat index at each storage position, -1 none)
         self.stores: Dict[int, tuple] = {}
         self.kept: List[torch.Tensor] = []  # the copies followed, kept alive so no pointer is reused
-        self.covered = [torch.zeros(p.numel(), dtype=torch.bool) for p in self.params]
+        self.covered: List[Optional[torch.Tensor]] = [None for _ in self.params]  # made when first needed
         self.count = [0 for _ in self.params]  # entries covered, per parameter
         self.taken: Dict[int, str] = {}  # parameter -> where its last entries were taken out
         # once a parameter is taken out whole: the tensors made from numbers since (-> where),
@@ -82,8 +82,22 @@ class OutsideTorch:
         # since. A tensor used or returned that is neither was made from numbers by a call the
         # tracer does not see (torch.from_numpy, torch.Tensor(list), torch.DoubleTensor(list)).
         self.known: Optional[WeakIdKeyDictionary] = None
+        # the parameters' own tables are made when first needed (most calls never need them)
+        self.lazy: Dict[int, torch.Tensor] = {}
         for which, p in enumerate(self.params):
+            ptr = p.untyped_storage().data_ptr()
+            if ptr not in self.stores:
+                self.stores[ptr], self.lazy[ptr] = (which, None), p
+
+    def _table(self, ptr: int) -> tuple:
+        """(parameter, table) of a followed storage, a parameter's table made on first use."""
+        which, table = self.stores[ptr]
+        if table is None and ptr in self.lazy:
+            p = self.lazy.pop(ptr)
+            del self.stores[ptr]
             self._follow(p, which, torch.arange(p.numel()).view(p.shape))
+            which, table = self.stores.get(ptr, (which, None))
+        return which, table
 
     @staticmethod
     def _positions(t: torch.Tensor) -> torch.Tensor:
@@ -98,10 +112,12 @@ class OutsideTorch:
         if not isinstance(t, torch.Tensor) or t.is_sparse or t.device.type == "meta":
             return None
         try:
-            found = self.stores.get(t.untyped_storage().data_ptr())
-            if found is None or t.numel() == 0:
+            ptr = t.untyped_storage().data_ptr()
+            if ptr not in self.stores or t.numel() == 0:
                 return None
-            which, table = found
+            which, table = self._table(ptr)
+            if table is None:
+                return None
             positions = self._positions(t)
             if int(positions.max()) >= table.numel():
                 return None
@@ -216,10 +232,11 @@ class OutsideTorch:
             return
         which, index = mapped
         if short in WHOLE:
-            table = self.stores[t.untyped_storage().data_ptr()][1]
-            index = table
+            index = self._table(t.untyped_storage().data_ptr())[1]
         if which in self.taken:
             return
+        if self.covered[which] is None:
+            self.covered[which] = torch.zeros(self.params[which].numel(), dtype=torch.bool)
         index = index.reshape(-1)
         index = index[index >= 0]
         fresh = index[~self.covered[which][index]].unique()
