@@ -11,6 +11,10 @@ Rules for every function you implement here:
   ``hessian``; ``torch.vmap`` only vectorises and is fine), nor differences of your own
   loss with the parameters moved one entry at a time (the numeric gradient check is how you
   test them, not how you compute them);
+- compute the gradients in torch: taking the weights out of torch whole (``.tolist()``,
+  ``.numpy()``, ``.item()`` of every entry) and making the gradient a tensor again from Python
+  or numpy numbers (``torch.tensor(G)``, ``torch.from_numpy``) is computing it outside torch,
+  where it cannot be told from one measured by differences: it earns nothing;
 - leave the grader's tracing alone (``sys.settrace``, ``torch._C``, ``torch.ops``, frames);
 - never call ``.to()``, ``.cuda()`` or ``.cpu()``; every tensor you create follows the
   inputs' device and dtype;

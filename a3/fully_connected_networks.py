@@ -19,7 +19,9 @@ Rules for every part you implement here:
   ``FullyConnectedNet.loss``) are the template's, not yours;
 - write the layers yourself: nothing from ``torch.nn`` (nor ``torch.relu``, ``torch.dropout``
   and their aliases), and no ``torch.autograd``, ``.backward()``, ``requires_grad`` or
-  ``torch.func``: the gradients are yours to derive (the notebook checks them numerically);
+  ``torch.func``: the gradients are yours to derive (the notebook checks them numerically),
+  in torch (the inputs or weights taken out whole as Python or numpy numbers and the gradient
+  made a tensor again from them is a gradient computed outside torch: it earns nothing);
 - leave the grader's tracing alone (``sys.settrace``, ``torch._C``, ``torch.ops``, frames);
 - never modify the caller's tensors in place: ``ReLU.forward`` leaves ``x`` as it was, the
   update rules return a new ``next_w`` and leave ``w`` and ``dw`` alone. The given ``sgd``

@@ -306,20 +306,34 @@ def finite_difference_violation(where: List[str], check: str = "") -> str:
             f"at a time ({', '.join(where[:2])}): the gradient outputs earn nothing, the loss is judged as usual")
 
 
+def outside_torch_violation(where: List[str], check: str = "") -> str:
+    """The watched tensors taken out of torch whole (``where[0]``) and the gradient brought back
+    into torch from numbers (``where[1:]``): see :mod:`grader.student_side.outside`."""
+    taken, brought = where[0], ", ".join(where[1:3]) or "numbers"
+    backward = check.endswith(".backward")  # a layer's backward pass: its cache's inputs are watched
+    what, of = ("an input from the cache is", "its forward") if backward else ("the weights are", "your loss")
+    return ("rule broken: the gradient must be derived by hand, in torch (that is the exercise); this code computes "
+            f"it outside torch: {what} taken out of torch whole ({taken}) and the gradient comes back into torch "
+            f"from Python or numpy numbers ({brought}), as a gradient measured by finite differences of {of} (not "
+            "derived) would: the gradient outputs earn nothing" + ("" if backward else ", the loss is judged as usual"))
+
+
 def is_gradient(path: str, gradients) -> bool:
     """Whether the output at ``path`` is one of ``gradients`` (a case's ``gradients``: "dW" is
     the output dW, "grads" every item of grads)."""
     return any(path == g or path.startswith(g + "[") for g in gradients)
 
 
-def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[str] = ()) -> Verdict:
+def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[str] = (),
+                      outside: List[str] = ()) -> Verdict:
     """A loss function's verdict when its gradient comes from autograd, or is measured by
     finite differences of its own loss: the gradient outputs (the case's ``gradients``) count as
     not computed (the case fails, as it would for code with no gradient); what the other outputs
     (the loss) show stays."""
     computed = tuple(p for p in verdict.computed if not is_gradient(p, case.gradients))
     message = "\n".join(filter(None, [hand_gradient_violation(uses) if uses else "",
-                                      finite_difference_violation(measured, case.function) if measured else ""]))
+                                      finite_difference_violation(measured, case.function) if measured else "",
+                                      outside_torch_violation(outside, case.function) if outside else ""]))
     if not verdict.passed and verdict.message:
         message += "\n" + verdict.message
     return Verdict("failed", message, verdict.diagnosis, verdict.warnings, "rule", vouches=bool(computed),
@@ -368,9 +382,10 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
                                           computed=tuple(dict.fromkeys(right + named_outputs(causes))))
         if "lines" in trace:
             verdict = dataclasses.replace(verdict, work=(int(trace.get("torch_calls", 0)), int(trace["lines"])))
-        if case.gradients and (trace.get("autograd") or trace.get("finite_differences")):
+        if case.gradients and (trace.get("autograd") or trace.get("finite_differences") or trace.get("outside_torch")):
             return dataclasses.replace(without_gradients(verdict, case, trace.get("autograd", []),
-                                                         trace.get("finite_differences", [])), work=verdict.work)
+                                                         trace.get("finite_differences", []),
+                                                         trace.get("outside_torch", [])), work=verdict.work)
         return verdict
     return judge
 

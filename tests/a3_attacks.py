@@ -243,6 +243,37 @@ FINITE_DIFF_RELU = """\
 h = 1e-6 if x.dtype == torch.float64 else 1e-3
 dx = (ReLU.forward(x + h)[0] - ReLU.forward(x - h)[0]) / (2 * h) * dout
 """
+OUTSIDE_LINEAR = """\
+Xs, Ws, Bs, Gs = x.reshape(x.shape[0], -1).tolist(), w.tolist(), [b.tolist()], dout.tolist()
+h = 1e-6
+
+def total():
+    return sum(Gs[n][m] * (sum(Xs[n][d] * Ws[d][m] for d in range(len(Ws))) + Bs[0][m])
+               for n in range(len(Xs)) for m in range(len(Bs[0])))
+
+def measured(T):
+    G = [[0.0] * len(T[0]) for _ in T]
+    for r in range(len(T)):
+        for c in range(len(T[0])):
+            kept = T[r][c]
+            T[r][c] = kept + h
+            up = total()
+            T[r][c] = kept - h
+            G[r][c] = (up - total()) / (2 * h)
+            T[r][c] = kept
+    return G
+
+dx = torch.tensor(measured(Xs), dtype=x.dtype, device=x.device).reshape(x.shape)
+dw = torch.tensor(measured(Ws), dtype=w.dtype, device=w.device)
+db = torch.tensor(measured(Bs)[0], dtype=b.dtype, device=b.device)
+"""
+OUTSIDE_RELU = """\
+import numpy as np
+xs = np.asarray(x).astype(np.float64)
+h = 1e-6
+slope = (np.maximum(xs + h, 0) - np.maximum(xs - h, 0)) / (2 * h)
+dx = torch.from_numpy(slope * np.asarray(dout)).to(x.dtype)
+"""
 
 # ----------------------------------------------------------------- layers from torch.nn
 
@@ -446,6 +477,10 @@ ATTACKS: Dict[str, A3Attack] = {a.name: a for a in [
              ((LINEAR_BACKWARD, _i(FINITE_DIFF_LINEAR, 8)),), {"Linear.backward": 0.0}),
     A3Attack("finite_differences_relu", "ReLU.backward by centred differences of its own ReLU.forward",
              ((RELU_BACKWARD, _i(FINITE_DIFF_RELU, 8)),), {"ReLU.backward": 0.0}),
+    A3Attack("outside_linear", "Linear.backward by centred differences in Python floats of the inputs taken out "
+             "with tolist", ((LINEAR_BACKWARD, _i(OUTSIDE_LINEAR, 8)),), {"Linear.backward": 0.0}),
+    A3Attack("outside_relu", "ReLU.backward by differences in numpy of x taken out with np.asarray",
+             ((RELU_BACKWARD, _i(OUTSIDE_RELU, 8)),), {"ReLU.backward": 0.0}),
     # layers from torch.nn
     A3Attack("nn_functional_forward", "TwoLayerNet.loss's forward with F.linear and F.relu",
              ((TLN_FORWARD, _i(NN_TLN_FORWARD, 8)),), {"TwoLayerNet.loss": 0.5}),

@@ -83,6 +83,8 @@ def test_attack_keeps_no_more_than_its_honest_part(graded, attack):
 @pytest.mark.parametrize("attack,words", [
     ("finite_differences_linear", "measures it by finite differences"),
     ("finite_differences_relu", "ReLU.forward called"),
+    ("outside_linear", "outside torch"),
+    ("outside_relu", "outside torch"),
     ("autograd_grad_relu", "autograd"),
     ("nn_cross_entropy", "torch.nn"),
     ("dropout_reseeds", "two calls without a seed"),

@@ -1036,3 +1036,372 @@ def test_finite_differences_of_every_entry_at_once_are_named_too():
     X, y = torch.randn(4, 5, generator=g, dtype=torch.float64), torch.tensor([0, 1, 2, 0])
     outcome = call_captured(_stacked_finite_differences, W, X, y, 0.0, trace=True, watch=[W])
     assert outcome.ok and outcome.trace.get("finite_differences"), outcome.trace
+
+
+# ------------------------------------------------------------------ gradients computed outside torch
+
+FD_DECIMAL_NAIVE = '''
+from decimal import Decimal as _A2Dec, localcontext as _a2_context
+
+
+def _a2_loss_of(Wl, Xl, yl, reg):
+    """The loss at a Python copy of W, in Decimal (a helper at module level)."""
+    total = _A2Dec(0)
+    for xi, yi in zip(Xl, yl):
+        scores = [sum(a * Wl[d][c] for d, a in enumerate(xi)) for c in range(len(Wl[0]))]
+        top = max(scores)
+        total += top + sum((s - top).exp() for s in scores).ln() - scores[yi]
+    return total / len(Xl) + _A2Dec(reg) * sum(v * v for row in Wl for v in row)
+
+
+def softmax_loss_naive(W, X, y, reg):
+    with _a2_context() as ctx:
+        ctx.prec = 50
+        Wl = [[_A2Dec(v) for v in row] for row in W.tolist()]
+        Xl = [[_A2Dec(v) for v in row] for row in X.tolist()]
+        yl = y.tolist()
+        loss = _a2_loss_of(Wl, Xl, yl, reg)
+        h = _A2Dec("1e-20")
+        G = [[0.0] * len(Wl[0]) for _ in Wl]
+        for d in range(len(Wl)):
+            for c in range(len(Wl[0])):
+                kept = Wl[d][c]
+                Wl[d][c] = kept + h
+                up = _a2_loss_of(Wl, Xl, yl, reg)
+                Wl[d][c] = kept - h
+                down = _a2_loss_of(Wl, Xl, yl, reg)
+                Wl[d][c] = kept
+                G[d][c] = float((up - down) / (2 * h))
+    return torch.tensor(float(loss), dtype=W.dtype, device=W.device), torch.tensor(G, dtype=W.dtype, device=W.device)
+'''
+
+FD_FLOATS_ONE_SIDED_SVM = '''
+import itertools as _a2_itertools
+import operator as _a2_operator
+
+
+def svm_loss_naive(W, X, y, reg):
+    """One-sided differences in Python floats, dot products by starmap, W read a row at a time."""
+    Wl = [W[d].tolist() for d in range(W.shape[0])]
+    Xl, yl = X.tolist(), y.tolist()
+    columns = len(Wl[0])
+
+    def loss_of():
+        total = 0.0
+        for xi, yi in zip(Xl, yl):
+            scores = [sum(_a2_itertools.starmap(_a2_operator.mul, zip(xi, (row[c] for row in Wl))))
+                      for c in range(columns)]
+            total += sum(max(0.0, s - scores[yi] + 1) for c, s in enumerate(scores) if c != yi)
+        return total / len(Xl) + reg * sum(v * v for row in Wl for v in row)
+
+    base = loss_of()
+    dW = torch.zeros_like(W)
+    for d in range(len(Wl)):
+        for c in range(columns):
+            kept = Wl[d][c]
+            Wl[d][c] = kept + 1e-7
+            dW[d, c] = (loss_of() - base) / 1e-7
+            Wl[d][c] = kept
+    return base, dW
+'''
+
+FD_NUMPY_VECTORIZED = '''
+import numpy as _a2_np
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    Wn, Xn, yn = _a2_np.asarray(W.detach()), _a2_np.asarray(X), _a2_np.asarray(y)
+
+    def loss_of(Wm):
+        s = Xn @ Wm
+        s = s - s.max(axis=-1, keepdims=True)
+        lp = s - _a2_np.log(_a2_np.exp(s).sum(axis=-1, keepdims=True))
+        return -lp[..., _a2_np.arange(len(yn)), yn].mean(axis=-1) + reg * (Wm * Wm).sum(axis=(-2, -1))
+
+    eye = _a2_np.eye(Wn.size).reshape(-1, *Wn.shape) * 1e-6
+    G = (loss_of(Wn + eye) - loss_of(Wn - eye)) / 2e-6
+    return torch.tensor(float(loss_of(Wn)), dtype=W.dtype, device=W.device), \\
+        torch.from_numpy(G.reshape(Wn.shape)).to(W.dtype).to(W.device)
+'''
+
+FD_FLAT_VECTORIZED = '''
+def softmax_loss_vectorized(W, X, y, reg):
+    """Every entry moved at once, on flattened copies of W (another shape than W's)."""
+    D, C = W.shape
+    N = X.shape[0]
+    rows = torch.arange(N, device=X.device)
+    K = D * C
+    flat = W.reshape(-1)
+    moved = torch.cat([flat + 1e-5 * torch.eye(K, dtype=W.dtype, device=W.device),
+                       flat - 1e-5 * torch.eye(K, dtype=W.dtype, device=W.device)])
+    S = torch.einsum("nd,kdc->knc", X, moved.view(2 * K, D, C))
+    L = torch.logsumexp(S, dim=2)[:, rows].sum(dim=1) / N - S[:, rows, y].sum(dim=1) / N \\
+        + reg * (moved * moved).sum(dim=1)
+    scores = X.mm(W)
+    loss = (torch.logsumexp(scores, dim=1) - scores[rows, y]).mean() + reg * torch.sum(W * W)
+    return loss, ((L[:K] - L[K:]) / 2e-5).view(D, C)
+'''
+
+FD_TRANSPOSED_NAIVE = '''
+def softmax_loss_naive(W, X, y, reg):
+    """The loss evaluated at copies of W.t() moved one entry at a time (another shape than W's)."""
+    Wt = W.t().contiguous()  # (C, D)
+
+    def loss_at(Vt):
+        scores = X.mm(Vt.t())
+        return (torch.logsumexp(scores, dim=1) - scores[torch.arange(X.shape[0], device=X.device), y]).mean() \\
+            + reg * torch.sum(Vt * Vt)
+
+    dWt = torch.zeros_like(Wt)
+    for c in range(Wt.shape[0]):
+        for d in range(Wt.shape[1]):
+            moved = Wt.clone()
+            moved[c, d] += 1e-6
+            up = loss_at(moved)
+            moved[c, d] -= 2e-6
+            dWt[c, d] = (up - loss_at(moved)) / 2e-6
+    return loss_at(Wt), dWt.t()
+'''
+
+FD_NET_FLOATS = '''
+def nn_forward_backward(params, X, y=None, reg=0.0):
+    """Every parameter's gradient by centred differences of a Python-number copy of the network,
+    each entry read with .item(), the gradients made with the legacy constructor torch.Tensor."""
+    scores, _ = nn_forward_pass(params, X)
+    if y is None:
+        return scores
+    names = ["W1", "b1", "W2", "b2"]
+    P = {}
+    for k in names:
+        v = params[k]
+        P[k] = [[v[i, j].item() for j in range(v.shape[1])] for i in range(v.shape[0])] if v.dim() == 2 \\
+            else [[v[j].item() for j in range(v.shape[0])]]
+    Xl, yl = X.tolist(), y.tolist()
+
+    def loss_of():
+        W1, b1, W2, b2 = P["W1"], P["b1"][0], P["W2"], P["b2"][0]
+        total = 0.0
+        for xi, yi in zip(Xl, yl):
+            hid = [max(0.0, sum(a * W1[d][j] for d, a in enumerate(xi)) + b1[j]) for j in range(len(b1))]
+            sc = [sum(hj * W2[j][c] for j, hj in enumerate(hid)) + b2[c] for c in range(len(b2))]
+            top = max(sc)
+            total += top + math.log(sum(math.exp(s - top) for s in sc)) - sc[yi]
+        return total / len(Xl) + reg * (sum(v * v for r in W1 for v in r) + sum(v * v for r in W2 for v in r))
+
+    grads = {}
+    for k in names:
+        T = P[k]
+        G = [[0.0] * len(T[0]) for _ in T]
+        for i in range(len(T)):
+            for j in range(len(T[0])):
+                kept = T[i][j]
+                T[i][j] = kept + 1e-6
+                up = loss_of()
+                T[i][j] = kept - 1e-6
+                G[i][j] = (up - loss_of()) / 2e-6
+                T[i][j] = kept
+        grads[k] = torch.Tensor(G).to(X.dtype).to(X.device).reshape(params[k].shape)
+    return torch.tensor(loss_of(), dtype=X.dtype, device=X.device), grads
+'''
+
+
+@pytest.mark.parametrize("function,text,words", [
+    ("softmax_loss_naive", FD_DECIMAL_NAIVE, "outside torch"),
+    ("svm_loss_naive", FD_FLOATS_ONE_SIDED_SVM, "outside torch"),
+    ("softmax_loss_vectorized", FD_NUMPY_VECTORIZED, "outside torch"),
+    ("softmax_loss_vectorized", FD_FLAT_VECTORIZED, "measured by finite differences"),
+    ("softmax_loss_naive", FD_TRANSPOSED_NAIVE, "measured by finite differences"),
+    ("nn_forward_backward", FD_NET_FLOATS, "outside torch"),
+], ids=["decimal", "floats_one_sided_starmap", "numpy", "flattened_copies", "transposed_copies", "net_items_legacy"])
+def test_a_gradient_measured_outside_torch_or_in_another_shape_earns_nothing(tmp_path, grade_with, function, text,
+                                                                             words):
+    """Finite differences of the student's own loss in Decimal, Python floats or numpy (the
+    weights taken out of torch whole, the gradient brought back from numbers), or in torch on
+    copies of the weights in another shape: named, the gradient outputs earn nothing."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, "two_layer_net.py" if function == "nn_forward_backward" else "linear_classifier.py",
+            ("import math\n" if function == "nn_forward_backward" else "") + text)
+    report = grade_with(sub, functions=[function], limits=Limits(timeout=30.0, memory_gib=1.0), hidden=True)
+    message = _text(report, function)
+    assert words in message and "the gradient outputs earn nothing" in message, report.summary()
+    values = [r for r in _results(report, function) if r.max_points and "rule" not in r.name
+              and "without y" not in r.name]
+    assert values and not any(r.points for r in values), report.summary()
+
+
+HONEST_NUMBERS_NAIVE = '''
+def svm_loss_naive(W, X, y, reg):
+    """Correct, derived in torch; the regularization summed over W's entries read one by one,
+    W printed to a list for a look, a constant made into a tensor: nothing measured."""
+    N, C = X.shape[0], W.shape[1]
+    _ = W.tolist()  # a leftover look at the weights
+    dW = torch.zeros_like(W)
+    loss = 0.0
+    for i in range(N):
+        scores = X[i].matmul(W)
+        for j in range(C):
+            if j == y[i].item():
+                continue
+            margin = scores[j].item() - scores[y[i]].item() + 1
+            if margin > 0:
+                loss += margin
+                dW[:, j] += X[i]
+                dW[:, y[i]] -= X[i]
+    squares = 0.0
+    for d in range(W.shape[0]):
+        for c in range(C):
+            squares += W[d, c].item() ** 2
+    scale = torch.tensor([1.0 / N], dtype=W.dtype, device=W.device)
+    return loss / N + reg * squares, dW * scale + 2 * reg * W
+'''
+
+HONEST_LOOK_NAIVE = '''
+def softmax_loss_naive(W, X, y, reg):
+    """Correct and derived in torch; the weights checked as Python numbers first."""
+    import math
+    assert all(math.isfinite(v) for row in W.cpu().tolist() for v in row)
+    N = X.shape[0]
+    loss = torch.zeros((), dtype=W.dtype, device=W.device)
+    dW = torch.zeros_like(W)
+    for i in range(N):
+        scores = X[i].matmul(W)
+        scores = scores - scores.max()
+        probs = scores.exp() / scores.exp().sum()
+        loss = loss - probs[y[i]].log()
+        onehot = torch.tensor([1.0 if c == y[i].item() else 0.0 for c in range(W.shape[1])],
+                              dtype=W.dtype, device=W.device)
+        dW += torch.outer(X[i], probs - onehot)
+    return loss / N + reg * torch.sum(W * W), dW / N + 2 * reg * W
+'''
+
+
+@pytest.mark.parametrize("function,text", [("svm_loss_naive", HONEST_NUMBERS_NAIVE),
+                                           ("softmax_loss_naive", HONEST_LOOK_NAIVE)],
+                         ids=["items_and_tolist", "tolist_look_one_hot_rows"])
+def test_correct_code_that_reads_the_weights_as_numbers_keeps_every_point(tmp_path, grade_with, function, text):
+    """W read as Python numbers (every entry's .item(), .tolist(), np.asarray) in code that
+    derives its gradient in torch: the gradient does not come back from numbers, nothing is named."""
+    sub = make_submission(tmp_path / "s")
+    _append(sub, "linear_classifier.py", text)
+    report = grade_with(sub, functions=[function], limits=Limits(timeout=30.0, memory_gib=1.0), hidden=True)
+    assert _points(report, function) == _max(report, function), report.summary()
+    assert "outside torch" not in _text(report, function)
+
+
+def test_the_weights_followed_through_copies_views_and_rows():
+    """Taken out whole through a copy, a transposed view, a row at a time or every .item();
+    brought back by torch.tensor, torch.from_numpy or written entry by entry: named; a part of
+    W only, or a gradient of zeros brought in, is not."""
+    import numpy as np
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    g = torch.Generator().manual_seed(3)
+    W = torch.randn(4, 3, generator=g, dtype=torch.float64)
+
+    def run(fn):
+        outcome = call_captured(fn, W, trace=True, watch=[W])
+        assert outcome.ok, outcome.error
+        return outcome.trace.get("outside_torch")
+
+    back = lambda G: torch.tensor(G, dtype=W.dtype)  # noqa: E731
+    assert run(lambda W: back(W.double().clone().tolist()))
+    assert run(lambda W: back(W.t().tolist()).t())
+    assert run(lambda W: back([row.tolist() for row in W]))
+    assert run(lambda W: back([[W[d, c].item() for c in range(3)] for d in range(4)]))
+    assert run(lambda W: torch.from_numpy(np.array(W.numpy()) * 2))
+    assert run(lambda W: (W * 2).clone().view(-1).numpy() is not None and torch.from_numpy(np.arange(12.0).reshape(4, 3)))
+
+    def entry_by_entry(W):
+        numbers, dW = W.tolist(), torch.zeros_like(W)
+        for d in range(4):
+            for c in range(3):
+                dW[d, c] = numbers[d][c] * 2.0
+        return dW
+    assert run(entry_by_entry)
+    assert not run(lambda W: back(W[:2].tolist()))  # half of W
+    assert not run(lambda W: (W.tolist(), torch.tensor(np.zeros((4, 3))))[1])  # zeros brought in
+    assert not run(lambda W: (W.tolist(), W * 2)[1])  # derived in torch
+
+
+def test_the_gradient_brought_back_piece_by_piece_is_named():
+    """Numbers brought back as scalar tensors stacked, rows joined, entries written from numpy
+    numbers or from scalar tensors, the weights read through their printout: named."""
+    import numpy as np
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    g = torch.Generator().manual_seed(4)
+    W = torch.randn(3, 4, generator=g, dtype=torch.float64)
+
+    def run(fn):
+        outcome = call_captured(fn, W, trace=True, watch=[W])
+        assert outcome.ok, outcome.error
+        return outcome.trace.get("outside_torch")
+
+    def stacked(W):
+        return torch.stack([torch.tensor(v * 3.0) for row in W.tolist() for v in row]).view(3, 4)
+
+    def rows_joined(W):
+        return torch.cat([torch.tensor([v + 1.0 for v in row])[None] for row in W.tolist()])
+
+    def numpy_entries(W):
+        numbers, dW = np.asarray(W.detach()), torch.zeros_like(W)
+        for d in range(3):
+            for c in range(4):
+                dW[d, c] = numbers[d, c] * 2  # a numpy float64
+        return dW
+
+    def scalar_tensor_entries(W):
+        numbers, dW = W.tolist(), torch.zeros_like(W)
+        for d in range(3):
+            for c in range(4):
+                dW[d, c] = torch.tensor(numbers[d][c] - 1.0)
+        return dW
+
+    def printed(W):
+        torch.set_printoptions(precision=17)
+        try:
+            text = repr(W)
+        finally:
+            torch.set_printoptions(profile="default")
+        values = [float(v) for v in text.replace("tensor(", "").replace("[", " ").replace("]", " ").split(",")
+                  if v.strip() and "dtype" not in v]
+        return torch.tensor(values, dtype=W.dtype).view(3, 4) * 2
+
+    for fn in (stacked, rows_joined, numpy_entries, scalar_tensor_entries, printed):
+        assert run(fn), fn.__name__
+    assert not run(lambda W: (print(W), W * 2)[1])  # a look at W, a gradient from torch
+
+
+def test_a_gradient_written_through_numpy_into_a_tensor_made_before_is_named():
+    """The gradient's tensor made before the weights are taken out, its memory then written in
+    numpy (a torch.from_numpy buffer, or dW.numpy()): named; a gradient derived in torch is not."""
+    import numpy as np
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    g = torch.Generator().manual_seed(5)
+    W = torch.randn(3, 4, generator=g, dtype=torch.float64)
+
+    def run(fn):
+        outcome = call_captured(fn, W, trace=True, watch=[W])
+        assert outcome.ok, outcome.error
+        return outcome.trace.get("outside_torch")
+
+    def buffer_first(W):
+        buf = np.zeros(12)
+        dW = torch.from_numpy(buf).view(3, 4)
+        buf[:] = np.asarray(W.tolist()).reshape(-1) * 2
+        return dW
+
+    def written_in_numpy(W):
+        dW = torch.zeros_like(W)
+        dW.numpy()[:] = np.asarray(W.tolist()) * 2
+        return dW
+
+    assert run(buffer_first) and run(written_in_numpy)
+    assert not run(lambda W: (W.tolist(), W * 2)[1])

@@ -29,6 +29,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.weak import WeakIdKeyDictionary
 
 from .nested import tensors_in as _tensors
+from .outside import RELEVANT as _OUTSIDE_RELEVANT, OutsideTorch
 
 # Factories that create a tensor from nothing: their dtype and device must follow the inputs'.
 FACTORIES = {
@@ -255,6 +256,13 @@ class Tracer(CudaOnCpu):
                         if isinstance(t, torch.Tensor) and t.dim() >= 2 and t.numel() > 1]
         self.perturbed: Dict[Tuple[int, int], str] = {}  # (parameter, entry) -> where it was seen
         self.watch_checks = 0
+        # the same weights in any other shape (flattened, transposed, viewed): (flat copy, its
+        # entry's index in the weights' own order) per parameter
+        self.layouts = [[(before.reshape(-1), None)] + ([(before.t().reshape(-1), torch.arange(before.numel()).view(
+            before.shape).t().reshape(-1))] if dims == 2 and min(before.shape) > 1 else [])
+            for _, before, _, dims, _ in self.watched]
+        # the weights taken out of torch whole and the gradient brought back from numbers
+        self.outside = OutsideTorch(watch, lambda: _student_line(self.files)) if watch else None
         # operands found to differ from a parameter in several entries (a gradient being
         # accumulated), by id: compared again only at their 2nd, 4th, 8th, ... appearance
         self.far: Dict[int, int] = {}
@@ -295,6 +303,11 @@ class Tracer(CudaOnCpu):
             if short not in HARMLESS and (len(self.pinned) or short in ("numpy", "__array__")):
                 self._check_devices(name, short, args, kwargs)
         result = func(*args, **kwargs)
+        if self.outside is not None and (short in _OUTSIDE_RELEVANT or self.outside.known is not None):
+            try:
+                self.outside.after(name, short, args, kwargs, result)
+            except Exception:  # noqa: BLE001 - a student's tensor subclass may raise on any access
+                pass
         if isinstance(result, torch.Tensor) and result.is_complex() and len(self.autograd) < 5:
             # the complex-step derivative, Im f(W + ih) / h: a gradient measured, not derived
             self.autograd.append(f"{name} made a complex tensor at {_student_line(self.files)}")
@@ -341,29 +354,42 @@ class Tracer(CudaOnCpu):
 
     # -------------------------------------------------------------- finite differences
     def _watch(self, name, args, kwargs) -> None:
-        """Record an operand that equals a watched parameter but for exactly one entry (or a
-        stack of such copies, every perturbation at once)."""
+        """Record an operand that holds a watched parameter's numbers but for exactly one entry,
+        in its own shape or any other (flattened, transposed, viewed: its last dimensions hold
+        as many numbers), or a stack of such copies, every perturbation at once."""
         for tensor in (*args, *kwargs.values()) if kwargs else args:
             if not isinstance(tensor, torch.Tensor):
                 continue
             shape = tensor.shape
             for which, (original, before, version, dims, wanted) in enumerate(self.watched):
-                if len(shape) < dims or shape[-dims:] != wanted or (tensor is original and tensor._version == version):
-                    continue  # another shape, or the parameter itself, untouched
-                if tensor.dtype != before.dtype or tensor.device != before.device:
-                    continue
+                if tensor is original and tensor._version == version:
+                    continue  # the parameter itself, untouched
+                numel, size, last = before.numel(), 1, len(shape)
+                while last > 0 and size < numel:
+                    last -= 1
+                    size *= shape[last]
+                if size != numel or tensor.dtype != before.dtype or tensor.device != before.device:
+                    continue  # its last dimensions do not hold the parameter's numbers
                 seen = self.far.get(id(tensor))
                 if seen is not None:
                     self.far[id(tensor)] = seen + 1
                     if (seen + 1) & seen:
                         continue
                 self.watch_checks += 1
-                differ = torch.ne(tensor.detach(), before).reshape(-1, before.numel())
-                counts = differ.sum(dim=1)
-                for copy in (counts == 1).nonzero()[:2, 0].tolist():
-                    entry = int(differ[copy].nonzero()[0, 0])
-                    self.perturbed.setdefault((which, entry), f"{name} at {_student_line(self.files)}")
-                if seen is None and len(shape) == before.dim() and int(counts[0]) > 1:
+                rows = tensor.detach().reshape(-1, numel)
+                nearest = None
+                for layout, order in self.layouts[which]:
+                    differ = torch.ne(rows, layout)
+                    counts = differ.sum(dim=1)
+                    nearest = int(counts.min()) if nearest is None else min(nearest, int(counts.min()))
+                    ones = (counts == 1).nonzero()[:2, 0].tolist()
+                    for copy in ones:
+                        entry = int(differ[copy].nonzero()[0, 0])
+                        entry = entry if order is None else int(order[entry])
+                        self.perturbed.setdefault((which, entry), f"{name} at {_student_line(self.files)}")
+                    if ones or nearest == 0:
+                        break
+                if seen is None and rows.shape[0] == 1 and nearest > 1:
                     self.far[id(tensor)] = 1
 
     def finite_differences(self) -> List[str]:
@@ -431,6 +457,8 @@ class Tracer(CudaOnCpu):
 
     def returned(self, value) -> None:
         """A .cpu() result handed back to the caller is used as a tensor too."""
+        if self.outside is not None and self.outside.known is not None:
+            self.outside.returned(value)
         if len(self.cpu_results):
             for tensor in _tensors(value, []):
                 if tensor in self.cpu_results:
@@ -732,6 +760,8 @@ def call_captured(fn, *args, trace: bool = False, count_lines=(), trace_dtype=No
         outcome.trace["autograd"] = list(dict.fromkeys(tracer.autograd))[:5]
     if tracer is not None and tracer.finite_differences():
         outcome.trace["finite_differences"] = tracer.finite_differences()
+    if tracer is not None and tracer.outside is not None and tracer.outside.found():
+        outcome.trace["outside_torch"] = tracer.outside.found()
     if counter is not None:
         outcome.trace["lines"] = counter.lines
         outcome.trace["tracing_off"] = getattr(counter, "switched_off", False)

@@ -117,7 +117,10 @@ def probe_net_loss(ctx: Context, p):
     chain = Chain(p["tables"], p.get("known", ()))
     before = _snapshot(net.params)
     with Substitutes([ctx.modules.get(MODULE)], chain.replacements()):
-        outcome = ctx.call(net.loss, *args, trace_dtype=p["dtype"])
+        # the parameters are watched: taken out of torch whole with the gradients brought back
+        # from numbers, the network's gradient is computed outside torch (see student_side.outside)
+        watch = list(net.params.values()) if p.get("y") is not None else []
+        outcome = ctx.call(net.loss, *args, trace_dtype=p["dtype"], watch=watch)
     result = outcome_dict(outcome)
     if outcome.ok and p.get("y") is not None and isinstance(outcome.value, (tuple, list)) and len(outcome.value) == 2:
         loss, grads = outcome.value
