@@ -57,7 +57,7 @@ def _accepted(verdict, case, payload, reply, key, device_type):
     loss does, that form's mistakes name what else is wrong."""
     desc = reply.data["outcome"]["value"]
     for label, value, found in key.get("accepted", []):
-        again = judge_values(names=("loss", "grads"))(case, payload, reply,
+        again = judge_values(names=("loss", "grads"), wider_dtype=True)(case, payload, reply,
                                                                         {"expected": value, "mistakes": found},
                                                                         device_type)
         note = (f"note: regularization {label}: accepted (the template asks for 0.5 * reg * sum(W * W) here, "
@@ -95,7 +95,7 @@ def judge_layer_values(names):
     """A layer's forward or backward judged on its values (nothing from torch.nn); a backward that
     runs its own layer's forward again measures its gradient rather than deriving it: the gradient
     outputs earn nothing."""
-    inner = judge_values(names=names, rules=("no_relu",))
+    inner = judge_values(names=names, rules=("no_relu",), wider_dtype=True)
 
     def judge(case, payload, reply, key, device_type) -> Verdict:
         verdict = inner(case, payload, reply, key, device_type)
@@ -112,7 +112,7 @@ def judge_net_loss(case, payload, reply, key, device_type) -> Verdict:
     """loss and grads (or the scores, without y) of a network whose layers are stand-ins."""
     names = ("scores",) if payload.get("y") is None else ("loss", "grads")
     # the layers are asked by hand: nothing from torch.nn (F.linear, F.relu, F.cross_entropy) in the network either
-    verdict = judge_values(names=names, rules=("no_relu",))(case, payload, reply, key, device_type)
+    verdict = judge_values(names=names, rules=("no_relu",), wider_dtype=True)(case, payload, reply, key, device_type)
     if verdict.passed or reply.failure or not reply.data:
         return verdict
     verdict = _accepted(verdict, case, payload, reply, key, device_type)
