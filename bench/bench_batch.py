@@ -143,7 +143,12 @@ def in_process_seconds(submission: Path) -> float:
     for case in cases:
         got = inputs[case.key]
         data = PROBES[case.probe](ctx, pickle.loads(got.blob))  # as a worker gets it
-        case.judge(case, got.payload, Reply(data=data), got.key, "cpu")
+        verdict = case.judge(case, got.payload, Reply(data=data), got.key, "cpu")
+        if not verdict.passed and case.probe == "call" and got.payload.get("probes"):
+            # a failing case's probe inputs, asked for as the batch asks for them (at its end)
+            data["probes"] = PROBES["call_probes"](ctx, pickle.loads(got.blob))["probes"]
+            del data["probes_later"]
+            case.judge(case, got.payload, Reply(data=data), got.key, "cpu")
     seconds = time.perf_counter() - start
     _sys.path.remove(str(prepared.code_dir))
     prepared.cleanup()

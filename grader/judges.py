@@ -345,10 +345,12 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
             probed = reply.data.get("probes") if isinstance(reply.data.get("probes"), dict) else {}
             unexplained: List[str] = []
             causes: List[Tuple[str, Tuple[str, ...]]] = []
+            # A failing case whose probes come later is judged again with them: no diagnosis yet.
+            later = reply.data.get("probes_later") is True
             diagnosis = diagnose(desc, key.get("mistakes", []), problems, dtype=case.dtype, device_type=device_type,
                                  names=names, stability=case.params.get("stability", False),
                                  expected=key["expected"], probed=probed, unexplained=unexplained,
-                                 causes=causes) if problems else ""
+                                 causes=causes) if problems and not later else ""
             overflowed = case.params.get("stability", False) and any(p.kind == "nonfinite" for p in problems)
             if unexplained and not overflowed:  # an overflow is explained by the hint: the probes would mislead
                 diagnosis = " ".join(filter(None, [diagnosis] + _placed(unexplained, desc, key, probed, names, case,

@@ -129,10 +129,11 @@ def _ok():
 # ------------------------------------------------------------------ plain calls
 
 @probe("call")
-def probe_call(ctx: Context, p, watch_of=None):
+def probe_call(ctx: Context, p, watch_of=None, with_probes=False):
     """Call one function on the inputs; report the outputs, the trace and any input mutation.
     ``watch_of(args)``, when given, names the tensors whose one-entry moves are watched (a
-    gradient measured by finite differences), in place of a loss function's parameters."""
+    gradient measured by finite differences), in place of a loss function's parameters. The
+    calls on the payload's probe inputs are made only ``with_probes`` (see ``call_probes``)."""
     fn, error = ctx.function(p["module"], p["function"])
     if error:
         return _missing(error)
@@ -157,14 +158,26 @@ def probe_call(ctx: Context, p, watch_of=None):
         outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), count_lines=ctx.files if p.get("count_lines") else (),
                            watch=watch, **kwargs)
         probed = {}
-        for label, probe_args in p.get("probes", []) if outcome.ok else []:
+        for label, probe_args in p.get("probes", []) if outcome.ok and with_probes else []:
             # further inputs that tell mistakes apart: they explain a failure, they earn nothing
             result = ctx.call(fn, *to_device(probe_args, ctx.device), trace=False)
             probed[label] = {"value": describe(result.value) if result.ok else None, "error": result.error}
     names = p.get("arg_names") or [f"argument {i}" for i in range(len(args))]
     mutated = [m for i, name in enumerate(names[:len(args)])
                for m in mutated_paths(before[i], args[i], name)]
-    return {"outcome": outcome_dict(outcome), "mutated": mutated, "probes": probed}
+    reply = {"outcome": outcome_dict(outcome), "mutated": mutated, "probes": probed}
+    if p.get("probes") and outcome.ok and not with_probes:
+        reply["probes_later"] = True  # the grader asks for them if the case fails (see call_probes)
+    return reply
+
+
+@probe("call_probes")
+def probe_call_probes(ctx: Context, p):
+    """A failing value case's call made again, as ``call`` made it, followed this time by the
+    calls on its probe inputs: they explain a failure, they earn nothing. The grader asks for
+    it only once every case of the submission has been answered (see grader.runner)."""
+    return probe_call(ctx, p, with_probes=True)
+
 
 @probe("loop_scaling")
 def probe_loop_scaling(ctx: Context, p):
