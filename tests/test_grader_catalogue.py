@@ -690,3 +690,34 @@ def test_a_bug_no_known_mistake_explains_is_placed_in_the_regularization_with_it
     text = lost[0].details()
     assert "Where it goes wrong (grads['W2'])" in text and "the data term is right" in text, text
     assert "1.5 times 2 * reg * W2" in text, text
+
+
+def test_probes_are_asked_only_for_failing_cases_and_only_once_every_case_is_answered(tmp_path, grade_with,
+                                                                                      monkeypatch):
+    """A failing loss case's probe calls (which place what is wrong) come in a request of their own,
+    sent only after the worker has answered every case: what it learns from which cases are asked
+    about comes after every answer that earns points. A passing case asks for none."""
+    from grader import sandbox
+
+    sent = []
+    original = sandbox.Worker.send_case
+
+    def record(self, request, timeout):
+        sent.append((request.probe, request.key, set(self.answered)))
+        return original(self, request, timeout)
+
+    monkeypatch.setattr(sandbox.Worker, "send_case", record)
+    report = grade_with(None, functions=["svm_loss_naive", "nn_forward_backward"], hidden=True)
+    assert not [r for r in report.results if r.status != "passed"], report.summary()
+    assert sent and not [k for p, k, _ in sent if p == "call_probes"]
+
+    sent.clear()
+    edits = [(TLN, "grads[\"W2\"] = h1.t().mm(dscores) + 2 * reg * W2", "grads[\"W2\"] = h1.t().mm(dscores) + 3 * reg * W2")]
+    report = grade_with(make_submission(tmp_path / "w2", edits), functions=["svm_loss_naive", "nn_forward_backward"],
+                        hidden=True)
+    failing = {f"{r.check}: {r.name}" for r in report.results if r.status == "failed"}
+    asked = [(k, answered) for p, k, answered in sent if p == "call_probes"]
+    cases = {k for p, k, _ in sent if p != "call_probes"}
+    assert failing and {k.removesuffix(" (probes)") for k, _ in asked} <= failing, (asked, failing)
+    assert asked and all(cases <= answered for _, answered in asked), "probes asked before every case was answered"
+    assert any("Where it goes wrong (grads['W2'])" in r.details() for r in report.results), report.summary()
