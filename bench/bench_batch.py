@@ -152,7 +152,7 @@ def in_process_seconds(submission: Path) -> float:
         got = inputs[case.key]
         data = PROBES[case.probe](ctx, pickle.loads(got.blob))  # as a worker gets it
         verdict = case.judge(case, got.payload, Reply(data=data), got.key, "cpu")
-        if not verdict.passed and case.probe == "call" and got.payload.get("probes"):
+        if not verdict.passed and data.get("probes_later"):
             # a failing case's probe inputs, asked for as the batch asks for them (at its end)
             data["probes"] = PROBES["call_probes"](ctx, pickle.loads(got.blob))["probes"]
             del data["probes_later"]
