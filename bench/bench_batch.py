@@ -142,21 +142,21 @@ def in_process_seconds(submission: Path) -> float:
     cases = [c for c in select(all_cases(), None, True) if c.probe and c.probe not in FROM_OTHER_CASES]
     prepared = prepare(submission)
     salt = content_salt(prepared.code_dir)
-    inputs = {c.key: case_inputs(c, load(), salt) for c in cases}
+    inputs = {c.id: case_inputs(c, load(), salt) for c in cases}
     start = time.perf_counter()
     for name in ("a2", "a2.linear_classifier", "a2.two_layer_net", "linear_classifier"):
         _sys.modules.pop(name, None)
     modules, errors, files, _ = load_student(prepared.code_dir)
     ctx = Context(modules, errors, files, "cpu")
     for case in cases:
-        got = inputs[case.key]
+        got = inputs[case.id]
         data = PROBES[case.probe](ctx, pickle.loads(got.blob))  # as a worker gets it
-        verdict = case.judge(case, got.payload, Reply(data=data), got.key, "cpu")
+        verdict = case.judge(case, got.payload, Reply(data=data), got.answer, "cpu")
         if not verdict.passed and data.get("probes_later"):
             # a failing case's probe inputs, asked for as the batch asks for them (at its end)
             data["probes"] = PROBES["call_probes"](ctx, pickle.loads(got.blob))["probes"]
             del data["probes_later"]
-            case.judge(case, got.payload, Reply(data=data), got.key, "cpu")
+            case.judge(case, got.payload, Reply(data=data), got.answer, "cpu")
     seconds = time.perf_counter() - start
     _sys.path.remove(str(prepared.code_dir))
     prepared.cleanup()

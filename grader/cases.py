@@ -59,12 +59,12 @@ def failed(message: str, reason: str, diagnosis: str = "", warnings=()) -> Verdi
 
 @dataclass(frozen=True)
 class Case:
-    check: str  # the graded function, a key of its assignment's ``functions``
+    function: str  # the graded function, a name in its assignment's ``functions``
     name: str
     points: float
     visibility: str
     probe: Optional[str]  # probe run in the student process; None: judged in the grader alone
-    judge: Callable[..., Verdict]  # judge(case, payload, reply, key, device_type) -> Verdict
+    judge: Callable[..., Verdict]  # judge(case, payload, reply, answer, device_type) -> Verdict
     recipe: str = ""  # how the instructor's side makes its payload and key
     params: Dict[str, Any] = field(default_factory=dict)  # the recipe's settings (seeds, shapes, ...)
     dtype: torch.dtype = torch.float64
@@ -90,8 +90,8 @@ class Case:
     gradients: Tuple[str, ...] = ()
 
     @property
-    def key(self) -> str:
-        return f"{self.check}: {self.name}"
+    def id(self) -> str:
+        return f"{self.function}: {self.name}"
 
 
 def select(cases, functions=None, hidden: bool = False, assignment=None):
@@ -102,7 +102,7 @@ def select(cases, functions=None, hidden: bool = False, assignment=None):
         unknown = sorted(set(functions) - set(graded))
         if unknown:
             raise KeyError(f"unknown function(s) {', '.join(unknown)}; graded functions are: {', '.join(graded)}")
-        cases = [c for c in cases if c.check in functions]
+        cases = [c for c in cases if c.function in functions]
     return [c for c in cases if hidden or c.visibility == PUBLIC]
 
 

@@ -88,7 +88,7 @@ def points_markdown(assignment=None) -> str:
     totals = [0.0, 0.0]
     cases = catalogue.all_cases(assignment)
     for name in resolve(assignment).functions:
-        cs = [c for c in cases if c.check == name]
+        cs = [c for c in cases if c.function == name]
         pub = sum(c.points for c in cs if c.visibility == "public")
         hid = sum(c.points for c in cs if c.visibility == "hidden")
         totals[0] += pub

@@ -120,7 +120,7 @@ def device_breaks(calls) -> List[str]:
     return list(dict.fromkeys(found))
 
 
-def judge_device_rule(case, payload, reply, key, device_type) -> Verdict:
+def judge_device_rule(case, payload, reply, answer, device_type) -> Verdict:
     """The template's rule that every tensor follows the inputs' device (no ``.to()``,
     ``.cuda()``, ``.cpu()``), judged from ``payload``: the replies of the function's value
     cases (public and hidden), whose calls the tracer followed. A device written out or a move costs this case
@@ -308,7 +308,7 @@ def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[st
     (the loss) show stays."""
     computed = tuple(p for p in verdict.computed if not is_gradient(p, case.gradients))
     message = "\n".join(filter(None, [hand_gradient_violation(uses) if uses else "",
-                                      finite_difference_violation(measured, case.check) if measured else ""]))
+                                      finite_difference_violation(measured, case.function) if measured else ""]))
     if not verdict.passed and verdict.message:
         message += "\n" + verdict.message
     return Verdict("failed", message, verdict.diagnosis, verdict.warnings, "rule", vouches=bool(computed),
@@ -326,20 +326,20 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
     finite differences, count as not computed. ``place`` (an assignment's: ``place(paths, got,
     expected, probed, probe_keys, case, device_type)`` -> sentences) places the wrong outputs no
     known mistake explains from the student's results on the payload's probe inputs."""
-    def judge(case, payload, reply, key, device_type) -> Verdict:
+    def judge(case, payload, reply, answer, device_type) -> Verdict:
         verdict = outcome_failure(reply)
         if verdict:
             return verdict
         desc = reply.data["outcome"]["value"]
         trace = reply.data["outcome"].get("trace", {})
         violations, notes = rule_findings(trace, [] if allow_mutation else reply.data.get("mutated", []), rules)
-        found = compare(desc, key["expected"], "result", dtype=case.dtype, device_type=device_type, names=names,
+        found = compare(desc, answer["expected"], "result", dtype=case.dtype, device_type=device_type, names=names,
                         strict_dtype=strict_dtype, wider_dtype=wider_dtype)
         problems = [p for p in found if p.kind != "dtype_note"]
         notes += [f"note: {p.message}" for p in found if p.kind == "dtype_note"]
         if not problems and not violations:
             verdict = passed(warnings=notes)
-            verdict = dataclasses.replace(verdict, computed=tuple(_value_leaves(key["expected"], "result", names)))
+            verdict = dataclasses.replace(verdict, computed=tuple(_value_leaves(answer["expected"], "result", names)))
         else:
             message = "\n".join(violations + [p.message for p in problems])
             probed = reply.data.get("probes") if isinstance(reply.data.get("probes"), dict) else {}
@@ -347,16 +347,16 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
             causes: List[Tuple[str, Tuple[str, ...]]] = []
             # A failing case whose probes come later is judged again with them: no diagnosis yet.
             later = reply.data.get("probes_later") is True
-            diagnosis = diagnose(desc, key.get("mistakes", []), problems, dtype=case.dtype, device_type=device_type,
+            diagnosis = diagnose(desc, answer.get("mistakes", []), problems, dtype=case.dtype, device_type=device_type,
                                  names=names, stability=case.params.get("stability", False),
-                                 expected=key["expected"], probed=probed, unexplained=unexplained,
+                                 expected=answer["expected"], probed=probed, unexplained=unexplained,
                                  causes=causes) if problems and not later else ""
             overflowed = case.params.get("stability", False) and any(p.kind == "nonfinite" for p in problems)
             if unexplained and not overflowed:  # an overflow is explained by the hint: the probes would mislead
-                diagnosis = " ".join(filter(None, [diagnosis] + _placed(unexplained, desc, key, probed, names, case,
+                diagnosis = " ".join(filter(None, [diagnosis] + _placed(unexplained, desc, answer, probed, names, case,
                                                                             device_type, place)))
             verdict = failed(message, "rule" if violations and not problems else "values", diagnosis, notes)
-            right = right_outputs(desc, key["expected"], names, case.dtype, device_type)
+            right = right_outputs(desc, answer["expected"], names, case.dtype, device_type)
             verdict = dataclasses.replace(verdict, vouches=bool(right), causes=tuple(causes),
                                           computed=tuple(dict.fromkeys(right + named_outputs(causes))))
         if "lines" in trace:
@@ -368,15 +368,15 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
     return judge
 
 
-def _placed(paths, desc, key, probed, names, case, device_type, place=None) -> List[str]:
+def _placed(paths, desc, answer, probed, names, case, device_type, place=None) -> List[str]:
     """Sentences that place the wrong outputs no known mistake explains (see :mod:`.localise`;
     beyond float32 precision, by the judge's ``place``)."""
-    got, expected = _desc_leaves(desc, "result", names), _value_leaves(key["expected"], "result", names)
+    got, expected = _desc_leaves(desc, "result", names), _value_leaves(answer["expected"], "result", names)
     lines = float32_precision(paths, got, expected, device_type)
     rest = [p for p in paths if not any(f"({p})" in line for line in lines)]
     if place is None:
         return lines
-    probe_keys = {label: _value_leaves(value, "result", names) for label, value in key.get("probes", {}).items()}
+    probe_keys = {label: _value_leaves(value, "result", names) for label, value in answer.get("probes", {}).items()}
     try:
         mine = {label: _desc_leaves(entry["value"], "result", names) for label, entry in probed.items()
                 if isinstance(entry, dict) and isinstance(entry.get("value"), dict)}
@@ -397,12 +397,12 @@ def judge_loop_free(names=None):
     """Judge a ``loop_scaling`` probe: same torch calls and Python lines for every input size, or
     there is a loop; and each run's result (its outputs called ``names``, as in the function's
     value cases) shows some output computed, on inputs the code has not seen."""
-    def judge(case, payload, reply, key, device_type) -> Verdict:
-        return _loop_free(case, reply, key, device_type, names)
+    def judge(case, payload, reply, answer, device_type) -> Verdict:
+        return _loop_free(case, reply, answer, device_type, names)
     return judge
 
 
-def _loop_free(case, reply, key, device_type, names) -> Verdict:
+def _loop_free(case, reply, answer, device_type, names) -> Verdict:
     if reply.failure:
         return outcome_failure(reply)
     data = reply.data
@@ -421,9 +421,9 @@ def _loop_free(case, reply, key, device_type, names) -> Verdict:
                           for r in [base] + grown)
         return failed(f"rule broken: no explicit loops. The work grows with the input size ({sizes}), so there is "
                       "a Python loop (for, while, a comprehension or map) over samples, features or classes.", "rule")
-    for run, want in zip(data["runs"], (key or {}).get("runs", [])):
+    for run, want in zip(data["runs"], (answer or {}).get("runs", [])):
         if not _computes(run.get("value"), want, names, device_type):
-            return failed(f"with {run['label']}: the outputs are not {case.check}'s on these inputs (none is right, "
+            return failed(f"with {run['label']}: the outputs are not {case.function}'s on these inputs (none is right, "
                           "nor wrong the way a known mistake is): the no-loop rule is credited to code that "
                           "computes its outputs, on inputs it has not seen before", "values")
     return passed()
@@ -448,7 +448,7 @@ def _relative(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a) + abs(b), 1e-8)
 
 
-def judge_numeric_grad(case, payload, reply, key, device_type) -> Verdict:
+def judge_numeric_grad(case, payload, reply, answer, device_type) -> Verdict:
     """The student's analytic gradient against centred differences of the student's loss. When
     they disagree but the gradient is the reference's at every point (``key["gradient"]``), the
     loss is what is wrong (its own value cases say so): the gradient keeps its points here."""
@@ -466,7 +466,7 @@ def judge_numeric_grad(case, payload, reply, key, device_type) -> Verdict:
         if err > worst:
             worst, where = err, (ix, a, n)
     name = case.output or "the gradient"
-    reference = (key or {}).get("gradient")
+    reference = (answer or {}).get("gradient")
     if reference and len(reference) == len(analytic) and all(
             isinstance(g, (int, float)) and _relative(g, r) < 1e-6 for g, r in zip(analytic, reference)):
         # The reference gradient on inputs the student has not seen is computed work, whatever the loss.
@@ -477,7 +477,7 @@ def judge_numeric_grad(case, payload, reply, key, device_type) -> Verdict:
             f"note: {name} is right (it matches the reference gradient at every point checked), but the numeric "
             f"gradient of your loss is {n:.8g} where {name}{tuple(ix)} = {a:.8g}: the loss is what is wrong, "
             "not the gradient (see the value cases)"])
-    losses, loss = (key or {}).get("losses"), reply.data.get("loss")
+    losses, loss = (answer or {}).get("losses"), reply.data.get("loss")
     if losses and not (isinstance(loss, (int, float)) and any(
             math.isclose(loss, want, rel_tol=1e-3 if coarse else 1e-7, abs_tol=1e-9) for want in losses)):
         return failed(f"the loss returned on these inputs, {loss!r}, is not this function's loss there (neither right "

@@ -67,7 +67,7 @@ class Inputs:
     key (kept here)."""
 
     payload: Any
-    key: Any
+    answer: Any
     blob: bytes
 
 
@@ -80,13 +80,13 @@ def case_inputs(case: Case, fixtures, salt: str = "", assignment=None) -> Inputs
         return Inputs(None, None, b"")
     if case.visibility == PUBLIC and not (salt and case.fresh):
         try:
-            entry = fixtures[case.check][case.name]
+            entry = fixtures[case.function][case.name]
         except KeyError:
-            raise GradingError(f"no fixture for {case.key}: run `python -m grader fixtures build`") from None
-        payload, key = entry["payload"], entry["key"]
+            raise GradingError(f"no fixture for {case.id}: run `python -m grader fixtures build`") from None
+        payload, answer = entry["payload"], entry["key"]
     else:
-        payload, key = instructor_module("recipes", resolve(assignment).name).make(case, salt=salt)
-    return Inputs(payload, key, encode_request(payload))
+        payload, answer = instructor_module("recipes", resolve(assignment).name).make(case, salt=salt)
+    return Inputs(payload, answer, encode_request(payload))
 
 
 def content_salt(code_dir: Path, assignment=None) -> str:
@@ -97,16 +97,16 @@ def content_salt(code_dir: Path, assignment=None) -> str:
     return digest.hexdigest()
 
 
-def _judge(case: Case, payload, reply, key, device) -> Verdict:
+def _judge(case: Case, payload, reply, answer, device) -> Verdict:
     """The case's verdict. A reply from the student's process that the judge cannot read
     (fields missing or of the wrong kind: its code can rewrite what the probes send) fails
     the case as such, not as a grader error."""
     try:
-        return case.judge(case, payload, reply, key, device)
+        return case.judge(case, payload, reply, answer, device)
     except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
         if reply is None or reply.data is None:
             raise
-        log.warning("unreadable reply in %s:\n%s", case.key, "".join(traceback.format_exception(exc)))
+        log.warning("unreadable reply in %s:\n%s", case.id, "".join(traceback.format_exception(exc)))
         return Verdict("failed", "the submission's process sent back a reply in a form the grader cannot read "
                                  f"({type(exc).__name__}); code that rewrites the grading probes gets this. If "
                                  "the submission does nothing of the kind, please report it", reason="malformed")
@@ -114,7 +114,7 @@ def _judge(case: Case, payload, reply, key, device) -> Verdict:
 
 def _grader_error(case: Case, exc: BaseException) -> Verdict:
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    log.error("grader error in %s:\n%s", case.key, "".join(traceback.format_exception(exc)))
+    log.error("grader error in %s:\n%s", case.id, "".join(traceback.format_exception(exc)))
     return Verdict("grader error", f"internal grader error (not your code's fault; please report it): {detail}",
                    reason="grader error")
 
@@ -123,7 +123,7 @@ def _result(case: Case, verdict: Verdict, seconds: float, shown=str) -> CaseResu
     points = case.points if verdict.passed else 0.0
     # Messages may quote what the student's process sent: bounded before they are kept;
     # ``shown`` names the student's files as handed in, not the grader's private copy.
-    return CaseResult(case.check, case.name, case.visibility, case.points, points, verdict.status,
+    return CaseResult(case.function, case.name, case.visibility, case.points, points, verdict.status,
                       _bounded(shown(verdict.message), 6000), _bounded(shown(verdict.diagnosis), 1000),
                       tuple(_bounded(shown(w), 1000) for w in verdict.warnings[:20]), verdict.reason, round(seconds, 4),
                       verdict.vouches, setup_note=_bounded(verdict.setup_note, 2000), computed=verdict.computed,
@@ -196,7 +196,7 @@ def flag_hardcoding(results: List[CaseResult], cases: List[Case], assignment=Non
     public cases happen to miss): a right loss vouches for the loss, never for a dW that is right
     only on the published inputs, which a handout carries, answers included. A hidden case that
     failed, timed out or did not run shows nothing."""
-    probe = {(c.check, c.name): c.probe for c in cases}
+    probe = {(c.function, c.name): c.probe for c in cases}
     value_probes = VALUE_PROBES | resolve(assignment).value_probes
     out = list(results)
     for check in {r.check for r in results}:
@@ -238,7 +238,7 @@ def _form_needs(case: Optional[Case], given_outputs_need) -> Optional[str]:
     out computes the given outputs and earns nothing)."""
     if case is None:
         return None
-    return case.output or given_outputs_need.get(case.check)
+    return case.output or given_outputs_need.get(case.function)
 
 
 def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden: bool = False,
@@ -248,8 +248,8 @@ def credit_form_with_values(results: List[CaseResult], cases: List[Case], hidden
     that output is shown computed. Form cases are the cases marked ``form`` by their makers.
     What the student's process measures about itself can be forged; its values cannot, without
     computing them."""
-    probe = {(c.check, c.name): c.probe for c in cases}
-    by_key = {(c.check, c.name): c for c in cases}
+    probe = {(c.function, c.name): c.probe for c in cases}
+    by_key = {(c.function, c.name): c for c in cases}
     unit = resolve(assignment)
     value_probes, given = VALUE_PROBES | unit.value_probes, unit.given_outputs_need
     form = {key for key, c in by_key.items() if c.form}
@@ -298,7 +298,7 @@ def apply_inspection(case: Case, verdict: Verdict, inspection: Inspection, assig
     if case.probe is None or verdict.status in ("grader error", "not graded"):
         return verdict
     unit = resolve(assignment)
-    found = inspection.found(unit.entry_points.get(case.check, (case.check,)), case.standins)
+    found = inspection.found(unit.entry_points.get(case.function, (case.function,)), case.standins)
     tamper = [f for f in found if f.kind == "tamper"]
     if tamper:
         return Verdict("failed", f"rule broken: this code switches off or reaches around how the grader checks the "
@@ -307,7 +307,7 @@ def apply_inspection(case: Case, verdict: Verdict, inspection: Inspection, assig
                                  "assignment, and code that uses them earns nothing here"
                        + (f"\n{verdict.message}" if verdict.message else ""), reason="rule")
     autograd = [str(f) for f in found if f.kind == "autograd"]
-    if autograd and case.check in unit.loss_functions:
+    if autograd and case.function in unit.loss_functions:
         if case.probe == "call":
             return without_gradients(verdict, case, autograd)
         if case.probe == "numeric_grad":
@@ -327,7 +327,7 @@ def flag_loops_across_values(results: List[CaseResult], cases: List[Case]) -> Li
     different sizes, so their counts of torch calls and lines must agree. Code that recognises
     the no-loop case's own calls (by their order, their sizes, their rhythm) and answers them
     without its loops meets the same rule in the cases it must answer with its values."""
-    by_key = {(c.check, c.name): c for c in cases}
+    by_key = {(c.function, c.name): c for c in cases}
     out = list(results)
     for check in {r.check for r in results}:
         counted = [r for r in results if r.check == check and r.work and by_key.get((r.check, r.name)) is not None
@@ -350,7 +350,7 @@ def precompute_inputs(cases, assignment=None) -> dict:
     """The inputs of every public case, once: a batch shares them between submissions (hidden
     cases are made for each submission)."""
     fixtures = load_fixtures(assignment)
-    return {case.key: case_inputs(case, fixtures, assignment=assignment) for case in cases
+    return {case.id: case_inputs(case, fixtures, assignment=assignment) for case in cases
             if case.probe is not None and case.visibility == PUBLIC}
 
 
@@ -438,7 +438,7 @@ def reachable(graph: Dict[str, Set[str]], start, cut=()) -> Set[str]:
 
 def _runs(case: Case, graph, unit: Assignment) -> Set[str]:
     # a method its student file does not define as such counts as its whole class
-    starts = [s if s in graph else s.split(".")[0] for s in unit.entry_points.get(case.check, (case.check,))]
+    starts = [s if s in graph else s.split(".")[0] for s in unit.entry_points.get(case.function, (case.function,))]
     return reachable(graph, starts, case.standins)
 
 
@@ -484,7 +484,7 @@ def _select_cases(unit: Assignment, functions, hidden: bool) -> List[Case]:
     if hidden:
         hidden_available(unit)
     order = {name: i for i, name in enumerate(unit.functions)}
-    return sorted(select(all_cases(unit), functions, hidden, unit), key=lambda c: order[c.check])
+    return sorted(select(all_cases(unit), functions, hidden, unit), key=lambda c: order[c.function])
 
 
 def _shared(prepared: Prepared, unit: Assignment, hidden: bool, device: str, data_dir) -> _Grading:
@@ -503,8 +503,8 @@ def _inputs_of(cases: List[Case], g: _Grading, inputs=None) -> list:
     out = []
     for case in cases:
         try:
-            shared = inputs and case.key in inputs and not (g.salt and case.fresh)
-            got = inputs[case.key] if shared else case_inputs(case, g.fixtures, g.salt, g.unit)
+            shared = inputs and case.id in inputs and not (g.salt and case.fresh)
+            got = inputs[case.id] if shared else case_inputs(case, g.fixtures, g.salt, g.unit)
             out.append((case, got, None))
         except GradingError:
             raise
@@ -516,8 +516,8 @@ def _inputs_of(cases: List[Case], g: _Grading, inputs=None) -> list:
 def _requests(prepared_cases, g: _Grading) -> List[Request]:
     """What the student process runs: one request per case with a probe of its own, naming the
     student functions it may run (the rest may not: a hang there is not this case's)."""
-    return [Request(case.key, case.probe, got.blob, case.timeout,
-                    frozenset(_runs(case, g.graph, g.unit)) | {case.check}, ahead=not case.standins)
+    return [Request(case.id, case.probe, got.blob, case.timeout,
+                    frozenset(_runs(case, g.graph, g.unit)) | {case.function}, ahead=not case.standins)
             for case, got, verdict in prepared_cases
             if case.probe is not None and case.probe not in FROM_OTHER_CASES and verdict is None]
 
@@ -530,14 +530,14 @@ def _judge_one(case: Case, got: Inputs, replies, g: _Grading, seen: Dict[str, li
     every case has been answered, and it is judged again (see :func:`_place_failures`)."""
     t0 = time.monotonic()
     try:
-        payload, key = got.payload, got.key
+        payload, answer = got.payload, got.answer
         if case.probe is None:
             payload = {"checkpoint_dirs": g.prepared.checkpoint_dirs, "data_dir": str(g.data_dir)}
             reply = None
         else:
             reply = next(replies)
             if case.probe in VALUE_PROBES | g.unit.value_probes:
-                seen.setdefault(case.check, []).append(reply)
+                seen.setdefault(case.function, []).append(reply)
             t0 = time.monotonic() - reply.seconds  # the case's own time, from when its turn came
         later = reply is not None and isinstance(reply.data, dict) and reply.data.get("probes_later") is True
         if later and unplaced is None:  # no one to ask them later: judged in full now, without them
@@ -548,7 +548,7 @@ def _judge_one(case: Case, got: Inputs, replies, g: _Grading, seen: Dict[str, li
         elif reply is not None and reply.not_run:
             verdict = Verdict("failed", reply.failure, reason="not run")
         else:
-            verdict = apply_inspection(case, _judge(case, payload, reply, key, g.device), g.inspection, g.unit)
+            verdict = apply_inspection(case, _judge(case, payload, reply, answer, g.device), g.inspection, g.unit)
             if later and not verdict.passed:
                 unplaced.append((case, got, reply))
     except Exception as exc:  # noqa: BLE001
@@ -563,8 +563,8 @@ def _place_failures(unplaced, results, more, g: _Grading) -> None:
     place a wrong output (see grader.localise) and tell apart mistakes whose results overflow
     alike; they earn nothing. Asked only now, they cannot change any case's answer: what the
     student's process learns from which probes are asked comes after all of them."""
-    asked = [Request(f"{case.key} (probes)", "call_probes", got.blob, case.timeout,
-                     frozenset(_runs(case, g.graph, g.unit)) | {case.check}, ahead=not case.standins)
+    asked = [Request(f"{case.id} (probes)", "call_probes", got.blob, case.timeout,
+                     frozenset(_runs(case, g.graph, g.unit)) | {case.function}, ahead=not case.standins)
              for _, case, got, _ in unplaced]
     for (index, case, got, reply), extra in zip(unplaced, more(asked)):
         probed = extra.data.get("probes") if isinstance(extra.data, dict) else None
@@ -578,7 +578,7 @@ def _judge_from_others(case: Case, g: _Grading, seen: Dict[str, list]) -> CaseRe
     """A case that runs nothing of its own, judged from its function's value cases' replies."""
     t0 = time.monotonic()
     try:
-        verdict = apply_inspection(case, _judge(case, seen.get(case.check, []), None, None, g.device), g.inspection,
+        verdict = apply_inspection(case, _judge(case, seen.get(case.function, []), None, None, g.device), g.inspection,
                                    g.unit)
     except Exception as exc:  # noqa: BLE001
         verdict = _grader_error(case, exc)

@@ -70,7 +70,7 @@ class Request:
     side of the pipe is the trusted one), its time limit, and the student functions it may run
     (so that it is not run after one of them hung)."""
 
-    key: str
+    case_id: str
     probe: str
     blob: bytes
     timeout: Optional[float] = None
@@ -497,7 +497,7 @@ class Worker:
 
     def send_case(self, request: "Request", timeout: float) -> None:
         # Plain strings, a number and bytes (the payload, pickled once): no tensor to reduce.
-        send_frame(self.req_w, pickle.dumps((request.key, timeout, request.probe, request.blob),
+        send_frame(self.req_w, pickle.dumps((request.case_id, timeout, request.probe, request.blob),
                                             protocol=pickle.HIGHEST_PROTOCOL))
         self.pending += 1
 
@@ -631,7 +631,7 @@ def _valid_absent(absent, modules) -> List[Tuple[str, str, int]]:
 
 def _function(request: Request) -> str:
     """The graded function a request belongs to (its key is 'function: case')."""
-    return request.key.split(":", 1)[0]
+    return request.case_id.split(":", 1)[0]
 
 
 def _stuck_text(stuck: Optional[dict]) -> str:
@@ -646,7 +646,7 @@ def _hung_names(stuck: Optional[dict], request: Request) -> set:
         parts = stuck["function"].split(".")
         named = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
         return {next((n for n in named if n in request.calls), stuck["name"])}
-    return set(request.calls) & {request.key.split(":")[0]}
+    return set(request.calls) & {request.case_id.split(":")[0]}
 
 
 @dataclass
@@ -798,7 +798,7 @@ class Sandbox:
             reply = self._receive(free_since, request, budget_end)
             if reply.failure and "timed out" in reply.failure and not reply.not_run:
                 for name in _hung_names(self._last_stuck, request):
-                    hung.setdefault(name, request.key)
+                    hung.setdefault(name, request.case_id)
             free_since = time.monotonic()
             # The worker has answered every case up to this one: the next case's turn has come for
             # it now, not once this reply is judged (it would sit idle meanwhile).
@@ -858,14 +858,14 @@ class Sandbox:
             self._lose_worker()
             return Reply(failure=f"the submission's process sent back something unreadable ({type(exc).__name__})",
                          seconds=time.monotonic() - start)
-        if data.get("case") != request.key or not isinstance(data.get("reply"), dict):
+        if data.get("case") != request.case_id or not isinstance(data.get("reply"), dict):
             # Not this case's reply: something the student's code wrote into the pipe. Whatever
             # follows cannot be trusted to line up either, so the worker goes.
             self._lose_worker()
             return Reply(failure="the submission's process answered out of turn (its code wrote into the "
                                  "grader's pipe); this case was not graded", seconds=time.monotonic() - start)
         data = data["reply"]
-        self.worker.answered.add(request.key)
+        self.worker.answered.add(request.case_id)
         if "probe_error" in data:
             error = data["probe_error"] if isinstance(data["probe_error"], dict) else {}
             return Reply(failure=f"grading this case raised {str(error.get('type', '?'))[:100]}: "

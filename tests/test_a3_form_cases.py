@@ -37,7 +37,7 @@ def test_each_assignment_names_its_fresh_form_cases():
     a2 = {(c.probe, c.output) for c in _numeric_cases("a2")}
     assert {p for p, _ in a2} == {"numeric_grad", "loop_scaling"}
     assert ("numeric_grad", "dW") in a2 and ("numeric_grad", "grads['W1']") in a2
-    a3 = {(c.check, c.probe, c.output) for c in _numeric_cases("a3")}
+    a3 = {(c.function, c.probe, c.output) for c in _numeric_cases("a3")}
     assert a3 == {("Linear.backward", "layer_numeric", "dx"), ("Linear.backward", "layer_numeric", "dw"),
                   ("Linear.backward", "layer_numeric", "db"), ("ReLU.backward", "layer_numeric", "dx")}
     assert all(c.form and c.visibility == "public" for name in ("a2", "a3") for c in _numeric_cases(name))
@@ -55,27 +55,27 @@ def test_a3_numeric_checks_are_salted_with_the_submission_under_hidden(tmp_path)
     checks = [c for c in public_cases("a3") if c.probe == "layer_numeric"]
     assert len(checks) == 4
     for case in checks:
-        published = fixtures[case.check][case.name]["payload"]
+        published = fixtures[case.function][case.name]["payload"]
         a, b, c = (case_inputs(case, fixtures, salt, "a3").payload for salt in salts)
-        assert torch.equal(a["dout"], b["dout"]) and a["coords"] == b["coords"], case.key
-        assert not torch.equal(a["dout"], c["dout"]), case.key
-        assert not torch.equal(a["dout"], published["dout"]), case.key
+        assert torch.equal(a["dout"], b["dout"]) and a["coords"] == b["coords"], case.id
+        assert not torch.equal(a["dout"], c["dout"]), case.id
+        assert not torch.equal(a["dout"], published["dout"]), case.id
         plain = case_inputs(case, fixtures, "", "a3").payload
-        assert torch.equal(plain["dout"], published["dout"]), case.key
-    value = next(c for c in public_cases("a3") if c.check == "Linear.backward" and c.probe == "layer_call")
+        assert torch.equal(plain["dout"], published["dout"]), case.id
+    value = next(c for c in public_cases("a3") if c.function == "Linear.backward" and c.probe == "layer_call")
     assert not value.fresh
     salted = case_inputs(value, fixtures, salts[2], "a3").payload
-    assert torch.equal(salted["args"][0], fixtures[value.check][value.name]["payload"]["args"][0])
+    assert torch.equal(salted["args"][0], fixtures[value.function][value.name]["payload"]["args"][0])
 
 
 def test_a2_form_cases_are_salted_as_before():
     fixtures = load("a2")
     for case in _numeric_cases("a2"):
         got = case_inputs(case, fixtures, "a submission", "a2").payload
-        published = fixtures[case.check][case.name]["payload"]
+        published = fixtures[case.function][case.name]["payload"]
         field = "variants" if case.probe == "loop_scaling" else "args"
-        assert repr(got[field]) != repr(published[field]), case.key
-    value = next(c for c in public_cases("a2") if c.check == "svm_loss_vectorized" and c.probe == "call")
+        assert repr(got[field]) != repr(published[field]), case.id
+    value = next(c for c in public_cases("a2") if c.function == "svm_loss_vectorized" and c.probe == "call")
     assert not value.fresh
 
 
@@ -134,14 +134,14 @@ def test_a_backward_that_recalls_the_published_answers_earns_nothing(tmp_path, g
 
 
 def _result(case, status="passed", computed=()):
-    return CaseResult(case.check, case.name, case.visibility, case.points, case.points if status == "passed" else 0.0,
+    return CaseResult(case.function, case.name, case.visibility, case.points, case.points if status == "passed" else 0.0,
                       status, computed=computed)
 
 
 def test_a_layer_numeric_check_is_credited_only_for_its_own_output_shown_computed():
     """The dx check keeps its points where a hidden value case shows dx computed, and loses them
     where the value cases show only dw and db (dx right only on inputs it could know)."""
-    cases = [c for c in all_cases(get("a3")) if c.check == "Linear.backward"]
+    cases = [c for c in all_cases(get("a3")) if c.function == "Linear.backward"]
     values = [c for c in cases if c.probe == "layer_call" and c.visibility == "hidden"]
     numeric = {c.output: c for c in cases if c.probe == "layer_numeric"}
     for computed, kept in ((("dx", "dw", "db"), {"dx", "dw", "db"}), (("dw", "db"), {"dw", "db"})):

@@ -47,7 +47,7 @@ def grade(path: Path, hidden=False, salt=""):
     seen, out = collections.defaultdict(list), []
     for case in sorted(cases, key=lambda c: c.probe in FROM_OTHER_CASES):
         if case.probe in FROM_OTHER_CASES:
-            verdict = case.judge(case, seen[case.check], None, None, "cpu")
+            verdict = case.judge(case, seen[case.function], None, None, "cpu")
         elif case.probe is None:
             verdict = case.judge(case, {"checkpoint_dirs": [path.parent], "data_dir": str(path.parent)}, None, None,
                                  "cpu")
@@ -55,7 +55,7 @@ def grade(path: Path, hidden=False, salt=""):
             payload, key = make(case, salt)
             reply = Reply(data=PROBES[case.probe](ctx, payload))
             if case.probe in VALUE_PROBES:
-                seen[case.check].append(reply)
+                seen[case.function].append(reply)
             verdict = case.judge(case, payload, reply, key, "cpu")
         out.append((case, verdict))
     return out
@@ -64,7 +64,7 @@ def grade(path: Path, hidden=False, salt=""):
 def points(results):
     by = collections.defaultdict(float)
     for case, verdict in results:
-        by[case.check] += case.points if verdict.passed else 0.0
+        by[case.function] += case.points if verdict.passed else 0.0
     return by
 
 
@@ -79,14 +79,14 @@ def solution_results():
 
 
 def test_the_solution_earns_every_graded_point(solution_results):
-    failed = [(c.key, v.message[:200]) for c, v in solution_results if v.status not in ("passed", "not graded")]
+    failed = [(c.id, v.message[:200]) for c, v in solution_results if v.status not in ("passed", "not graded")]
     assert not failed
     assert sum(points(solution_results).values()) == graded_points(solution_results) > 85
 
 
 def test_points_add_up_to_about_a_hundred():
     assert sum(c.points for c in PUBLIC_CASES) == 100
-    assert {c.check for c in PUBLIC_CASES} >= {
+    assert {c.function for c in PUBLIC_CASES} >= {
         "Linear.forward", "Linear.backward", "ReLU.forward", "ReLU.backward", "TwoLayerNet.__init__",
         "TwoLayerNet.loss", "FullyConnectedNet.__init__", "FullyConnectedNet.loss", "sgd_momentum", "rmsprop",
         "adam", "Dropout.forward", "Dropout.backward", "create_solver_instance"}
@@ -95,13 +95,13 @@ def test_points_add_up_to_about_a_hundred():
 @pytest.mark.parametrize("salt", ["", "one submission", "another submission"])
 def test_the_solution_passes_the_hidden_cases_whatever_the_salt(salt):
     results = grade(SOLUTION, hidden=True, salt=salt)
-    failed = [(c.key, v.message[:200]) for c, v in results if v.status not in ("passed", "not graded")]
+    failed = [(c.id, v.message[:200]) for c, v in results if v.status not in ("passed", "not graded")]
     assert not failed
     assert any(c.visibility == "hidden" for c, _ in results)
 
 
 def test_hidden_inputs_change_with_the_salt():
-    case = next(c for c in HIDDEN_CASES if c.check == "Linear.backward")
+    case = next(c for c in HIDDEN_CASES if c.function == "Linear.backward")
     one, _ = make(case, "a")
     two, _ = make(case, "b")
     assert not torch.equal(one["args"][0], two["args"][0])
@@ -162,7 +162,7 @@ def test_each_mistake_costs_its_own_function_only_and_is_named(tmp_path, solutio
     right, got = points(solution_results), points(results)
     lost = {check for check in right if got[check] < right[check]}
     assert lost == {function}
-    text = " ".join(v.message + " " + v.diagnosis for c, v in results if c.check == function and not v.passed)
+    text = " ".join(v.message + " " + v.diagnosis for c, v in results if c.function == function and not v.passed)
     assert named in text
 
 
@@ -184,9 +184,9 @@ def test_linear_relu_is_given_code_worth_nothing_with_a_note_when_changed(tmp_pa
                    "        a = x.reshape(x.shape[0], -1).mm(w) + b\n        fc_cache = (x, w, b)")
     results = grade(path)
     assert points(results) == points(solution_results)
-    verdict = next(v for c, v in results if c.check == "Linear_ReLU")
+    verdict = next(v for c, v in results if c.function == "Linear_ReLU")
     assert verdict.passed and "no longer hands its work to Linear.forward" in " ".join(verdict.warnings)
-    assert all(c.points == 0 for c in PUBLIC_CASES if c.check == "Linear_ReLU")
+    assert all(c.points == 0 for c in PUBLIC_CASES if c.function == "Linear_ReLU")
 
 
 def test_a_broken_constructor_costs_the_constructor_only(tmp_path, solution_results):
@@ -204,7 +204,7 @@ def test_a_network_that_skips_a_layer_is_told_where_the_chain_breaks(tmp_path):
     path = _mutant(tmp_path, "                hidden, dropout_cache = Dropout.forward(hidden, self.dropout_param)",
                    "                dropout_cache = None")
     results = grade(path)
-    dropout_case = next(v for c, v in results if c.check == "FullyConnectedNet.loss" and "dropout 0.3" in c.name
+    dropout_case = next(v for c, v in results if c.function == "FullyConnectedNet.loss" and "dropout 0.3" in c.name
                         and "without y" not in c.name)
     assert not dropout_case.passed and "the dropout is skipped" in dropout_case.diagnosis
 
@@ -231,13 +231,13 @@ def test_the_stub_earns_nothing_and_says_not_implemented(tmp_path):
     for case, verdict in results:
         if verdict.status == "not graded" or case.points == 0:  # Linear_ReLU is given code, worth nothing
             continue
-        assert verdict.status == "failed" and "not implemented" in verdict.message, (case.key, verdict.message)
+        assert verdict.status == "failed" and "not implemented" in verdict.message, (case.id, verdict.message)
 
 
 def test_a_hard_coded_device_breaks_the_device_rule_only(tmp_path, solution_results):
     path = _mutant(tmp_path, "keep = torch.rand_like(x) >= p", "keep = torch.rand(x.shape, device='cpu') >= p")
     results = grade(path)
-    failed = {c.key for c, v in results if not v.passed and v.status != "not graded"}
+    failed = {c.id for c, v in results if not v.passed and v.status != "not graded"}
     assert failed == {"Dropout.forward: rule: tensors follow the inputs' device"}
 
 
@@ -263,12 +263,12 @@ def fake_cifar(monkeypatch):
 
 
 def test_with_cifar_the_searches_are_trained_as_the_notebook_trains_them(tmp_path, fake_cifar):
-    results = dict((c.check, v) for c, v in grade(SOLUTION) if c.check.startswith("get_"))
+    results = dict((c.function, v) for c, v in grade(SOLUTION) if c.function.startswith("get_"))
     assert results["get_three_layer_network_params"].passed, results["get_three_layer_network_params"].message
     assert results["get_five_layer_network_params"].passed, results["get_five_layer_network_params"].message
     path = _mutant(tmp_path, "    weight_scale = 1e-1\n    learning_rate = 1e-1\n",
                    "    weight_scale = 1e-1\n    learning_rate = 1e-7\n")
-    slow = dict((c.check, v) for c, v in grade(path) if c.check.startswith("get_"))
+    slow = dict((c.function, v) for c, v in grade(path) if c.function.startswith("get_"))
     assert not slow["get_three_layer_network_params"].passed and "not 100%" in slow[
         "get_three_layer_network_params"].message
     assert slow["get_five_layer_network_params"].passed
@@ -282,7 +282,7 @@ def test_with_cifar_the_checkpoints_are_evaluated(tmp_path, fake_cifar):
     torch.manual_seed(0)
     net = ref.FullyConnectedNet([100] * 4, weight_scale=1e-1, dtype=torch.float32)
     net.save(str(tmp_path / "best_overfit_five_layer_net.pth"))  # untrained: far from 100% on the samples
-    cases = [c for c in CASES if c.check == "best_models"]
+    cases = [c for c in CASES if c.function == "best_models"]
     verdicts = {c.params["file"]: c.judge(c, {"checkpoint_dirs": [tmp_path], "data_dir": str(tmp_path)}, None, None,
                                           "cpu") for c in cases}
     assert verdicts["best_two_layer_net.pth"].status == "failed" and "not submitted" in verdicts[
@@ -361,7 +361,7 @@ def _corpus_file(tmp_path, style, edits=()):
 @pytest.mark.parametrize("style", sorted(STYLES))
 def test_every_corpus_style_earns_every_graded_point(tmp_path, style, solution_results):
     results = grade(_corpus_file(tmp_path, style))
-    failed = [(c.key, v.message[:200]) for c, v in results if v.status not in ("passed", "not graded")]
+    failed = [(c.id, v.message[:200]) for c, v in results if v.status not in ("passed", "not graded")]
     assert not failed
     assert points(results) == points(solution_results)
 
@@ -425,10 +425,10 @@ def test_relu_backward_handed_the_relus_output_as_its_cache_is_named(tmp_path, s
     results = grade(_two_layer_by_hand(tmp_path, "hidden"))
     got, right = points(results), points(solution_results)
     assert {c for c in right if got[c] < right[c]} == {"TwoLayerNet.loss"}
-    failing = [v for c, v in results if c.check == "TwoLayerNet.loss" and not v.passed]
+    failing = [v for c, v in results if c.function == "TwoLayerNet.loss" and not v.passed]
     assert failing and all("was given as the cache the output of layer 1's ReLU" in v.diagnosis
                            and "before its ReLU" in v.diagnosis for v in failing)
-    scores = [v for c, v in results if c.check == "TwoLayerNet.loss" and "without y" in c.name]
+    scores = [v for c, v in results if c.function == "TwoLayerNet.loss" and "without y" in c.name]
     assert scores and all(v.passed for v in scores)
 
 
@@ -436,11 +436,11 @@ def test_the_templates_starting_search_values_fail_without_cifar(tmp_path, solut
     """The template's given (weight_scale, learning_rate) returned unchanged cannot overfit: that
     fails even where CIFAR-10 is missing (other values are "not graded" there)."""
     path = _mutant(tmp_path, "    weight_scale = 1e-1\n    learning_rate = 1e-1\n", "")
-    results = dict((c.check, v) for c, v in grade(path) if c.check.startswith("get_"))
+    results = dict((c.function, v) for c, v in grade(path) if c.function.startswith("get_"))
     three = results["get_three_layer_network_params"]
     assert three.status == "failed" and "template's starting values" in three.message
     assert results["get_five_layer_network_params"].status == "not graded"
-    untouched = dict((c.check, v) for c, v in solution_results if c.check.startswith("get_"))
+    untouched = dict((c.function, v) for c, v in solution_results if c.function.startswith("get_"))
     assert all(v.status == "not graded" for v in untouched.values())
 
 
@@ -449,7 +449,7 @@ def test_a_forward_left_as_pass_skips_the_gradient_check_with_a_plain_message(tm
     the forward's differences says so, with no traceback of the grader's own code."""
     path = _mutant(tmp_path, "        out = rows.mm(w) + b  # (N, M)\n", "        pass\n")
     results = grade(path)
-    numeric = [v for c, v in results if c.check == "Linear.backward" and "centred differences" in c.name]
+    numeric = [v for c, v in results if c.function == "Linear.backward" and "centred differences" in c.name]
     assert numeric and all(not v.passed for v in numeric)
     assert all("Linear.forward returns None as out" in v.message and "File" not in v.message for v in numeric)
 
@@ -465,7 +465,7 @@ def test_a_layer_output_right_in_float64_for_float32_inputs_keeps_its_points(tmp
         path.parent.mkdir()
         path.write_text(SOLUTION.read_text().replace(line, new))
         results = grade(path)
-        forward = [(c, v) for c, v in results if c.check == "Linear.forward"]
+        forward = [(c, v) for c, v in results if c.function == "Linear.forward"]
         noted = [v for c, v in forward if "float32" in c.name]
         assert noted and all(any("out is float64 for float32 inputs" in w for w in v.warnings) for v in noted)
         if right:

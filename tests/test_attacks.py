@@ -710,9 +710,9 @@ def test_a_payload_answers_no_hidden_case():
     from grader.runner import case_inputs
 
     cases = [c for c in select(all_cases(), None, hidden=True) if c.probe]
-    inputs = {c.key: case_inputs(c, load(), salt="a made-up submission") for c in cases}
-    answers = [(key, t) for key, got in inputs.items() if key in {c.key for c in cases if c.visibility == HIDDEN}
-               and isinstance(got.key, dict) and "expected" in got.key for _, t in _tensors(got.key["expected"])]
+    inputs = {c.id: case_inputs(c, load(), salt="a made-up submission") for c in cases}
+    answers = [(key, t) for key, got in inputs.items() if key in {c.id for c in cases if c.visibility == HIDDEN}
+               and isinstance(got.answer, dict) and "expected" in got.answer for _, t in _tensors(got.answer["expected"])]
     assert len(answers) > 20
     matches = [(case, key) for case, got in inputs.items() for _, t in _tensors(got.payload)
                for key, answer in answers if key != case and _same_values(t, answer)]
@@ -756,7 +756,7 @@ def test_hidden_cases_cannot_be_replayed_from_a_previous_run(tmp_path, grade_wit
         salt = content_salt(prepared.code_dir)
     finally:
         prepared.cleanup()
-    hidden = [c for c in all_cases() if c.check == target and c.visibility == "hidden"]
+    hidden = [c for c in all_cases() if c.function == target and c.visibility == "hidden"]
     stolen = [case_inputs(c, load(), salt).payload["args"] for c in hidden]
     hidden_count = len(hidden)
     assert hidden_count == 3

@@ -323,7 +323,7 @@ def test_scores_without_y_cost_only_their_own_case_and_function(tmp_path, grade_
 def test_nn_forward_backward_points_are_unchanged_by_the_scores_case():
     from grader.catalogue import all_cases
 
-    cases = [c for c in all_cases() if c.check == "nn_forward_backward"]
+    cases = [c for c in all_cases() if c.function == "nn_forward_backward"]
     assert sum(c.points for c in cases if c.visibility == "public") == 8
     assert sum(c.points for c in cases) == 15
     assert sum(c.points for c in all_cases()) == 100
@@ -340,7 +340,7 @@ def _sample_batch_verdict(sample, seed):
     from grader.assignments.a2.student_side.probes import PROBES, Context
     from grader.student_side.wire import decode_reply, encode_reply
 
-    case = next(c for c in CASES if c.check == "sample_batch")
+    case = next(c for c in CASES if c.function == "sample_batch")
     case = dataclasses.replace(case, params={**case.params, "seed": seed})
     payload, key = make(case)
     module = types.SimpleNamespace(sample_batch=sample)
@@ -593,7 +593,7 @@ def test_search_case_learning_rates_are_told_apart_by_the_graders_own_training()
     from grader.assignments.a2.catalogue.net import CASES
     from grader.assignments.a2.instructor.recipes import find_best_net
 
-    payload, key = find_best_net(next(c for c in CASES if c.check == "find_best_net"))
+    payload, key = find_best_net(next(c for c in CASES if c.function == "find_best_net"))
     assert payload["data"]["X_train"].shape[1] == 3 * 32 * 32 and int(payload["data"]["y_train"].max()) == 9
     finals = key["final"]
     assert key["best_acc"] >= 0.6 and all(v <= 0.3 for lr, v in finals.items() if lr.split()[0] != repr(key["best_lr"]))
@@ -627,7 +627,7 @@ def test_find_best_net_probe_puts_the_students_functions_back():
 
     tln = importlib.import_module("a2.two_layer_net")
     real = {name: getattr(tln, name) for name in ("TwoLayerNet", "nn_train", "nn_predict", "nn_forward_pass")}
-    payload, _ = find_best_net(next(c for c in CASES if c.check == "find_best_net"))
+    payload, _ = find_best_net(next(c for c in CASES if c.function == "find_best_net"))
     reply = PROBES["find_best_net"](Context({"two_layer_net": tln}, {}, [], "cpu"), payload)
     assert all(getattr(tln, name) is value for name, value in real.items())
     assert reply["outcome"]["error"] is None and reply["asked"] == 1
@@ -703,7 +703,7 @@ def test_probes_are_asked_only_for_failing_cases_and_only_once_every_case_is_ans
     original = sandbox.Worker.send_case
 
     def record(self, request, timeout):
-        sent.append((request.probe, request.key, set(self.answered)))
+        sent.append((request.probe, request.case_id, set(self.answered)))
         return original(self, request, timeout)
 
     monkeypatch.setattr(sandbox.Worker, "send_case", record)

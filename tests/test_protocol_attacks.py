@@ -392,7 +392,7 @@ def test_hard_coded_labels_of_the_published_nn_predict_case_lose_their_points(tm
     from grader.catalogue import all_cases
     from grader.assignments.a2.instructor.recipes import make
 
-    case = next(c for c in all_cases() if c.check == "nn_predict")
+    case = next(c for c in all_cases() if c.function == "nn_predict")
     payload, key = make(case)
     labels = key["expected"].tolist()
     sub = make_submission(tmp_path / "s", stub=True)
@@ -427,20 +427,20 @@ def _published_gradients():
 
     fixtures, ref, table = load(), load_reference(), {}
     for case in all_cases():
-        if case.check not in LOSS_FUNCTIONS or case.visibility != "public" or case.probe in ("loop_scaling",
+        if case.function not in LOSS_FUNCTIONS or case.visibility != "public" or case.probe in ("loop_scaling",
                                                                                                 "device_rule"):
             continue
-        entry = fixtures[case.check][case.name]
+        entry = fixtures[case.function][case.name]
         args = entry["payload"]["args"]
         if case.probe == "call" and "with_y" not in entry["payload"]:
             grad = entry["key"]["expected"][1]
         elif case.probe == "numeric_grad":
-            fn = getattr(ref.lc if case.check != "nn_forward_backward" else ref.tln, case.check)
+            fn = getattr(ref.lc if case.function != "nn_forward_backward" else ref.tln, case.function)
             grad = fn(*args)[1]
         else:
             continue
         X = args[1]
-        table[(case.check, tuple(X.shape), repr(float(X.double().sum())))] = grad
+        table[(case.function, tuple(X.shape), repr(float(X.double().sum())))] = grad
     return table
 
 

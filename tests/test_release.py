@@ -247,7 +247,7 @@ def test_shipped_fixtures_hold_public_cases_only(unit, handout, a3_handout):
 
     public = {}
     for case in get(unit).unit("catalogue").public_cases():
-        public.setdefault(case.check, set()).add(case.name)
+        public.setdefault(case.function, set()).add(case.name)
     trees = [handout] + ([a3_handout] if unit == "a3" else [])
     for tree in trees:
         folder = tree / "grader" / "assignments" / unit / "fixtures"

@@ -707,7 +707,7 @@ def svm_loss_naive(W, X, y, reg):
     return sum(sum(W * W)), W
 '''
     inspection = inspect_sources({"linear_classifier.py": source})
-    cases = {(c.check, c.probe): c for c in all_cases()}
+    cases = {(c.function, c.probe): c for c in all_cases()}
     loops = apply_inspection(cases[("svm_loss_vectorized", "loop_scaling")], Verdict("passed"), inspection)
     assert loops.status == "failed" and "sum(...) of one iterable" in loops.message and "torch.sum" in loops.message
     for check in ("softmax_loss_vectorized", "svm_loss_naive"):

@@ -111,7 +111,7 @@ def _row(name, visibility, status, reason="", points=1.0):
 def test_hidden_cases_not_graded_do_not_make_public_ones_look_hard_coded():
     class Case:
         def __init__(self, name):
-            self.check, self.name, self.probe = "f", name, "call"
+            self.function, self.name, self.probe = "f", name, "call"
     rows = [_row("pub", PUBLIC, "passed"), _row("hid", HIDDEN, "not graded", "grader side")]
     out = flag_hardcoding(rows, [Case("pub"), Case("hid")])
     assert out[0].status == "passed"

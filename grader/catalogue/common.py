@@ -25,7 +25,7 @@ def search_judge(labels, most: int, strictly_fewer: bool = False):
     rule = (f"at least two values in each list and {'fewer than' if strictly_fewer else 'at most'} {most} "
             "combinations")
 
-    def judge(case, payload, reply, key, device_type) -> Verdict:
+    def judge(case, payload, reply, answer, device_type) -> Verdict:
         verdict = outcome_failure(reply)
         if verdict:
             return verdict

@@ -38,8 +38,8 @@ def compute(cases: List[Case], assignment=None) -> Dict[str, Dict[str, dict]]:
     out: Dict[str, Dict[str, dict]] = {}
     for case in cases:
         if case.visibility == PUBLIC and case.probe is not None and case.probe not in FROM_OTHER_CASES:
-            payload, key = recipes.make(case)
-            out.setdefault(case.check, {})[case.name] = {"payload": payload, "key": key}
+            payload, answer = recipes.make(case)
+            out.setdefault(case.function, {})[case.name] = {"payload": payload, "key": answer}
     return out
 
 
@@ -58,8 +58,8 @@ def build(assignment=None) -> List[Path]:
         torch.save(entries, path)
         written.append(path)
         manifest["functions"][check] = {
-            name: {"recipe": next(c.recipe for c in cases if c.check == check and c.name == name),
-                   "params": next(c.params for c in cases if c.check == check and c.name == name),
+            name: {"recipe": next(c.recipe for c in cases if c.function == check and c.name == name),
+                   "params": next(c.params for c in cases if c.function == check and c.name == name),
                    "payload": _shapes(entry["payload"]), "key": _shapes(entry["key"].get("expected", {}))}
             for name, entry in entries.items()}
     MANIFEST.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")

@@ -3,7 +3,7 @@ and key of a case that calls one function and compares its result, and the known
 results made only when a failing case reads them.
 
 Instructor side. Each assignment's recipes (``grader/assignments/<name>/instructor/recipes.py``)
-hold its ``RECIPES`` ({recipe name: recipe(case) -> (payload, key)}) and call :func:`make` with
+hold its ``RECIPES`` ({recipe name: recipe(case) -> (payload, answer)}) and call :func:`make` with
 them; the runner finds them through the assignment's instructor side, never by importing them.
 """
 import collections.abc
@@ -36,13 +36,13 @@ def call_case(case, args, names, reference, *, ref, mistakes_of, probes=(), **ex
     if probes:
         payload["probes"] = [[label, a] for label, a in probes]
     if case.visibility == HIDDEN:  # made for every submission: worked out only if a failing case reads them
-        found = Later(mistakes_of, case.check, expected, kept(upcast(args)), (), kept(probe_expected))
+        found = Later(mistakes_of, case.function, expected, kept(upcast(args)), (), kept(probe_expected))
     else:
-        found = mistakes_of(case.check, expected, upcast(args), probes=probe_expected)
-    key = {"expected": expected, "mistakes": found}
+        found = mistakes_of(case.function, expected, upcast(args), probes=probe_expected)
+    answer = {"expected": expected, "mistakes": found}
     if probes:
-        key["probes"] = {label: value for label, value, _ in probe_expected}
-    return payload, key
+        answer["probes"] = {label: value for label, value, _ in probe_expected}
+    return payload, answer
 
 
 def kept(obj):
@@ -120,5 +120,5 @@ def salted(case: Case, salt: str) -> Case:
 
 
 def make(case: Case, recipes: Dict[str, Callable[[Case], Tuple[Any, Any]]], salt: str = ""):
-    """(payload, key) of one case, from its recipe among ``recipes``, salted (see :func:`salted`)."""
+    """(payload, answer) of one case, from its recipe among ``recipes``, salted (see :func:`salted`)."""
     return recipes[case.recipe](salted(case, salt))

@@ -215,16 +215,16 @@ def probe_numeric_grad(ctx: Context, p):
     if error:
         return _missing(error)
     args = to_device(p["args"], ctx.device)
-    key = p.get("key")  # for a dict of params, the parameter; else the first argument
+    wrt = p.get("wrt")  # for a dict of params, the parameter; else the first argument
 
     def target():
-        return args[0][key] if key is not None else args[0]
+        return args[0][wrt] if wrt is not None else args[0]
 
     outcome = ctx.call(fn, *args, trace=False)
     if not outcome.ok:
         return {"outcome": outcome_dict(outcome)}
     try:
-        grad = outcome.value[1][key] if key is not None else outcome.value[1]
+        grad = outcome.value[1][wrt] if wrt is not None else outcome.value[1]
         analytic = [float(grad[tuple(ix)]) for ix in p["coords"]]
     except Exception as exc:  # noqa: BLE001 - wrong structure: the value check explains it
         return {"outcome": {"value": None, "error": {"type": type(exc).__name__, "message":

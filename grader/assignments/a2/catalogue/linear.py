@@ -88,7 +88,7 @@ def _never_drawn(seen, n, draws, B):
             f"num_train={n}, which a uniform draw misses with a chance below 1e-9: {why}")
 
 
-def judge_sample_batch(case, payload, reply, key, device_type) -> Verdict:
+def judge_sample_batch(case, payload, reply, answer, device_type) -> Verdict:
     if reply.failure:
         return outcome_failure(reply)
     draws = reply.data["draws"]
@@ -137,7 +137,7 @@ def _check_batches(calls, payload):
     return None
 
 
-def judge_train_steps(case, payload, reply, key, device_type) -> Verdict:
+def judge_train_steps(case, payload, reply, answer, device_type) -> Verdict:
     verdict = outcome_failure(reply)
     if verdict:
         return verdict
@@ -215,7 +215,7 @@ def _one_param_set_training(reply, payload):
     return None
 
 
-def judge_one_param_training(case, payload, reply, key, device_type) -> Verdict:
+def judge_one_param_training(case, payload, reply, answer, device_type) -> Verdict:
     verdict = outcome_failure(reply)
     if verdict:
         return verdict
@@ -223,7 +223,7 @@ def judge_one_param_training(case, payload, reply, key, device_type) -> Verdict:
     return failed(problem, "values") if problem else passed()
 
 
-def judge_one_param_accuracies(case, payload, reply, key, device_type) -> Verdict:
+def judge_one_param_accuracies(case, payload, reply, answer, device_type) -> Verdict:
     verdict = outcome_failure(reply)
     if verdict:
         return verdict
@@ -236,14 +236,14 @@ def judge_one_param_accuracies(case, payload, reply, key, device_type) -> Verdic
         return failed("cls.W is not the trained weights: keep what train_linear_classifier returns in cls.W "
                       "(cls.W, _ = train_linear_classifier(cls.loss, cls.W, ...), as the given cls.train does), so "
                       "that the returned cls is the trained classifier", "values")
-    problem = accuracy_problem([("train_acc", value["items"][1], key["train_acc"]),
-                                ("val_acc", value["items"][2], key["val_acc"])], "the trained classifier's")
+    problem = accuracy_problem([("train_acc", value["items"][1], answer["train_acc"]),
+                                ("val_acc", value["items"][2], answer["val_acc"])], "the trained classifier's")
     return failed(problem, "values") if problem else passed()
 
 
 # ------------------------------------------------------------------ the given classes (no points)
 
-def judge_classes(case, payload, reply, key, device_type) -> Verdict:
+def judge_classes(case, payload, reply, answer, device_type) -> Verdict:
     """The classes are the template's given code: what is wrong with them is a note, not lost points."""
     verdict = outcome_failure(reply)
     if verdict:

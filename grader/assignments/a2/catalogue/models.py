@@ -59,7 +59,7 @@ def checkpoint_problem(path, name: str):
 
 
 def judge_best(kind):
-    def judge(case, payload, reply, key, device_type) -> Verdict:
+    def judge(case, payload, reply, answer, device_type) -> Verdict:
         name = f"{kind}_best_model.pt"
         path = next((d / name for d in payload["checkpoint_dirs"] if (d / name).is_file()), None)
         evaluate = instructor_module("evaluate", "a2")  # None in a student handout

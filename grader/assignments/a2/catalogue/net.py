@@ -44,7 +44,7 @@ def backward_case(name, points, visibility, params, dtype, reg):
 WITHOUT_Y = "nn_forward_backward(params, X) without y (y=None)"
 
 
-def judge_scores_without_y(case, payload, reply, key, device_type) -> Verdict:
+def judge_scores_without_y(case, payload, reply, answer, device_type) -> Verdict:
     """The docstring: without labels, nn_forward_backward returns the scores (TwoLayerNet.loss(X)
     and TwoLayerNet.predict rely on it)."""
     verdict = outcome_failure(reply, WITHOUT_Y)
@@ -56,7 +56,7 @@ def judge_scores_without_y(case, payload, reply, key, device_type) -> Verdict:
         return verdict
     if reply.data.get("not_implemented"):  # the given `if y is None: return scores` alone earns nothing
         return error_verdict(reply.data["not_implemented"])
-    verdict = judge_values(wider_dtype=True)(case, payload, reply, key, device_type)
+    verdict = judge_values(wider_dtype=True)(case, payload, reply, answer, device_type)
     if verdict.passed:
         return verdict
     return failed(f"{WITHOUT_Y} must return the scores (N, C): {verdict.message}", verdict.reason,
@@ -73,14 +73,14 @@ def scores_case(name, points, visibility, params, dtype):
 
 
 def _numeric_cases(points) -> List[Case]:
-    return [Case("nn_forward_backward", f"grads['{key}'] matches numeric differences of your loss", points, PUBLIC,
-                 "numeric_grad", judge_numeric_grad, "net_numeric", {"seed": 65, "key": key}, form=True,
-                 output=f"grads['{key}']", fresh=True) for key in PARAM_NAMES]
+    return [Case("nn_forward_backward", f"grads['{wrt}'] matches numeric differences of your loss", points, PUBLIC,
+                 "numeric_grad", judge_numeric_grad, "net_numeric", {"seed": 65, "wrt": wrt}, form=True,
+                 output=f"grads['{wrt}']", fresh=True) for wrt in PARAM_NAMES]
 
 
 # ------------------------------------------------------------------ nn_train and nn_predict
 
-def judge_nn_train(case, payload, reply, key, device_type) -> Verdict:
+def judge_nn_train(case, payload, reply, answer, device_type) -> Verdict:
     verdict = outcome_failure(reply)
     if verdict:
         return verdict
@@ -179,8 +179,8 @@ def _judge_histories(out, calls, preds, payload, per_epoch, losses) -> Verdict:
     return passed()
 
 
-def judge_nn_predict(case, payload, reply, key, device_type) -> Verdict:
-    return judge_values()(case, payload, reply, key, device_type)
+def judge_nn_predict(case, payload, reply, answer, device_type) -> Verdict:
+    return judge_values()(case, payload, reply, answer, device_type)
 
 
 # ------------------------------------------------------------------ find_best_net
@@ -338,7 +338,7 @@ def _extra_returns(reply) -> Optional[str]:
             "find_best_net(...)), which raises with more: return only those three")
 
 
-def judge_search_grid(case, payload, reply, key, device_type) -> Verdict:
+def judge_search_grid(case, payload, reply, answer, device_type) -> Verdict:
     """One new net per combination of the grid, each trained with that combination's values."""
     verdict = _search_outcome(reply, payload, device_type, grid_case=True)
     if verdict:
@@ -359,11 +359,11 @@ def _trained_with(net):
     return last["learning_rate"], last.get("learning_rate_decay")
 
 
-def _final_accuracy(key, lr, decay=None):
+def _final_accuracy(answer, lr, decay=None):
     """The validation accuracy a net trained with ``lr`` (and ``decay``) ends at: the stand-in
     moves a net only for the learning rates of its tables; with any other it stays where it
     started."""
-    return key["final"].get(_combo_key(lr, decay), key["final"].get(_lr_key(lr), key.get("untrained")))
+    return answer["final"].get(_combo_key(lr, decay), answer["final"].get(_lr_key(lr), answer.get("untrained")))
 
 
 def _kept(reply):
@@ -371,26 +371,26 @@ def _kept(reply):
     return best if isinstance(best, int) else None
 
 
-def _last_decay_only(nets, best, payload, key) -> bool:
+def _last_decay_only(nets, best, payload, answer) -> bool:
     """Whether the kept net is the best of the nets trained with the grid's last decay while the
     best net is another decay's: the search compared only each combination's last decay's net."""
     last = payload["grid"][3][-1]
-    if key.get("best_decay") == last or _trained_with(nets[best])[1] != last:
+    if answer.get("best_decay") == last or _trained_with(nets[best])[1] != last:
         return False
-    finals = [_final_accuracy(key, *_trained_with(n)) for n in nets if _trained_with(n)[1] == last]
-    return _final_accuracy(key, *_trained_with(nets[best])) >= max(f for f in finals if f is not None) - 1e-12
+    finals = [_final_accuracy(answer, *_trained_with(n)) for n in nets if _trained_with(n)[1] == last]
+    return _final_accuracy(answer, *_trained_with(nets[best])) >= max(f for f in finals if f is not None) - 1e-12
 
 
-def _best_of_own(nets, best, key) -> Verdict:
+def _best_of_own(nets, best, answer) -> Verdict:
     """A search over a grid of its own is judged on the nets it trained: the kept net must end
     at least as high on validation as every one of them."""
-    finals = [(_final_accuracy(key, *_trained_with(n)), n) for n in nets if n["trains"]]
+    finals = [(_final_accuracy(answer, *_trained_with(n)), n) for n in nets if n["trains"]]
     if not nets[best]["trains"]:
         return failed("the search kept a net it never trained: keep a net after its train()", "values")
     if len(finals) < 2:
         return failed("find_best_net trained a single net over a grid of its own: there is no search to keep the "
                       "best of; train one net per combination of get_param_set_fn()", "values")
-    kept = _final_accuracy(key, *_trained_with(nets[best]))
+    kept = _final_accuracy(answer, *_trained_with(nets[best]))
     top, top_net = max(((f, n) for f, n in finals if f is not None), key=lambda fn: fn[0], default=(None, None))
     if kept is None or top is None or kept >= top - 1e-12:
         return passed()
@@ -400,7 +400,7 @@ def _best_of_own(nets, best, key) -> Verdict:
                   "accuracy", "values")
 
 
-def judge_search_best(case, payload, reply, key, device_type) -> Verdict:
+def judge_search_best(case, payload, reply, answer, device_type) -> Verdict:
     """The net kept is the one that is best on validation after training."""
     verdict = _search_outcome(reply, payload, device_type)
     if verdict:
@@ -412,16 +412,16 @@ def judge_search_best(case, payload, reply, key, device_type) -> Verdict:
                       "trained: keep the net itself (best_net = net) whenever its validation accuracy beats the "
                       "best so far", "values")
     if not reply.data["asked"] and not reply.data.get("direct"):  # a grid of its own: the best of its nets
-        return _best_of_own(nets, best, key)
-    if nets[best]["state"] == key["best_state"]:
+        return _best_of_own(nets, best, answer)
+    if nets[best]["state"] == answer["best_state"]:
         return passed()
     lr, decay = _trained_with(nets[best])
-    peak = key["peaks"].get(_combo_key(lr, decay), key["peaks"].get(_lr_key(lr)))
-    final = _final_accuracy(key, lr, decay)
-    if _last_decay_only(nets, best, payload, key):
+    peak = answer["peaks"].get(_combo_key(lr, decay), answer["peaks"].get(_lr_key(lr)))
+    final = _final_accuracy(answer, lr, decay)
+    if _last_decay_only(nets, best, payload, answer):
         return failed(f"the search kept the net trained with learning_rate={lr}, learning_rate_decay={decay}, which "
-                      f"reaches {final:.2f} on validation, while the one trained with learning_rate={key['best_lr']}, "
-                      f"learning_rate_decay={key['best_decay']} reaches {key['best_acc']:.2f}; the kept net is the "
+                      f"reaches {final:.2f} on validation, while the one trained with learning_rate={answer['best_lr']}, "
+                      f"learning_rate_decay={answer['best_decay']} reaches {answer['best_acc']:.2f}; the kept net is the "
                       f"best of those trained with the last decay ({decay})", "values",
                       "Likely cause: the evaluation and the best-net bookkeeping sit after the loop over "
                       "learning_rate_decays (outside it), so only the last decay's net of each combination is ever "
@@ -432,20 +432,20 @@ def judge_search_best(case, payload, reply, key, device_type) -> Verdict:
             abs(got - peak) < 1e-6 or abs(got - 100 * peak) < 1e-4):
         return failed(f"the search kept the net trained with learning_rate={lr}, whose validation accuracy "
                       f"peaked at {peak:.2f} during training but is {final:.2f} after it; "
-                      f"the net trained with learning_rate={key['best_lr']} ends at {key['best_acc']:.2f}",
+                      f"the net trained with learning_rate={answer['best_lr']} ends at {answer['best_acc']:.2f}",
                       "values", "Likely cause: nets are ranked by the best point of their history "
                       "(max(stat['val_acc_history'])) instead of the trained net: compare each trained net's "
                       "validation accuracy (its predict on X_val, or the history's last entry).")
     if best == len(nets) - 1 and got is not None and abs(got - final) > 1e-6 and abs(got - 100 * final) > 1e-4:
         return failed(f"the search kept the last net it trained (learning_rate={lr}, learning_rate_decay={decay}), "
                       f"which reaches {final:.2f} on validation, while the one trained with "
-                      f"learning_rate={key['best_lr']} reaches {key['best_acc']:.2f}", "values",
+                      f"learning_rate={answer['best_lr']} reaches {answer['best_acc']:.2f}", "values",
                       f"Likely cause: best_val_acc is not updated when a net is kept (it returns {got!r}), so every "
                       "net beats it and the last one trained is kept: update best_net, best_stat and best_val_acc "
                       "together.")
     return failed(f"the search kept the net trained with learning_rate={lr}, which reaches "
                   f"{final if final is not None else float('nan'):.2f} on validation, while the one trained with "
-                  f"learning_rate={key['best_lr']} reaches {key['best_acc']:.2f}: keep the net with the highest "
+                  f"learning_rate={answer['best_lr']} reaches {answer['best_acc']:.2f}: keep the net with the highest "
                   "validation accuracy", "values")
 
 
@@ -463,7 +463,7 @@ def _stat_problem(reply, best) -> Optional[str]:
     return None
 
 
-def judge_search_returns(case, payload, reply, key, device_type) -> Verdict:
+def judge_search_returns(case, payload, reply, answer, device_type) -> Verdict:
     """best_stat and best_val_acc belong to the net that was kept; every wrong return is named."""
     verdict = _search_outcome(reply, payload, device_type)
     if verdict:
@@ -477,14 +477,14 @@ def judge_search_returns(case, payload, reply, key, device_type) -> Verdict:
     elif not nets[best]["trains"]:
         return failed("\n".join(problems + ["best_net was never trained"]), "values")
     else:
-        truth = _final_accuracy(key, *_trained_with(nets[best]))
+        truth = _final_accuracy(answer, *_trained_with(nets[best]))
     reported = reply.data["outcome"]["value"]["items"][2]
     if truth is not None:
         problem = accuracy_problem([("best_val_acc", reported, truth)], "the kept net's validation")
         if problem:
             problems.append(problem)
     elif reported.get("kind") != "number" or reported.get("type") == "bool":
-        problems.append(accuracy_problem([("best_val_acc", reported, key["best_acc"])], "the best net's validation"))
+        problems.append(accuracy_problem([("best_val_acc", reported, answer["best_acc"])], "the best net's validation"))
     stat = _stat_problem(reply, best)
     if stat and not (best is None and stat.startswith("best_stat must be")):
         problems.append(stat)
@@ -503,7 +503,7 @@ def _wired(step, what, own_params=True):
     return None
 
 
-def judge_net_class(case, payload, reply, key, device_type) -> Verdict:
+def judge_net_class(case, payload, reply, answer, device_type) -> Verdict:
     """TwoLayerNet is the template's given code: what is wrong with it is a note, not lost points."""
     verdict = outcome_failure(reply)
     if not verdict and reply.data.get("init", {}).get("error"):
@@ -511,7 +511,7 @@ def judge_net_class(case, payload, reply, key, device_type) -> Verdict:
     notes = [verdict.message] if verdict else []
     if not verdict:
         if device_type == "cpu":
-            problems = compare(reply.data["params"], key["params"], "net.params", dtype=F64, device_type=device_type)
+            problems = compare(reply.data["params"], answer["params"], "net.params", dtype=F64, device_type=device_type)
             if problems:
                 notes.append(problems[0].message + " (TwoLayerNet seeds torch with 0, then draws W1 = std * "
                              "randn(D, H), b1 = zeros(H), W2 = std * randn(H, C), b2 = zeros(C))")

@@ -128,7 +128,7 @@ def _linear_reference(case, args):
     """A loss function's expected (loss, dW) on ``args``, and its known mistakes' results (for
     inputs made for one submission, worked out only if a failing case reads them)."""
     expected = detached(getattr(load_reference().lc, case.params["function"])(*upcast(args)))
-    return {"expected": expected, "mistakes": _mistakes(case.check, expected, args, per_submission(case))}
+    return {"expected": expected, "mistakes": _mistakes(case.function, expected, args, per_submission(case))}
 
 
 def _mistakes(check, expected, args, later):
@@ -137,13 +137,13 @@ def _mistakes(check, expected, args, later):
     return mistakes.results(check, expected, upcast(args))
 
 
-def _losses(key):
+def _losses(answer):
     """The loss, and each known mistake's loss, of a loss function's key (the mistakes' made
     only when read past the right one, where the key's mistakes are made only when read)."""
-    right = float(key["expected"][0])
-    if isinstance(key["mistakes"], Later):
-        return LaterAfter(right, _mistakes_losses, key["mistakes"])
-    return [right] + _mistakes_losses(key["mistakes"])
+    right = float(answer["expected"][0])
+    if isinstance(answer["mistakes"], Later):
+        return LaterAfter(right, _mistakes_losses, answer["mistakes"])
+    return [right] + _mistakes_losses(answer["mistakes"])
 
 
 def _mistakes_losses(found):
@@ -158,10 +158,10 @@ def linear_numeric(case):
     N, D, C = _form_shape(g, 10, 10), _form_shape(g, 4, 5), _form_shape(g, 3, 4)
     args = linear_problem(case.params["seed"] + 1, N, D, C, F64)
     coords = [[int(torch.randint(D, (1,), generator=g)), int(torch.randint(C, (1,), generator=g))] for _ in range(8)]
-    key = _linear_reference(case, args)
-    dW = key["expected"][1]  # the reference gradient there: a right dW keeps its case when only the loss is wrong
+    answer = _linear_reference(case, args)
+    dW = answer["expected"][1]  # the reference gradient there: a right dW keeps its case when only the loss is wrong
     return ({"module": case.params["module"], "function": case.params["function"], "args": args, "coords": coords,
-             "h": 1e-6, "key": None}, {"losses": _losses(key), "gradient": [float(dW[tuple(ix)]) for ix in coords]})
+             "h": 1e-6, "wrt": None}, {"losses": _losses(answer), "gradient": [float(dW[tuple(ix)]) for ix in coords]})
 
 
 def linear_loops(case):
@@ -172,8 +172,8 @@ def linear_loops(case):
     N, D, C = _form_shape(g, 6, 6), _form_shape(g, 4, 4), _form_shape(g, 3, 3)
     sizes = [(N, D, C), (2 * N, D, C), (N, 2 * D, C), (N, D, 2 * C)]
     variants = [[f"N={n}, D={d}, C={c}", linear_problem(seed + 1 + k, n, d, c)] for k, (n, d, c) in enumerate(sizes)]
-    key = {"runs": [_linear_reference(case, args) for _, args in variants]}
-    return {"module": case.params["module"], "function": case.params["function"], "variants": variants}, key
+    answer = {"runs": [_linear_reference(case, args) for _, args in variants]}
+    return {"module": case.params["module"], "function": case.params["function"], "variants": variants}, answer
 
 
 def sample_batch(case):
@@ -207,8 +207,8 @@ def one_param_set(case):
             "X_val": _randn(g, 20, 5), "y_val": torch.randint(3, (20,), generator=g)}
     W = _randn(g, 5, 3)
     labels = {k: data[k].mm(W).argmax(1) for k in ("X_train", "X_val")}
-    key = {f"{s}_acc": (labels[f"X_{s}"] == data[f"y_{s}"]).double().mean().item() for s in ("train", "val")}
-    return {"data": data, "W": W, "labels": labels, "lr": 0.07, "reg": 0.02, "num_iters": 33}, key
+    answer = {f"{s}_acc": (labels[f"X_{s}"] == data[f"y_{s}"]).double().mean().item() for s in ("train", "val")}
+    return {"data": data, "W": W, "labels": labels, "lr": 0.07, "reg": 0.02, "num_iters": 33}, answer
 
 
 def linear_classes(case):
@@ -245,11 +245,11 @@ def net_call(case):
 def net_numeric(case):
     """One problem for the four parameters' checks (one seed): made, with its key, once."""
     payload, losses, grads = _net_numeric_problem(case.params["seed"], per_submission(case))
-    key = case.params["key"]
-    coords = payload["coords"][key]
+    wrt = case.params["wrt"]
+    coords = payload["coords"][wrt]
     # the reference gradient there: a right gradient keeps its case when only the loss is wrong
-    return ({**payload, "coords": coords, "key": key},
-            {"losses": losses, "gradient": [float(grads[key][tuple(ix)]) for ix in coords]})
+    return ({**payload, "coords": coords, "wrt": wrt},
+            {"losses": losses, "gradient": [float(grads[wrt][tuple(ix)]) for ix in coords]})
 
 
 @functools.lru_cache(maxsize=8)
@@ -259,8 +259,8 @@ def _net_numeric_problem(seed, later=False):
     params, X, y = net_problem({"problem": "random", "seed": seed, "N": N, "D": D, "H": H, "C": C,
                                 "dtype": "torch.float64", "scale": 0.1, "x_scale": 1.0})
     g = _gen(seed + 1)
-    coords = {key: [[int(torch.randint(s, (1,), generator=g)) for s in params[key].shape] for _ in range(2)]
-              for key in PARAM_NAMES}
+    coords = {wrt: [[int(torch.randint(s, (1,), generator=g)) for s in params[wrt].shape] for _ in range(2)]
+              for wrt in PARAM_NAMES}
     args = [params, X, y, 0.1]
     expected = detached(load_reference().tln.nn_forward_backward(*upcast(args)))
     found = _mistakes("nn_forward_backward", expected, args, later)
@@ -400,12 +400,12 @@ def find_best_net(case):
     }
     grid = ([peaky, good, still], [SEARCH_HIDDEN], [1e-3], decays)
     payload = {"data": data, "grid": grid, "states": states, "histories": histories}
-    key = {"best_state": "trained", "best_lr": good, "best_decay": decays[0], "best_acc": best,
+    answer = {"best_state": "trained", "best_lr": good, "best_decay": decays[0], "best_acc": best,
            "final": {repr(peaky): start, repr(good): best, repr(still): start, _lr_decay(good, decays[-1]): middle},
            "peaks": {repr(peaky): peak, repr(good): max(val), repr(still): start,
                      _lr_decay(good, decays[-1]): middle},
            "untrained": start}  # where a net trained with a learning rate off the grid stays
-    return payload, key
+    return payload, answer
 
 
 # ------------------------------------------------------------------ the given class
@@ -430,7 +430,7 @@ RECIPES: Dict[str, Callable[[Case], Tuple[Any, Any]]] = {
 
 
 def make(case: Case, salt: str = ""):
-    """(payload, key) of one of A2's cases; the seed of a hidden case, or of a public case marked
+    """(payload, answer) of one of A2's cases; the seed of a hidden case, or of a public case marked
     ``fresh`` (the numeric gradient and no-loop cases), is mixed with ``salt`` (a digest of the submission: fresh inputs for
     every version of every submission, the same for the same files)."""
     return shared.make(case, RECIPES, salt)

@@ -17,7 +17,7 @@ def _relative(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a) + abs(b), 1e-8)
 
 
-def judge_layer_numeric(case, payload, reply, key, device_type) -> Verdict:
+def judge_layer_numeric(case, payload, reply, answer, device_type) -> Verdict:
     """The backward's gradient against centred differences of the student's own forward. A
     gradient equal to the reference's at every entry keeps the case whatever the forward does
     (its own cases judge it)."""
@@ -27,8 +27,8 @@ def judge_layer_numeric(case, payload, reply, key, device_type) -> Verdict:
     if reply.data.get("unusable"):
         return failed(f"not checked: {reply.data['unusable']} (its own cases say more)", "values")
     analytic, numeric = reply.data["analytic"], reply.data["numeric"]
-    name = payload["key"]
-    reference = (key or {}).get("gradient")
+    name = payload["wrt"]
+    reference = (answer or {}).get("gradient")
     if reference and len(reference) == len(analytic) and all(
             isinstance(a, (int, float)) and _relative(a, r) < 1e-6 for a, r in zip(analytic, reference)):
         return passed()
@@ -51,12 +51,12 @@ def judge_layer_numeric(case, payload, reply, key, device_type) -> Verdict:
                   "not match the forward pass", "values")
 
 
-def _accepted(verdict, case, payload, reply, key, device_type):
+def _accepted(verdict, case, payload, reply, answer, device_type):
     """A failed network verdict judged again against the key's accepted forms (the template's
     other regularization convention): it passes, with a note, when it matches one; when only its
     loss does, that form's mistakes name what else is wrong."""
     desc = reply.data["outcome"]["value"]
-    for label, value, found in key.get("accepted", []):
+    for label, value, found in answer.get("accepted", []):
         again = judge_values(names=("loss", "grads"), wider_dtype=True)(case, payload, reply,
                                                                         {"expected": value, "mistakes": found},
                                                                         device_type)
@@ -97,25 +97,25 @@ def judge_layer_values(names):
     outputs earn nothing."""
     inner = judge_values(names=names, rules=("no_relu",), wider_dtype=True)
 
-    def judge(case, payload, reply, key, device_type) -> Verdict:
-        verdict = inner(case, payload, reply, key, device_type)
+    def judge(case, payload, reply, answer, device_type) -> Verdict:
+        verdict = inner(case, payload, reply, answer, device_type)
         calls = (reply.data or {}).get("forward_calls", 0) if case.gradients and not reply.failure else 0
         if not calls or verdict.reason == "rule" and "finite differences" in verdict.message:
             return verdict
-        layer = case.check.rsplit(".", 1)[0]
+        layer = case.function.rsplit(".", 1)[0]
         return without_gradients(verdict, case, [], [f"{layer}.forward called {calls} time{'s' if calls > 1 else ''} "
-                                                    f"by {case.check}"])
+                                                    f"by {case.function}"])
     return judge
 
 
-def judge_net_loss(case, payload, reply, key, device_type) -> Verdict:
+def judge_net_loss(case, payload, reply, answer, device_type) -> Verdict:
     """loss and grads (or the scores, without y) of a network whose layers are stand-ins."""
     names = ("scores",) if payload.get("y") is None else ("loss", "grads")
     # the layers are asked by hand: nothing from torch.nn (F.linear, F.relu, F.cross_entropy) in the network either
-    verdict = judge_values(names=names, rules=("no_relu",), wider_dtype=True)(case, payload, reply, key, device_type)
+    verdict = judge_values(names=names, rules=("no_relu",), wider_dtype=True)(case, payload, reply, answer, device_type)
     if verdict.passed or reply.failure or not reply.data:
         return verdict
-    verdict = _accepted(verdict, case, payload, reply, key, device_type)
+    verdict = _accepted(verdict, case, payload, reply, answer, device_type)
     if verdict.passed:
         return verdict
     extra = [m for m in (_misses(reply),) if m]
@@ -128,7 +128,7 @@ def judge_net_loss(case, payload, reply, key, device_type) -> Verdict:
     return dataclasses.replace(verdict, diagnosis=" ".join(filter(None, [verdict.diagnosis] + extra)))
 
 
-def judge_net_init(case, payload, reply, key, device_type) -> Verdict:
+def judge_net_init(case, payload, reply, answer, device_type) -> Verdict:
     """The parameters' names and shapes, dtype and device, zero biases, and weights drawn from a
     Gaussian of standard deviation weight_scale (mean and spread measured over every weight)."""
     verdict = outcome_failure(reply, f"{payload['class']}(...)")
@@ -139,7 +139,7 @@ def judge_net_init(case, payload, reply, key, device_type) -> Verdict:
     if params.get("kind") != "map":
         return failed("self.params must be a dict of the parameters", "values")
     items = params["items"]
-    dims, scale = key["dims"], key["weight_scale"]
+    dims, scale = answer["dims"], answer["weight_scale"]
     L = len(dims) - 1
     want = {f"{k}{i}" for i in range(1, L + 1) for k in "Wb"}
     problems = []
@@ -156,8 +156,8 @@ def judge_net_init(case, payload, reply, key, device_type) -> Verdict:
             t = d["value"]
             if tuple(t.shape) != shape:
                 problems.append(f"{name} has shape {tuple(t.shape)}, expected {shape}")
-            elif d["dtype"] != key["dtype"].replace("torch.", ""):
-                problems.append(f"{name} is {d['dtype']}, expected the dtype given, {key['dtype'].replace('torch.', '')}")
+            elif d["dtype"] != answer["dtype"].replace("torch.", ""):
+                problems.append(f"{name} is {d['dtype']}, expected the dtype given, {answer['dtype'].replace('torch.', '')}")
             elif d["device"].split(":")[0] != device_type:
                 problems.append(f"{name} is on {d['device']}, expected the device given ({device_type})")
             elif name.startswith("b") and bool((t != 0).any()):
@@ -179,8 +179,8 @@ def judge_net_init(case, payload, reply, key, device_type) -> Verdict:
         return failed(f"the weights have mean {mean:.3g} and standard deviation {std:.3g} over {n} entries; expected "
                       f"a Gaussian centred at 0 with standard deviation weight_scale = {scale:g}{why}", "values")
     reg = value["items"].get("reg", {})
-    if reg.get("kind") == "number" and abs(float(reg["value"]) - key["reg"]) > 1e-12:
-        return failed(f"self.reg is {reg['value']}, expected the reg given ({key['reg']})", "values")
+    if reg.get("kind") == "number" and abs(float(reg["value"]) - answer["reg"]) > 1e-12:
+        return failed(f"self.reg is {reg['value']}, expected the reg given ({answer['reg']})", "values")
     return passed()
 
 
@@ -230,7 +230,7 @@ def _steps_fit(steps, seq, state, dtype, device_type) -> bool:
     return len(steps) >= len(seq)
 
 
-def judge_optimizer(case, payload, reply, key, device_type) -> Verdict:
+def judge_optimizer(case, payload, reply, answer, device_type) -> Verdict:
     """Each step's next_w and state, in order; the first step that differs is named, with the
     known mistake whose rule gives the student's steps."""
     if reply.failure or not reply.data.get("steps"):  # nothing ran: the module's or the function's error
@@ -240,7 +240,7 @@ def judge_optimizer(case, payload, reply, key, device_type) -> Verdict:
         if entry.get("error"):
             return error_verdict(entry["error"], f"step {k + 1}")
     violations, notes = rule_findings(steps[0].get("trace", {}) if steps else {}, reply.data.get("mutated", []))
-    expected, state = key["expected"], key["state"]
+    expected, state = answer["expected"], answer["state"]
     problem = None
     for k, (entry, (w, config)) in enumerate(zip(steps, expected)):
         label = f"step {k + 1}" + (" (config=None: the defaults)" if k == 0 and payload["config"] is None else "")
@@ -265,11 +265,11 @@ def judge_optimizer(case, payload, reply, key, device_type) -> Verdict:
     if problem is None and not violations:
         return passed(warnings=notes)
     if problem:
-        for label, seq in key.get("accepted", []):
+        for label, seq in answer.get("accepted", []):
             if _steps_fit(steps, seq, state, case.dtype, device_type) and not violations:
                 return passed(warnings=notes + [f"note: {label}: accepted"])
     diagnosis = ""
-    found = key.get("mistakes", []) if problem else []
+    found = answer.get("mistakes", []) if problem else []
     fit = next((m for m in found if _steps_fit(steps, m[2], state, case.dtype, device_type)), None) or next(
         (m for m in found if _steps_fit(steps, [(w, {}) for w, _ in m[2]], (), case.dtype, device_type)), None)
     if fit:
@@ -303,7 +303,7 @@ def _dropout_called(trace) -> List[str]:
             f"{', '.join(used)}"]
 
 
-def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
+def judge_dropout_forward(case, payload, reply, answer, device_type) -> Verdict:
     """Train mode: every output is 0 or x / (1 - p), a fraction of about p dropped, the same mask
     for the same seed and another for another seed; test mode: x itself."""
     if reply.failure or not reply.data.get("runs"):  # nothing ran: the module's or the function's error
@@ -313,7 +313,7 @@ def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
         if entry.get("error"):
             return error_verdict(entry["error"], f"Dropout.forward ({label} mode)" if label in ("train", "test")
                                  else f"Dropout.forward ({label})")
-    x, p = payload["x"].double(), key["p"]
+    x, p = payload["x"].double(), answer["p"]
     trace = runs.get("train", {}).get("trace", {})
     violations, notes = rule_findings(trace, reply.data.get("mutated", []), ("no_relu",))
     violations += _dropout_called(trace)
@@ -391,7 +391,7 @@ def judge_dropout_forward(case, payload, reply, key, device_type) -> Verdict:
     return passed(warnings=notes)
 
 
-def judge_dropout_backward(case, payload, reply, key, device_type) -> Verdict:
+def judge_dropout_backward(case, payload, reply, answer, device_type) -> Verdict:
     """dx = dout through the forward's own mask (dx == dout * out / x); with the template's cache
     when the forward cannot be run (dx == dout * mask)."""
     verdict = outcome_failure(reply, "Dropout.backward")
@@ -399,7 +399,7 @@ def judge_dropout_backward(case, payload, reply, key, device_type) -> Verdict:
         return verdict
     violations, notes = rule_findings(reply.data["outcome"].get("trace", {}), [], ("no_relu",))
     dx = _tensor(reply.data["outcome"]["value"])
-    dout, x, p = payload["dout"].double(), payload["x"].double(), key["p"]
+    dout, x, p = payload["dout"].double(), payload["x"].double(), answer["p"]
     if reply.data.get("own_cache"):
         out = _tensor(reply.data["out"])
         want = dout * out / x
@@ -433,7 +433,7 @@ def judge_dropout_backward(case, payload, reply, key, device_type) -> Verdict:
     return passed(warnings=notes)
 
 
-def judge_linear_relu_given(case, payload, reply, key, device_type) -> Verdict:
+def judge_linear_relu_given(case, payload, reply, answer, device_type) -> Verdict:
     """Linear_ReLU is the template's given code: it earns nothing and costs nothing (a bug in
     Linear or ReLU is charged there alone); what is wrong with it is a note."""
     notes = []
@@ -445,7 +445,7 @@ def judge_linear_relu_given(case, payload, reply, key, device_type) -> Verdict:
         if "Linear.forward" not in names or "ReLU.forward" not in names:
             notes.append("Linear_ReLU.forward no longer hands its work to Linear.forward and ReLU.forward")
         out = _tensor(reply.data["outcome"].get("value"))
-        if out is None or not torch.allclose(out, key["out"].double()):
+        if out is None or not torch.allclose(out, answer["out"].double()):
             notes.append("Linear_ReLU.forward does not return ReLU.forward's output")
         back = reply.data.get("backward") or {}
         if back.get("error"):
@@ -458,7 +458,7 @@ def judge_linear_relu_given(case, payload, reply, key, device_type) -> Verdict:
                             + "; ".join(notes)])
 
 
-def judge_solver_instance(case, payload, reply, key, device_type) -> Verdict:
+def judge_solver_instance(case, payload, reply, answer, device_type) -> Verdict:
     """A Solver built on a TwoLayerNet and the data given, with the device given, returned (the
     50% validation accuracy it must reach needs CIFAR-10: not judged here). The TwoLayerNet the
     given line builds is a stand-in: the constructor is graded on its own."""
@@ -523,11 +523,11 @@ TEMPLATE_SEARCH_VALUES = {"get_three_layer_network_params": (1e-2, 1e-4),
                           "get_five_layer_network_params": (1e-5, 2e-3)}
 
 
-def judge_search_values(case, payload, reply, key, device_type) -> Verdict:
+def judge_search_values(case, payload, reply, answer, device_type) -> Verdict:
     """Two positive finite numbers, which overfit 50 CIFAR-10 samples within 20 epochs when the
     solution's network is trained with them as the notebook trains it; "not graded" without
     CIFAR-10 on the grading machine."""
-    verdict = outcome_failure(reply, case.check)
+    verdict = outcome_failure(reply, case.function)
     if verdict:
         return verdict
     value = reply.data["outcome"]["value"]
@@ -536,7 +536,7 @@ def judge_search_values(case, payload, reply, key, device_type) -> Verdict:
     if len(items) != 2 or len(numbers) != 2 or not all(math.isfinite(v) and v > 0 for v in numbers):
         return failed("must return (weight_scale, learning_rate), two positive numbers", "values")
     ws, lr = numbers
-    if (ws, lr) == TEMPLATE_SEARCH_VALUES.get(case.check):
+    if (ws, lr) == TEMPLATE_SEARCH_VALUES.get(case.function):
         return failed(f"returns the template's starting values (weight_scale={ws:g}, learning_rate={lr:g}) "
                       "unchanged: the search is not done (the template gives them to be changed, and they do not "
                       "overfit the 50 samples in 20 epochs)", "values")
@@ -545,7 +545,7 @@ def judge_search_values(case, payload, reply, key, device_type) -> Verdict:
         return Verdict("not graded", f"returns weight_scale={ws:g}, learning_rate={lr:g}; whether they reach 100% "
                        "training accuracy on 50 CIFAR-10 samples within 20 epochs needs CIFAR-10, which is not on "
                        "the grading machine", reason="no data", setup_note=problem if evaluate else "")
-    best = evaluate.overfit_accuracy(case.check, ws, lr, _data_dir(payload))
+    best = evaluate.overfit_accuracy(case.function, ws, lr, _data_dir(payload))
     if best >= 1.0:
         return passed()
     return failed(f"with weight_scale={ws:g} and learning_rate={lr:g} the network reaches {best:.0%} training "
@@ -555,7 +555,7 @@ def judge_search_values(case, payload, reply, key, device_type) -> Verdict:
 BEST_TARGETS = {"best_two_layer_net.pth": ("validation", 0.50), "best_overfit_five_layer_net.pth": ("training", 1.0)}
 
 
-def judge_best_models(case, payload, reply, key, device_type) -> Verdict:
+def judge_best_models(case, payload, reply, answer, device_type) -> Verdict:
     """A checkpoint's accuracy on CIFAR-10 (the notebook's targets: 50% on validation for the
     two-layer net, 100% on the 50 samples the five-layer net overfits); "not graded" without
     the data."""

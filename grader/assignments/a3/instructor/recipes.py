@@ -28,12 +28,12 @@ def _randn(g, *shape, scale=1.0):
 
 def _mistakes(case, expected, args):
     if case.visibility == HIDDEN:  # made for every submission: worked out only if a failing case reads them
-        return Later(mistakes.results, case.check, expected, kept(upcast(args)))
-    return mistakes.results(case.check, expected, upcast(args))
+        return Later(mistakes.results, case.function, expected, kept(upcast(args)))
+    return mistakes.results(case.function, expected, upcast(args))
 
 
 def _layer_payload(case, args, names, pick, expected):
-    return ({"module": MODULE, "function": case.check, "args": args, "arg_names": list(names),
+    return ({"module": MODULE, "function": case.function, "args": args, "arg_names": list(names),
              "dtype": case.dtype, "pick": pick},
             {"expected": expected, "mistakes": _mistakes(case, expected, args)})
 
@@ -45,9 +45,9 @@ def layer(case):
     shape = tuple(p["shape"])  # (N, d_1, ..., d_k)
     N, D, M = shape[0], int(torch.tensor(shape[1:]).prod()), p.get("M", 5)
     x = _randn(g, *shape, scale=p.get("scale", 1.0))
-    if case.check.startswith("Linear."):
+    if case.function.startswith("Linear."):
         w, b = _randn(g, D, M, scale=0.5), _randn(g, M, scale=0.5)
-        if case.check == "Linear.forward":
+        if case.function == "Linear.forward":
             args = [x.to(dtype), w.to(dtype), b.to(dtype)]
             out, _ = ref.Linear.forward(*upcast(args))
             return _layer_payload(case, args, ("x", "w", "b"), [0], (detached(out),))
@@ -55,7 +55,7 @@ def layer(case):
         args = [dout.to(dtype), (x.to(dtype), w.to(dtype), b.to(dtype))]
         expected = detached(ref.Linear.backward(*upcast(args)))
         return _layer_payload(case, args, ("dout", "cache"), [0, 1, 2], tuple(expected))
-    if case.check == "ReLU.forward":
+    if case.function == "ReLU.forward":
         args = [x.to(dtype)]
         out, _ = ref.ReLU.forward(*upcast(args))
         return _layer_payload(case, args, ("x",), [0], (detached(out),))
@@ -86,7 +86,7 @@ def layer_numeric(case):
     target = inputs[which]
     coords = [[int(torch.randint(s, (1,), generator=g)) for s in target.shape] for _ in range(4)]
     payload = {"forward": f"{layer_name}.forward", "backward": f"{layer_name}.backward", "inputs": inputs,
-               "dout": dout, "which": which, "coords": coords, "h": 1e-6, "key": p["name"]}
+               "dout": dout, "which": which, "coords": coords, "h": 1e-6, "wrt": p["name"]}
     return payload, {"gradient": [float(grads[which][tuple(ix)]) for ix in coords]}
 
 
@@ -214,12 +214,12 @@ def net_loss(case):
         return payload, {"expected": (upcast(scores),), "mistakes": []}
     expected = (torch.tensor(data_loss + factor * reg * R, dtype=F64), grads)
     args = [P, reg]
-    key = {"expected": expected, "mistakes": _mistakes(case, expected, args)}
+    answer = {"expected": expected, "mistakes": _mistakes(case, expected, args)}
     if half:  # the template's other convention (TwoLayerNet's, no 1/2), written by most students: accepted
         other = mistakes._reg_variant(True, "full")(expected, args)
-        key["accepted"] = [("without the factor 1/2 (TwoLayerNet's convention)", other,
-                            mistakes.results(f"{case.check}, without 1/2", other, upcast(args)))]
-    return payload, key
+        answer["accepted"] = [("without the factor 1/2 (TwoLayerNet's convention)", other,
+                            mistakes.results(f"{case.function}, without 1/2", other, upcast(args)))]
+    return payload, answer
 
 
 def net_init(case):
@@ -274,12 +274,12 @@ def optimizer(case):
     config = p.get("config")
     config = dict(config) if config is not None else None
     dtype = DTYPES[p["dtype"]]
-    rule = getattr(ref, case.check)
+    rule = getattr(ref, case.function)
     expected = _steps(rule, w, dws, config)
     found = [(label, text, _steps(variant, w, dws, config))
-             for label, text, variant in mistakes.OPTIMIZER_RULES.get(case.check, [])]
-    accepted = [(label, _steps(variant, w, dws, config)) for label, variant in mistakes.ACCEPTED_RULES.get(case.check, [])]
-    payload = {"function": case.check, "w": w.to(dtype), "dws": [d.to(dtype) for d in dws], "config": config,
+             for label, text, variant in mistakes.OPTIMIZER_RULES.get(case.function, [])]
+    accepted = [(label, _steps(variant, w, dws, config)) for label, variant in mistakes.ACCEPTED_RULES.get(case.function, [])]
+    payload = {"function": case.function, "w": w.to(dtype), "dws": [d.to(dtype) for d in dws], "config": config,
                "dtype": dtype}
     return payload, {"expected": expected, "mistakes": found, "accepted": accepted, "state": p["state"]}
 
@@ -320,7 +320,7 @@ def solver_instance(case):
 
 
 def search_values(case):
-    return {"function": case.check}, {}
+    return {"function": case.function}, {}
 
 
 RECIPES: Dict[str, Callable[[Case], Tuple[Any, Any]]] = {
@@ -331,5 +331,5 @@ RECIPES: Dict[str, Callable[[Case], Tuple[Any, Any]]] = {
 
 
 def make(case: Case, salt: str = ""):
-    """(payload, key) of one of A3's cases, salted as every assignment's are (``shared.make``)."""
+    """(payload, answer) of one of A3's cases, salted as every assignment's are (``shared.make``)."""
     return shared.make(case, RECIPES, salt)
