@@ -17,7 +17,15 @@ batch and its fresh-interpreter baseline are measured (the leaner baseline and t
 figures are A2's only). ``--assignment a2 a3`` measures both classes in one run, one after the
 other, each next to its own baseline.
 
+With ``--cpu`` only the per-submission cost is measured, as CPU time rather than wall time (for
+a machine loaded by other work, where wall clocks say little): the grader process's time plus
+the zygote's and its reaped workers' (read from ``/proc/<pid>/stat`` before the zygote is
+closed), for a batch of SAMPLE submissions minus a batch of one, over SAMPLE - 1; one job, one
+thread, hidden cases, every layer on; and, for A2, the process time of in-process grading of
+the same submissions (medians of ROUNDS rounds).
+
 Usage: python bench/bench_batch.py [N] [BASELINE_SAMPLE] [--assignment a2 [a3]]
+       python bench/bench_batch.py --cpu [SAMPLE] [--assignment a2 | a3]
        python bench/bench_batch.py --in-process SUBMISSION   (one leaner-baseline run)
 """
 import concurrent.futures
@@ -143,7 +151,12 @@ def in_process_seconds(submission: Path) -> float:
     for case in cases:
         got = inputs[case.id]
         data = PROBES[case.probe](ctx, pickle.loads(got.blob))  # as a worker gets it
-        case.judge(case, got.payload, Reply(data=data), got.answer, "cpu")
+        verdict = case.judge(case, got.payload, Reply(data=data), got.answer, "cpu")
+        if not verdict.passed and data.get("probes_later"):
+            # a failing case's probe inputs, asked for as the batch asks for them (at its end)
+            data["probes"] = PROBES["call_probes"](ctx, pickle.loads(got.blob))["probes"]
+            del data["probes_later"]
+            case.judge(case, got.payload, Reply(data=data), got.answer, "cpu")
     seconds = time.perf_counter() - start
     _sys.path.remove(str(prepared.code_dir))
     prepared.cleanup()
@@ -215,6 +228,82 @@ class EntryTimer:
 
 
 ROUNDS = 3  # of the per-submission comparison
+
+
+class ZygoteCpu:
+    """CPU seconds (user + system) of every zygote closed while it is entered, its reaped
+    workers' included: read from /proc just before each zygote is killed."""
+
+    def __enter__(self):
+        from grader import sandbox
+        from grader.student_side.procs import children_map, descendants
+
+        self.sandbox, self.original, self.seconds = sandbox, sandbox.Zygote.close, 0.0
+        tick, me = os.sysconf("SC_CLK_TCK"), self
+
+        def close(zygote):
+            for pid in [zygote.process.pid] + list(descendants(zygote.process.pid, children_map())):
+                try:
+                    with open(f"/proc/{pid}/stat", "rb") as f:
+                        fields = f.read().rsplit(b")", 1)[1].split()
+                    me.seconds += sum(int(x) for x in fields[11:15]) / tick  # utime stime cutime cstime
+                except (OSError, IndexError, ValueError):
+                    pass
+            return me.original(zygote)
+
+        sandbox.Zygote.close = close
+        return self
+
+    def __exit__(self, *exc):
+        self.sandbox.Zygote.close = self.original
+
+
+def cpu_per_submission(sample: int = 12, assignment: str = "a2"):
+    """The per-submission cost as CPU time (see the module's docstring)."""
+    import resource
+    import shutil
+    import types
+
+    import torch
+
+    from grader.sandbox import Limits
+
+    torch.set_num_threads(1)
+    quiet = open(os.devnull, "w")
+    load = open("/proc/loadavg").read().split()[:3]
+
+    def batch_cpu(folder: Path, out: Path) -> float:
+        with ZygoteCpu() as zygotes:
+            own = resource.getrusage(resource.RUSAGE_SELF)
+            run_batch(folder, out, jobs=1, hidden=True, limits=Limits(threads=1), progress_stream=quiet,
+                      assignment=assignment)
+            after = resource.getrusage(resource.RUSAGE_SELF)
+        return after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime + zygotes.seconds
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        make_corpus(tmp / "subs", sample, assignment)
+        shutil.copytree(sorted((tmp / "subs").iterdir())[0], tmp / "one" / "student000")
+        per, in_process = [], {}
+        for round_ in range(ROUNDS):
+            one = batch_cpu(tmp / "one", tmp / f"out-one-{round_}")
+            many = batch_cpu(tmp / "subs", tmp / f"out-{round_}")
+            per.append((many - one) / (sample - 1))
+            if assignment == "a2":
+                global time
+                clock, time = time, types.SimpleNamespace(perf_counter=time.process_time)
+                try:
+                    for p in sorted((tmp / "subs").iterdir()):
+                        in_process.setdefault(p.name, []).append(in_process_seconds(p))
+                finally:
+                    time = clock
+    batch = statistics.median(per)
+    print(f"{assignment}: CPU per submission in a batch (one job, one thread, every layer on): {batch * 1e3:.0f} ms "
+          f"(rounds: {', '.join(f'{x * 1e3:.0f}' for x in per)}); load average {' '.join(load)} at the start, "
+          f"{' '.join(open('/proc/loadavg').read().split()[:3])} at the end")
+    if in_process:
+        work = statistics.median(statistics.median(v) for v in in_process.values())
+        print(f"  in-process grading {work * 1e3:.0f} ms of CPU; overhead {(batch - work) * 1e3:.0f} ms")
 
 
 def main(n: int = 200, sample: int = 12):
@@ -316,7 +405,14 @@ def main(n: int = 200, sample: int = 12):
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--in-process"]:
+    if sys.argv[1:2] == ["--cpu"]:
+        args = sys.argv[2:]
+        unit = args[args.index("--assignment") + 1] if "--assignment" in args else "a2"
+        if unit not in ("a2", "a3"):
+            sys.exit(f"--assignment takes a2 or a3 (got {unit})")
+        numbers = [int(a) for a in args if a.isdigit()]
+        cpu_per_submission(*(numbers[:1] or [12]), assignment=unit)
+    elif sys.argv[1:2] == ["--in-process"]:
         import torch
 
         torch.set_num_threads(1)

@@ -77,13 +77,16 @@ def close_values(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol
 
 
 def compare(desc: Any, expected: Any, path: str, *, dtype: torch.dtype, device_type: str,
-            names: Optional[Sequence[str]] = None, strict_dtype: bool = True) -> List[Problem]:
+            names: Optional[Sequence[str]] = None, strict_dtype: bool = True, wider_dtype: bool = False) -> List[Problem]:
     """Problems of the student's value ``desc`` (a :mod:`grader.student_side.wire` description)
     against ``expected`` (tensors, numbers, tuples and dicts of them). ``dtype`` is the dtype
     floating results must have (the inputs'); ``names`` label the items of a tuple. Without
     ``strict_dtype``, a floating result of another dtype is judged on its values (at the looser
-    dtype's tolerance) and its dtype is only a ``dtype_note``."""
-    opts = {"dtype": dtype, "device_type": device_type, "strict_dtype": strict_dtype}
+    dtype's tolerance) and its dtype is only a ``dtype_note``. With ``wider_dtype``, so is a
+    floating result of a more precise dtype than the inputs' (``loss.double()`` of a float32
+    net), judged at the inputs' dtype's tolerance; a less precise one stays a problem (float32
+    results for float64 inputs are right only to float32's precision)."""
+    opts = {"dtype": dtype, "device_type": device_type, "strict_dtype": strict_dtype, "wider_dtype": wider_dtype}
     if isinstance(expected, tuple):
         if desc.get("kind") != "seq":
             return [Problem(path, "type", f"{path}: expected a tuple of {len(expected)} values, got {type_name(desc)}")]
@@ -113,7 +116,8 @@ def compare(desc: Any, expected: Any, path: str, *, dtype: torch.dtype, device_t
     raise TypeError(f"grader bug: cannot compare against {type(expected).__name__}")
 
 
-def _compare_tensor(desc, expected: torch.Tensor, path: str, *, dtype, device_type, strict_dtype) -> List[Problem]:
+def _compare_tensor(desc, expected: torch.Tensor, path: str, *, dtype, device_type, strict_dtype,
+                    wider_dtype=False) -> List[Problem]:
     kind = desc.get("kind")
     if kind == "number" and expected.dim() == 0 and expected.is_floating_point():
         actual = torch.tensor(float(desc["value"]), dtype=torch.float64)
@@ -136,14 +140,22 @@ def _compare_tensor(desc, expected: torch.Tensor, path: str, *, dtype, device_ty
     if actual.dtype != want_dtype:
         text = f"{path}: dtype {desc['dtype']}, expected {str(want_dtype).replace('torch.', '')}"
         floating = expected.is_floating_point() and actual.is_floating_point()
-        if strict_dtype or not floating:
+        wider = (wider_dtype and floating and want_dtype.is_floating_point
+                 and torch.finfo(actual.dtype).eps < torch.finfo(want_dtype).eps)
+        if wider:
+            notes.append(Problem(path, "dtype_note", f"{path} is {desc['dtype']} for {_name(want_dtype)} inputs "
+                                 "(results should follow the inputs' dtype: a cast such as .double() at the end does "
+                                 f"not); its values were judged at {_name(want_dtype)}'s tolerance: the dtype costs "
+                                 "no points"))
+        elif strict_dtype or not floating:
             why = " (results follow the inputs' dtype)" if expected.is_floating_point() else ""
             if floating and desc["device"].split(":")[0] == device_type and _close_in_either(
                     actual, expected, want_dtype, device_type, path):
                 why = " (results follow the inputs' dtype; the values are right)"
             return [Problem(path, "dtype", text + why)]
-        notes.append(Problem(path, "dtype_note", text + " (results should follow the inputs' dtype; the values "
-                             "were judged as they are)"))
+        else:
+            notes.append(Problem(path, "dtype_note", text + " (results should follow the inputs' dtype; the values "
+                                 "were judged as they are)"))
     got_device = desc["device"].split(":")[0]
     if got_device != device_type:
         return [Problem(path, "device", f"{path}: on device {desc['device']}, expected {device_type} "
@@ -152,6 +164,10 @@ def _compare_tensor(desc, expected: torch.Tensor, path: str, *, dtype, device_ty
     rtol, atol = tolerance_for(looser, device_type)
     problem = close_values(actual, expected, rtol, atol, path)
     return notes + ([problem] if problem else [])
+
+
+def _name(dtype: torch.dtype) -> str:
+    return str(dtype).replace("torch.", "")
 
 
 def _close_in_either(actual, expected, want_dtype, device_type, path) -> bool:

@@ -340,11 +340,13 @@ def without_gradients(verdict: Verdict, case, uses: List[str], measured: List[st
                    computed=computed, causes=verdict.causes)
 
 
-def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, place=None):
+def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, place=None, wider_dtype=False):
     """Judge a ``call`` probe against the answer's expected value.
 
     With ``strict_dtype`` off (functions the course only ever runs in one dtype), a result in
-    another floating dtype with the right values passes with a note. The outputs a case names in
+    another floating dtype with the right values passes with a note; with ``wider_dtype``
+    (functions whose template states no result dtype), one in a more precise dtype than the
+    inputs' (``loss.double()`` in a float32 net) does. The outputs a case names in
     its ``gradients`` (a loss function's case), computed with torch autograd or measured by
     finite differences, count as not computed. ``place`` (an assignment's: ``place(paths, got,
     expected, probed, probe_keys, case, device_type)`` -> sentences) places the wrong outputs no
@@ -357,7 +359,7 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
         trace = reply.data["outcome"].get("trace", {})
         violations, notes = rule_findings(trace, [] if allow_mutation else reply.data.get("mutated", []), rules)
         found = compare(desc, answer["expected"], "result", dtype=case.dtype, device_type=device_type, names=names,
-                        strict_dtype=strict_dtype)
+                        strict_dtype=strict_dtype, wider_dtype=wider_dtype)
         problems = [p for p in found if p.kind != "dtype_note"]
         notes += [f"note: {p.message}" for p in found if p.kind == "dtype_note"]
         if not problems and not violations:
@@ -368,10 +370,12 @@ def judge_values(names=None, rules=(), allow_mutation=False, strict_dtype=True, 
             probed = reply.data.get("probes") if isinstance(reply.data.get("probes"), dict) else {}
             unexplained: List[str] = []
             causes: List[Tuple[str, Tuple[str, ...]]] = []
+            # A failing case whose probes come later is judged again with them: no diagnosis yet.
+            later = reply.data.get("probes_later") is True
             diagnosis = diagnose(desc, answer.get("mistakes", []), problems, dtype=case.dtype, device_type=device_type,
                                  names=names, stability=case.params.get("stability", False),
                                  expected=answer["expected"], probed=probed, unexplained=unexplained,
-                                 causes=causes) if problems else ""
+                                 causes=causes) if problems and not later else ""
             overflowed = case.params.get("stability", False) and any(p.kind == "nonfinite" for p in problems)
             if unexplained and not overflowed:  # an overflow is explained by the hint: the probes would mislead
                 diagnosis = " ".join(filter(None, [diagnosis] + _placed(unexplained, desc, answer, probed, names, case,

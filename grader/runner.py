@@ -522,9 +522,12 @@ def _requests(prepared_cases, g: _Grading) -> List[Request]:
             if case.probe is not None and case.probe not in FROM_OTHER_CASES and verdict is None]
 
 
-def _judge_one(case: Case, got: Inputs, replies, g: _Grading, seen: Dict[str, list]) -> CaseResult:
+def _judge_one(case: Case, got: Inputs, replies, g: _Grading, seen: Dict[str, list], unplaced=None) -> CaseResult:
     """A case with a reply of its own (or none: judged in the grader alone), judged; a value
-    case's reply is kept in ``seen`` for the cases judged from it."""
+    case's reply is kept in ``seen`` for the cases judged from it. A case that fails and whose
+    probe inputs were left for later (its reply says ``probes_later``; judged without a
+    diagnosis so far) is added to ``unplaced`` with its reply: its probes are asked for once
+    every case has been answered, and it is judged again (see :func:`_place_failures`)."""
     t0 = time.monotonic()
     try:
         payload, answer = got.payload, got.answer
@@ -538,15 +541,39 @@ def _judge_one(case: Case, got: Inputs, replies, g: _Grading, seen: Dict[str, li
             if case.probe in VALUE_PROBES | g.unit.value_probes:
                 seen.setdefault(case.function, []).append(reply)
             t0 = time.monotonic() - reply.seconds  # the case's own time, from when its turn came
+        later = reply is not None and isinstance(reply.data, dict) and reply.data.get("probes_later") is True
+        if later and unplaced is None:  # no one to ask them later: judged in full now, without them
+            reply.data.pop("probes_later")
+            later = False
         if reply is not None and reply.grader_side:
             verdict = not_graded_grader_side(reply)
         elif reply is not None and reply.not_run:
             verdict = Verdict("failed", reply.failure, reason="not run")
         else:
             verdict = apply_inspection(case, _judge(case, payload, reply, answer, g.device), g.inspection, g.unit)
+            if later and not verdict.passed:
+                unplaced.append((case, got, reply))
     except Exception as exc:  # noqa: BLE001
         verdict = _grader_error(case, exc)
     return _result(case, verdict, time.monotonic() - t0, g.prepared.shown)
+
+
+def _place_failures(unplaced, results, more, g: _Grading) -> None:
+    """The failing value cases' calls on their probe inputs (``unplaced``: (index in results,
+    case, inputs, reply)), asked for from ``more(requests)`` (the same worker, within the same
+    budget) once every case has been answered, and each such case judged again with them: they
+    place a wrong output (see grader.localise) and tell apart mistakes whose results overflow
+    alike; they earn nothing. Asked only now, they cannot change any case's answer: what the
+    student's process learns from which probes are asked comes after all of them."""
+    asked = [Request(f"{case.id} (probes)", "call_probes", got.blob, case.timeout,
+                     frozenset(_runs(case, g.graph, g.unit)) | {case.function}, ahead=not case.standins)
+             for _, case, got, _ in unplaced]
+    for (index, case, got, reply), extra in zip(unplaced, more(asked)):
+        probed = extra.data.get("probes") if isinstance(extra.data, dict) else None
+        # not run, timed out, unreadable: the failure is judged without them
+        reply.data["probes"] = probed if isinstance(probed, dict) else {}  # the cases judged from it see them too
+        reply.data.pop("probes_later", None)
+        results[index] = _judge_one(case, got, iter([reply]), g, {})
 
 
 def _judge_from_others(case: Case, g: _Grading, seen: Dict[str, list]) -> CaseResult:
@@ -560,12 +587,14 @@ def _judge_from_others(case: Case, g: _Grading, seen: Dict[str, list]) -> CaseRe
     return _result(case, verdict, time.monotonic() - t0, g.prepared.shown)
 
 
-def _judge_all(prepared_cases, replies, g: _Grading) -> List[CaseResult]:
+def _judge_all(prepared_cases, replies, g: _Grading, more=None) -> List[CaseResult]:
     """Every case's result, in the cases' order: the replies in the order they were requested,
-    then the cases judged from other cases' replies (the device rule), once those are in."""
+    then the cases judged from other cases' replies (the device rule), once those are in. With
+    ``more`` (the sandbox's ``replies``), failing cases' probes are asked for at the end."""
     seen: Dict[str, list] = {}  # function -> its value cases' replies, for the cases judged from them
     results: List[Optional[CaseResult]] = []
     later = []  # (index in results, case) of those cases
+    unplaced: list = []
     for case, got, verdict in prepared_cases:
         if verdict is not None:
             results.append(_result(case, verdict, 0.0, g.prepared.shown))
@@ -573,7 +602,12 @@ def _judge_all(prepared_cases, replies, g: _Grading) -> List[CaseResult]:
             later.append((len(results), case))
             results.append(None)
         else:
-            results.append(_judge_one(case, got, replies, g, seen))
+            asked = len(unplaced)
+            results.append(_judge_one(case, got, replies, g, seen, unplaced if more else None))
+            if len(unplaced) > asked:
+                unplaced[-1] = (len(results) - 1,) + unplaced[-1]
+    if unplaced:
+        _place_failures(unplaced, results, more, g)
     for index, case in later:
         results[index] = _judge_from_others(case, g, seen)
     return results
@@ -621,7 +655,7 @@ def grade(submission=None, functions=None, hidden: bool = False, device: str = "
         sandbox.launch()  # it loads the submission while the inputs below are prepared
         g = _shared(prepared, unit, hidden, device, data_dir)
         prepared_cases = _inputs_of(cases, g, inputs)
-        results = _judge_all(prepared_cases, sandbox.replies(_requests(prepared_cases, g)), g)
+        results = _judge_all(prepared_cases, sandbox.replies(_requests(prepared_cases, g)), g, sandbox.replies)
         _refuse_if_newer_python(sandbox.load_errors, prepared.code_dir)
     finally:
         sandbox.close()

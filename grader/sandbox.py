@@ -671,6 +671,8 @@ class Sandbox:
         self.absent_imports: List[Tuple[str, str, int]] = []  # (module, absent module, line): loaded without it
         self.applied: Dict[str, Any] = {}  # the confinement the last worker reported
         self._last_stuck: Optional[dict] = None  # where the watchdog saw the case that timed out
+        self._budget_end: Optional[float] = None  # the submission's budget, from its first request on
+        self._hung: Dict[str, str] = {}  # function -> the case in which it hung
 
     def launch(self) -> None:
         """Start the worker now, so that it loads the submission while the grader prepares the
@@ -764,9 +766,11 @@ class Sandbox:
         the submission's time budget. When a case times out, the function that hung is noted
         and every later case that would run it is answered "not run" at once; when a worker is
         lost, a fresh one takes the remaining cases; when the files cannot even be loaded, or
-        the budget is spent, every remaining case gets that reason."""
-        budget_end = time.monotonic() + self.limits.budget
-        hung: Dict[str, str] = {}  # function -> the case in which it hung
+        the budget is spent, every remaining case gets that reason. A later call (further
+        requests, asked once these are answered) goes on with the same budget and hung functions."""
+        if self._budget_end is None:
+            self._budget_end = time.monotonic() + self.limits.budget
+        budget_end, hung = self._budget_end, self._hung
         index = sent = 0
         free_since = time.monotonic()
         while index < len(requests):

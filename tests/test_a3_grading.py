@@ -366,7 +366,10 @@ from a3_course_corpus import MUTANTS as CORPUS_MUTANTS, STYLES, course_submissio
 # passes it), and a Solver left on its default CPU device is right on a CPU grader (a note says
 # what it does on the GPU the course runs it on; with --device cuda the case fails).
 NOT_CHARGED = {"rmsprop: epsilon inside the square root",
-               "create_solver_instance: the Solver not given the device (its default is the CPU)"}
+               "create_solver_instance: the Solver not given the device (its default is the CPU)",
+               # the template states no dtype for out: right values in a more precise dtype keep the
+               # points, with a note (docs/grading.md)
+               "Linear.forward: inputs cast to float64 (x.double()), so float32 inputs give float64 outputs"}
 
 
 def _corpus_file(tmp_path, style, edits=()):
@@ -467,3 +470,27 @@ def test_a_forward_left_as_pass_skips_the_gradient_check_with_a_plain_message(tm
     numeric = [v for c, v in results if c.function == "Linear.backward" and "centred differences" in c.name]
     assert numeric and all(not v.passed for v in numeric)
     assert all("Linear.forward returns None as out" in v.message and "File" not in v.message for v in numeric)
+
+
+def test_a_layer_output_right_in_float64_for_float32_inputs_keeps_its_points(tmp_path, solution_results):
+    """Linear.forward returning out.double(): the template states no dtype for out, its values are
+    right, so every point stays and a note names the dtype; with a wrong bias the same cast still
+    loses Linear.forward's points (on its values, the dtype only the note)."""
+    line = "        out = rows.mm(w) + b  # (N, M)"
+    for name, new, right in (("double", "        out = (rows.mm(w) + b).double()", True),
+                             ("wrong", "        out = (rows.mm(w) + 2 * b).double()", False)):
+        path = tmp_path / name / "fully_connected_networks.py"
+        path.parent.mkdir()
+        path.write_text(SOLUTION.read_text().replace(line, new))
+        results = grade(path)
+        forward = [(c, v) for c, v in results if c.function == "Linear.forward"]
+        noted = [v for c, v in forward if "float32" in c.name]
+        assert noted and all(any("out is float64 for float32 inputs" in w for w in v.warnings) for v in noted)
+        if right:
+            assert points(results) == points(solution_results)
+        else:
+            lost = [(c, v) for c, v in forward if not v.passed]
+            assert lost and any("float32" in c.name for c, _ in lost), [(c.name, v.message) for c, v in forward]
+            assert all("values are not close" in v.message and "dtype float64, expected" not in v.message
+                       for _, v in lost), [v.message for _, v in lost]
+            assert {c for c, v in points(results).items() if v != points(solution_results)[c]} == {"Linear.forward"}

@@ -69,3 +69,19 @@ def test_python_number_is_accepted_for_a_scalar_and_labels_must_match_exactly():
 def test_matches_is_false_for_wrong_structure():
     assert not matches(describe("text"), torch.zeros(2), dtype=F64, device_type="cpu")
     assert matches(describe(torch.zeros(2, dtype=F64)), torch.zeros(2, dtype=F64), dtype=F64, device_type="cpu")
+
+
+def test_a_more_precise_result_than_the_inputs_is_a_note_with_wider_dtype_and_a_less_precise_one_is_not():
+    """wider_dtype (functions whose template states no result dtype): right values in float64 for
+    float32 inputs pass with a note; wrong ones still fail on their values; float32 results for
+    float64 inputs stay a dtype problem (right only to float32's precision)."""
+    e = torch.randn(20, dtype=F64)
+
+    def wide(value, dtype):
+        return compare(describe(value), e, "loss", dtype=dtype, device_type="cpu", wider_dtype=True)
+
+    right = wide(e.float().double(), F32)
+    assert [p.kind for p in right] == ["dtype_note"] and "loss is float64 for float32 inputs" in right[0].message
+    assert [p.kind for p in wide(e * 1.01, F32)] == ["dtype_note", "values"]
+    assert [p.kind for p in wide(e.float(), F64)] == ["dtype"]
+    assert _cmp(e.float().double(), e, dtype=F32)[0].kind == "dtype"  # without it, as before

@@ -9,7 +9,6 @@ Every payload :func:`make` makes is checked against the fields its probe declare
 :mod:`grader.student_side.payloads`).
 """
 import collections.abc
-import copy
 import dataclasses
 import hashlib
 from typing import Any, Callable, Dict, Tuple
@@ -40,14 +39,25 @@ def call_case(case, args, names, reference, *, ref, mistakes_of, probes=(), **ex
     if probes:
         payload["probes"] = [[label, a] for label, a in probes]
     if case.visibility == HIDDEN:  # made for every submission: worked out only if a failing case reads them
-        found = Later(mistakes_of, case.function, expected, copy.deepcopy(upcast(args)), (),
-                      copy.deepcopy(probe_expected))
+        found = Later(mistakes_of, case.function, expected, kept(upcast(args)), (), kept(probe_expected))
     else:
         found = mistakes_of(case.function, expected, upcast(args), probes=probe_expected)
     answer = {"expected": expected, "mistakes": found}
     if probes:
         answer["probes"] = {label: value for label, value, _ in probe_expected}
     return payload, answer
+
+
+def kept(obj):
+    """``obj`` with its tensors copied (what a :class:`Later` keeps must not change with its
+    source): a clone each, far cheaper than ``copy.deepcopy``'s walk through each tensor."""
+    return map_tensors(obj, lambda t: t.detach().clone())
+
+
+def per_submission(case: Case) -> bool:
+    """Whether ``case``'s inputs are made for one submission (hidden, or salted with its
+    content): what only a failing case reads is then best made when it reads it."""
+    return case.visibility == HIDDEN or bool(case.params.get("salted"))
 
 
 class Later(collections.abc.Sequence):
@@ -76,13 +86,39 @@ class Later(collections.abc.Sequence):
         return list, (self._list(),)
 
 
+class LaterAfter(collections.abc.Sequence):
+    """``first``, then the items of ``make(*args)``, made only when something reads past the
+    first (a numeric check's losses: the right loss, then the known mistakes' losses, read only
+    when the student's loss is not the right one); pickled as the plain list."""
+
+    def __init__(self, first, make, *args):
+        self._first, self._rest = first, Later(make, *args)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __getitem__(self, index):
+        return self._first if index == 0 else list(self)[index]
+
+    def __len__(self) -> int:
+        return 1 + len(self._rest)
+
+    def __iter__(self):
+        yield self._first
+        yield from self._rest
+
+    def __reduce__(self):
+        return list, (list(self),)
+
+
 def salted(case: Case, salt: str) -> Case:
     """``case`` with its seed mixed with ``salt`` (a digest of the submission: fresh inputs for
     every version of every submission, the same for the same files), for a hidden case or a
     public case its maker marks ``fresh`` (a form case); other cases as they are."""
     if salt and (case.visibility == HIDDEN or case.fresh) and "seed" in case.params:
         digest = hashlib.sha256(f"{case.params['seed']}:{salt}".encode()).digest()
-        case = dataclasses.replace(case, params={**case.params, "seed": int.from_bytes(digest[:4], "big") >> 1})
+        case = dataclasses.replace(case, params={**case.params, "seed": int.from_bytes(digest[:4], "big") >> 1,
+                                                 "salted": True})
     return case
 
 

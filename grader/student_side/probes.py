@@ -149,7 +149,8 @@ CALL_FIELDS = (
 def probe_call(ctx: Context, p, watch_of=None):
     """Call one function on the inputs; report the outputs, the trace and any input mutation.
     ``watch_of(args)``, when given, names the tensors whose one-entry moves are watched (a
-    gradient measured by finite differences), in place of a loss function's parameters."""
+    gradient measured by finite differences), in place of a loss function's parameters. The
+    calls on the payload's probe inputs are left for ``call_probes``, asked for if the case fails."""
     fn, error = ctx.function(p["module"], p["function"])
     if error:
         return _missing(error)
@@ -173,15 +174,40 @@ def probe_call(ctx: Context, p, watch_of=None):
             watch = watch_of(args)
         outcome = ctx.call(fn, *args, trace_dtype=p.get("dtype"), count_lines=ctx.files if p.get("count_lines") else (),
                            watch=watch, **kwargs)
-        probed = {}
-        for label, probe_args in p.get("probes", []) if outcome.ok else []:
-            # further inputs that tell mistakes apart: they explain a failure, they earn nothing
-            result = ctx.call(fn, *to_device(probe_args, ctx.device), trace=False)
-            probed[label] = {"value": describe(result.value) if result.ok else None, "error": result.error}
     names = p.get("arg_names") or [f"argument {i}" for i in range(len(args))]
     mutated = [m for i, name in enumerate(names[:len(args)])
                for m in mutated_paths(before[i], args[i], name)]
-    return {"outcome": outcome_dict(outcome), "mutated": mutated, "probes": probed}
+    reply = {"outcome": outcome_dict(outcome), "mutated": mutated, "probes": {}}
+    if p.get("probes") and outcome.ok:
+        reply["probes_later"] = True  # the grader asks for them if the case fails (see call_probes)
+    return reply
+
+
+def _probe_calls(ctx: Context, fn, p) -> Dict[str, Any]:
+    """The function called on the payload's probe inputs: further inputs that tell mistakes
+    apart; they explain a failure, they earn nothing."""
+    probed = {}
+    for label, probe_args in p.get("probes", []):
+        result = ctx.call(fn, *to_device(probe_args, ctx.device), trace=False)
+        probed[label] = {"value": describe(result.value) if result.ok else None, "error": result.error}
+    return probed
+
+
+@probe("call_probes")
+def probe_call_probes(ctx: Context, p):
+    """A failing value case's function called on its probe inputs, with the stand-ins its
+    ``call`` had (not on the case's own inputs again). The grader asks for it only once every
+    case of the submission has been answered (see grader.runner)."""
+    fn, error = ctx.function(p["module"], p["function"])
+    if error:
+        return {"probes": {}}
+    replacements = {}
+    for key, make in CALL_STANDINS.items():
+        if p.get(key):
+            replacements.update(make(p))
+    with Substitutes([ctx.modules.get(p["module"])], replacements):
+        return {"probes": _probe_calls(ctx, fn, p)}
+
 
 
 @probe("loop_scaling", Field("module", str), Field("function", str),
@@ -210,7 +236,7 @@ def probe_numeric_grad(ctx: Context, p):
     if error:
         return _missing(error)
     args = to_device(p["args"], ctx.device)
-    wrt = p.get("wrt")
+    wrt = p.get("wrt")  # for a dict of params, the parameter; else the first argument
 
     def target():
         return args[0][wrt] if wrt is not None else args[0]

@@ -27,7 +27,7 @@ def net_params(seed=None, N=None, D=None, H=None, C=None, dtype=F64, scale=0.1, 
 
 
 def forward_case(name, points, visibility, params, dtype):
-    judge = judge_values(names=("scores", "hidden"), rules=("no_relu",))
+    judge = judge_values(names=("scores", "hidden"), rules=("no_relu",), wider_dtype=True)
     return Case("nn_forward_pass", name, points, visibility, "call", judge, "net_call",
                 {**params, "module": MODULE, "function": "nn_forward_pass"}, dtype)
 
@@ -35,7 +35,7 @@ def forward_case(name, points, visibility, params, dtype):
 def backward_case(name, points, visibility, params, dtype, reg):
     """A value case of nn_forward_backward; its nn_forward_pass answers from a table of the true
     forward pass, so a bug in the student's forward pass costs points only there."""
-    judge = judge_values(names=("loss", "grads"), place=place_loss_terms)
+    judge = judge_values(names=("loss", "grads"), place=place_loss_terms, wider_dtype=True)
     return Case("nn_forward_backward", name, points, visibility, "call", judge, "net_call",
                 {**params, "module": MODULE, "function": "nn_forward_backward", "reg": reg}, dtype,
                 standins=("nn_forward_pass",), gradients=("grads",))
@@ -56,7 +56,7 @@ def judge_scores_without_y(case, payload, reply, answer, device_type) -> Verdict
         return verdict
     if reply.data.get("not_implemented"):  # the given `if y is None: return scores` alone earns nothing
         return error_verdict(reply.data["not_implemented"])
-    verdict = judge_values()(case, payload, reply, answer, device_type)
+    verdict = judge_values(wider_dtype=True)(case, payload, reply, answer, device_type)
     if verdict.passed:
         return verdict
     return failed(f"{WITHOUT_Y} must return the scores (N, C): {verdict.message}", verdict.reason,

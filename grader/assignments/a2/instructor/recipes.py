@@ -13,7 +13,7 @@ import torch
 
 from ....cases import Case
 from ....instructor import recipes as shared
-from ....instructor.recipes import call_case, upcast
+from ....instructor.recipes import Later, LaterAfter, call_case, kept, per_submission, upcast
 from ..catalogue.localise import FEW_ROWS, probe_inputs
 from . import mistakes
 from .mistakes import detached
@@ -125,14 +125,29 @@ def _form_shape(g, low, spread):
 
 
 def _linear_reference(case, args):
-    """A loss function's expected (loss, dW) on ``args``, and its known mistakes' results."""
+    """A loss function's expected (loss, dW) on ``args``, and its known mistakes' results (for
+    inputs made for one submission, worked out only if a failing case reads them)."""
     expected = detached(getattr(load_reference().lc, case.params["function"])(*upcast(args)))
-    return {"expected": expected, "mistakes": mistakes.results(case.function, expected, upcast(args))}
+    return {"expected": expected, "mistakes": _mistakes(case.function, expected, args, per_submission(case))}
+
+
+def _mistakes(check, expected, args, later):
+    if later:
+        return Later(mistakes.results, check, expected, kept(upcast(args)))
+    return mistakes.results(check, expected, upcast(args))
 
 
 def _losses(answer):
-    """The loss, and each known mistake's loss, of a loss function's answer."""
-    return [float(answer["expected"][0])] + [float(mistake[2][0]) for mistake in answer["mistakes"]]  # (label, text, result, ...)
+    """The loss, and each known mistake's loss, of a loss function's answer (the mistakes'
+    made only when read past the right one, where the answer's mistakes are made only when read)."""
+    right = float(answer["expected"][0])
+    if isinstance(answer["mistakes"], Later):
+        return LaterAfter(right, _mistakes_losses, answer["mistakes"])
+    return [right] + _mistakes_losses(answer["mistakes"])
+
+
+def _mistakes_losses(found):
+    return [float(mistake[2][0]) for mistake in found]  # (label, text, result, ...)
 
 
 def linear_numeric(case):
@@ -229,7 +244,7 @@ def net_call(case):
 
 def net_numeric(case):
     """One problem for the four parameters' checks (one seed): made, with its answer, once."""
-    payload, losses, grads = _net_numeric_problem(case.params["seed"])
+    payload, losses, grads = _net_numeric_problem(case.params["seed"], per_submission(case))
     wrt = case.params["wrt"]
     coords = payload["coords"][wrt]
     # the reference gradient there: a right gradient keeps its case when only the loss is wrong
@@ -238,7 +253,7 @@ def net_numeric(case):
 
 
 @functools.lru_cache(maxsize=8)
-def _net_numeric_problem(seed):
+def _net_numeric_problem(seed, later=False):
     g = _gen(seed + 2)
     N, D, H, C = _form_shape(g, 7, 6), _form_shape(g, 4, 4), _form_shape(g, 4, 5), _form_shape(g, 3, 4)
     params, X, y = net_problem({"problem": "random", "seed": seed, "N": N, "D": D, "H": H, "C": C,
@@ -248,7 +263,7 @@ def _net_numeric_problem(seed):
               for wrt in PARAM_NAMES}
     args = [params, X, y, 0.1]
     expected = detached(load_reference().tln.nn_forward_backward(*upcast(args)))
-    found = mistakes.results("nn_forward_backward", expected, upcast(args))
+    found = _mistakes("nn_forward_backward", expected, args, later)
     return ({"module": "two_layer_net", "function": "nn_forward_backward", "args": args, "coords": coords, "h": 1e-6},
             _losses({"expected": expected, "mistakes": found}), expected[1])
 

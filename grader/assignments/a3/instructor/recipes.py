@@ -9,7 +9,7 @@ import torch
 from ....cases import HIDDEN, Case
 from ....instructor import recipes as shared
 from ....instructor.mistakes import detached
-from ....instructor.recipes import Later, upcast
+from ....instructor.recipes import Later, kept, upcast
 from . import mistakes
 from .reference import load_reference
 
@@ -28,7 +28,7 @@ def _randn(g, *shape, scale=1.0):
 
 def _mistakes(case, expected, args):
     if case.visibility == HIDDEN:  # made for every submission: worked out only if a failing case reads them
-        return Later(mistakes.results, case.function, expected, copy.deepcopy(upcast(args)))
+        return Later(mistakes.results, case.function, expected, kept(upcast(args)))
     return mistakes.results(case.function, expected, upcast(args))
 
 

@@ -49,7 +49,7 @@ def judge_layer_values(names):
     """A layer's forward or backward judged on its values (nothing from torch.nn); a backward that
     runs its own layer's forward again measures its gradient rather than deriving it: the gradient
     outputs earn nothing."""
-    inner = judge_values(names=names, rules=("no_relu",))
+    inner = judge_values(names=names, rules=("no_relu",), wider_dtype=True)
 
     def judge(case, payload, reply, answer, device_type) -> Verdict:
         verdict = inner(case, payload, reply, answer, device_type)

@@ -16,8 +16,8 @@ def _accepted(verdict, case, payload, reply, answer, device_type):
     loss does, that form's mistakes name what else is wrong."""
     desc = reply.data["outcome"]["value"]
     for label, value, found in answer.get("accepted", []):
-        again = judge_values(names=("loss", "grads"))(case, payload, reply, {"expected": value, "mistakes": found},
-                                                      device_type)
+        again = judge_values(names=("loss", "grads"), wider_dtype=True)(
+            case, payload, reply, {"expected": value, "mistakes": found}, device_type)
         note = (f"note: regularization {label}: accepted (the template asks for 0.5 * reg * sum(W * W) here, "
                 "and TwoLayerNet's convention is as good)")
         if again.passed:
@@ -53,7 +53,7 @@ def judge_net_loss(case, payload, reply, answer, device_type) -> Verdict:
     """loss and grads (or the scores, without y) of a network whose layers are stand-ins."""
     names = ("scores",) if payload.get("y") is None else ("loss", "grads")
     # the layers are asked by hand: nothing from torch.nn (F.linear, F.relu, F.cross_entropy) in the network either
-    verdict = judge_values(names=names, rules=("no_relu",))(case, payload, reply, answer, device_type)
+    verdict = judge_values(names=names, rules=("no_relu",), wider_dtype=True)(case, payload, reply, answer, device_type)
     if verdict.passed or reply.failure or not reply.data:
         return verdict
     verdict = _accepted(verdict, case, payload, reply, answer, device_type)
