@@ -71,6 +71,8 @@ def disk_usage(path, max_entries: int, max_depth: int) -> Tuple[int, int, str]:
                     break
                 try:
                     sub = os.open(entry.name, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:  # removed since it was listed (the worker runs on)
+                    continue
                 except OSError:
                     why = "a folder the grader cannot open"
                     break

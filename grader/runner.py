@@ -183,7 +183,12 @@ def _vouched_outputs(values: List[CaseResult], hidden: bool) -> Set[str]:
 
 
 def _unvouched(outputs, vouched: Set[str]) -> List[str]:
-    return [] if "*" in vouched else [p for p in (outputs or ("*",)) if p not in vouched]
+    """The outputs not shown computed. A case whose judge names no outputs (an update rule's
+    steps) is vouched for by any output the hidden cases show computed (a known mistake's
+    next_w, say)."""
+    if "*" in vouched or (not outputs and vouched):
+        return []
+    return [p for p in (outputs or ("*",)) if p not in vouched]
 
 
 def _result_path(path: str) -> str:

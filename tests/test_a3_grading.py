@@ -138,6 +138,9 @@ MUTANTS = [
     ("m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)", "m_hat = m\n    v_hat = v", "adam",
      "no bias correction"),
     ("t = config['t'] + 1", "t = config['t']", "adam", "t not incremented before it is used"),
+    ([("m = beta1 * config['m'] + (1 - beta1) * dw", "m = beta1 * config['m'] + (1 - beta1) * w"),
+      ("v = beta2 * config['v'] + (1 - beta2) * dw * dw", "v = beta2 * config['v'] + (1 - beta2) * w * w")], None,
+     "adam", "the weights in place of the gradient"),
     ("next_w = w - config['learning_rate'] * dw / (cache.sqrt() + config['epsilon'])",
      "next_w = w - config['learning_rate'] * dw / (cache + config['epsilon'])", "rmsprop", "no square root"),
     ("v = config['momentum'] * v - config['learning_rate'] * dw", "v = config['momentum'] * v + config['learning_rate'] * dw",
@@ -167,6 +170,20 @@ def test_each_mistake_costs_its_own_function_only_and_is_named(tmp_path, solutio
     assert lost == {function}
     text = " ".join(v.message + " " + v.diagnosis for c, v in results if c.function == function and not v.passed)
     assert named in text
+
+
+@pytest.mark.parametrize("rule", ["adam", "rmsprop"])
+def test_an_epsilon_written_as_a_number_is_named_not_taken_for_hard_coding(tmp_path, solution_results, rule):
+    """1e-7 in place of config['epsilon'] passes the public cases (the default 1e-8 is close) and
+    fails the hidden one, which sets epsilon: a known mistake there, so the public cases are
+    not taken for hard-coded answers."""
+    old = {"adam": "(v_hat.sqrt() + config['epsilon'])", "rmsprop": "(cache.sqrt() + config['epsilon'])"}[rule]
+    results = grade(_mutant(tmp_path, old, old.replace("config['epsilon']", "1e-7")), hidden=True)
+    lost = [(c, v) for c, v in results if c.check == rule and not v.passed]
+    assert lost and all(c.visibility == "hidden" or rule == "rmsprop" for c, _ in lost), [c.name for c, _ in lost]
+    assert all("epsilon not read from config" in v.diagnosis for _, v in lost), [v.message for _, v in lost]
+    assert not any("hard-coded" in v.message for _, v in lost)
+    assert all(v.passed or v.status == "not graded" for c, v in results if c.check != rule)
 
 
 def test_a_layer_bug_is_not_charged_again_in_the_networks(tmp_path, solution_results):
@@ -494,3 +511,23 @@ def test_a_layer_output_right_in_float64_for_float32_inputs_keeps_its_points(tmp
             assert all("values are not close" in v.message and "dtype float64, expected" not in v.message
                        for _, v in lost), [v.message for _, v in lost]
             assert {c for c, v in points(results).items() if v != points(solution_results)[c]} == {"Linear.forward"}
+
+
+def test_a_public_case_without_named_outputs_is_vouched_by_a_hidden_known_mistake():
+    """An update rule's judge names no outputs when it passes; a hidden case that fails the way a
+    known mistake does (its next_w) shows the rule computed: the public cases keep their points."""
+    from grader.results import CaseResult
+    from grader.runner import flag_hardcoding
+
+    cases = [c for c in list(PUBLIC_CASES) + list(HIDDEN_CASES) if c.check == "adam" and c.probe != "device_rule"]
+    results = [CaseResult("adam", c.name, c.visibility, c.points, c.points, "passed") for c in cases
+               if c.visibility == "public"]
+    hidden = [CaseResult("adam", c.name, c.visibility, c.points, 0.0, "failed", "values", computed=("next_w",),
+                         causes=(("epsilon not read from config", ("next_w",)),), vouches=True)
+              for c in cases if c.visibility == "hidden"]
+    assert results and hidden
+    flagged = flag_hardcoding(results + hidden, cases, "a3")
+    assert [r.points for r in flagged[:len(results)]] == [r.points for r in results]
+    unexplained = [CaseResult("adam", r.name, r.visibility, r.max_points, 0.0, "failed", "values") for r in hidden]
+    flagged = flag_hardcoding(results + unexplained, cases, "a3")
+    assert all(r.reason == "hard-coded" and r.points == 0 for r in flagged[:len(results)])

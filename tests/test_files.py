@@ -103,3 +103,29 @@ def test_csv_cells_never_start_a_formula(cell, shown):
 def test_write_atomic_writes_a_name_that_is_not_utf8_escaped(tmp_path):
     write_atomic(tmp_path / "f.txt", "entry " + os.fsdecode(b"ren\xe9e"))
     assert (tmp_path / "f.txt").read_text() == "entry ren\\udce9e"
+
+
+def test_disk_usage_walks_on_past_a_folder_removed_while_it_walks(tmp_path, monkeypatch):
+    """The worker runs on while its scratch is measured: a folder listed and then removed (a
+    temporary folder of torch's, say) is skipped, not taken for one the grader cannot open.
+    A folder that exists and cannot be opened still stops the walk."""
+    import grader.files as files
+
+    top = tmp_path / "s"
+    (top / "gone").mkdir(parents=True)
+    (top / "kept").mkdir()
+    (top / "kept" / "f").write_bytes(b"x" * 10_000)
+    real_open = os.open
+
+    def vanishing(path, flags, *args, dir_fd=None, **kwargs):
+        if path == "gone" and dir_fd is not None:
+            os.rmdir(os.path.join(top, "gone"))
+        return real_open(path, flags, *args, dir_fd=dir_fd, **kwargs)
+
+    monkeypatch.setattr(files.os, "open", vanishing)
+    used, _, why = disk_usage(top, 100, 8)
+    assert why == "" and used >= 10_000
+    monkeypatch.setattr(files.os, "open", real_open)
+    (top / "locked").mkdir(mode=0o000)
+    if os.geteuid() != 0:  # root opens any folder
+        assert "cannot open" in disk_usage(top, 100, 8)[2]

@@ -181,6 +181,15 @@ def _momentum(sign=-1.0, keep=True, apply=+1.0):
     return rule
 
 
+def _epsilon(kind, config):
+    """config's epsilon, or the number written in its place (kind "eps:1e-07")."""
+    return float(kind.split(":", 1)[1]) if kind.startswith("eps:") else config["epsilon"]
+
+
+EPSILON_FIXED = ("epsilon not read from config", "use config['epsilon'] (the caller may set it): a number written "
+                 "in its place, such as 1e-8 or 1e-7, is right only for the default")
+
+
 def _rmsprop(kind):
     def rule(w, dw, config):
         config = dict(config or {})
@@ -188,7 +197,7 @@ def _rmsprop(kind):
         config.setdefault("decay_rate", 0.99)
         config.setdefault("epsilon", 1e-8)
         config.setdefault("cache", torch.zeros_like(w))
-        d, lr, eps = config["decay_rate"], config["learning_rate"], config["epsilon"]
+        d, lr, eps = config["decay_rate"], config["learning_rate"], _epsilon(kind, config)
         cache = config["cache"] if kind != "not_kept" else torch.zeros_like(w)
         old = cache
         cache = (1 - d) * cache + d * dw * dw if kind == "swapped" else d * cache + (1 - d) * dw * dw
@@ -215,7 +224,9 @@ def _adam(kind):
         config.setdefault("m", torch.zeros_like(w))
         config.setdefault("v", torch.zeros_like(w))
         config.setdefault("t", 0)
-        b1, b2, lr, eps = config["beta1"], config["beta2"], config["learning_rate"], config["epsilon"]
+        b1, b2, lr, eps = config["beta1"], config["beta2"], config["learning_rate"], _epsilon(kind, config)
+        if kind == "w_for_dw":
+            dw = w
         t = config["t"] + (0 if kind in ("t_after", "t_never") else 1)
         if kind == "t_not_stored":
             stored = config["t"]
@@ -260,6 +271,8 @@ OPTIMIZER_RULES: Dict[str, List[Mistake]] = {
         ("the old cache used in the step", "update the cache with this step's dw first, then divide by the square "
          "root of the NEW cache (on a first step the old one is zeros, and dw / epsilon explodes)",
          _rmsprop("old_cache")),
+        (*EPSILON_FIXED, _rmsprop("eps:1e-08")),
+        (*EPSILON_FIXED, _rmsprop("eps:1e-07")),
     ],
     "adam": [
         ("no bias correction", "Adam divides m and v by (1 - beta1 ** t) and (1 - beta2 ** t) before the step "
@@ -272,6 +285,10 @@ OPTIMIZER_RULES: Dict[str, List[Mistake]] = {
         ("t never incremented", "increment config['t'] by one on every step, before using it", _adam("t_never")),
         ("betas applied the wrong way round", "m = beta1 * m + (1 - beta1) * dw and "
          "v = beta2 * v + (1 - beta2) * dw * dw", _adam("betas_swapped")),
+        (*EPSILON_FIXED, _adam("eps:1e-08")),
+        (*EPSILON_FIXED, _adam("eps:1e-07")),
+        ("the weights in place of the gradient", "the moments are made from w where dw belongs: "
+         "m = beta1 * m + (1 - beta1) * dw and v = beta2 * v + (1 - beta2) * dw * dw", _adam("w_for_dw")),
     ],
 }
 
