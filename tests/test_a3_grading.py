@@ -179,11 +179,11 @@ def test_an_epsilon_written_as_a_number_is_named_not_taken_for_hard_coding(tmp_p
     not taken for hard-coded answers."""
     old = {"adam": "(v_hat.sqrt() + config['epsilon'])", "rmsprop": "(cache.sqrt() + config['epsilon'])"}[rule]
     results = grade(_mutant(tmp_path, old, old.replace("config['epsilon']", "1e-7")), hidden=True)
-    lost = [(c, v) for c, v in results if c.check == rule and not v.passed]
+    lost = [(c, v) for c, v in results if c.function == rule and not v.passed]
     assert lost and all(c.visibility == "hidden" or rule == "rmsprop" for c, _ in lost), [c.name for c, _ in lost]
     assert all("epsilon not read from config" in v.diagnosis for _, v in lost), [v.message for _, v in lost]
     assert not any("hard-coded" in v.message for _, v in lost)
-    assert all(v.passed or v.status == "not graded" for c, v in results if c.check != rule)
+    assert all(v.passed or v.status == "not graded" for c, v in results if c.function != rule)
 
 
 def test_a_layer_bug_is_not_charged_again_in_the_networks(tmp_path, solution_results):
@@ -519,7 +519,7 @@ def test_a_public_case_without_named_outputs_is_vouched_by_a_hidden_known_mistak
     from grader.results import CaseResult
     from grader.runner import flag_hardcoding
 
-    cases = [c for c in list(PUBLIC_CASES) + list(HIDDEN_CASES) if c.check == "adam" and c.probe != "device_rule"]
+    cases = [c for c in list(PUBLIC_CASES) + list(HIDDEN_CASES) if c.function == "adam" and c.probe != "device_rule"]
     results = [CaseResult("adam", c.name, c.visibility, c.points, c.points, "passed") for c in cases
                if c.visibility == "public"]
     hidden = [CaseResult("adam", c.name, c.visibility, c.points, 0.0, "failed", "values", computed=("next_w",),
