@@ -193,7 +193,7 @@ def _probe_calls(ctx: Context, fn, p) -> Dict[str, Any]:
     return probed
 
 
-@probe("call_probes")
+@probe("call_probes", *CALL_FIELDS)  # the failing case's own payload, sent again
 def probe_call_probes(ctx: Context, p):
     """A failing value case's function called on its probe inputs, with the stand-ins its
     ``call`` had (not on the case's own inputs again). The grader asks for it only once every
