@@ -27,6 +27,7 @@ bases, decorators, class attributes) counts for every method; a class named whol
 (``Net(...)``) reaches all of them.
 """
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Set, Tuple, Union
@@ -61,6 +62,10 @@ TAMPER = {
     "register_autograd", "CustomOpDef", "impl_abstract",
     # the optimizers are the exercise (A3's update rules): torch's own do the work
     "optim",
+    # objects reached by a dotted name in a string ("torch.library.custom_op"), or a class
+    # passed off as another module's
+    "locate", "resolve_name", "get_type_hints", "Formatter", "BaseConfigurator", "run_path", "run_module",
+    "import_module", "__module__", "get_annotations",
 }
 AUTOGRAD = {
     "autograd", "backward", "requires_grad_", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "jacobian",
@@ -106,6 +111,7 @@ DYNAMIC_ATTRIBUTE = {"getattr", "setattr", "delattr", "__getattribute__", "__get
                      "methodcaller"}
 
 MODULE = "<module>"
+_DOTTED = re.compile(r"^\w+(?:[.:]\w+)+$")  # "torch.library.custom_op", "0.library.x", "torch.optim.adam:adam"
 
 @dataclass(frozen=True)
 class Finding:
@@ -178,7 +184,9 @@ class _Reader(ast.NodeVisitor):
         self.generic_visit(node)
 
     def word(self, word, what, node):
-        if word in TAMPER:
+        if word.startswith("_fused"):  # torch's fused optimizer kernels (_fused_adam_, _fused_sgd_)
+            self.add("tamper", what, node)
+        elif word in TAMPER:
             self.add("tamper", what, node)
         elif word in AUTOGRAD:
             self.add("autograd", what, node)
@@ -253,6 +261,13 @@ class _Reader(ast.NodeVisitor):
             self.add("autograd", f"{value!r} (a complex number: the complex-step derivative)", node)
         if isinstance(value, str) and value.isidentifier() and (value.startswith("_") or value in STRING_WORDS):
             self.word(value, repr(value), node)
+        elif isinstance(value, str) and len(value) < 200 and _DOTTED.match(value):
+            # a dotted path some library turns into the object ("torch.library.custom_op",
+            # "torch.optim.adam:adam", a string annotation): each name along it is read
+            for part in re.split(r"[.:]", value):
+                if part.isidentifier() and (part in TAMPER or part in AUTOGRAD or part.startswith("_fused")):
+                    self.word(part if not part.startswith("_fused") else "_fused", repr(value), node)
+                    break
 
     def visit_keyword(self, node):
         if node.arg == "requires_grad" and not (isinstance(node.value, ast.Constant) and node.value.value is False):

@@ -74,6 +74,10 @@ def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=()) -> Tuple[
             violations.append(f"rule broken: the forward pass may not call torch.relu or anything in torch.nn (nor "
                               f"its activation functions under another name, such as torch.threshold); it called "
                               f"{', '.join(sorted(banned))} (write the ReLU yourself, e.g. with clamp)")
+    fused = sorted({n for n in trace.get("names", []) if "_fused_" in n})
+    if fused:
+        violations.append(f"rule broken: torch's own optimizer kernels do the update ({', '.join(fused[:3])}); "
+                          "write the update rule yourself")
     if trace.get("cuda_crashes"):  # the device rule's case is where it costs
         notes.append("note: " + cuda_crash_text(trace["cuda_crashes"]) + f" (it costs the case '{DEVICE_RULE}')")
     if trace.get("factory_dtype"):  # the results' own dtype is judged with their values

@@ -61,7 +61,9 @@ def resolve_update_rule(rule, model=None) -> UpdateRule:
                         f"or its name, got {type(rule).__name__}")
     module = sys.modules.get(type(model).__module__) if model is not None else None
     found = getattr(module, rule, None) if module is not None else None
-    if callable(found):
+    # a function defined in the model's own module (not one it imported, nor torch's)
+    if callable(found) and getattr(found, "__module__", None) == module.__name__ \
+            and module.__name__.split(".")[0] not in ("torch", "numpy", "builtins"):
         return found
     if rule in BUILTIN_RULES:
         return BUILTIN_RULES[rule]

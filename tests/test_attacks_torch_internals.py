@@ -185,3 +185,110 @@ def test_copying_a_tensor_is_not_autograd():
 
     outcome = call_captured(lambda W: copy.deepcopy(W) * 2, torch.ones(3, 2), trace=True)
     assert outcome.ok and not outcome.trace.get("autograd"), outcome.trace
+
+
+# ------------------------------------------------------------------ a later round
+
+def test_a_forbidden_name_in_a_dotted_string_is_read_too():
+    """pydoc.locate("torch.library.custom_op"), pkgutil.resolve_name("torch.optim.adam:adam"), a
+    string annotation: a dotted path some library turns into the object is read name by name;
+    the resolvers themselves are named; plain dotted strings (file names, dtypes) are nothing."""
+    from grader.inspection import inspect_sources
+
+    source = '''
+import pydoc, pkgutil, torch
+def by_locate(x):
+    return pydoc.locate("torch.library.custom_op")
+def by_resolve_name(x):
+    return pkgutil.resolve_name("torch.optim.adam:adam")
+def by_annotation(a: "torch._C.DisableTorchFunction"):
+    return a
+def by_formatter(x):
+    return "0.library.custom_op"
+def fused(w):
+    return torch._fused_adam_
+def honest(x):
+    return ("best_two_layer_net.pth", "torch.float32", "cuda:0", "W1.grad")
+'''
+    found = inspect_sources({"m.py": source})
+    for name in ("by_locate", "by_resolve_name", "by_annotation", "by_formatter", "fused"):
+        assert [f for f in found.found([name]) if f.kind == "tamper"], name
+    assert found.found(["honest"]) == []
+
+
+def test_torchs_fused_optimizer_kernels_break_the_rules_at_run_time():
+    from grader.judges import rule_findings
+
+    violations, _ = rule_findings({"names": ["torch._fused_adam_"]}, [])
+    assert violations and "optimizer kernels" in violations[0]
+
+
+def test_following_a_tensor_made_on_the_cpu_is_a_move_to_the_cpu():
+    """.to(t) and .type_as(t) with t made without device= move the inputs off their device: a
+    device rule break; following the inputs themselves is not."""
+    import torch
+
+    from grader.student_side.capture import call_captured
+
+    def anchored(X, W):
+        anchor = torch.empty(0)
+        return X.to(anchor).mm(W.type_as(anchor))
+
+    def following(X, W):
+        return (X.mm(W) + torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype, device=X.device)).to(X)
+
+    X, W = torch.ones(2, 3, dtype=torch.float64), torch.ones(3, 4, dtype=torch.float64)
+    kwargs = dict(trace=True, trace_dtype=torch.float64, trace_device=torch.device("cpu"))
+    breaks = call_captured(anchored, X, W, **kwargs).trace.get("device_breaks")
+    assert breaks and any(".to(a tensor made on the CPU)" in b for b in breaks), breaks
+    assert not call_captured(following, X, W, **kwargs).trace.get("device_breaks")
+
+
+def test_the_solver_resolves_a_rule_name_only_to_the_models_own_functions():
+    import types
+
+    import pytest as _pytest
+
+    from helpers.solver import resolve_update_rule
+
+    module = types.ModuleType("a3_student_like")
+    exec("import torch\nfrom torch.library import custom_op\ndef adam(w, dw, config=None):\n    return w, config\n"
+         "class Net:\n    pass\n", module.__dict__)
+    import sys
+    sys.modules[module.__name__] = module
+    try:
+        assert resolve_update_rule("adam", module.Net()) is module.adam
+        with _pytest.raises(ValueError):
+            resolve_update_rule("custom_op", module.Net())  # imported into the module: not its own
+        fake = type("Fake", (), {"__module__": "torch.library"})()
+        with _pytest.raises(ValueError):
+            resolve_update_rule("custom_op", fake)  # a class passed off as torch's
+    finally:
+        del sys.modules[module.__name__]
+
+
+def test_a3_adam_in_the_papers_efficient_form_keeps_every_point(tmp_path, grade_with):
+    old = "    next_w = w - config['learning_rate'] * m_hat / (v_hat.sqrt() + config['epsilon'])\n"
+    new = ("    step = config['learning_rate'] * (1 - beta2 ** t) ** 0.5 / (1 - beta1 ** t)\n"
+           "    next_w = w - step * m / (v.sqrt() + config['epsilon'])\n")
+    report = grade_with(_a3(tmp_path, old, new), functions=["adam"], limits=FAST, hidden=True)
+    points, most, text = _fn(report, "adam")
+    assert points == most > 0, text
+
+
+def test_a3_solver_that_cannot_train_loses_its_case(tmp_path, grade_with):
+    report = grade_with(_a3(tmp_path, "num_epochs=20,", "num_epochs=0,"), functions=["create_solver_instance"],
+                        limits=FAST)
+    points, most, text = _fn(report, "create_solver_instance")
+    assert points < most and "num_epochs=0" in text, text
+
+
+def test_a3_update_rule_by_torchs_fused_kernel_earns_nothing(tmp_path, grade_with):
+    old = "    next_w = w - config['learning_rate'] * m_hat / (v_hat.sqrt() + config['epsilon'])\n"
+    new = ("    next_w = w.clone()\n    _m, _v = config['m'].clone(), config['v'].clone()\n"
+           "    torch._fused_adam_([next_w], [dw.clone()], [_m], [_v], [], [torch.tensor(float(t))], "
+           "lr=config['learning_rate'], beta1=beta1, beta2=beta2, weight_decay=0.0, eps=config['epsilon'], "
+           "amsgrad=False, maximize=False)\n")
+    report = grade_with(_a3(tmp_path, old, new), functions=["adam"], limits=FAST)
+    points, most, text = _fn(report, "adam")
+    assert points == 0 < most and "_fused" in text, text

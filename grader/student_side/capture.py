@@ -58,7 +58,7 @@ _DEVICES_KEPT = 4096  # devices read from tensors that the tracer remembers
 # The only calls that can name a device other than through a device= keyword.
 _NAMES_THAT_MAY_NAME_A_DEVICE = {"Tensor.cuda", "Tensor.to", "Tensor.type"}
 # Calls that may move a tensor between devices (besides any with a device= keyword).
-_MAY_MOVE = _NAMES_THAT_MAY_NAME_A_DEVICE | {"Tensor.cpu"}
+_MAY_MOVE = _NAMES_THAT_MAY_NAME_A_DEVICE | {"Tensor.cpu", "Tensor.to", "Tensor.type_as"}
 
 
 _NAMES: Dict[Any, str] = {}
@@ -325,6 +325,7 @@ class Tracer(CudaOnCpu):
             line = _student_line(self.files)
             what = ".cpu()" if name == "Tensor.cpu" else (
                 f".type({_type_text(_cpu_tensor_type_named(args[1:], kwargs))})" if name == "Tensor.type"
+                else f".{short}(a tensor made on the CPU)" if self._follows_a_cpu_tensor(name, args, kwargs)
                 else f".to({_device_text(_device_target(args[1:], kwargs))})")
             self.cpu_results[result] = (f"{line}: {what} moves a tensor off the inputs' device and uses it as a "
                                         "tensor (reading a number back, as in .cpu().item(), is fine)")
@@ -440,6 +441,10 @@ class Tracer(CudaOnCpu):
             return _cpu_tensor_type_named(args[1:], kwargs) is not None
         if name == "Tensor.cpu":
             return True
+        if self._follows_a_cpu_tensor(name, args, kwargs):
+            return True  # .to(t) / .type_as(t) with t made on the CPU: a move there, judged by its use
+        if name == "Tensor.type_as":
+            return False
         if name == "Tensor.to":
             target = _device_target(args[1:], kwargs)
         elif "device" in kwargs:
@@ -454,6 +459,12 @@ class Tracer(CudaOnCpu):
         self.device_breaks[f"{_student_line(self.files)}: {what} names a device instead of following the "
                            "inputs' (X.device)"] = None
         return False
+
+    def _follows_a_cpu_tensor(self, name, args, kwargs) -> bool:
+        """``.to(t)`` or ``.type_as(t)`` where ``t`` is a tensor made on the CPU (no device=)."""
+        if name not in ("Tensor.to", "Tensor.type_as") or not self.follow_devices or not len(self.pinned):
+            return False
+        return any(isinstance(t, torch.Tensor) and t in self.pinned for t in list(args[1:]) + list(kwargs.values()))
 
     def returned(self, value) -> None:
         """A .cpu() result handed back to the caller is used as a tensor too."""

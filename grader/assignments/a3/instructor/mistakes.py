@@ -320,6 +320,25 @@ def _adam_eps_inside(w, dw, config):
     return w - config["learning_rate"] * (m / (1 - b1 ** t)) / (v / (1 - b2 ** t) + config["epsilon"]).sqrt(), config
 
 
+def _adam_efficient(w, dw, config):
+    """The Adam paper's efficient form (Kingma and Ba, section 2; TensorFlow's): the bias
+    corrections folded into the step, alpha_t = lr * sqrt(1 - beta2 ** t) / (1 - beta1 ** t),
+    next_w = w - alpha_t * m / (sqrt(v) + epsilon): the same steps but for epsilon's scale."""
+    config = dict(config or {})
+    for name, value in (("learning_rate", 1e-3), ("beta1", 0.9), ("beta2", 0.999), ("epsilon", 1e-8)):
+        config.setdefault(name, value)
+    config.setdefault("m", torch.zeros_like(w))
+    config.setdefault("v", torch.zeros_like(w))
+    config.setdefault("t", 0)
+    t = config["t"] + 1
+    b1, b2 = config["beta1"], config["beta2"]
+    m = b1 * config["m"] + (1 - b1) * dw
+    v = b2 * config["v"] + (1 - b2) * dw * dw
+    config.update(m=m, v=v, t=t)
+    step = config["learning_rate"] * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    return w - step * m / (v.sqrt() + config["epsilon"]), config
+
+
 def _momentum_pytorch(w, dw, config):
     """v = momentum * v + dw, next_w = w - learning_rate * v (PyTorch's form): the same steps
     with a constant learning rate, the velocity stored divided by -learning_rate."""
@@ -333,7 +352,8 @@ def _momentum_pytorch(w, dw, config):
 
 ACCEPTED_RULES = {
     "rmsprop": [("epsilon under the square root", _rmsprop_eps_inside)],
-    "adam": [("epsilon under the square root", _adam_eps_inside)],
+    "adam": [("epsilon under the square root", _adam_eps_inside),
+             ("the bias corrections folded into the step size (the Adam paper's efficient form)", _adam_efficient)],
     "sgd_momentum": [("the velocity kept as momentum * v + dw (PyTorch's form)", _momentum_pytorch)],
 }
 

@@ -43,6 +43,7 @@ def judge_solver_instance(case, payload, reply, answer, device_type) -> Verdict:
         shown = device.get("value", device.get("kind"))
         problems.append(f"the Solver was given device={shown!r} while create_solver_instance was called with "
                         f"device={device_type!r}: pass the device given (device=device), never a device written out")
+    problems += _cannot_train(kwargs)
     if problems:
         return failed("; ".join(problems), "values")
     notes = ["note: whether training reaches 50% validation accuracy is not judged here (it takes minutes on "
@@ -53,6 +54,25 @@ def judge_solver_instance(case, payload, reply, answer, device_type) -> Verdict:
                      "GPU the course runs this on, the model and the batches would be on different devices (pass "
                      "device=device)")
     return passed(warnings=notes)
+
+
+def _number(desc):
+    return float(desc["value"]) if isinstance(desc, dict) and desc.get("kind") == "number" else None
+
+
+def _cannot_train(kwargs) -> List[str]:
+    """Settings with which the Solver trains nothing: no epoch, or a learning rate of 0 or less
+    (the 50% it must reach is not measured here, but such a Solver cannot reach it)."""
+    problems = []
+    epochs = _number(kwargs.get("num_epochs"))
+    if epochs is not None and epochs < 1:
+        problems.append(f"num_epochs={epochs:g}: the Solver would train no epoch")
+    config = kwargs.get("optim_config")
+    items = config.get("items") if isinstance(config, dict) and config.get("kind") == "map" else {}
+    rate = _number(items.get("learning_rate")) if isinstance(items, dict) else None
+    if rate is not None and rate <= 0:
+        problems.append(f"optim_config's learning_rate={rate:g}: the Solver would not move the weights")
+    return problems
 
 
 def _evaluation(data_dir):
