@@ -74,6 +74,11 @@ def rule_findings(trace: Dict[str, Any], mutated: List[str], rules=()) -> Tuple[
             violations.append(f"rule broken: the forward pass may not call torch.relu or anything in torch.nn (nor "
                               f"its activation functions under another name, such as torch.threshold); it called "
                               f"{', '.join(sorted(banned))} (write the ReLU yourself, e.g. with clamp)")
+    off = trace.get("switched_off")
+    if isinstance(off, list) and off:
+        violations.append("rule broken: this code switches the grader's tracing off ("
+                          + "; ".join(str(o)[:120] for o in off[:2]) + "): its rules cannot be checked, so the "
+                          "case earns nothing")
     fused = sorted({n for n in trace.get("names", []) if "_fused_" in n})
     if fused:
         violations.append(f"rule broken: torch's own optimizer kernels do the update ({', '.join(fused[:3])}); "

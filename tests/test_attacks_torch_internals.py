@@ -292,3 +292,32 @@ def test_a3_update_rule_by_torchs_fused_kernel_earns_nothing(tmp_path, grade_wit
     report = grade_with(_a3(tmp_path, old, new), functions=["adam"], limits=FAST)
     points, most, text = _fn(report, "adam")
     assert points == 0 < most and "_fused" in text, text
+
+
+def test_the_tracer_switched_off_by_disable_torch_function_is_seen_at_run_time():
+    """However DisableTorchFunction is reached (here by a dotted string a library resolves, which
+    the source reader also names), entering it from the student's code is recorded in the
+    trace, and the rule's verdict fails the case."""
+    import pydoc
+
+    import torch
+
+    from grader.judges import rule_findings
+    from grader.student_side.capture import call_captured
+
+    def quiet_relu(x):
+        off = pydoc.locate("torch._C." + "DisableTorchFunction")
+        with off():
+            return torch.relu(x)
+
+    def honest(x):
+        return x.clamp(min=0)
+
+    x = torch.randn(4, 3, dtype=torch.float64)
+    outcome = call_captured(quiet_relu, x, trace=True, files=(__file__,))
+    assert outcome.ok and outcome.trace.get("switched_off"), outcome.trace
+    assert "torch.relu" not in outcome.trace["names"]  # what it hid from the tracer
+    violations, _ = rule_findings(outcome.trace, [])
+    assert violations and "switches the grader's tracing off" in violations[0]
+    outcome = call_captured(honest, x, trace=True, files=(__file__,))
+    assert outcome.ok and not outcome.trace.get("switched_off")

@@ -722,6 +722,44 @@ def describe_error(exc: BaseException, student_files=()) -> Dict[str, str]:
     return {"type": type(exc).__name__, "message": message, "traceback": "".join(lines)[-4000:]}
 
 
+_SWITCHED_OFF: List[str] = []  # where student code entered DisableTorchFunction (this call)
+_ACTIVE_FILES: List[str] = []  # the student's files of the traced call running now
+
+
+class _WatchedDisable:
+    """``torch._C.DisableTorchFunction`` as the worker offers it: the same context, which also
+    records where student code entered it (it switches the tracer off, however it was reached:
+    by name, or through a string some library resolves). Torch's own code enters it only in
+    torch._dynamo and its debugging modes."""
+
+    _original = None
+
+    def __init__(self, *args, **kwargs):
+        self._inner = type(self)._original(*args, **kwargs)
+
+    def __enter__(self):
+        files = set(_ACTIVE_FILES)
+        frame = sys._getframe(1)
+        for _ in range(40):
+            if frame is None:
+                break
+            if frame.f_code.co_filename in files:
+                _SWITCHED_OFF.append(f"torch._C.DisableTorchFunction entered at line {frame.f_lineno}")
+                break
+            frame = frame.f_back
+        return self._inner.__enter__()
+
+    def __exit__(self, *exc):
+        return self._inner.__exit__(*exc)
+
+
+def watch_disable() -> None:
+    """Put :class:`_WatchedDisable` in place of torch._C.DisableTorchFunction, once."""
+    if _WatchedDisable._original is None:
+        _WatchedDisable._original = torch._C.DisableTorchFunction
+        torch._C.DisableTorchFunction = _WatchedDisable
+
+
 def call_captured(fn, *args, trace: bool = False, count_lines=(), trace_dtype=None, trace_device=None,
                   files=(), remap_cuda: bool = True, watch=(), **kwargs) -> Outcome:
     """Call ``fn(*args, **kwargs)``; never raises (SystemExit and KeyboardInterrupt included).
@@ -736,6 +774,10 @@ def call_captured(fn, *args, trace: bool = False, count_lines=(), trace_dtype=No
     on_cpu = trace_device is None or torch.device(trace_device).type == "cpu"
     mode = Tracer(trace_dtype, trace_device, files, watch) if trace else CudaOnCpu(files) if on_cpu and remap_cuda else None
     counter = LineCounter(count_lines) if count_lines else None
+    if trace:
+        watch_disable()
+        _SWITCHED_OFF.clear()
+        _ACTIVE_FILES[:] = list(files)
     start = time.perf_counter()
     try:
         if mode is not None and counter is not None:
@@ -767,6 +809,9 @@ def call_captured(fn, *args, trace: bool = False, count_lines=(), trace_dtype=No
             "factory_no_device": sorted(set(tracer.factory_no_device)),
             "cuda_crashes": list(dict.fromkeys(tracer.cuda_crashes))[:5],
         })
+    if tracer is not None and _SWITCHED_OFF:
+        outcome.trace["switched_off"] = list(dict.fromkeys(_SWITCHED_OFF))[:3]
+    _ACTIVE_FILES.clear()
     if tracer is not None and tracer.autograd:
         outcome.trace["autograd"] = list(dict.fromkeys(tracer.autograd))[:5]
     if tracer is not None and tracer.finite_differences():

@@ -16,6 +16,7 @@ import types
 
 from ..assignment import default, kit_packages
 from . import absent, eecs598
+from .capture import watch_disable
 from .capture import describe_error
 from .probes import PROBES, Context
 from .wire import ChannelClosed, decode_request, encode_reply, recv_frame, send_frame
@@ -77,6 +78,7 @@ def load_student(folder, unit=None):
     name_of_package = unit["package"]
     folder = os.path.abspath(folder)
     eecs598.install()
+    watch_disable()  # before the student's module-level code can keep the original
     withhold(unit.get("withheld", ()), unit.get("title", "this assignment"))
     package = types.ModuleType(name_of_package)
     package.__path__ = [folder]

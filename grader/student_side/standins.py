@@ -17,7 +17,10 @@ def unseen(fn):
     (it is not the student's, and must not count as theirs)."""
     @functools.wraps(fn)
     def hidden(*args, **kwargs):
-        with torch._C.DisableTorchFunction():
+        # torch's own context, not the watched one a worker puts in its place (which records
+        # where student code enters it: see capture.watch_disable)
+        disable = getattr(torch._C.DisableTorchFunction, "_original", None) or torch._C.DisableTorchFunction
+        with disable():
             return fn(*args, **kwargs)
     return hidden
 
