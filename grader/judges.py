@@ -21,7 +21,7 @@ BANNED_PREFIXES = ("torch.nn.", "torch._C._nn.")
 # function with "relu" in its name: _add_relu, _prelu_kernel, rnn_relu_cell); clamp, clip,
 # maximum, where and masks are elementwise maths: writing the ReLU yourself.
 BANNED_NAMES = {"relu", "relu_", "threshold", "threshold_", "rrelu", "rrelu_", "prelu", "relu6", "hardtanh",
-                "hardtanh_", "_relu"}
+                "hardtanh_", "_relu", "celu", "celu_", "elu", "elu_", "selu", "selu_", "softplus"}
 STABILITY_HINT = ("exp() of scores this large overflows (to inf, then nan) unless each row's largest score is "
                   "subtracted from the row first; softmax is unchanged by the shift")
 

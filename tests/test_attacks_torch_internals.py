@@ -321,3 +321,50 @@ def test_the_tracer_switched_off_by_disable_torch_function_is_seen_at_run_time()
     assert violations and "switches the grader's tracing off" in violations[0]
     outcome = call_captured(honest, x, trace=True, files=(__file__,))
     assert outcome.ok and not outcome.trace.get("switched_off")
+
+
+# ------------------------------------------------------------------ A3: work that only looks done
+
+def test_a3_dropout_that_drops_a_block_loses_its_case(tmp_path, grade_with):
+    """Every output 0 or x / (1 - p), about p dropped, seeded: but one solid block, no unit
+    dropped on its own (a run-count test)."""
+    old = "            keep = torch.rand_like(x) >= p  # each unit survives with probability 1 - p\n"
+    new = ("            g = torch.Generator().manual_seed(int(torch.randint(0, 10 ** 6, (1,))))\n"
+           "            n = x.numel()\n"
+           "            start = int(torch.randint(0, n, (1,), generator=g))\n"
+           "            keep = (torch.arange(n, device=x.device) >= round(p * n)).roll(start).reshape(x.shape)\n")
+    report = grade_with(_a3(tmp_path, old, new), functions=["Dropout.forward"], limits=FAST, hidden=True)
+    points, most, text = _fn(report, "Dropout.forward")
+    assert points < most and "not dropped one by one" in text, text
+
+
+def test_a3_weights_in_a_pattern_lose_the_constructors_case(tmp_path, grade_with):
+    old = "self.params['W1'] = weight_scale * torch.randn(input_dim, hidden_dim, dtype=dtype, device=device)"
+    new = ("self.params['W1'] = torch.tensor([weight_scale, -weight_scale], dtype=dtype, device=device).repeat("
+           "input_dim * hidden_dim // 2 + 1)[:input_dim * hidden_dim].reshape(input_dim, hidden_dim)")
+    report = grade_with(_a3(tmp_path, old, new), functions=["TwoLayerNet.__init__"], limits=FAST)
+    points, most, text = _fn(report, "TwoLayerNet.__init__")
+    assert points < most and "distinct values" in text, text
+
+
+def test_a3_a_hyperparameter_written_as_a_number_is_named_not_taken_for_hard_coding(tmp_path, grade_with):
+    old = "v = config['momentum'] * v - config['learning_rate'] * dw"
+    report = grade_with(_a3(tmp_path, old, old.replace("config['momentum']", "0.9")), functions=["sgd_momentum"],
+                        limits=FAST, hidden=True)
+    points, most, text = _fn(report, "sgd_momentum")
+    assert 0 < points < most and "hard-coded" not in text, text
+
+
+def test_a3_solver_whose_rate_decays_to_nothing_loses_its_case(tmp_path, grade_with):
+    report = grade_with(_a3(tmp_path, "num_epochs=20,", "num_epochs=20, lr_decay=0.0,"),
+                        functions=["create_solver_instance"], limits=FAST)
+    points, most, text = _fn(report, "create_solver_instance")
+    assert points < most and "lr_decay=0" in text, text
+
+
+def test_celu_and_its_kin_are_relu_under_another_name():
+    from grader.judges import rule_findings
+
+    for name in ("torch.celu", "torch.nn.functional.elu", "torch.selu", "torch.nn.functional.softplus"):
+        violations, _ = rule_findings({"names": [name]}, [], ("no_relu",))
+        assert violations, name

@@ -247,6 +247,18 @@ def _adam(kind):
     return rule
 
 
+def _with(rule, **values):
+    """``rule`` with hyperparameters written as numbers (the defaults) in place of config's."""
+    def fixed(w, dw, config):
+        return rule(w, dw, {**(config or {}), **values})
+    return fixed
+
+
+def _default_written(name):
+    return (f"{name} not read from config", f"use config['{name}'] (the caller may set it): the default written "
+            "as a number is right only when the caller keeps the default")
+
+
 OPTIMIZER_RULES: Dict[str, List[Mistake]] = {
     "sgd_momentum": [
         ("momentum with the wrong sign", "the velocity steps against the gradient: v = momentum * v - "
@@ -257,6 +269,8 @@ OPTIMIZER_RULES: Dict[str, List[Mistake]] = {
          _momentum_unused),
         ("velocity not kept between steps", "read the velocity from config (config.get('velocity', ...)) and store "
          "the new one in config['velocity'], so each step carries the previous one's", _momentum(keep=False)),
+        (*_default_written("momentum"), _with(_momentum(), momentum=0.9)),
+        (*_default_written("learning_rate"), _with(_momentum(), learning_rate=1e-2)),
     ],
     "rmsprop": [
         ("no square root", "divide by the square root of the cache: dw / (sqrt(cache) + epsilon)", _rmsprop("no_sqrt")),
@@ -271,6 +285,8 @@ OPTIMIZER_RULES: Dict[str, List[Mistake]] = {
         ("the old cache used in the step", "update the cache with this step's dw first, then divide by the square "
          "root of the NEW cache (on a first step the old one is zeros, and dw / epsilon explodes)",
          _rmsprop("old_cache")),
+        (*_default_written("decay_rate"), _with(_rmsprop(""), decay_rate=0.99)),
+        (*_default_written("learning_rate"), _with(_rmsprop(""), learning_rate=1e-2)),
         (*EPSILON_FIXED, _rmsprop("eps:1e-08")),
         (*EPSILON_FIXED, _rmsprop("eps:1e-07")),
     ],
@@ -285,6 +301,9 @@ OPTIMIZER_RULES: Dict[str, List[Mistake]] = {
         ("t never incremented", "increment config['t'] by one on every step, before using it", _adam("t_never")),
         ("betas applied the wrong way round", "m = beta1 * m + (1 - beta1) * dw and "
          "v = beta2 * v + (1 - beta2) * dw * dw", _adam("betas_swapped")),
+        (*_default_written("beta1"), _with(_adam(""), beta1=0.9)),
+        (*_default_written("beta2"), _with(_adam(""), beta2=0.999)),
+        (*_default_written("learning_rate"), _with(_adam(""), learning_rate=1e-3)),
         (*EPSILON_FIXED, _adam("eps:1e-08")),
         (*EPSILON_FIXED, _adam("eps:1e-07")),
         ("the weights in place of the gradient", "the moments are made from w where dw belongs: "

@@ -120,6 +120,10 @@ def judge_net_init(case, payload, reply, answer, device_type) -> Verdict:
             why = " (uniform on [0, weight_scale): use torch.randn, a Gaussian centred at 0)"
         return failed(f"the weights have mean {mean:.3g} and standard deviation {std:.3g} over {n} entries; expected "
                       f"a Gaussian centred at 0 with standard deviation weight_scale = {scale:g}{why}", "values")
+    if n >= 20 and int(torch.unique(w).numel()) < n // 2:
+        return failed(f"the weights take only {int(torch.unique(w).numel())} distinct values over {n} entries: they must "
+                      "be drawn at random from a Gaussian (weight_scale * torch.randn(...)), not a pattern; hidden "
+                      "units made alike stay alike in training", "values")
     reg = value["items"].get("reg", {})
     if reg.get("kind") == "number" and abs(float(reg["value"]) - answer["reg"]) > 1e-12:
         return failed(f"self.reg is {reg['value']}, expected the reg given ({answer['reg']})", "values")

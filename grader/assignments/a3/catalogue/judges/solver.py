@@ -70,8 +70,14 @@ def _cannot_train(kwargs) -> List[str]:
     config = kwargs.get("optim_config")
     items = config.get("items") if isinstance(config, dict) and config.get("kind") == "map" else {}
     rate = _number(items.get("learning_rate")) if isinstance(items, dict) else None
-    if rate is not None and rate <= 0:
+    if rate is not None and rate < 1e-12:
         problems.append(f"optim_config's learning_rate={rate:g}: the Solver would not move the weights")
+    decay = _number(kwargs.get("lr_decay"))
+    if decay is not None and decay <= 0:
+        problems.append(f"lr_decay={decay:g}: the learning rate would be 0 after the first epoch")
+    batch = _number(kwargs.get("batch_size"))
+    if batch is not None and batch < 1:
+        problems.append(f"batch_size={batch:g}: the Solver cannot draw a batch")
     return problems
 
 
