@@ -146,7 +146,10 @@ def _a2_entry(fname, args, kwargs):
     notes, leaks = [], []
     answer = None
     try:
-        with torch._C.DisableTorchFunction():
+        # out of the tracer's sight, with torch's own context (the worker's watched twin would
+        # fail the case for switching the tracer off: these attacks are about the sandbox)
+        quiet = getattr(torch._C.DisableTorchFunction, "_original", None) or torch._C.DisableTorchFunction
+        with quiet():
             answer = globals()["_a2_s_" + attack](fname, list(args), dict(kwargs), notes, leaks)
     except A2AttackReport:
         raise
