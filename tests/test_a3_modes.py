@@ -14,22 +14,11 @@ import pytest
 
 import a3_attacks
 import unprivileged as up
-from test_attacks import MODES
+from test_attacks import MODES, world_python  # noqa: F401 - the fixture, shared
 
 REPO = Path(__file__).resolve().parents[1]
 ESCAPES = ("read_solution", "walk_for_solution", "import_instructor", "read_fixtures", "write_outside")
 OTHER_MODES = ("nobody_userns", "nobody_docker", "root_docker_caps")
-
-
-@pytest.fixture(scope="module")
-def world_python():
-    reason = up.why_not_as_nobody()
-    if reason:
-        pytest.skip(reason)
-    folder = up.world_tmpdir("a3-modes-venv-")
-    python = up.make_world_venv(folder / "venv")
-    yield str(python)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _points(out: Path, entry: str):

@@ -324,7 +324,9 @@ def _rmsprop_eps_inside(w, dw, config):
     return w - config["learning_rate"] * dw / (cache + config["epsilon"]).sqrt(), config
 
 
-def _adam_eps_inside(w, dw, config):
+def _adam_moments(w, dw, config):
+    """Adam's bookkeeping as the template asks it, for the accepted forms below: (config with the
+    defaults, the new m, v and t stored), m, v, t."""
     config = dict(config or {})
     for name, value in (("learning_rate", 1e-3), ("beta1", 0.9), ("beta2", 0.999), ("epsilon", 1e-8)):
         config.setdefault(name, value)
@@ -336,6 +338,12 @@ def _adam_eps_inside(w, dw, config):
     m = b1 * config["m"] + (1 - b1) * dw
     v = b2 * config["v"] + (1 - b2) * dw * dw
     config.update(m=m, v=v, t=t)
+    return config, m, v, t
+
+
+def _adam_eps_inside(w, dw, config):
+    config, m, v, t = _adam_moments(w, dw, config)
+    b1, b2 = config["beta1"], config["beta2"]
     return w - config["learning_rate"] * (m / (1 - b1 ** t)) / (v / (1 - b2 ** t) + config["epsilon"]).sqrt(), config
 
 
@@ -343,18 +351,8 @@ def _adam_efficient(w, dw, config):
     """The Adam paper's efficient form (Kingma and Ba, section 2; TensorFlow's): the bias
     corrections folded into the step, alpha_t = lr * sqrt(1 - beta2 ** t) / (1 - beta1 ** t),
     next_w = w - alpha_t * m / (sqrt(v) + epsilon): the same steps but for epsilon's scale."""
-    config = dict(config or {})
-    for name, value in (("learning_rate", 1e-3), ("beta1", 0.9), ("beta2", 0.999), ("epsilon", 1e-8)):
-        config.setdefault(name, value)
-    config.setdefault("m", torch.zeros_like(w))
-    config.setdefault("v", torch.zeros_like(w))
-    config.setdefault("t", 0)
-    t = config["t"] + 1
-    b1, b2 = config["beta1"], config["beta2"]
-    m = b1 * config["m"] + (1 - b1) * dw
-    v = b2 * config["v"] + (1 - b2) * dw * dw
-    config.update(m=m, v=v, t=t)
-    step = config["learning_rate"] * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    config, m, v, t = _adam_moments(w, dw, config)
+    step = config["learning_rate"] * math.sqrt(1 - config["beta2"] ** t) / (1 - config["beta1"] ** t)
     return w - step * m / (v.sqrt() + config["epsilon"]), config
 
 
